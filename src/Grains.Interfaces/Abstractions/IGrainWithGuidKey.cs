@@ -1,0 +1,6 @@
+namespace Xmbl.Cluster;
+
+/// <summary>A grain identified by a <see cref="Guid"/> key.</summary>
+public interface IGrainWithGuidKey : IGrain
+{
+}

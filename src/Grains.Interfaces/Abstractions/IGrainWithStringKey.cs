@@ -1,0 +1,6 @@
+namespace Xmbl.Cluster;
+
+/// <summary>A grain identified by a string key.</summary>
+public interface IGrainWithStringKey : IGrain
+{
+}
