@@ -1,0 +1,66 @@
+namespace Xmbl.Cluster.Storage.Options;
+
+/// <summary>Storage settings of a node, bound from the <c>Xmbl:Storage</c> configuration section.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "Xmbl:Storage";
+
+    /// <summary>The default number of data shards per stripe (k).</summary>
+    public const int DefaultDataShards = 3;
+
+    /// <summary>The default number of parity shards per stripe (m): any m shards of a stripe may be lost.</summary>
+    public const int DefaultParityShards = 2;
+
+    /// <summary>The default shard size: 1 MiB. A stripe holds <c>k × shard size</c> bytes of the object.</summary>
+    public const int DefaultShardSize = 1024 * 1024;
+
+    /// <summary>The smallest allowed shard size (4 KiB).</summary>
+    public const int MinShardSize = 4 * 1024;
+
+    /// <summary>The largest allowed shard size (64 MiB).</summary>
+    public const int MaxShardSize = 64 * 1024 * 1024;
+
+    /// <summary>The default maximum object size: 64 GiB.</summary>
+    public const long DefaultMaxObjectSize = 64L * 1024 * 1024 * 1024;
+
+    /// <summary>The default number of stripes a writer or reader keeps in memory at once (one being read, one being coded, one being written).</summary>
+    public const int DefaultStripesInFlight = 3;
+
+    /// <summary>The largest k + m the codec supports over GF(2^8).</summary>
+    public const int MaxTotalShards = 256;
+
+    /// <summary>Data shards per stripe (k). Default <see cref="DefaultDataShards"/>.</summary>
+    public int DataShards { get; set; } = DefaultDataShards;
+
+    /// <summary>Parity shards per stripe (m). Default <see cref="DefaultParityShards"/>.</summary>
+    public int ParityShards { get; set; } = DefaultParityShards;
+
+    /// <summary>Shard size in bytes. Default <see cref="DefaultShardSize"/>.</summary>
+    public int ShardSize { get; set; } = DefaultShardSize;
+
+    /// <summary>The largest object accepted, in bytes. Default <see cref="DefaultMaxObjectSize"/>.</summary>
+    public long MaxObjectSize { get; set; } = DefaultMaxObjectSize;
+
+    /// <summary>How many stripes a writer or reader buffers at once; memory per stream is about this × (k + m) × shard size.</summary>
+    public int StripesInFlight { get; set; } = DefaultStripesInFlight;
+
+    /// <summary>The volumes of this node's shard store (directories, ideally one per disk).</summary>
+    public IList<StorageVolumeOptions> Volumes { get; } = [];
+
+    /// <summary>The path of the node's SQLite shard index. Default: <c>shard-index.db</c> in the first volume.</summary>
+    public string? IndexPath { get; set; }
+}
+
+/// <summary>One volume of a shard store.</summary>
+public sealed class StorageVolumeOptions
+{
+    /// <summary>The volume's name, unique within the node (recorded in the shard index).</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The directory that holds the volume's shard files; created when missing.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>The most bytes of shards the volume may hold; 0 (the default) means whatever the file system has free.</summary>
+    public long CapacityBytes { get; set; }
+}

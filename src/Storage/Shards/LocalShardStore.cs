@@ -1,0 +1,544 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Xmbl.Cluster.Storage.Internal;
+using Xmbl.Cluster.Storage.Options;
+
+namespace Xmbl.Cluster.Storage.Shards;
+
+/// <summary>
+/// The file-system shard store of one node: shard files spread over volumes (directories) and a local SQLite index
+/// of shard id → volume, size, SHA-256 and creation time.
+/// </summary>
+/// <remarks>
+/// Layout per volume: <c>shards/&lt;first two id chars&gt;/&lt;id&gt;</c> for shard files and <c>tmp/</c> for writes in
+/// progress (emptied on open). A new shard goes to the volume with the fewest used bytes (counting writes in flight)
+/// among those with room for it, so concurrent writes of one stripe to one node land on distinct volumes.
+/// </remarks>
+public sealed class LocalShardStore : IShardStore, IDisposable
+{
+    private const int CopyBufferSize = 256 * 1024;
+    private const int ListPageSize = 1000;
+
+    private readonly Volume[] _volumes;
+    private readonly Dictionary<string, Volume> _volumesByName;
+    private readonly SqliteConnection _index;
+    private readonly SemaphoreSlim _indexLock = new(1, 1);
+    private readonly Lock _spaceLock = new();
+    private readonly TimeProvider _time;
+    private bool _disposed;
+
+    /// <summary>Opens (creating when needed) a store over <paramref name="volumes"/>.</summary>
+    /// <param name="volumes">The volumes; at least one.</param>
+    /// <param name="indexPath">The SQLite index file; default <c>shard-index.db</c> in the first volume.</param>
+    /// <param name="timeProvider">The clock for creation times; default the system clock.</param>
+    public LocalShardStore(IEnumerable<StorageVolumeOptions> volumes, string? indexPath = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(volumes);
+        _time = timeProvider ?? TimeProvider.System;
+        _volumes = volumes.Select(v => new Volume(v)).ToArray();
+        if (_volumes.Length == 0)
+        {
+            throw new ArgumentException("A shard store needs at least one volume.", nameof(volumes));
+        }
+
+        _volumesByName = new Dictionary<string, Volume>(StringComparer.Ordinal);
+        foreach (var v in _volumes)
+        {
+            if (!_volumesByName.TryAdd(v.Name, v))
+            {
+                throw new ArgumentException($"Volume name '{v.Name}' is used twice.", nameof(volumes));
+            }
+
+            Directory.CreateDirectory(v.ShardsDirectory);
+            Directory.CreateDirectory(v.TempDirectory);
+            // Leftovers of writes cut off by a crash: never renamed, so never visible.
+            foreach (var tmp in Directory.EnumerateFiles(v.TempDirectory))
+            {
+                File.Delete(tmp);
+            }
+        }
+
+        IndexPath = Path.GetFullPath(indexPath ?? Path.Combine(_volumes[0].Path, "shard-index.db"));
+        Directory.CreateDirectory(Path.GetDirectoryName(IndexPath)!);
+        _index = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = IndexPath, Pooling = false }.ToString());
+        _index.Open();
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+        Execute("""
+            CREATE TABLE IF NOT EXISTS shards (
+                id TEXT NOT NULL PRIMARY KEY,
+                volume TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                sha256 TEXT NOT NULL,
+                created_ms INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """);
+        using var cmd = _index.CreateCommand();
+        cmd.CommandText = "SELECT volume, COUNT(*), COALESCE(SUM(size), 0) FROM shards GROUP BY volume";
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            if (_volumesByName.TryGetValue(reader.GetString(0), out var v))
+            {
+                v.Count = reader.GetInt64(1);
+                v.Used = reader.GetInt64(2);
+            }
+        }
+    }
+
+    /// <summary>Opens a store over the volumes and index path of <paramref name="options"/>.</summary>
+    public LocalShardStore(StorageOptions options, TimeProvider? timeProvider = null)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Volumes, options.IndexPath, timeProvider)
+    {
+    }
+
+    /// <summary>The full path of the SQLite index.</summary>
+    public string IndexPath { get; }
+
+    /// <inheritdoc/>
+    [SkipLocalsInit]
+    public async Task<ShardInfo> PutAsync(ShardId id, Stream content, long? expectedLength = null, string? expectedSha256 = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var reserve = Math.Max(1, expectedLength ?? 1);
+        var volume = ReserveVolume(reserve);
+        var tmp = Path.Combine(volume.TempDirectory, $"{id.Value}.{Guid.NewGuid():N}.tmp");
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            long length = 0;
+            string sha;
+            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            {
+                await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
+                {
+                    int n;
+                    while ((n = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+                    {
+                        length += n;
+                        if (length > expectedLength)
+                        {
+                            throw new ShardCorruptException(id, expectedSha256 ?? "(any)", null, $"more than the announced {expectedLength} bytes arrived");
+                        }
+
+                        hash.AppendData(buffer, 0, n);
+                        await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                    }
+
+                    // Durable before it becomes visible: the rename below must never expose unflushed data.
+                    file.Flush(flushToDisk: true);
+                }
+
+                sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+            }
+
+            if (expectedLength is { } expected && length != expected)
+            {
+                throw new ShardCorruptException(id, expectedSha256 ?? "(any)", sha, $"{length} bytes arrived instead of {expected}");
+            }
+
+            if (expectedSha256 is not null && !string.Equals(sha, expectedSha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ShardCorruptException(id, expectedSha256, sha, "content hash differs from the announced hash");
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var final = volume.ShardPath(id);
+            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+            var info = new ShardInfo(id, volume.Name, length, sha, _time.GetUtcNow());
+            await _indexLock.WaitAsync(CancellationToken.None);
+            try
+            {
+                File.Move(tmp, final, overwrite: true);
+                var previous = ReadInfo(id);
+                using (var cmd = _index.CreateCommand())
+                {
+                    cmd.CommandText = "INSERT OR REPLACE INTO shards (id, volume, size, sha256, created_ms) VALUES ($id, $volume, $size, $sha, $created)";
+                    cmd.Parameters.AddWithValue("$id", id.Value);
+                    cmd.Parameters.AddWithValue("$volume", volume.Name);
+                    cmd.Parameters.AddWithValue("$size", length);
+                    cmd.Parameters.AddWithValue("$sha", sha);
+                    cmd.Parameters.AddWithValue("$created", info.CreatedUtc.ToUnixTimeMilliseconds());
+                    cmd.ExecuteNonQuery();
+                }
+
+                lock (_spaceLock)
+                {
+                    if (previous is not null && _volumesByName.TryGetValue(previous.Volume, out var old))
+                    {
+                        old.Used -= previous.Length;
+                        old.Count--;
+                    }
+
+                    volume.Used += length;
+                    volume.Count++;
+                }
+
+                if (previous is not null && !string.Equals(previous.Volume, volume.Name, StringComparison.Ordinal)
+                    && _volumesByName.TryGetValue(previous.Volume, out var oldVolume))
+                {
+                    File.Delete(oldVolume.ShardPath(id));
+                }
+            }
+            finally
+            {
+                _indexLock.Release();
+            }
+
+            return info;
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            lock (_spaceLock)
+            {
+                volume.Pending -= reserve;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<Stream> OpenReadAsync(ShardId id, CancellationToken cancellationToken = default)
+    {
+        var info = await GetInfoAsync(id, cancellationToken) ?? throw new ShardNotFoundException(id);
+        if (!_volumesByName.TryGetValue(info.Volume, out var volume))
+        {
+            throw new ShardNotFoundException(id);
+        }
+
+        FileStream file;
+        try
+        {
+            file = new FileStream(volume.ShardPath(id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ShardNotFoundException(id);
+        }
+
+        return new HashVerifyingReadStream(file, id, info.Sha256, info.Length);
+    }
+
+    /// <inheritdoc/>
+    public async Task<ShardInfo?> GetInfoAsync(ShardId id, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _indexLock.WaitAsync(cancellationToken);
+        try
+        {
+            return ReadInfo(id);
+        }
+        finally
+        {
+            _indexLock.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> DeleteAsync(ShardId id, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _indexLock.WaitAsync(cancellationToken);
+        try
+        {
+            var info = ReadInfo(id);
+            if (info is null)
+            {
+                return false;
+            }
+
+            using (var cmd = _index.CreateCommand())
+            {
+                cmd.CommandText = "DELETE FROM shards WHERE id = $id";
+                cmd.Parameters.AddWithValue("$id", id.Value);
+                cmd.ExecuteNonQuery();
+            }
+
+            if (_volumesByName.TryGetValue(info.Volume, out var volume))
+            {
+                File.Delete(volume.ShardPath(id));
+                lock (_spaceLock)
+                {
+                    volume.Used -= info.Length;
+                    volume.Count--;
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            _indexLock.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ShardInfo> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var after = "";
+        while (true)
+        {
+            var page = new List<ShardInfo>(ListPageSize);
+            await _indexLock.WaitAsync(cancellationToken);
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                using var cmd = _index.CreateCommand();
+                cmd.CommandText = "SELECT id, volume, size, sha256, created_ms FROM shards WHERE id > $after ORDER BY id LIMIT $limit";
+                cmd.Parameters.AddWithValue("$after", after);
+                cmd.Parameters.AddWithValue("$limit", ListPageSize);
+                using var reader = cmd.ExecuteReader();
+                while (reader.Read())
+                {
+                    page.Add(ReadRow(reader));
+                }
+            }
+            finally
+            {
+                _indexLock.Release();
+            }
+
+            foreach (var info in page)
+            {
+                yield return info;
+            }
+
+            if (page.Count < ListPageSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].Id.Value;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<ShardScrubResult> ScrubAsync(ShardId id, CancellationToken cancellationToken = default)
+    {
+        var info = await GetInfoAsync(id, cancellationToken);
+        return info is null
+            ? new ShardScrubResult(id, ShardHealthStatus.Missing, null, null)
+            : (await ScrubFileAsync(info, cancellationToken)).Result;
+    }
+
+    /// <inheritdoc/>
+    public async Task<ShardScrubReport> ScrubAllAsync(CancellationToken cancellationToken = default)
+    {
+        var unhealthy = new List<ShardScrubResult>();
+        var known = new HashSet<(string Volume, string Id)>();
+        var checkedCount = 0;
+        long bytes = 0;
+        await foreach (var info in ListAsync(cancellationToken))
+        {
+            known.Add((info.Volume, info.Id.Value));
+            var (result, read) = await ScrubFileAsync(info, cancellationToken);
+            checkedCount++;
+            bytes += read;
+            if (result.Status != ShardHealthStatus.Healthy)
+            {
+                unhealthy.Add(result);
+            }
+        }
+
+        var orphans = new List<string>();
+        foreach (var volume in _volumes)
+        {
+            foreach (var file in Directory.EnumerateFiles(volume.ShardsDirectory, "*", SearchOption.AllDirectories))
+            {
+                if (!known.Contains((volume.Name, Path.GetFileName(file))))
+                {
+                    // Re-check: the shard may have been written after the listing above.
+                    if (!ShardId.TryParse(Path.GetFileName(file), out var id) || (await GetInfoAsync(id, cancellationToken))?.Volume != volume.Name)
+                    {
+                        orphans.Add(file);
+                    }
+                }
+            }
+        }
+
+        return new ShardScrubReport(checkedCount, bytes, unhealthy, orphans);
+    }
+
+    /// <inheritdoc/>
+    public Task<ShardStoreStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_spaceLock)
+        {
+            return Task.FromResult(new ShardStoreStats(_volumes.Select(v => new ShardVolumeStats(v.Name, v.Path, v.Count, v.Used, FreeBytes(v))).ToArray()));
+        }
+    }
+
+    /// <summary>Closes the index.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _indexLock.Wait();
+        try
+        {
+            _disposed = true;
+            _index.Dispose();
+        }
+        finally
+        {
+            _indexLock.Release();
+        }
+    }
+
+    [SkipLocalsInit]
+    private async Task<(ShardScrubResult Result, long Read)> ScrubFileAsync(ShardInfo info, CancellationToken cancellationToken)
+    {
+        if (!_volumesByName.TryGetValue(info.Volume, out var volume) || !File.Exists(volume.ShardPath(info.Id)))
+        {
+            return (new ShardScrubResult(info.Id, ShardHealthStatus.Missing, info.Sha256, null), 0);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long read = 0;
+            await using (var file = new FileStream(volume.ShardPath(info.Id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            {
+                int n;
+                while ((n = await file.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+                {
+                    hash.AppendData(buffer, 0, n);
+                    read += n;
+                }
+            }
+
+            var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+            var healthy = read == info.Length && string.Equals(actual, info.Sha256, StringComparison.OrdinalIgnoreCase);
+            return (new ShardScrubResult(info.Id, healthy ? ShardHealthStatus.Healthy : ShardHealthStatus.Corrupt, info.Sha256, actual), read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return (new ShardScrubResult(info.Id, ShardHealthStatus.Missing, info.Sha256, null), 0);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Volume ReserveVolume(long bytes)
+    {
+        lock (_spaceLock)
+        {
+            Volume? best = null;
+            foreach (var v in _volumes)
+            {
+                if (FreeBytes(v) >= bytes && (best is null || v.Used + v.Pending < best.Used + best.Pending))
+                {
+                    best = v;
+                }
+            }
+
+            if (best is null)
+            {
+                throw new ShardStoreFullException(bytes);
+            }
+
+            best.Pending += bytes;
+            return best;
+        }
+    }
+
+    private static long FreeBytes(Volume v)
+    {
+        long fileSystemFree;
+        try
+        {
+            fileSystemFree = new DriveInfo(v.Path).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            fileSystemFree = 0;
+        }
+
+        var free = fileSystemFree - v.Pending;
+        if (v.Capacity > 0)
+        {
+            free = Math.Min(free, v.Capacity - v.Used - v.Pending);
+        }
+
+        return Math.Max(0, free);
+    }
+
+    private ShardInfo? ReadInfo(ShardId id)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var cmd = _index.CreateCommand();
+        cmd.CommandText = "SELECT id, volume, size, sha256, created_ms FROM shards WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", id.Value);
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? ReadRow(reader) : null;
+    }
+
+    private static ShardInfo ReadRow(SqliteDataReader reader) => new(
+        ShardId.Parse(reader.GetString(0)),
+        reader.GetString(1),
+        reader.GetInt64(2),
+        reader.GetString(3),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
+
+    private void Execute(string sql)
+    {
+        using var cmd = _index.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // The temp directory is emptied on the next open.
+        }
+    }
+
+    private sealed class Volume
+    {
+        public Volume(StorageVolumeOptions options)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.Name);
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.Path);
+            Name = options.Name;
+            Path = System.IO.Path.GetFullPath(options.Path);
+            Capacity = options.CapacityBytes;
+            ShardsDirectory = System.IO.Path.Combine(Path, "shards");
+            TempDirectory = System.IO.Path.Combine(Path, "tmp");
+        }
+
+        public string Name { get; }
+        public string Path { get; }
+        public long Capacity { get; }
+        public string ShardsDirectory { get; }
+        public string TempDirectory { get; }
+        public long Used { get; set; }
+        public long Count { get; set; }
+        public long Pending { get; set; }
+
+        public string ShardPath(ShardId id)
+        {
+            var value = id.Value;
+            return System.IO.Path.Combine(ShardsDirectory, value.Length >= 2 ? value[..2] : "_", value);
+        }
+    }
+}
