@@ -14,11 +14,13 @@ internal sealed class HashVerifyingReadStream : Stream
     private readonly ShardId _id;
     private readonly string _expectedSha256;
     private readonly long _expectedLength;
+    private readonly IDisposable? _owner;
     private long _read;
     private bool _verified;
 
-    public HashVerifyingReadStream(Stream inner, ShardId id, string expectedSha256, long expectedLength)
+    public HashVerifyingReadStream(Stream inner, ShardId id, string expectedSha256, long expectedLength, IDisposable? owner = null)
     {
+        _owner = owner;
         _inner = inner;
         _id = id;
         _expectedSha256 = expectedSha256;
@@ -94,6 +96,7 @@ internal sealed class HashVerifyingReadStream : Stream
         {
             _inner.Dispose();
             _hash.Dispose();
+            _owner?.Dispose();
         }
 
         base.Dispose(disposing);
@@ -103,6 +106,7 @@ internal sealed class HashVerifyingReadStream : Stream
     {
         await _inner.DisposeAsync();
         _hash.Dispose();
+        _owner?.Dispose();
         await base.DisposeAsync();
     }
 }

@@ -1,10 +1,13 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Xmbl.Cluster.Storage.Shards;
 
 /// <summary>The identifier of one shard on one node: 1 to 128 characters from <c>[A-Za-z0-9._-]</c>, not starting with a dot.</summary>
 /// <remarks>The character set keeps ids safe as file names and as URL path segments without escaping.</remarks>
+[JsonConverter(typeof(ShardIdJsonConverter))]
 public readonly record struct ShardId
 {
     /// <summary>The maximum length of a shard id.</summary>
@@ -58,4 +61,19 @@ public readonly record struct ShardId
 
     /// <inheritdoc/>
     public override string ToString() => _value ?? string.Empty;
+}
+
+/// <summary>Writes a <see cref="ShardId"/> as a JSON string.</summary>
+public sealed class ShardIdJsonConverter : JsonConverter<ShardId>
+{
+    /// <inheritdoc/>
+    public override ShardId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        ShardId.TryParse(reader.GetString(), out var id) ? id : throw new JsonException("Invalid shard id.");
+
+    /// <inheritdoc/>
+    public override void Write(Utf8JsonWriter writer, ShardId value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.Value);
+    }
 }

@@ -1,0 +1,162 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Shards;
+
+namespace Xmbl.Cluster.Storage.Transport;
+
+/// <summary>Serves this process's shard stores to other cluster members.</summary>
+/// <remarks>
+/// Routes under the prefix (default <c>/internal/shards</c>): <c>PUT|GET|DELETE {nodeId}/{shardId}</c>,
+/// <c>POST {nodeId}/{shardId}/scrub</c> and <c>GET {nodeId}</c> (stats). Every request must carry a valid
+/// <see cref="ShardRequestAuthenticator"/> signature, or it gets 401. An unknown node gets 421, an unknown shard 404,
+/// a body that does not match its announced hash or length 422, a full store 507.
+/// </remarks>
+public static class ShardEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps the shard endpoints using the <see cref="ShardNodeRegistry"/>, <see cref="ShardRequestAuthenticator"/> and <see cref="ShardTransportOptions"/> registered in DI.</summary>
+    /// <param name="endpoints">The route builder.</param>
+    /// <param name="routePrefix">The prefix; default <see cref="ShardTransportOptions.RoutePrefix"/>.</param>
+    public static RouteGroupBuilder MapShardEndpoints(this IEndpointRouteBuilder endpoints, string? routePrefix = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var services = endpoints.ServiceProvider;
+        return endpoints.MapShardEndpoints(
+            services.GetRequiredService<ShardNodeRegistry>(),
+            services.GetRequiredService<ShardRequestAuthenticator>(),
+            routePrefix ?? services.GetService<IOptions<ShardTransportOptions>>()?.Value.RoutePrefix ?? ShardTransportOptions.DefaultRoutePrefix);
+    }
+
+    /// <summary>Maps the shard endpoints over <paramref name="registry"/>, admitting only requests <paramref name="authenticator"/> accepts.</summary>
+    public static RouteGroupBuilder MapShardEndpoints(this IEndpointRouteBuilder endpoints, ShardNodeRegistry registry, ShardRequestAuthenticator authenticator, string routePrefix = ShardTransportOptions.DefaultRoutePrefix)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(authenticator);
+        var group = endpoints.MapGroup(routePrefix);
+        group.AddEndpointFilter(async (context, next) =>
+            authenticator.TryValidate(context.HttpContext.Request, out var failure)
+                ? await next(context)
+                : Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: failure));
+
+        group.MapPut("/{nodeId}/{shardId}", async (HttpContext http, string nodeId, string shardId) =>
+        {
+            if (!TryResolve(registry, nodeId, shardId, out var store, out var id, out var error))
+            {
+                return error;
+            }
+
+            // Shards can be larger than Kestrel's default body limit; the store bounds them by the announced length.
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = null;
+            }
+
+            var sha = http.Request.Headers[ShardHttpHeaders.Sha256].ToString();
+            try
+            {
+                var info = await store.PutAsync(id, http.Request.Body, http.Request.ContentLength, sha.Length == 0 ? null : sha, http.RequestAborted);
+                return Results.Json(info, ShardHttpHeaders.Json, statusCode: StatusCodes.Status201Created);
+            }
+            catch (ShardCorruptException e)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Shard content mismatch", detail: e.Message);
+            }
+            catch (ShardStoreFullException e)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status507InsufficientStorage, title: "Shard store full", detail: e.Message);
+            }
+        });
+
+        group.MapGet("/{nodeId}/{shardId}", async (HttpContext http, string nodeId, string shardId) =>
+        {
+            if (!TryResolve(registry, nodeId, shardId, out var store, out var id, out var error))
+            {
+                return error;
+            }
+
+            var info = await store.GetInfoAsync(id, http.RequestAborted);
+            if (info is null)
+            {
+                return Results.NotFound();
+            }
+
+            Stream body;
+            try
+            {
+                body = await store.OpenReadAsync(id, http.RequestAborted);
+            }
+            catch (ShardNotFoundException)
+            {
+                return Results.NotFound();
+            }
+
+            return new ShardBodyResult(body, info);
+        });
+
+        group.MapDelete("/{nodeId}/{shardId}", async (HttpContext http, string nodeId, string shardId) =>
+            !TryResolve(registry, nodeId, shardId, out var store, out var id, out var error) ? error
+            : await store.DeleteAsync(id, http.RequestAborted) ? Results.NoContent()
+            : Results.NotFound());
+
+        group.MapPost("/{nodeId}/{shardId}/scrub", async (HttpContext http, string nodeId, string shardId) =>
+            !TryResolve(registry, nodeId, shardId, out var store, out var id, out var error) ? error
+            : Results.Json(await store.ScrubAsync(id, http.RequestAborted), ShardHttpHeaders.Json));
+
+        group.MapGet("/{nodeId}", async (HttpContext http, string nodeId) =>
+            registry.TryGet(nodeId, out var store)
+                ? Results.Json(await store.GetStatsAsync(http.RequestAborted), ShardHttpHeaders.Json)
+                : UnknownNode(nodeId));
+
+        return group;
+    }
+
+    private static bool TryResolve(ShardNodeRegistry registry, string nodeId, string shardId, out IShardStore store, out ShardId id, out IResult error)
+    {
+        id = default;
+        error = null!;
+        if (!registry.TryGet(nodeId, out store))
+        {
+            error = UnknownNode(nodeId);
+            return false;
+        }
+
+        if (!ShardId.TryParse(shardId, out id))
+        {
+            error = Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid shard id", detail: $"'{shardId}' is not a valid shard id.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static IResult UnknownNode(string nodeId) =>
+        Results.Problem(statusCode: StatusCodes.Status421MisdirectedRequest, title: "Unknown node", detail: $"Node '{nodeId}' is not hosted here.");
+
+    /// <summary>Streams a shard with its length and indexed hash; the client verifies the bytes against the hash.</summary>
+    private sealed class ShardBodyResult(Stream body, ShardInfo info) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            await using var _ = body;
+            var response = httpContext.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/octet-stream";
+            response.ContentLength = info.Length;
+            response.Headers[ShardHttpHeaders.Sha256] = info.Sha256;
+            try
+            {
+                await body.CopyToAsync(response.Body, 256 * 1024, httpContext.RequestAborted);
+            }
+            catch (ShardCorruptException) when (response.HasStarted)
+            {
+                // Every byte has been sent with the indexed hash in the header: the client's own check reports the
+                // corruption, which is clearer for it than a connection reset.
+            }
+        }
+    }
+}
