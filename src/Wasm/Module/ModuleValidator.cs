@@ -525,12 +525,12 @@ internal static class ModuleValidator
         {
             if (_frameCount == _frames.Length)
             {
-                if (_frameCount >= WasmModuleLimits.MaxControlDepth)
+                if (_frameCount > WasmModuleLimits.MaxControlDepth)
                 {
                     throw new WasmMalformedException($"blocks nested deeper than {WasmModuleLimits.MaxControlDepth} in function {_functionIndex}");
                 }
 
-                Array.Resize(ref _frames, _frames.Length * 2);
+                Array.Resize(ref _frames, Math.Min(_frames.Length * 2, WasmModuleLimits.MaxControlDepth + 1));
             }
 
             _frames[_frameCount++] = new Frame { Kind = kind, Params = parameters, Results = results, Height = _valueCount };
