@@ -1,0 +1,121 @@
+using Microsoft.Data.Sqlite;
+using Xmbl.Cluster.Runtime.Core;
+using Xmbl.Cluster.Runtime.Persistence;
+using Xmbl.Cluster.Runtime.Persistence.Sqlite;
+
+namespace Xmbl.Cluster.Runtime.Storage;
+
+/// <summary>
+/// Grain state in SQLite. The in-process per-key lock gives single writer per key (one process owns the file);
+/// the load is a plain read, the write one conditional upsert (version check as a second line of defence).
+/// </summary>
+internal sealed class SqliteGrainStateStore(SqliteDatabase database, TimeProvider timeProvider) : IGrainStateStore
+{
+    private const string LoadSql = "SELECT version, state FROM xmbl_grain_state WHERE grain_type = $t AND grain_key = $k";
+
+    private const string ReadSql = "SELECT version, state, updated_at FROM xmbl_grain_state WHERE grain_type = $t AND grain_key = $k AND state IS NOT NULL";
+
+    // Inserts version 1 for a new grain or bumps the version of an existing row, only if the stored version is the expected one.
+    private const string WriteSql =
+        "INSERT INTO xmbl_grain_state (grain_type, grain_key, version, state, updated_at) VALUES ($t, $k, $v + 1, $s, $u) " +
+        "ON CONFLICT (grain_type, grain_key) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = excluded.updated_at " +
+        "WHERE xmbl_grain_state.version = $v";
+
+    private const string ListSql =
+        "SELECT grain_key, version, state, updated_at FROM xmbl_grain_state " +
+        "WHERE grain_type = $t AND state IS NOT NULL AND ($p IS NULL OR substr(grain_key, 1, length($p)) = $p) AND ($a IS NULL OR grain_key > $a) " +
+        "ORDER BY grain_key LIMIT $n";
+
+    public KeyedAsyncLock Locks => database.Shared.Locks;
+
+    public Task InitializeAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public ValueTask<IGrainStateTransaction> BeginAsync(GrainId id, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var (version, state) = database.Use(session =>
+        {
+            var command = session.Command(LoadSql, ("$t", SqliteType.Text), ("$k", SqliteType.Text));
+            command.Parameters[0].Value = id.Type;
+            command.Parameters[1].Value = id.Key;
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? (reader.GetInt64(0), reader.IsDBNull(1) ? null : (byte[])reader.GetValue(1)) : (0L, (byte[]?)null);
+        });
+        return ValueTask.FromResult<IGrainStateTransaction>(new Transaction(this, id, version, state));
+    }
+
+    public Task<StoredGrainState?> ReadAsync(GrainId id, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(database.Use(session =>
+        {
+            var command = session.Command(ReadSql, ("$t", SqliteType.Text), ("$k", SqliteType.Text));
+            command.Parameters[0].Value = id.Type;
+            command.Parameters[1].Value = id.Key;
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? new StoredGrainState(id.Key, reader.GetInt64(0), (byte[])reader.GetValue(1), UnixTime.FromMs(reader.GetInt64(2))) : null;
+        }));
+    }
+
+    public async Task<long> WriteAsync(GrainId id, ReadOnlyMemory<byte> state, long expectedVersion, CancellationToken ct)
+    {
+        var bytes = state.ToArray();
+        var now = UnixTime.ToMs(timeProvider.GetUtcNow());
+        int changed;
+        using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
+        {
+            changed = database.Use(session =>
+            {
+                var command = session.Command(WriteSql, ("$t", SqliteType.Text), ("$k", SqliteType.Text), ("$v", SqliteType.Integer), ("$s", SqliteType.Blob), ("$u", SqliteType.Integer));
+                command.Parameters[0].Value = id.Type;
+                command.Parameters[1].Value = id.Key;
+                command.Parameters[2].Value = expectedVersion;
+                command.Parameters[3].Value = bytes;
+                command.Parameters[4].Value = now;
+                return command.ExecuteNonQuery();
+            });
+        }
+
+        return changed == 1 ? expectedVersion + 1 : throw new InconsistentStateException(id.Type, id.Key, expectedVersion);
+    }
+
+    public Task<IReadOnlyList<StoredGrainState>> ListAsync(string grainType, string? keyPrefix, string? afterKey, int limit, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult<IReadOnlyList<StoredGrainState>>(database.Use(session =>
+        {
+            var command = session.Command(ListSql, ("$t", SqliteType.Text), ("$p", SqliteType.Text), ("$a", SqliteType.Text), ("$n", SqliteType.Integer));
+            command.Parameters[0].Value = grainType;
+            command.Parameters[1].Value = (object?)keyPrefix ?? DBNull.Value;
+            command.Parameters[2].Value = (object?)afterKey ?? DBNull.Value;
+            command.Parameters[3].Value = limit;
+            using var reader = command.ExecuteReader();
+            var rows = new List<StoredGrainState>();
+            while (reader.Read())
+            {
+                rows.Add(new StoredGrainState(reader.GetString(0), reader.GetInt64(1), (byte[])reader.GetValue(2), UnixTime.FromMs(reader.GetInt64(3))));
+            }
+
+            return rows;
+        }));
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private sealed class Transaction(SqliteGrainStateStore store, GrainId id, long version, byte[]? state) : IGrainStateTransaction
+    {
+        public long Version { get; } = version;
+
+        public byte[]? State { get; } = state;
+
+        public async ValueTask CommitAsync(byte[]? newState, CancellationToken ct)
+        {
+            if (newState is not null)
+            {
+                await store.WriteAsync(id, newState, Version, ct).ConfigureAwait(false);
+            }
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
