@@ -1,0 +1,17 @@
+namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
+
+/// <summary>The state of one node's assignment to a job.</summary>
+public enum AssignmentStatus
+{
+    /// <summary>Handed to the node; no report yet.</summary>
+    Assigned,
+
+    /// <summary>The node reported a result.</summary>
+    Reported,
+
+    /// <summary>The node did not report before the deadline (or ran out of wall time); the role went to another node.</summary>
+    TimedOut,
+
+    /// <summary>The job ended (cancelled, decided or failed) before the node reported.</summary>
+    Cancelled,
+}

@@ -1,0 +1,42 @@
+namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
+
+/// <summary>One job, keyed by its id: the state machine from submission to settlement.</summary>
+/// <remarks>
+/// Every method is a short state transition (one transaction on the job's row); nodes run the job outside the grain
+/// and report back with <see cref="ReportAsync"/>. Timeouts and retries of pending jobs come from a reminder.
+/// </remarks>
+public interface IJobGrain : IRemindable, IGrainWithStringKey
+{
+    /// <summary>Creates the job and assigns nodes if any are eligible; a second submission of the same id returns the existing job.</summary>
+    /// <param name="spec">What to run.</param>
+    /// <returns>The job after submission (<see cref="JobStatus.Scheduled"/>, or <see cref="JobStatus.Pending"/> when no node has room).</returns>
+    Task<JobRecord> SubmitAsync(JobSpec spec);
+
+    /// <summary>The job, or null when it does not exist.</summary>
+    /// <returns>The record.</returns>
+    Task<JobRecord?> GetAsync();
+
+    /// <summary>The accepted output bytes, or null while there is none.</summary>
+    /// <returns>The output.</returns>
+    Task<byte[]?> GetOutputAsync();
+
+    /// <summary>What the node needs to run the assignment, or null when the assignment is no longer open.</summary>
+    /// <param name="assignmentId">The assignment.</param>
+    /// <param name="nodeId">The node asking.</param>
+    /// <returns>The work.</returns>
+    Task<JobWork?> GetWorkAsync(int assignmentId, string nodeId);
+
+    /// <summary>Records a node's result; decides the job when enough results agree.</summary>
+    /// <param name="report">The report.</param>
+    /// <returns>False when the assignment was not open (timed out, cancelled, decided, or not this node's).</returns>
+    Task<bool> ReportAsync(ExecutionReport report);
+
+    /// <summary>Tries to assign nodes to a pending job (capacity may have freed).</summary>
+    /// <returns>True when the job is no longer pending.</returns>
+    Task<bool> TryScheduleAsync();
+
+    /// <summary>Cancels the job unless it is final.</summary>
+    /// <param name="reason">Why.</param>
+    /// <returns>The job after the call, or null when it does not exist.</returns>
+    Task<JobRecord?> CancelAsync(string reason);
+}

@@ -1,0 +1,33 @@
+namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
+
+/// <summary>What to run: the module, the entry point, the input and the limits. Immutable once submitted.</summary>
+/// <param name="ModuleHash">SHA-256 of the module bytes, lower-case hex.</param>
+/// <param name="Entry"><c>_start</c> for a WASI command, or the name of an exported function.</param>
+/// <param name="Args">For <c>_start</c>: the program arguments after <c>argv[0]</c>; for an export: its arguments as text (parsed by parameter type).</param>
+/// <param name="Env">Environment variables, in order.</param>
+/// <param name="Stdin">Bytes on standard input.</param>
+/// <param name="Limits">Fuel, memory and wall-clock limits.</param>
+/// <param name="MaxPricePerMillionFuel">The highest node price (credits per million fuel) the submitter accepts; null accepts any price.</param>
+/// <param name="Validators">How many further nodes re-run the job to check the result: 0, 1 or 2.</param>
+/// <param name="InputObjects">Stored objects (<c>namespace/name</c>) the job reads, for the storage proxy.</param>
+/// <param name="OutputObject">Where the job's output is stored (<c>namespace/name</c>), if anywhere.</param>
+/// <param name="Submitter">Who submitted the job (account identity), if known.</param>
+public sealed record JobSpec(
+    string ModuleHash,
+    string Entry,
+    IReadOnlyList<string> Args,
+    IReadOnlyList<KeyValuePair<string, string>> Env,
+    byte[] Stdin,
+    JobLimits Limits,
+    decimal? MaxPricePerMillionFuel,
+    int Validators,
+    IReadOnlyList<string> InputObjects,
+    string? OutputObject,
+    string? Submitter)
+{
+    /// <summary>The entry point of WASI commands.</summary>
+    public const string WasiStart = "_start";
+
+    /// <summary>The most validators a job may ask for.</summary>
+    public const int MaxValidators = 2;
+}
