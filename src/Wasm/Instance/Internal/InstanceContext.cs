@@ -1,0 +1,39 @@
+namespace Xmbl.Cluster.Wasm;
+
+/// <summary>
+/// Per-instance state passed as the last argument of every compiled function, so one compiled module serves many
+/// instances. Generated IL reads these fields directly (their names are part of the translator's contract). A host
+/// function bound into an instance gets its own context whose <see cref="HostTarget"/> is set.
+/// </summary>
+internal sealed class InstanceContext
+{
+    public InstanceContext(Store store)
+    {
+        Store = store;
+    }
+
+    public Store Store;
+
+    /// <summary>Whether the code was compiled with fuel metering (bulk operations then charge per byte/element).</summary>
+    public bool Metered;
+    public Memory? Memory0;
+    public Memory[] Memories = [];
+    public Global[] Globals = [];
+    public Table[] Tables = [];
+    public Function[] Functions = [];
+
+    /// <summary>Resolved element segments (Function or host objects); a dropped segment is empty.</summary>
+    public object?[][] ElementSegments = [];
+
+    /// <summary>Data segments; a dropped segment is empty.</summary>
+    public ReadOnlyMemory<byte>[] DataSegments = [];
+
+    /// <summary>The instance (for host functions: the importing instance, exposed as <see cref="Caller.Instance"/>).</summary>
+    public Instance? Instance;
+
+    /// <summary>For host-function contexts: the function whose delegate the trampoline calls.</summary>
+    public Function? HostTarget;
+
+    /// <summary>For host-function contexts: the reusable caller view.</summary>
+    public Caller? HostCaller;
+}

@@ -1,0 +1,128 @@
+using System.Runtime.InteropServices;
+
+namespace Xmbl.Cluster.Wasm;
+
+/// <summary>A linear memory: a zero-initialized byte array in 64 KiB pages, allocated outside the GC heap.</summary>
+/// <remarks>
+/// Compiled code reads <see cref="BaseAddress"/> and <see cref="ByteLength"/> directly and checks every access with one
+/// unsigned compare. Growing may move the memory, so spans obtained from <see cref="Span"/> are invalid after a grow.
+/// </remarks>
+public sealed unsafe class Memory
+{
+    /// <summary>Bytes per page.</summary>
+    public const int PageSize = 65_536;
+
+    /// <summary>The most pages a 32-bit memory can have (4 GiB).</summary>
+    public const int MaxPages = 65_536;
+
+    // Read by generated code: keep these fields (names are part of the translator's contract).
+    internal nint BaseAddress;
+    internal ulong ByteLength;
+    internal int PageCount;
+    internal int GrowLimit = MaxPages;
+
+    /// <summary>Creates a memory.</summary>
+    /// <param name="minPages">Initial size in pages.</param>
+    /// <param name="maxPages">Maximum size in pages, or null for no declared maximum.</param>
+    public Memory(int minPages, int? maxPages)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(minPages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minPages, MaxPages);
+        if (maxPages is { } max)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(max, minPages, nameof(maxPages));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(max, MaxPages, nameof(maxPages));
+        }
+
+        Maximum = maxPages;
+        PageCount = minPages;
+        ByteLength = (ulong)minPages * PageSize;
+        BaseAddress = (nint)NativeMemory.AllocZeroed((nuint)Math.Max(ByteLength, 8));
+    }
+
+    /// <summary>Frees the native allocation.</summary>
+    ~Memory()
+    {
+        var address = Interlocked.Exchange(ref BaseAddress, 0);
+        if (address != 0)
+        {
+            NativeMemory.Free((void*)address);
+        }
+    }
+
+    /// <summary>Current size in pages.</summary>
+    public int Pages => PageCount;
+
+    /// <summary>Declared maximum in pages, if any.</summary>
+    public int? Maximum { get; }
+
+    /// <summary>Current size in bytes.</summary>
+    public long Length => (long)ByteLength;
+
+    /// <summary>The current contents. Memories larger than 2 GiB cannot be viewed as one span; use <see cref="GetSpan"/>.</summary>
+    public Span<byte> Span
+    {
+        get
+        {
+            if (ByteLength > int.MaxValue)
+            {
+                throw new InvalidOperationException("The memory is larger than 2 GiB; use GetSpan(offset, length).");
+            }
+
+            return new Span<byte>((void*)BaseAddress, (int)ByteLength);
+        }
+    }
+
+    /// <summary>A bounds-checked window of the memory.</summary>
+    /// <param name="offset">Start address.</param>
+    /// <param name="length">Number of bytes.</param>
+    /// <returns>The window.</returns>
+    /// <exception cref="WasmTrapException">The range is outside the memory (<see cref="TrapKind.MemoryOutOfBounds"/>).</exception>
+    public Span<byte> GetSpan(long offset, int length)
+    {
+        if (offset < 0 || length < 0 || (ulong)offset + (ulong)length > ByteLength)
+        {
+            throw new WasmTrapException(TrapKind.MemoryOutOfBounds);
+        }
+
+        return new Span<byte>((byte*)BaseAddress + offset, length);
+    }
+
+    /// <summary>Grows the memory by <paramref name="deltaPages"/> zeroed pages.</summary>
+    /// <param name="deltaPages">Pages to add.</param>
+    /// <returns>The previous size in pages, or -1 when the declared maximum, the store's limit or 4 GiB would be exceeded.</returns>
+    public int Grow(int deltaPages) => deltaPages < 0 ? -1 : GrowCore((uint)deltaPages);
+
+    internal int GrowCore(uint deltaPages)
+    {
+        var old = PageCount;
+        if (deltaPages == 0)
+        {
+            return old;
+        }
+
+        var limit = Math.Min(Maximum ?? MaxPages, GrowLimit);
+        if (deltaPages > (uint)(limit - old))
+        {
+            return -1;
+        }
+
+        var newPages = old + (int)deltaPages;
+        var newLength = (ulong)newPages * PageSize;
+        void* moved;
+        try
+        {
+            moved = NativeMemory.Realloc((void*)BaseAddress, (nuint)newLength);
+        }
+        catch (OutOfMemoryException)
+        {
+            return -1;
+        }
+
+        NativeMemory.Clear((byte*)moved + ByteLength, (nuint)(newLength - ByteLength));
+        BaseAddress = (nint)moved;
+        ByteLength = newLength;
+        PageCount = newPages;
+        return old;
+    }
+}

@@ -1,0 +1,1234 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
+
+namespace Xmbl.Cluster.Wasm;
+
+/// <summary>
+/// Translates one validated function body to IL in a single pass. The wasm operand stack maps onto the IL
+/// evaluation stack; wasm locals are IL arguments/locals; the instance context is the last argument. A type stack
+/// mirrors the operand stack so branches can drop surplus values and multi-value results can be spilled.
+/// Statically unreachable code (after br, return, unreachable, ...) is skipped.
+/// </summary>
+/// <remarks>
+/// Fuel: each straight-line segment (ended by loop, if, else, end, br, br_if, br_table, return, unreachable) is
+/// charged its total cost on entry: 1 per instruction, 0 for block/loop/end/else/nop. The call-depth counter is
+/// decremented in the prologue and restored in the epilogue; the interrupt flag (timeouts, cancellation) is
+/// polled at function entry and at every loop header.
+/// </remarks>
+internal sealed class FunctionTranslator
+{
+    private const int LargeFrameLocals = 48;
+
+    private static readonly MethodInfo EnsureStack = typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.EnsureSufficientExecutionStack))!;
+
+    private readonly ModuleTranslator _owner;
+    private readonly WasmModule _module;
+    private readonly WasmFunctionBody _body;
+    private readonly FuncType _type;
+    private readonly ILGenerator _il;
+    private readonly bool _fuel;
+    private readonly bool _canon;
+    private readonly short _ctxArg;
+    private readonly int _paramCount;
+    private readonly WasmValueType[] _localTypes;
+    private readonly LocalBuilder[] _locals;
+    private readonly List<WasmValueType> _stack = new(32);
+    private readonly List<Frame> _frames = new(16);
+    private readonly Dictionary<(WasmValueType, int), LocalBuilder> _temps = [];
+    private readonly Dictionary<uint, LocalBuilder> _globalLocals = [];
+    private LocalBuilder _store = null!;
+    private LocalBuilder? _memBase;
+    private LocalBuilder? _memLength;
+    private LocalBuilder? _addr;
+    private LocalBuilder? _calleeLocal;
+    private LocalBuilder? _elementsLocal;
+    private bool _unreachable;
+    private int _skipDepth;
+
+    public FunctionTranslator(ModuleTranslator owner, WasmFunctionBody body, ILGenerator il, bool fuel, bool canon)
+    {
+        _owner = owner;
+        _module = owner.Module;
+        _body = body;
+        _type = _module.Types[body.TypeIndex];
+        _il = il;
+        _fuel = fuel;
+        _canon = canon;
+        _paramCount = _type.Parameters.Count;
+        _ctxArg = (short)_paramCount;
+        _localTypes = [.. _type.Parameters, .. body.Locals];
+        _locals = new LocalBuilder[body.Locals.Length];
+        for (var i = 0; i < body.Locals.Length; i++)
+        {
+            _locals[i] = il.DeclareLocal(Il.ClrType(body.Locals[i]));
+        }
+    }
+
+    private enum FrameKind : byte
+    {
+        Function,
+        Block,
+        Loop,
+        If,
+    }
+
+    public void Translate()
+    {
+        Prescan(out var usesMemory);
+        EmitPrologue(usesMemory);
+
+        var functionFrame = new Frame(FrameKind.Function, _il.DefineLabel(), 0, [], [.. _type.Results]);
+        _frames.Add(functionFrame);
+
+        var reader = new OperatorReader(_body.Code.Span, _body.CodeOffset);
+        ChargeSegment(reader);
+        while (!reader.AtEnd)
+        {
+            reader.Read(out var op);
+            if (_unreachable)
+            {
+                SkipUnreachable(in op, reader);
+                continue;
+            }
+
+            TranslateOperator(in op, ref reader);
+        }
+    }
+
+    private void Prescan(out bool usesMemory)
+    {
+        usesMemory = false;
+        var reader = new OperatorReader(_body.Code.Span, _body.CodeOffset);
+        while (!reader.AtEnd)
+        {
+            reader.Read(out var op);
+            switch (op.Opcode)
+            {
+                case >= Opcode.I32Load and <= Opcode.I64Store32:
+                    usesMemory = true;
+                    break;
+                case Opcode.GlobalGet:
+                case Opcode.GlobalSet:
+                    if (!_globalLocals.ContainsKey(op.Index))
+                    {
+                        _globalLocals[op.Index] = _il.DeclareLocal(typeof(Global));
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private void EmitPrologue(bool usesMemory)
+    {
+        var il = _il;
+        _store = il.DeclareLocal(typeof(Store));
+        il.Emit(OpCodes.Ldarg, _ctxArg);
+        il.Emit(OpCodes.Ldfld, Il.CtxStore);
+        il.Emit(OpCodes.Stloc, _store);
+
+        // Call depth: count down, trap below zero.
+        il.Emit(OpCodes.Ldloc, _store);
+        il.Emit(OpCodes.Ldloc, _store);
+        il.Emit(OpCodes.Ldfld, Il.StoreDepthLeft);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Stfld, Il.StoreDepthLeft);
+        il.Emit(OpCodes.Ldloc, _store);
+        il.Emit(OpCodes.Ldfld, Il.StoreDepthLeft);
+        var depthOk = il.DefineLabel();
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Bge, depthOk);
+        Il.EmitTrap(il, TrapKind.CallStackExhausted);
+        il.MarkLabel(depthOk);
+
+        if (_localTypes.Length >= LargeFrameLocals)
+        {
+            // Big frames: the depth cap alone might not keep us inside the thread's stack.
+            il.Emit(OpCodes.Call, EnsureStack);
+        }
+
+        EmitInterruptCheck();
+
+        if (usesMemory)
+        {
+            _memBase = il.DeclareLocal(typeof(nint));
+            _memLength = il.DeclareLocal(typeof(ulong));
+            _addr = il.DeclareLocal(typeof(int));
+            ReloadMemory();
+        }
+
+        foreach (var (index, local) in _globalLocals)
+        {
+            il.Emit(OpCodes.Ldarg, _ctxArg);
+            il.Emit(OpCodes.Ldfld, Il.CtxGlobals);
+            Il.EmitInt(il, (int)index);
+            il.Emit(OpCodes.Ldelem_Ref);
+            il.Emit(OpCodes.Stloc, local);
+        }
+    }
+
+    private void ReloadMemory()
+    {
+        if (_memBase is null)
+        {
+            return;
+        }
+
+        _il.Emit(OpCodes.Ldarg, _ctxArg);
+        _il.Emit(OpCodes.Ldfld, Il.CtxMemory0);
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Ldfld, Il.MemoryBase);
+        _il.Emit(OpCodes.Stloc, _memBase);
+        _il.Emit(OpCodes.Ldfld, Il.MemoryLength);
+        _il.Emit(OpCodes.Stloc, _memLength!);
+    }
+
+    private void EmitInterruptCheck()
+    {
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, _store);
+        _il.Emit(OpCodes.Volatile);
+        _il.Emit(OpCodes.Ldfld, Il.StoreInterrupt);
+        _il.Emit(OpCodes.Brfalse, ok);
+        Il.EmitTrap(_il, TrapKind.Timeout);
+        _il.MarkLabel(ok);
+    }
+
+    /// <summary>Charges the cost of the segment starting at the reader's position (a copy is used to look ahead).</summary>
+    private void ChargeSegment(OperatorReader lookahead)
+    {
+        if (!_fuel)
+        {
+            return;
+        }
+
+        long cost = 0;
+        while (!lookahead.AtEnd)
+        {
+            lookahead.Read(out var op);
+            cost += Cost(op.Opcode);
+            if (EndsSegment(op.Opcode))
+            {
+                break;
+            }
+        }
+
+        if (cost == 0)
+        {
+            return;
+        }
+
+        var il = _il;
+        var ok = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, _store);
+        il.Emit(OpCodes.Ldloc, _store);
+        il.Emit(OpCodes.Ldfld, Il.StoreFuelLeft);
+        il.Emit(OpCodes.Ldc_I8, cost);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Stfld, Il.StoreFuelLeft);
+        il.Emit(OpCodes.Ldloc, _store);
+        il.Emit(OpCodes.Ldfld, Il.StoreFuelLeft);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Conv_I8);
+        il.Emit(OpCodes.Bge, ok);
+        Il.EmitTrap(il, TrapKind.OutOfFuel);
+        il.MarkLabel(ok);
+    }
+
+    internal static int Cost(Opcode opcode) => opcode switch
+    {
+        Opcode.Block or Opcode.Loop or Opcode.End or Opcode.Else or Opcode.Nop => 0,
+        _ => 1,
+    };
+
+    internal static bool EndsSegment(Opcode opcode) => opcode is Opcode.Loop or Opcode.If or Opcode.Else or Opcode.End
+        or Opcode.Br or Opcode.BrIf or Opcode.BrTable or Opcode.Return or Opcode.Unreachable;
+
+    private void SkipUnreachable(in Operator op, OperatorReader reader)
+    {
+        switch (op.Opcode)
+        {
+            case Opcode.Block:
+            case Opcode.Loop:
+            case Opcode.If:
+                _skipDepth++;
+                break;
+            case Opcode.Else:
+                if (_skipDepth == 0)
+                {
+                    TranslateElse(reader);
+                }
+
+                break;
+            case Opcode.End:
+                if (_skipDepth > 0)
+                {
+                    _skipDepth--;
+                }
+                else
+                {
+                    TranslateEnd(reader);
+                }
+
+                break;
+        }
+    }
+
+    private void MarkUnreachable()
+    {
+        _unreachable = true;
+        _skipDepth = 0;
+    }
+
+    // ---- type stack -------------------------------------------------------------------------------------------
+
+    private void Push(WasmValueType type) => _stack.Add(type);
+
+    private WasmValueType Pop()
+    {
+        var t = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return t;
+    }
+
+    private void Pop(int count) => _stack.RemoveRange(_stack.Count - count, count);
+
+    private LocalBuilder Temp(WasmValueType type, int slot)
+    {
+        if (!_temps.TryGetValue((type, slot), out var local))
+        {
+            local = _il.DeclareLocal(Il.ClrType(type));
+            _temps[(type, slot)] = local;
+        }
+
+        return local;
+    }
+
+    private (WasmValueType[] Params, WasmValueType[] Results) BlockSignature(BlockType block) => block.Kind switch
+    {
+        BlockTypeKind.Empty => ([], []),
+        BlockTypeKind.Value => ([], [block.ValueType]),
+        _ => ([.. _module.Types[block.TypeIndex].Parameters], [.. _module.Types[block.TypeIndex].Results]),
+    };
+
+    // ---- control ----------------------------------------------------------------------------------------------
+
+    private void TranslateElse(OperatorReader reader)
+    {
+        var frame = _frames[^1];
+        if (!_unreachable)
+        {
+            _il.Emit(OpCodes.Br, frame.Label);
+            frame.Targeted = true;
+        }
+
+        _il.MarkLabel(frame.ElseLabel);
+        frame.ElseMarked = true;
+        _stack.RemoveRange(frame.Height, _stack.Count - frame.Height);
+        _stack.AddRange(frame.Params);
+        _unreachable = false;
+        _skipDepth = 0;
+        ChargeSegment(reader);
+    }
+
+    private void TranslateEnd(OperatorReader reader)
+    {
+        var frame = _frames[^1];
+        _frames.RemoveAt(_frames.Count - 1);
+        var reachable = !_unreachable;
+        if (frame.Kind == FrameKind.If && !frame.ElseMarked)
+        {
+            // No else: the false edge arrives here with the params (= results) on the stack.
+            _il.MarkLabel(frame.ElseLabel);
+            reachable = true;
+        }
+
+        if (frame.Kind != FrameKind.Loop && frame.Targeted)
+        {
+            _il.MarkLabel(frame.Label);
+            reachable = true;
+        }
+
+        _stack.RemoveRange(frame.Height, _stack.Count - frame.Height);
+        _stack.AddRange(frame.Results);
+        _unreachable = false;
+        _skipDepth = 0;
+
+        if (frame.Kind == FrameKind.Function)
+        {
+            if (reachable)
+            {
+                EmitEpilogue();
+            }
+
+            return;
+        }
+
+        if (!reachable)
+        {
+            MarkUnreachable();
+            return;
+        }
+
+        ChargeSegment(reader);
+    }
+
+    private void EmitEpilogue()
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldloc, _store);
+        il.Emit(OpCodes.Ldloc, _store);
+        il.Emit(OpCodes.Ldfld, Il.StoreDepthLeft);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stfld, Il.StoreDepthLeft);
+        var results = _type.ResultSpan;
+        if (results.Length > 1)
+        {
+            var temps = new LocalBuilder[results.Length];
+            for (var i = results.Length - 1; i >= 0; i--)
+            {
+                temps[i] = Temp(results[i], i);
+                il.Emit(OpCodes.Stloc, temps[i]);
+            }
+
+            for (var i = 0; i < results.Length; i++)
+            {
+                Il.EmitStoreSlot(il, LoadStore, i, results[i], temps[i]);
+            }
+        }
+
+        il.Emit(OpCodes.Ret);
+    }
+
+    private void LoadStore(ILGenerator il) => il.Emit(OpCodes.Ldloc, _store);
+
+    /// <summary>Emits the stack fix-up for a branch to <paramref name="target"/>: keep its arity values, drop what lies between.</summary>
+    private void EmitBranchFixup(Frame target)
+    {
+        var arity = target.Kind == FrameKind.Loop ? target.Params.Length : target.Results.Length;
+        var surplus = _stack.Count - target.Height - arity;
+        if (surplus <= 0)
+        {
+            return;
+        }
+
+        var kept = new LocalBuilder[arity];
+        for (var i = 0; i < arity; i++)
+        {
+            var type = _stack[_stack.Count - 1 - i];
+            kept[i] = Temp(type, 100 + i);
+            _il.Emit(OpCodes.Stloc, kept[i]);
+        }
+
+        for (var i = 0; i < surplus; i++)
+        {
+            _il.Emit(OpCodes.Pop);
+        }
+
+        for (var i = arity - 1; i >= 0; i--)
+        {
+            _il.Emit(OpCodes.Ldloc, kept[i]);
+        }
+    }
+
+    private bool NeedsFixup(Frame target)
+    {
+        var arity = target.Kind == FrameKind.Loop ? target.Params.Length : target.Results.Length;
+        return _stack.Count - target.Height - arity > 0;
+    }
+
+    private Frame Target(uint depth)
+    {
+        var frame = _frames[_frames.Count - 1 - (int)depth];
+        if (frame.Kind != FrameKind.Loop)
+        {
+            frame.Targeted = true;
+        }
+
+        return frame;
+    }
+
+    private void EmitBranch(uint depth)
+    {
+        var target = Target(depth);
+        EmitBranchFixup(target);
+        _il.Emit(OpCodes.Br, target.Label);
+    }
+
+    private void EmitBrTable(in Operator op, ref OperatorReader reader)
+    {
+        Pop(); // index
+        var targets = reader.BrTableTargets(op);
+        var count = targets.Remaining;
+        var labels = new Label[count];
+        var stubs = new List<(Label Stub, uint Depth)>();
+        var stubByDepth = new Dictionary<uint, Label>();
+        for (var i = 0; i < count; i++)
+        {
+            var depth = targets.Next();
+            var target = Target(depth);
+            if (!NeedsFixup(target))
+            {
+                labels[i] = target.Label;
+            }
+            else if (stubByDepth.TryGetValue(depth, out var existing))
+            {
+                labels[i] = existing;
+            }
+            else
+            {
+                var stub = _il.DefineLabel();
+                stubByDepth[depth] = stub;
+                stubs.Add((stub, depth));
+                labels[i] = stub;
+            }
+        }
+
+        _il.Emit(OpCodes.Switch, labels);
+        EmitBranch(op.Index);
+        foreach (var (stub, depth) in stubs)
+        {
+            _il.MarkLabel(stub);
+            EmitBranch(depth);
+        }
+    }
+
+    // ---- operators --------------------------------------------------------------------------------------------
+
+    private void TranslateOperator(in Operator op, ref OperatorReader reader)
+    {
+        var il = _il;
+        switch (op.Opcode)
+        {
+            case Opcode.Unreachable:
+                Il.EmitTrap(il, TrapKind.Unreachable);
+                MarkUnreachable();
+                break;
+            case Opcode.Nop:
+                break;
+            case Opcode.Block:
+                {
+                    var (p, r) = BlockSignature(op.Block);
+                    _frames.Add(new Frame(FrameKind.Block, il.DefineLabel(), _stack.Count - p.Length, p, r));
+                    break;
+                }
+
+            case Opcode.Loop:
+                {
+                    var (p, r) = BlockSignature(op.Block);
+                    var label = il.DefineLabel();
+                    il.MarkLabel(label);
+                    _frames.Add(new Frame(FrameKind.Loop, label, _stack.Count - p.Length, p, r));
+                    EmitInterruptCheck();
+                    ChargeSegment(reader);
+                    break;
+                }
+
+            case Opcode.If:
+                {
+                    Pop();
+                    var (p, r) = BlockSignature(op.Block);
+                    var frame = new Frame(FrameKind.If, il.DefineLabel(), _stack.Count - p.Length, p, r) { ElseLabel = il.DefineLabel() };
+                    il.Emit(OpCodes.Brfalse, frame.ElseLabel);
+                    _frames.Add(frame);
+                    ChargeSegment(reader);
+                    break;
+                }
+
+            case Opcode.Else:
+                TranslateElse(reader);
+                break;
+            case Opcode.End:
+                TranslateEnd(reader);
+                break;
+            case Opcode.Br:
+                EmitBranch(op.Index);
+                MarkUnreachable();
+                break;
+            case Opcode.BrIf:
+                {
+                    Pop();
+                    var target = Target(op.Index);
+                    if (NeedsFixup(target))
+                    {
+                        var skip = il.DefineLabel();
+                        il.Emit(OpCodes.Brfalse, skip);
+                        EmitBranchFixup(target);
+                        il.Emit(OpCodes.Br, target.Label);
+                        il.MarkLabel(skip);
+                    }
+                    else
+                    {
+                        il.Emit(OpCodes.Brtrue, target.Label);
+                    }
+
+                    ChargeSegment(reader);
+                    break;
+                }
+
+            case Opcode.BrTable:
+                EmitBrTable(in op, ref reader);
+                MarkUnreachable();
+                break;
+            case Opcode.Return:
+                EmitBranch((uint)(_frames.Count - 1));
+                MarkUnreachable();
+                break;
+            case Opcode.Call:
+                EmitCall(op.Index);
+                break;
+            case Opcode.CallIndirect:
+                EmitCallIndirect(op.Index, op.Index2);
+                break;
+            case Opcode.Drop:
+                Pop();
+                il.Emit(OpCodes.Pop);
+                break;
+            case Opcode.Select:
+            case Opcode.SelectTyped:
+                EmitSelect();
+                break;
+            case Opcode.LocalGet:
+                EmitLocalGet(op.Index);
+                Push(_localTypes[op.Index]);
+                break;
+            case Opcode.LocalSet:
+                Pop();
+                EmitLocalSet(op.Index);
+                break;
+            case Opcode.LocalTee:
+                il.Emit(OpCodes.Dup);
+                EmitLocalSet(op.Index);
+                break;
+            case Opcode.GlobalGet:
+                EmitGlobalGet(op.Index);
+                break;
+            case Opcode.GlobalSet:
+                EmitGlobalSet(op.Index);
+                break;
+            case Opcode.TableGet:
+                Pop();
+                Il.EmitInt(il, (int)op.Index);
+                EmitRuntimeCall(nameof(RuntimeOps.TableGet));
+                Push(_module.Tables[op.Index].ElementType);
+                break;
+            case Opcode.TableSet:
+                Pop(2);
+                Il.EmitInt(il, (int)op.Index);
+                EmitRuntimeCall(nameof(RuntimeOps.TableSet));
+                break;
+            case >= Opcode.I32Load and <= Opcode.I64Load32U:
+                EmitLoad(op.Opcode, op.Immediate);
+                break;
+            case >= Opcode.I32Store and <= Opcode.I64Store32:
+                EmitStore(op.Opcode, op.Immediate);
+                break;
+            case Opcode.MemorySize:
+                il.Emit(OpCodes.Ldarg, _ctxArg);
+                il.Emit(OpCodes.Ldfld, Il.CtxMemory0);
+                il.Emit(OpCodes.Ldfld, Il.MemoryPages);
+                Push(WasmValueType.I32);
+                break;
+            case Opcode.MemoryGrow:
+                EmitRuntimeCall(nameof(RuntimeOps.MemoryGrow));
+                ReloadMemory();
+                break;
+            case Opcode.I32Const:
+                Il.EmitInt(il, (int)op.Immediate);
+                Push(WasmValueType.I32);
+                break;
+            case Opcode.I64Const:
+                il.Emit(OpCodes.Ldc_I8, (long)op.Immediate);
+                Push(WasmValueType.I64);
+                break;
+            case Opcode.F32Const:
+                il.Emit(OpCodes.Ldc_R4, BitConverter.UInt32BitsToSingle((uint)op.Immediate));
+                Push(WasmValueType.F32);
+                break;
+            case Opcode.F64Const:
+                il.Emit(OpCodes.Ldc_R8, BitConverter.UInt64BitsToDouble(op.Immediate));
+                Push(WasmValueType.F64);
+                break;
+            case Opcode.RefNull:
+                il.Emit(OpCodes.Ldnull);
+                Push(op.RefType);
+                break;
+            case Opcode.RefIsNull:
+                Pop();
+                il.Emit(OpCodes.Ldnull);
+                il.Emit(OpCodes.Ceq);
+                Push(WasmValueType.I32);
+                break;
+            case Opcode.RefFunc:
+                il.Emit(OpCodes.Ldarg, _ctxArg);
+                il.Emit(OpCodes.Ldfld, Il.CtxFunctions);
+                Il.EmitInt(il, (int)op.Index);
+                il.Emit(OpCodes.Ldelem_Ref);
+                Push(WasmValueType.FuncRef);
+                break;
+            case Opcode.MemoryInit:
+                Pop(3);
+                Il.EmitInt(il, (int)op.Index);
+                EmitRuntimeCall(nameof(RuntimeOps.MemoryInit));
+                break;
+            case Opcode.DataDrop:
+                Il.EmitInt(il, (int)op.Index);
+                EmitRuntimeCall(nameof(RuntimeOps.DataDrop));
+                break;
+            case Opcode.MemoryCopy:
+                Pop(3);
+                EmitRuntimeCall(nameof(RuntimeOps.MemoryCopy));
+                break;
+            case Opcode.MemoryFill:
+                Pop(3);
+                EmitRuntimeCall(nameof(RuntimeOps.MemoryFill));
+                break;
+            case Opcode.TableInit:
+                Pop(3);
+                Il.EmitInt(il, (int)op.Index);
+                Il.EmitInt(il, (int)op.Index2);
+                EmitRuntimeCall(nameof(RuntimeOps.TableInit));
+                break;
+            case Opcode.ElemDrop:
+                Il.EmitInt(il, (int)op.Index);
+                EmitRuntimeCall(nameof(RuntimeOps.ElemDrop));
+                break;
+            case Opcode.TableCopy:
+                Pop(3);
+                Il.EmitInt(il, (int)op.Index);
+                Il.EmitInt(il, (int)op.Index2);
+                EmitRuntimeCall(nameof(RuntimeOps.TableCopy));
+                break;
+            case Opcode.TableGrow:
+                Pop(2);
+                Il.EmitInt(il, (int)op.Index);
+                EmitRuntimeCall(nameof(RuntimeOps.TableGrow));
+                Push(WasmValueType.I32);
+                break;
+            case Opcode.TableSize:
+                Il.EmitInt(il, (int)op.Index);
+                EmitRuntimeCall(nameof(RuntimeOps.TableSize));
+                Push(WasmValueType.I32);
+                break;
+            case Opcode.TableFill:
+                Pop(3);
+                Il.EmitInt(il, (int)op.Index);
+                EmitRuntimeCall(nameof(RuntimeOps.TableFill));
+                break;
+            default:
+                EmitNumeric(op.Opcode);
+                break;
+        }
+    }
+
+    private void EmitRuntimeCall(string name)
+    {
+        _il.Emit(OpCodes.Ldarg, _ctxArg);
+        _il.Emit(OpCodes.Call, RuntimeOpMethods.Get(name));
+    }
+
+    private void EmitLocalGet(uint index)
+    {
+        if (index < _paramCount)
+        {
+            _il.Emit(OpCodes.Ldarg, (short)index);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldloc, _locals[index - _paramCount]);
+        }
+    }
+
+    private void EmitLocalSet(uint index)
+    {
+        if (index < _paramCount)
+        {
+            _il.Emit(OpCodes.Starg, (short)index);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Stloc, _locals[index - _paramCount]);
+        }
+    }
+
+    private void EmitGlobalGet(uint index)
+    {
+        var type = _module.GlobalTypes[index].ValueType;
+        var cell = _globalLocals[index];
+        _il.Emit(OpCodes.Ldloc, cell);
+        switch (type)
+        {
+            case WasmValueType.I32:
+                _il.Emit(OpCodes.Ldflda, Il.GlobalBits);
+                _il.Emit(OpCodes.Ldind_I4);
+                break;
+            case WasmValueType.I64:
+                _il.Emit(OpCodes.Ldfld, Il.GlobalBits);
+                break;
+            case WasmValueType.F32:
+                _il.Emit(OpCodes.Ldflda, Il.GlobalBits);
+                _il.Emit(OpCodes.Ldind_R4);
+                break;
+            case WasmValueType.F64:
+                _il.Emit(OpCodes.Ldflda, Il.GlobalBits);
+                _il.Emit(OpCodes.Ldind_R8);
+                break;
+            default:
+                _il.Emit(OpCodes.Ldfld, Il.GlobalRef);
+                break;
+        }
+
+        Push(type);
+    }
+
+    private void EmitGlobalSet(uint index)
+    {
+        var type = Pop();
+        var value = Temp(type, 0);
+        _il.Emit(OpCodes.Stloc, value);
+        _il.Emit(OpCodes.Ldloc, _globalLocals[index]);
+        if (type.IsReference())
+        {
+            _il.Emit(OpCodes.Ldloc, value);
+            _il.Emit(OpCodes.Stfld, Il.GlobalRef);
+            return;
+        }
+
+        // Numeric globals keep raw bits; 32-bit values are stored zero-extended.
+        _il.Emit(OpCodes.Ldloc, value);
+        Il.EmitToBits(_il, type);
+        _il.Emit(OpCodes.Stfld, Il.GlobalBits);
+    }
+
+    private void EmitSelect()
+    {
+        Pop();
+        var type = Pop();
+        Pop();
+        var cond = Temp(WasmValueType.I32, 0);
+        var second = Temp(type, 1);
+        var first = Temp(type, 2);
+        _il.Emit(OpCodes.Stloc, cond);
+        _il.Emit(OpCodes.Stloc, second);
+        _il.Emit(OpCodes.Stloc, first);
+        var pickSecond = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, cond);
+        _il.Emit(OpCodes.Brfalse, pickSecond);
+        _il.Emit(OpCodes.Ldloc, first);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(pickSecond);
+        _il.Emit(OpCodes.Ldloc, second);
+        _il.MarkLabel(done);
+        Push(type);
+    }
+
+    // ---- calls ------------------------------------------------------------------------------------------------
+
+    private void EmitCall(uint functionIndex)
+    {
+        var type = _module.FunctionType((int)functionIndex);
+        var il = _il;
+        if (functionIndex < _module.ImportedFunctionCount)
+        {
+            var callee = CalleeLocal();
+            il.Emit(OpCodes.Ldarg, _ctxArg);
+            il.Emit(OpCodes.Ldfld, Il.CtxFunctions);
+            Il.EmitInt(il, (int)functionIndex);
+            il.Emit(OpCodes.Ldelem_Ref);
+            il.Emit(OpCodes.Dup);
+            il.Emit(OpCodes.Stloc, callee);
+            il.Emit(OpCodes.Ldfld, Il.FunctionContext);
+            il.Emit(OpCodes.Ldloc, callee);
+            il.Emit(OpCodes.Ldfld, Il.FunctionCode);
+            Il.EmitCalli(il, type);
+        }
+        else
+        {
+            il.Emit(OpCodes.Ldarg, _ctxArg);
+            il.Emit(OpCodes.Call, _owner.Methods[(int)functionIndex - _module.ImportedFunctionCount]);
+        }
+
+        AfterCall(type);
+    }
+
+    private void EmitCallIndirect(uint typeIndex, uint tableIndex)
+    {
+        var type = _module.Types[typeIndex];
+        var il = _il;
+        Pop(); // element index
+        var index = Temp(WasmValueType.I32, 201);
+        var elements = _elementsLocal ??= _il.DeclareLocal(typeof(object[]));
+        var callee = CalleeLocal();
+        il.Emit(OpCodes.Stloc, index);
+        il.Emit(OpCodes.Ldarg, _ctxArg);
+        il.Emit(OpCodes.Ldfld, Il.CtxTables);
+        Il.EmitInt(il, (int)tableIndex);
+        il.Emit(OpCodes.Ldelem_Ref);
+        il.Emit(OpCodes.Ldfld, Il.TableElements);
+        il.Emit(OpCodes.Stloc, elements);
+
+        var inBounds = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, index);
+        il.Emit(OpCodes.Ldloc, elements);
+        il.Emit(OpCodes.Ldlen);
+        il.Emit(OpCodes.Conv_I4);
+        il.Emit(OpCodes.Blt_Un, inBounds);
+        Il.EmitTrap(il, TrapKind.TableOutOfBounds); // message: "undefined element"
+        il.MarkLabel(inBounds);
+
+        var notNull = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, elements);
+        il.Emit(OpCodes.Ldloc, index);
+        il.Emit(OpCodes.Ldelem_Ref);
+        il.Emit(OpCodes.Castclass, typeof(Function));
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, callee);
+        il.Emit(OpCodes.Brtrue, notNull);
+        Il.EmitTrap(il, TrapKind.UninitializedElement);
+        il.MarkLabel(notNull);
+
+        var typeOk = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, callee);
+        il.Emit(OpCodes.Ldfld, Il.FunctionTypeId);
+        Il.EmitInt(il, _owner.TypeIds[typeIndex]);
+        il.Emit(OpCodes.Beq, typeOk);
+        Il.EmitTrap(il, TrapKind.IndirectCallTypeMismatch);
+        il.MarkLabel(typeOk);
+
+        il.Emit(OpCodes.Ldloc, callee);
+        il.Emit(OpCodes.Ldfld, Il.FunctionContext);
+        il.Emit(OpCodes.Ldloc, callee);
+        il.Emit(OpCodes.Ldfld, Il.FunctionCode);
+        Il.EmitCalli(il, type);
+        AfterCall(type);
+    }
+
+    private LocalBuilder CalleeLocal() => _calleeLocal ??= _il.DeclareLocal(typeof(Function));
+
+    private void AfterCall(FuncType type)
+    {
+        Pop(type.Parameters.Count);
+        var results = type.ResultSpan;
+        if (results.Length > 1)
+        {
+            for (var i = 0; i < results.Length; i++)
+            {
+                Il.EmitLoadSlot(_il, LoadStore, i, results[i]);
+            }
+        }
+
+        foreach (var r in results)
+        {
+            Push(r);
+        }
+
+        ReloadMemory();
+    }
+
+    // ---- memory -----------------------------------------------------------------------------------------------
+
+    private void EmitAddress(ulong offset, int size)
+    {
+        // Stack: i32 address → stored in _addr; checks (ulong)(uint)addr + offset + size <= length, then pushes base + addr + offset.
+        var il = _il;
+        il.Emit(OpCodes.Stloc, _addr!);
+        il.Emit(OpCodes.Ldloc, _addr!);
+        il.Emit(OpCodes.Conv_U8);
+        il.Emit(OpCodes.Ldc_I8, (long)(offset + (ulong)size));
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Ldloc, _memLength!);
+        var ok = il.DefineLabel();
+        il.Emit(OpCodes.Ble_Un, ok);
+        Il.EmitTrap(il, TrapKind.MemoryOutOfBounds);
+        il.MarkLabel(ok);
+        il.Emit(OpCodes.Ldloc, _memBase!);
+        il.Emit(OpCodes.Ldloc, _addr!);
+        il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Add);
+        if (offset != 0)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)offset);
+            il.Emit(OpCodes.Conv_U);
+            il.Emit(OpCodes.Add);
+        }
+    }
+
+    private void EmitLoad(Opcode opcode, ulong offset)
+    {
+        Pop();
+        var il = _il;
+        switch (opcode)
+        {
+            case Opcode.I32Load: EmitAddress(offset, 4); il.Emit(OpCodes.Ldind_I4); Push(WasmValueType.I32); break;
+            case Opcode.I64Load: EmitAddress(offset, 8); il.Emit(OpCodes.Ldind_I8); Push(WasmValueType.I64); break;
+            case Opcode.F32Load: EmitAddress(offset, 4); il.Emit(OpCodes.Ldind_R4); Push(WasmValueType.F32); break;
+            case Opcode.F64Load: EmitAddress(offset, 8); il.Emit(OpCodes.Ldind_R8); Push(WasmValueType.F64); break;
+            case Opcode.I32Load8S: EmitAddress(offset, 1); il.Emit(OpCodes.Ldind_I1); Push(WasmValueType.I32); break;
+            case Opcode.I32Load8U: EmitAddress(offset, 1); il.Emit(OpCodes.Ldind_U1); Push(WasmValueType.I32); break;
+            case Opcode.I32Load16S: EmitAddress(offset, 2); il.Emit(OpCodes.Ldind_I2); Push(WasmValueType.I32); break;
+            case Opcode.I32Load16U: EmitAddress(offset, 2); il.Emit(OpCodes.Ldind_U2); Push(WasmValueType.I32); break;
+            case Opcode.I64Load8S: EmitAddress(offset, 1); il.Emit(OpCodes.Ldind_I1); il.Emit(OpCodes.Conv_I8); Push(WasmValueType.I64); break;
+            case Opcode.I64Load8U: EmitAddress(offset, 1); il.Emit(OpCodes.Ldind_U1); il.Emit(OpCodes.Conv_U8); Push(WasmValueType.I64); break;
+            case Opcode.I64Load16S: EmitAddress(offset, 2); il.Emit(OpCodes.Ldind_I2); il.Emit(OpCodes.Conv_I8); Push(WasmValueType.I64); break;
+            case Opcode.I64Load16U: EmitAddress(offset, 2); il.Emit(OpCodes.Ldind_U2); il.Emit(OpCodes.Conv_U8); Push(WasmValueType.I64); break;
+            case Opcode.I64Load32S: EmitAddress(offset, 4); il.Emit(OpCodes.Ldind_I4); il.Emit(OpCodes.Conv_I8); Push(WasmValueType.I64); break;
+            case Opcode.I64Load32U: EmitAddress(offset, 4); il.Emit(OpCodes.Ldind_U4); il.Emit(OpCodes.Conv_U8); Push(WasmValueType.I64); break;
+            default: throw new InvalidOperationException(opcode.ToString());
+        }
+    }
+
+    private void EmitStore(Opcode opcode, ulong offset)
+    {
+        var type = Pop();
+        Pop();
+        var il = _il;
+        var value = Temp(type, 0);
+        il.Emit(OpCodes.Stloc, value);
+        var (size, store, narrow) = opcode switch
+        {
+            Opcode.I32Store => (4, OpCodes.Stind_I4, false),
+            Opcode.I64Store => (8, OpCodes.Stind_I8, false),
+            Opcode.F32Store => (4, OpCodes.Stind_R4, false),
+            Opcode.F64Store => (8, OpCodes.Stind_R8, false),
+            Opcode.I32Store8 => (1, OpCodes.Stind_I1, false),
+            Opcode.I32Store16 => (2, OpCodes.Stind_I2, false),
+            Opcode.I64Store8 => (1, OpCodes.Stind_I1, true),
+            Opcode.I64Store16 => (2, OpCodes.Stind_I2, true),
+            Opcode.I64Store32 => (4, OpCodes.Stind_I4, true),
+            _ => throw new InvalidOperationException(opcode.ToString()),
+        };
+        EmitAddress(offset, size);
+        il.Emit(OpCodes.Ldloc, value);
+        if (narrow)
+        {
+            il.Emit(OpCodes.Conv_I4);
+        }
+
+        il.Emit(store);
+    }
+
+    // ---- numeric ----------------------------------------------------------------------------------------------
+
+    private void EmitNumeric(Opcode opcode)
+    {
+        var il = _il;
+        switch (opcode)
+        {
+            case Opcode.I32Eqz: Unary(WasmValueType.I32); il.Emit(OpCodes.Ldc_I4_0); il.Emit(OpCodes.Ceq); break;
+            case Opcode.I64Eqz: Unary(WasmValueType.I32); il.Emit(OpCodes.Ldc_I4_0); il.Emit(OpCodes.Conv_I8); il.Emit(OpCodes.Ceq); break;
+            case Opcode.I32Eq or Opcode.I64Eq or Opcode.F32Eq or Opcode.F64Eq: Compare(); il.Emit(OpCodes.Ceq); break;
+            case Opcode.I32Ne or Opcode.I64Ne or Opcode.F32Ne or Opcode.F64Ne: Compare(); il.Emit(OpCodes.Ceq); Not(); break;
+            case Opcode.I32LtS or Opcode.I64LtS or Opcode.F32Lt or Opcode.F64Lt: Compare(); il.Emit(OpCodes.Clt); break;
+            case Opcode.I32LtU or Opcode.I64LtU: Compare(); il.Emit(OpCodes.Clt_Un); break;
+            case Opcode.I32GtS or Opcode.I64GtS or Opcode.F32Gt or Opcode.F64Gt: Compare(); il.Emit(OpCodes.Cgt); break;
+            case Opcode.I32GtU or Opcode.I64GtU: Compare(); il.Emit(OpCodes.Cgt_Un); break;
+            case Opcode.I32LeS or Opcode.I64LeS: Compare(); il.Emit(OpCodes.Cgt); Not(); break;
+            case Opcode.I32LeU or Opcode.I64LeU or Opcode.F32Le or Opcode.F64Le: Compare(); il.Emit(OpCodes.Cgt_Un); Not(); break;
+            case Opcode.I32GeS or Opcode.I64GeS: Compare(); il.Emit(OpCodes.Clt); Not(); break;
+            case Opcode.I32GeU or Opcode.I64GeU or Opcode.F32Ge or Opcode.F64Ge: Compare(); il.Emit(OpCodes.Clt_Un); Not(); break;
+
+            case Opcode.I32Clz: Unary(WasmValueType.I32); CallNumeric("Clz", typeof(int)); break;
+            case Opcode.I32Ctz: Unary(WasmValueType.I32); CallNumeric("Ctz", typeof(int)); break;
+            case Opcode.I32Popcnt: Unary(WasmValueType.I32); CallNumeric("Popcnt", typeof(int)); break;
+            case Opcode.I64Clz: Unary(WasmValueType.I64); CallNumeric("Clz", typeof(long)); break;
+            case Opcode.I64Ctz: Unary(WasmValueType.I64); CallNumeric("Ctz", typeof(long)); break;
+            case Opcode.I64Popcnt: Unary(WasmValueType.I64); CallNumeric("Popcnt", typeof(long)); break;
+
+            case Opcode.I32Add or Opcode.I64Add: Binary(); il.Emit(OpCodes.Add); break;
+            case Opcode.I32Sub or Opcode.I64Sub: Binary(); il.Emit(OpCodes.Sub); break;
+            case Opcode.I32Mul or Opcode.I64Mul: Binary(); il.Emit(OpCodes.Mul); break;
+            case Opcode.I32DivS: Binary(); CallNumeric("DivS", typeof(int), typeof(int)); break;
+            case Opcode.I32DivU: Binary(); CallNumeric("DivU", typeof(int), typeof(int)); break;
+            case Opcode.I32RemS: Binary(); CallNumeric("RemS", typeof(int), typeof(int)); break;
+            case Opcode.I32RemU: Binary(); CallNumeric("RemU", typeof(int), typeof(int)); break;
+            case Opcode.I64DivS: Binary(); CallNumeric("DivS", typeof(long), typeof(long)); break;
+            case Opcode.I64DivU: Binary(); CallNumeric("DivU", typeof(long), typeof(long)); break;
+            case Opcode.I64RemS: Binary(); CallNumeric("RemS", typeof(long), typeof(long)); break;
+            case Opcode.I64RemU: Binary(); CallNumeric("RemU", typeof(long), typeof(long)); break;
+            case Opcode.I32And or Opcode.I64And: Binary(); il.Emit(OpCodes.And); break;
+            case Opcode.I32Or or Opcode.I64Or: Binary(); il.Emit(OpCodes.Or); break;
+            case Opcode.I32Xor or Opcode.I64Xor: Binary(); il.Emit(OpCodes.Xor); break;
+            case Opcode.I32Shl: Binary(); Mask32(); il.Emit(OpCodes.Shl); break;
+            case Opcode.I32ShrS: Binary(); Mask32(); il.Emit(OpCodes.Shr); break;
+            case Opcode.I32ShrU: Binary(); Mask32(); il.Emit(OpCodes.Shr_Un); break;
+            case Opcode.I64Shl: Binary(); Mask64(); il.Emit(OpCodes.Shl); break;
+            case Opcode.I64ShrS: Binary(); Mask64(); il.Emit(OpCodes.Shr); break;
+            case Opcode.I64ShrU: Binary(); Mask64(); il.Emit(OpCodes.Shr_Un); break;
+            case Opcode.I32Rotl: Binary(); CallNumeric("Rotl", typeof(int), typeof(int)); break;
+            case Opcode.I32Rotr: Binary(); CallNumeric("Rotr", typeof(int), typeof(int)); break;
+            case Opcode.I64Rotl: Binary(); CallNumeric("Rotl", typeof(long), typeof(long)); break;
+            case Opcode.I64Rotr: Binary(); CallNumeric("Rotr", typeof(long), typeof(long)); break;
+
+            case Opcode.F32Abs: CallNumeric("Abs", typeof(float)); break;
+            case Opcode.F64Abs: CallNumeric("Abs", typeof(double)); break;
+            case Opcode.F32Neg: CallNumeric("Neg", typeof(float)); break;
+            case Opcode.F64Neg: CallNumeric("Neg", typeof(double)); break;
+            case Opcode.F32Ceil: CallNumeric("Ceil", typeof(float)); break;
+            case Opcode.F64Ceil: CallNumeric("Ceil", typeof(double)); break;
+            case Opcode.F32Floor: CallNumeric("Floor", typeof(float)); break;
+            case Opcode.F64Floor: CallNumeric("Floor", typeof(double)); break;
+            case Opcode.F32Trunc: CallNumeric("Trunc", typeof(float)); break;
+            case Opcode.F64Trunc: CallNumeric("Trunc", typeof(double)); break;
+            case Opcode.F32Nearest: CallNumeric("Nearest", typeof(float)); break;
+            case Opcode.F64Nearest: CallNumeric("Nearest", typeof(double)); break;
+            case Opcode.F32Sqrt: CallNumeric("Sqrt", typeof(float)); break;
+            case Opcode.F64Sqrt: CallNumeric("Sqrt", typeof(double)); break;
+            case Opcode.F32Add: Binary(); il.Emit(OpCodes.Add); Canon(typeof(float)); break;
+            case Opcode.F64Add: Binary(); il.Emit(OpCodes.Add); Canon(typeof(double)); break;
+            case Opcode.F32Sub: Binary(); il.Emit(OpCodes.Sub); Canon(typeof(float)); break;
+            case Opcode.F64Sub: Binary(); il.Emit(OpCodes.Sub); Canon(typeof(double)); break;
+            case Opcode.F32Mul: Binary(); il.Emit(OpCodes.Mul); Canon(typeof(float)); break;
+            case Opcode.F64Mul: Binary(); il.Emit(OpCodes.Mul); Canon(typeof(double)); break;
+            case Opcode.F32Div: Binary(); il.Emit(OpCodes.Div); Canon(typeof(float)); break;
+            case Opcode.F64Div: Binary(); il.Emit(OpCodes.Div); Canon(typeof(double)); break;
+            case Opcode.F32Min: Binary(); CallNumeric("Min", typeof(float), typeof(float)); break;
+            case Opcode.F64Min: Binary(); CallNumeric("Min", typeof(double), typeof(double)); break;
+            case Opcode.F32Max: Binary(); CallNumeric("Max", typeof(float), typeof(float)); break;
+            case Opcode.F64Max: Binary(); CallNumeric("Max", typeof(double), typeof(double)); break;
+            case Opcode.F32Copysign: Binary(); CallNumeric("CopySign", typeof(float), typeof(float)); break;
+            case Opcode.F64Copysign: Binary(); CallNumeric("CopySign", typeof(double), typeof(double)); break;
+
+            case Opcode.I32WrapI64: Unary(WasmValueType.I32); il.Emit(OpCodes.Conv_I4); break;
+            case Opcode.I32TruncF32S: Unary(WasmValueType.I32); CallNumeric("I32TruncF32S", typeof(float)); break;
+            case Opcode.I32TruncF32U: Unary(WasmValueType.I32); CallNumeric("I32TruncF32U", typeof(float)); break;
+            case Opcode.I32TruncF64S: Unary(WasmValueType.I32); CallNumeric("I32TruncF64S", typeof(double)); break;
+            case Opcode.I32TruncF64U: Unary(WasmValueType.I32); CallNumeric("I32TruncF64U", typeof(double)); break;
+            case Opcode.I64ExtendI32S: Unary(WasmValueType.I64); il.Emit(OpCodes.Conv_I8); break;
+            case Opcode.I64ExtendI32U: Unary(WasmValueType.I64); il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Conv_U8); break;
+            case Opcode.I64TruncF32S: Unary(WasmValueType.I64); CallNumeric("I64TruncF32S", typeof(float)); break;
+            case Opcode.I64TruncF32U: Unary(WasmValueType.I64); CallNumeric("I64TruncF32U", typeof(float)); break;
+            case Opcode.I64TruncF64S: Unary(WasmValueType.I64); CallNumeric("I64TruncF64S", typeof(double)); break;
+            case Opcode.I64TruncF64U: Unary(WasmValueType.I64); CallNumeric("I64TruncF64U", typeof(double)); break;
+            case Opcode.F32ConvertI32S: Unary(WasmValueType.F32); il.Emit(OpCodes.Conv_R4); break;
+            case Opcode.F32ConvertI32U: Unary(WasmValueType.F32); CallNumeric("U32ToF32", typeof(int)); break;
+            case Opcode.F32ConvertI64S: Unary(WasmValueType.F32); il.Emit(OpCodes.Conv_R4); break;
+            case Opcode.F32ConvertI64U: Unary(WasmValueType.F32); CallNumeric("U64ToF32", typeof(long)); break;
+            case Opcode.F32DemoteF64: Unary(WasmValueType.F32); CallNumeric("DemoteF64", typeof(double)); break;
+            case Opcode.F64ConvertI32S: Unary(WasmValueType.F64); il.Emit(OpCodes.Conv_R8); break;
+            case Opcode.F64ConvertI32U: Unary(WasmValueType.F64); CallNumeric("U32ToF64", typeof(int)); break;
+            case Opcode.F64ConvertI64S: Unary(WasmValueType.F64); il.Emit(OpCodes.Conv_R8); break;
+            case Opcode.F64ConvertI64U: Unary(WasmValueType.F64); CallNumeric("U64ToF64", typeof(long)); break;
+            case Opcode.F64PromoteF32: Unary(WasmValueType.F64); CallNumeric("PromoteF32", typeof(float)); break;
+            case Opcode.I32ReinterpretF32: Unary(WasmValueType.I32); il.Emit(OpCodes.Call, Il.F32ToBits); break;
+            case Opcode.I64ReinterpretF64: Unary(WasmValueType.I64); il.Emit(OpCodes.Call, Il.F64ToBits); break;
+            case Opcode.F32ReinterpretI32: Unary(WasmValueType.F32); il.Emit(OpCodes.Call, Il.F32FromBits); break;
+            case Opcode.F64ReinterpretI64: Unary(WasmValueType.F64); il.Emit(OpCodes.Call, Il.F64FromBits); break;
+            case Opcode.I32Extend8S: il.Emit(OpCodes.Conv_I1); break;
+            case Opcode.I32Extend16S: il.Emit(OpCodes.Conv_I2); break;
+            case Opcode.I64Extend8S: il.Emit(OpCodes.Conv_I1); il.Emit(OpCodes.Conv_I8); break;
+            case Opcode.I64Extend16S: il.Emit(OpCodes.Conv_I2); il.Emit(OpCodes.Conv_I8); break;
+            case Opcode.I64Extend32S: il.Emit(OpCodes.Conv_I4); il.Emit(OpCodes.Conv_I8); break;
+
+            case Opcode.I32TruncSatF32S: Unary(WasmValueType.I32); CallNumeric("I32TruncSatF32S", typeof(float)); break;
+            case Opcode.I32TruncSatF32U: Unary(WasmValueType.I32); CallNumeric("I32TruncSatF32U", typeof(float)); break;
+            case Opcode.I32TruncSatF64S: Unary(WasmValueType.I32); CallNumeric("I32TruncSatF64S", typeof(double)); break;
+            case Opcode.I32TruncSatF64U: Unary(WasmValueType.I32); CallNumeric("I32TruncSatF64U", typeof(double)); break;
+            case Opcode.I64TruncSatF32S: Unary(WasmValueType.I64); CallNumeric("I64TruncSatF32S", typeof(float)); break;
+            case Opcode.I64TruncSatF32U: Unary(WasmValueType.I64); CallNumeric("I64TruncSatF32U", typeof(float)); break;
+            case Opcode.I64TruncSatF64S: Unary(WasmValueType.I64); CallNumeric("I64TruncSatF64S", typeof(double)); break;
+            case Opcode.I64TruncSatF64U: Unary(WasmValueType.I64); CallNumeric("I64TruncSatF64U", typeof(double)); break;
+            default:
+                throw new WasmUnsupportedFeatureException($"operator {opcode} is not supported");
+        }
+    }
+
+    /// <summary>Replaces the operand type on top of the type stack by <paramref name="result"/>.</summary>
+    private void Unary(WasmValueType result)
+    {
+        Pop();
+        Push(result);
+    }
+
+    /// <summary>Two operands of the same type → one of that type.</summary>
+    private void Binary() => Pop();
+
+    /// <summary>Two operands → i32.</summary>
+    private void Compare()
+    {
+        Pop(2);
+        Push(WasmValueType.I32);
+    }
+
+    private void Not()
+    {
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Ceq);
+    }
+
+    private void Mask32()
+    {
+        Il.EmitInt(_il, 31);
+        _il.Emit(OpCodes.And);
+    }
+
+    private void Mask64()
+    {
+        _il.Emit(OpCodes.Conv_I4);
+        Il.EmitInt(_il, 63);
+        _il.Emit(OpCodes.And);
+    }
+
+    private void Canon(Type type)
+    {
+        if (_canon)
+        {
+            _il.Emit(OpCodes.Call, NumericMethods.Get("Canon", type));
+        }
+    }
+
+    private void CallNumeric(string name, params Type[] parameters) => _il.Emit(OpCodes.Call, NumericMethods.Get(name, parameters));
+
+    private sealed class Frame
+    {
+        public Frame(FrameKind kind, Label label, int height, WasmValueType[] parameters, WasmValueType[] results)
+        {
+            Kind = kind;
+            Label = label;
+            Height = height;
+            Params = parameters;
+            Results = results;
+        }
+
+        public FrameKind Kind { get; }
+
+        /// <summary>Branch target: the loop header for loops, the end otherwise.</summary>
+        public Label Label { get; }
+
+        public Label ElseLabel { get; init; }
+
+        /// <summary>Type-stack height below the block's parameters.</summary>
+        public int Height { get; }
+
+        public WasmValueType[] Params { get; }
+
+        public WasmValueType[] Results { get; }
+
+        public bool Targeted { get; set; }
+
+        public bool ElseMarked { get; set; }
+    }
+}
+
+/// <summary>Cached <see cref="Numeric"/> method handles by name and parameter types.</summary>
+internal static class NumericMethods
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, MethodInfo> Cache = new(StringComparer.Ordinal);
+
+    public static MethodInfo Get(string name, params Type[] parameters) =>
+        Cache.GetOrAdd(
+            name + "(" + string.Join(",", parameters.Select(p => p.Name)) + ")",
+            _ => typeof(Numeric).GetMethod(name, BindingFlags.Public | BindingFlags.Static, parameters)
+                ?? throw new MissingMethodException(nameof(Numeric), name));
+}
+
+/// <summary>Cached <see cref="RuntimeOps"/> method handles by name.</summary>
+internal static class RuntimeOpMethods
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, MethodInfo> Cache = new(StringComparer.Ordinal);
+
+    public static MethodInfo Get(string name) => Cache.GetOrAdd(name, static n => Il.Method(typeof(RuntimeOps), n));
+}

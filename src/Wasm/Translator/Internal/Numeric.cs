@@ -1,0 +1,296 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Xmbl.Cluster.Wasm;
+
+/// <summary>
+/// WebAssembly numeric semantics the IL instruction set does not give directly: trapping division and
+/// truncation, saturating truncation, IEEE min/max/nearest, bit-exact copysign, correctly rounded u64→float,
+/// and NaN canonicalization (determinism).
+/// </summary>
+internal static class Numeric
+{
+    public const uint CanonicalF32Bits = 0x7FC0_0000;
+    public const ulong CanonicalF64Bits = 0x7FF8_0000_0000_0000;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Canon(float x) => float.IsNaN(x) ? BitConverter.UInt32BitsToSingle(CanonicalF32Bits) : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Canon(double x) => double.IsNaN(x) ? BitConverter.UInt64BitsToDouble(CanonicalF64Bits) : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int DivS(int a, int b)
+    {
+        if (b == 0)
+        {
+            Traps.Throw(TrapKind.IntegerDivideByZero);
+        }
+
+        if (b == -1 && a == int.MinValue)
+        {
+            Traps.Throw(TrapKind.IntegerOverflow);
+        }
+
+        return a / b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int DivU(int a, int b)
+    {
+        if (b == 0)
+        {
+            Traps.Throw(TrapKind.IntegerDivideByZero);
+        }
+
+        return (int)((uint)a / (uint)b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RemS(int a, int b)
+    {
+        if (b == 0)
+        {
+            Traps.Throw(TrapKind.IntegerDivideByZero);
+        }
+
+        return b == -1 ? 0 : a % b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RemU(int a, int b)
+    {
+        if (b == 0)
+        {
+            Traps.Throw(TrapKind.IntegerDivideByZero);
+        }
+
+        return (int)((uint)a % (uint)b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long DivS(long a, long b)
+    {
+        if (b == 0)
+        {
+            Traps.Throw(TrapKind.IntegerDivideByZero);
+        }
+
+        if (b == -1 && a == long.MinValue)
+        {
+            Traps.Throw(TrapKind.IntegerOverflow);
+        }
+
+        return a / b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long DivU(long a, long b)
+    {
+        if (b == 0)
+        {
+            Traps.Throw(TrapKind.IntegerDivideByZero);
+        }
+
+        return (long)((ulong)a / (ulong)b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long RemS(long a, long b)
+    {
+        if (b == 0)
+        {
+            Traps.Throw(TrapKind.IntegerDivideByZero);
+        }
+
+        return b == -1 ? 0 : a % b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long RemU(long a, long b)
+    {
+        if (b == 0)
+        {
+            Traps.Throw(TrapKind.IntegerDivideByZero);
+        }
+
+        return (long)((ulong)a % (ulong)b);
+    }
+
+    public static int Clz(int x) => BitOperations.LeadingZeroCount((uint)x);
+
+    public static int Ctz(int x) => BitOperations.TrailingZeroCount(x);
+
+    public static int Popcnt(int x) => BitOperations.PopCount((uint)x);
+
+    public static long Clz(long x) => BitOperations.LeadingZeroCount((ulong)x);
+
+    public static long Ctz(long x) => BitOperations.TrailingZeroCount(x);
+
+    public static long Popcnt(long x) => BitOperations.PopCount((ulong)x);
+
+    public static int Rotl(int x, int n) => (int)BitOperations.RotateLeft((uint)x, n);
+
+    public static int Rotr(int x, int n) => (int)BitOperations.RotateRight((uint)x, n);
+
+    public static long Rotl(long x, long n) => (long)BitOperations.RotateLeft((ulong)x, (int)n);
+
+    public static long Rotr(long x, long n) => (long)BitOperations.RotateRight((ulong)x, (int)n);
+
+    // min/max: NaN if either is NaN (then canonical), and -0 < +0. Math.Min/Max implement IEEE 754-2019 minimum/maximum.
+    public static float Min(float a, float b) => Canon(MathF.Min(a, b));
+
+    public static float Max(float a, float b) => Canon(MathF.Max(a, b));
+
+    public static double Min(double a, double b) => Canon(Math.Min(a, b));
+
+    public static double Max(double a, double b) => Canon(Math.Max(a, b));
+
+    public static float Nearest(float x) => Canon(MathF.Round(x, MidpointRounding.ToEven));
+
+    public static double Nearest(double x) => Canon(Math.Round(x, MidpointRounding.ToEven));
+
+    public static float Ceil(float x) => Canon(MathF.Ceiling(x));
+
+    public static double Ceil(double x) => Canon(Math.Ceiling(x));
+
+    public static float Floor(float x) => Canon(MathF.Floor(x));
+
+    public static double Floor(double x) => Canon(Math.Floor(x));
+
+    public static float Trunc(float x) => Canon(MathF.Truncate(x));
+
+    public static double Trunc(double x) => Canon(Math.Truncate(x));
+
+    public static float Sqrt(float x) => Canon(MathF.Sqrt(x));
+
+    public static double Sqrt(double x) => Canon(Math.Sqrt(x));
+
+    // abs, neg and copysign are bit operations: they never canonicalize, payloads pass through.
+    public static float Abs(float x) => BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(x) & 0x7FFF_FFFF);
+
+    public static double Abs(double x) => BitConverter.UInt64BitsToDouble(BitConverter.DoubleToUInt64Bits(x) & 0x7FFF_FFFF_FFFF_FFFF);
+
+    public static float Neg(float x) => BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(x) ^ 0x8000_0000);
+
+    public static double Neg(double x) => BitConverter.UInt64BitsToDouble(BitConverter.DoubleToUInt64Bits(x) ^ 0x8000_0000_0000_0000);
+
+    public static float CopySign(float a, float b) => BitConverter.UInt32BitsToSingle(
+        (BitConverter.SingleToUInt32Bits(a) & 0x7FFF_FFFF) | (BitConverter.SingleToUInt32Bits(b) & 0x8000_0000));
+
+    public static double CopySign(double a, double b) => BitConverter.UInt64BitsToDouble(
+        (BitConverter.DoubleToUInt64Bits(a) & 0x7FFF_FFFF_FFFF_FFFF) | (BitConverter.DoubleToUInt64Bits(b) & 0x8000_0000_0000_0000));
+
+    public static float DemoteF64(double x) => Canon((float)x);
+
+    public static double PromoteF32(float x) => Canon((double)x);
+
+    public static float U32ToF32(int x) => (uint)x;
+
+    public static double U32ToF64(int x) => (uint)x;
+
+    public static float U64ToF32(long x)
+    {
+        if (x >= 0)
+        {
+            return x;
+        }
+
+        // Halve with a sticky low bit so the single rounding of the signed conversion is exact.
+        var halved = (long)(((ulong)x >> 1) | ((ulong)x & 1));
+        return (float)halved * 2f;
+    }
+
+    public static double U64ToF64(long x)
+    {
+        if (x >= 0)
+        {
+            return x;
+        }
+
+        var halved = (long)(((ulong)x >> 1) | ((ulong)x & 1));
+        return (double)halved * 2d;
+    }
+
+    // Trapping truncation: NaN → invalid conversion; outside the target range → integer overflow.
+    public static int I32TruncF32S(float x) => I32TruncF64S(x);
+
+    public static int I32TruncF32U(float x) => I32TruncF64U(x);
+
+    public static int I32TruncF64S(double x)
+    {
+        CheckNaN(x);
+        if (!(x > -2147483649.0 && x < 2147483648.0))
+        {
+            Traps.Throw(TrapKind.IntegerOverflow);
+        }
+
+        return (int)x;
+    }
+
+    public static int I32TruncF64U(double x)
+    {
+        CheckNaN(x);
+        if (!(x > -1.0 && x < 4294967296.0))
+        {
+            Traps.Throw(TrapKind.IntegerOverflow);
+        }
+
+        return (int)(uint)x;
+    }
+
+    public static long I64TruncF32S(float x) => I64TruncF64S(x);
+
+    public static long I64TruncF32U(float x) => I64TruncF64U(x);
+
+    public static long I64TruncF64S(double x)
+    {
+        CheckNaN(x);
+        if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0))
+        {
+            Traps.Throw(TrapKind.IntegerOverflow);
+        }
+
+        return (long)x;
+    }
+
+    public static long I64TruncF64U(double x)
+    {
+        CheckNaN(x);
+        if (!(x > -1.0 && x < 18446744073709551616.0))
+        {
+            Traps.Throw(TrapKind.IntegerOverflow);
+        }
+
+        return (long)(ulong)x;
+    }
+
+    // Saturating truncation: NaN → 0, clamp to the target range.
+    public static int I32TruncSatF32S(float x) => I32TruncSatF64S(x);
+
+    public static int I32TruncSatF32U(float x) => I32TruncSatF64U(x);
+
+    public static int I32TruncSatF64S(double x) =>
+        double.IsNaN(x) ? 0 : x <= -2147483648.0 ? int.MinValue : x >= 2147483647.0 ? int.MaxValue : (int)x;
+
+    public static int I32TruncSatF64U(double x) =>
+        double.IsNaN(x) || x <= 0 ? 0 : x >= 4294967295.0 ? -1 : (int)(uint)x;
+
+    public static long I64TruncSatF32S(float x) => I64TruncSatF64S(x);
+
+    public static long I64TruncSatF32U(float x) => I64TruncSatF64U(x);
+
+    public static long I64TruncSatF64S(double x) =>
+        double.IsNaN(x) ? 0 : x <= -9223372036854775808.0 ? long.MinValue : x >= 9223372036854775808.0 ? long.MaxValue : (long)x;
+
+    public static long I64TruncSatF64U(double x) =>
+        double.IsNaN(x) || x <= 0 ? 0 : x >= 18446744073709551616.0 ? -1L : (long)(ulong)x;
+
+    private static void CheckNaN(double x)
+    {
+        if (double.IsNaN(x))
+        {
+            Traps.Throw(TrapKind.InvalidConversionToInteger);
+        }
+    }
+}
