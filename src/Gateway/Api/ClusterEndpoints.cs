@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Runtime;
+
+namespace Xmbl.Cluster.Gateway.Api;
+
+/// <summary><c>GET /api/cluster</c>: silos and nodes.</summary>
+internal static class ClusterEndpoints
+{
+    public static void MapClusterEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/cluster", GetClusterAsync)
+            .WithName("GetCluster")
+            .WithSummary("Silos (id, address, status, started, last heartbeat) and nodes (resources, prices, reputation, liveness).");
+    }
+
+    private static async Task<IResult> GetClusterAsync(IClusterMembership membership, NodeDirectory nodes, CancellationToken cancellationToken)
+    {
+        var silos = await membership.GetSilosAsync(cancellationToken);
+        var nodeList = await nodes.ListAsync(cancellationToken);
+        var view = new ClusterView(
+            membership.LocalSiloId,
+            [.. silos.Select(s => new SiloView(s.SiloId, s.Address, s.Status.ToString(), s.StartedAt, s.LastHeartbeat))],
+            [.. nodeList.Select(n => new NodeView(
+                n.Node.NodeId,
+                n.Node.SiloId,
+                n.Node.Address,
+                n.Node.Operator,
+                n.Alive ? "alive" : n.Node.Retired ? "retired" : "dead",
+                n.Node.Resources.Cores,
+                n.Node.Resources.MemoryBytes,
+                n.Node.Resources.StorageBytes,
+                n.Node.Resources.Gpu,
+                n.Node.Resources.Concurrency,
+                n.Node.Prices.PerMillionFuel,
+                n.Node.Prices.PerGbMonth,
+                n.Node.Reputation,
+                n.Node.RunningJobs,
+                n.Node.UsedStorageBytes,
+                n.Node.RegisteredAt,
+                n.Node.LastHeartbeat))]);
+        return Results.Ok(view);
+    }
+}
+
+/// <summary>The cluster as <c>GET /api/cluster</c> shows it.</summary>
+/// <param name="LocalSiloId">The silo that answered.</param>
+/// <param name="Silos">Every silo in the membership table.</param>
+/// <param name="Nodes">Every registered node.</param>
+internal sealed record ClusterView(string LocalSiloId, IReadOnlyList<SiloView> Silos, IReadOnlyList<NodeView> Nodes);
+
+/// <summary>A silo row.</summary>
+internal sealed record SiloView(string Id, string Address, string Status, DateTimeOffset Started, DateTimeOffset LastHeartbeat);
+
+/// <summary>A node row.</summary>
+internal sealed record NodeView(
+    string Id,
+    string SiloId,
+    string Address,
+    string Operator,
+    string Status,
+    int Cores,
+    long MemoryBytes,
+    long StorageBytes,
+    bool Gpu,
+    int Concurrency,
+    decimal PricePerMillionFuel,
+    decimal PricePerGbMonth,
+    double Reputation,
+    int RunningJobs,
+    long UsedStorageBytes,
+    DateTimeOffset RegisteredAt,
+    DateTimeOffset LastHeartbeat);

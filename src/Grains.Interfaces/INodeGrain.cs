@@ -1,0 +1,24 @@
+using Xmbl.Cluster.Grains.Interfaces.Models;
+
+namespace Xmbl.Cluster.Grains.Interfaces;
+
+/// <summary>A compute-and-storage node of the cluster, keyed by its identity (<c>did:key:…</c>).</summary>
+/// <remarks>
+/// Nodes announce what they offer and heartbeat; liveness is derived from the last heartbeat, so a node that
+/// stops heartbeating is dead without anyone having to say so.
+/// </remarks>
+public interface INodeGrain : IGrainWithStringKey
+{
+    /// <summary>Registers the node, or updates its announcement (resources, prices, address) when it restarts.</summary>
+    Task<NodeInfo> RegisterAsync(NodeRegistration registration);
+
+    /// <summary>Records a heartbeat with the node's current load.</summary>
+    /// <exception cref="InvalidOperationException">The node never registered.</exception>
+    Task HeartbeatAsync(NodeHeartbeat heartbeat);
+
+    /// <summary>Marks the node as leaving on purpose (clean shutdown), so schedulers stop picking it at once.</summary>
+    Task RetireAsync(DateTimeOffset at);
+
+    /// <summary>The node's record, or null when it never registered.</summary>
+    Task<NodeInfo?> GetAsync();
+}

@@ -1,0 +1,18 @@
+namespace Xmbl.Cluster.Grains.Interfaces.Models;
+
+/// <summary>A node's announcement of itself.</summary>
+/// <param name="NodeId">The node's identity (<c>did:key:…</c>); also the grain key.</param>
+/// <param name="SiloId">The silo process hosting the node.</param>
+/// <param name="Address">Where other members reach the node (the silo's base URL).</param>
+/// <param name="Operator">Who runs the node (an account identity or a free-form operator name).</param>
+/// <param name="Resources">What the node offers.</param>
+/// <param name="Prices">What the node charges.</param>
+/// <param name="At">When the announcement was made.</param>
+public sealed record NodeRegistration(
+    string NodeId,
+    string SiloId,
+    string Address,
+    string Operator,
+    NodeResources Resources,
+    NodePrices Prices,
+    DateTimeOffset At);

@@ -1,0 +1,9 @@
+namespace Xmbl.Cluster.Grains.Interfaces.Models;
+
+/// <summary>What a node offers to the cluster.</summary>
+/// <param name="Cores">CPU cores offered for jobs.</param>
+/// <param name="MemoryBytes">Memory offered for jobs, in bytes.</param>
+/// <param name="StorageBytes">Disk space offered for shards, in bytes.</param>
+/// <param name="Gpu">Whether the node offers a GPU.</param>
+/// <param name="Concurrency">How many jobs the node runs at once at most.</param>
+public sealed record NodeResources(int Cores, long MemoryBytes, long StorageBytes, bool Gpu, int Concurrency);

@@ -1,0 +1,8 @@
+using Xmbl.Cluster.Hosting;
+
+// The silo: grain runtime, this silo's nodes and (in embedded mode) the gateway in one process.
+// All logic lives in libraries; this file only composes them. See README.md for the options.
+return await SiloHost.RunAsync(args, static (builder, silo) =>
+{
+    builder.Services.AddGateway();
+}, static app => app.MapGateway());
