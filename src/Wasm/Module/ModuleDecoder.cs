@@ -224,7 +224,7 @@ internal static class ModuleDecoder
                 var form = r.ReadByte();
                 if (form != 0x60)
                 {
-                    r.ThrowMalformed($"integer representation too long (expected function type 0x60, got 0x{form:X2})");
+                    r.ThrowMalformed($"malformed function type 0x{form:X2} (expected 0x60)");
                 }
 
                 var parameters = ReadValueTypes(ref r, WasmModuleLimits.MaxFunctionParams, "parameter");
@@ -415,6 +415,7 @@ internal static class ModuleDecoder
         {
             var count = r.ReadCount(1, WasmModuleLimits.MaxElementSegments, "element segment");
             var segments = new WasmElementSegment[count];
+            var totalItems = 0;
             for (var i = 0; i < count; i++)
             {
                 var flags = r.ReadVarU32();
@@ -450,7 +451,8 @@ internal static class ModuleDecoder
                     }
                 }
 
-                var itemCount = r.ReadCount(1, WasmModuleLimits.MaxElementItems, "element");
+                var itemCount = r.ReadCount(1, WasmModuleLimits.MaxElementItems - totalItems, "element");
+                totalItems += itemCount;
                 var items = itemCount == 0 ? [] : new ConstExpr[itemCount];
                 for (var j = 0; j < itemCount; j++)
                 {
@@ -472,6 +474,7 @@ internal static class ModuleDecoder
             }
 
             var bodies = new WasmFunctionBody[count];
+            long moduleLocals = 0;
             Span<(uint Count, WasmValueType Type)> smallGroups = stackalloc (uint, WasmValueType)[16];
             for (var i = 0; i < count; i++)
             {
@@ -502,9 +505,15 @@ internal static class ModuleDecoder
                         body.ThrowMalformed("too many locals");
                     }
 
+                    if (moduleLocals + total > WasmModuleLimits.MaxModuleLocals)
+                    {
+                        body.ThrowMalformed($"too many locals in the module (limit {WasmModuleLimits.MaxModuleLocals})");
+                    }
+
                     groups[g] = (n, body.ReadValueType());
                 }
 
+                moduleLocals += total;
                 var locals = total == 0 ? [] : new WasmValueType[total];
                 var k = 0;
                 foreach (var (n, type) in groups)

@@ -12,7 +12,7 @@ internal static class WasmModuleLimits
     public const int MaxModuleBytes = 1 << 30;
 
     /// <summary>Types in the type section.</summary>
-    public const int MaxTypes = 1_000_000;
+    public const int MaxTypes = 100_000;
 
     /// <summary>Parameters or results of one function type.</summary>
     public const int MaxFunctionParams = 1_000;
@@ -36,13 +36,13 @@ internal static class WasmModuleLimits
     public const int MaxMemories = 100;
 
     /// <summary>Globals (imported plus defined).</summary>
-    public const int MaxGlobals = 1_000_000;
+    public const int MaxGlobals = 100_000;
 
     /// <summary>Element segments.</summary>
-    public const int MaxElementSegments = 10_000_000;
+    public const int MaxElementSegments = 100_000;
 
-    /// <summary>Items of one element segment.</summary>
-    public const int MaxElementItems = 10_000_000;
+    /// <summary>Items of all element segments together (each item costs about 40 bytes decoded).</summary>
+    public const int MaxElementItems = 2_000_000;
 
     /// <summary>Data segments.</summary>
     public const int MaxDataSegments = 100_000;
@@ -52,6 +52,10 @@ internal static class WasmModuleLimits
 
     /// <summary>Declared locals of one function (parameters not counted).</summary>
     public const int MaxFunctionLocals = 50_000;
+
+    /// <summary>Declared locals of all functions together: locals are stored expanded (one byte each), so this bounds
+    /// the memory a few bytes of "50,000 locals" per body could otherwise claim.</summary>
+    public const int MaxModuleLocals = 10_000_000;
 
     /// <summary>Bytes of one name (import/export/custom section name).</summary>
     public const int MaxNameBytes = 100_000;

@@ -122,6 +122,25 @@ public sealed class ModuleDecoderTests
     }
 
     [Fact]
+    public void Decode_ManyBodiesDeclaringTheMaximumLocals_HitModuleWideLocalLimit()
+    {
+        // Each body is 6 bytes but declares 50,000 locals; without a module-wide cap 7 bytes would claim 50 KB.
+        var functions = (WasmModuleLimits.MaxModuleLocals / WasmModuleLimits.MaxFunctionLocals) + 1;
+        byte[] body = [0x01, .. Leb(WasmModuleLimits.MaxFunctionLocals), I32, End];
+        var code = Enumerable.Repeat((byte[])[.. Leb((ulong)body.Length), .. body], functions).ToArray();
+        var bytes = new WasmBinaryBuilder().Types(([], [])).Functions(new uint[functions]).Section(10, Vec(code)).Build();
+        Assert.Contains("too many locals in the module", Malformed(bytes).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_ElementItemCountOverLimit_IsRejectedBeforeReadingItems()
+    {
+        byte[] segment = [0x01, 0x00, .. Leb(WasmModuleLimits.MaxElementItems + 1UL)];
+        var bytes = new WasmBinaryBuilder().Section(9, [0x01, .. segment]).Build();
+        Assert.Contains("exceeds the limit", Malformed(bytes).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Decode_FunctionCountOverLimit_IsMalformed()
     {
         var count = WasmModuleLimits.MaxFunctions + 1;
