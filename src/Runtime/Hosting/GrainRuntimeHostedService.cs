@@ -14,7 +14,7 @@ namespace Xmbl.Cluster.Runtime.Hosting;
 /// Starts the runtime with the host: creates the schema, joins membership, and runs the heartbeat, reminder and
 /// notification loops; on stop, leaves the cluster cleanly.
 /// </summary>
-internal sealed partial class GrainRuntimeHostedService : IHostedService, IAsyncDisposable
+internal sealed partial class GrainRuntimeHostedService : IHostedService, IDisposable
 {
     private readonly GrainRuntime _runtime;
     private readonly IPersistenceBackend _backend;
@@ -110,11 +110,7 @@ internal sealed partial class GrainRuntimeHostedService : IHostedService, IAsync
         LogStopped(_silo.SiloId);
     }
 
-    public ValueTask DisposeAsync()
-    {
-        _stopping.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public void Dispose() => _stopping.Dispose();
 
     [LoggerMessage(EventId = RuntimeEventId.StartingRuntime, Level = LogLevel.Information, Message = "Starting grain runtime: silo {SiloId}, {Persistence}, client only: {ClientOnly}")]
     private partial void LogStarting(string siloId, string persistence, bool clientOnly);

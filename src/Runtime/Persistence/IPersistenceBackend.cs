@@ -6,7 +6,7 @@ using Xmbl.Cluster.Runtime.Storage;
 namespace Xmbl.Cluster.Runtime.Persistence;
 
 /// <summary>One database backend: grain state, membership and reminders over one connection source.</summary>
-internal interface IPersistenceBackend : IAsyncDisposable
+internal interface IPersistenceBackend : IAsyncDisposable, IDisposable
 {
     /// <summary>"Sqlite" or "Postgres".</summary>
     string Name { get; }

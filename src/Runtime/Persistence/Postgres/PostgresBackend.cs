@@ -143,6 +143,8 @@ internal sealed partial class PostgresBackend : IPersistenceBackend
         }
     }
 
+    public void Dispose() => DataSource.Dispose();
+
     public async ValueTask DisposeAsync() => await DataSource.DisposeAsync().ConfigureAwait(false);
 
     [LoggerMessage(EventId = RuntimeEventId.NotificationListenerFailed, Level = LogLevel.Warning, Message = "Listening for reminder notifications on {Target} failed; falling back to polling and retrying")]

@@ -57,6 +57,8 @@ internal sealed class SqliteBackend : IPersistenceBackend
 
     public Task ListenAsync(CancellationToken ct) => Task.CompletedTask;
 
+    public void Dispose() => Database.Dispose();
+
     public ValueTask DisposeAsync()
     {
         Database.Dispose();
