@@ -645,7 +645,17 @@ internal sealed class FunctionTranslator
                 Push(WasmValueType.I64);
                 break;
             case Opcode.F32Const:
-                il.Emit(OpCodes.Ldc_R4, BitConverter.UInt32BitsToSingle((uint)op.Immediate));
+                if (float.IsNaN(BitConverter.UInt32BitsToSingle((uint)op.Immediate)))
+                {
+                    // The JIT keeps float constants as doubles, which would quiet a signaling NaN: go through the bits.
+                    Il.EmitInt(il, (int)(uint)op.Immediate);
+                    il.Emit(OpCodes.Call, NumericMethods.Get(nameof(Numeric.F32FromBitsOpaque), typeof(int)));
+                }
+                else
+                {
+                    il.Emit(OpCodes.Ldc_R4, BitConverter.UInt32BitsToSingle((uint)op.Immediate));
+                }
+
                 Push(WasmValueType.F32);
                 break;
             case Opcode.F64Const:
@@ -888,7 +898,9 @@ internal sealed class FunctionTranslator
         il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Stloc, callee);
         il.Emit(OpCodes.Brtrue, notNull);
-        Il.EmitTrap(il, TrapKind.UninitializedElement);
+        il.Emit(OpCodes.Ldloc, index);
+        il.Emit(OpCodes.Call, Il.Method(typeof(Traps), nameof(Traps.UninitializedElement)));
+        il.Emit(OpCodes.Throw);
         il.MarkLabel(notNull);
 
         var typeOk = il.DefineLabel();

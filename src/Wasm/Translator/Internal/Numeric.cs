@@ -13,6 +13,10 @@ internal static class Numeric
     public const uint CanonicalF32Bits = 0x7FC0_0000;
     public const ulong CanonicalF64Bits = 0x7FF8_0000_0000_0000;
 
+    /// <summary>Bits → float without constant folding (a folded constant would lose a signaling NaN).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static float F32FromBitsOpaque(int bits) => BitConverter.Int32BitsToSingle(bits);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Canon(float x) => float.IsNaN(x) ? BitConverter.UInt32BitsToSingle(CanonicalF32Bits) : x;
 

@@ -14,6 +14,10 @@ internal static class Traps
         _ => new WasmTrapException((TrapKind)kind),
     };
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Exception UninitializedElement(int index) =>
+        new WasmTrapException(TrapKind.UninitializedElement, "uninitialized element " + ((uint)index).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Throw(TrapKind kind) => throw new WasmTrapException(kind);
