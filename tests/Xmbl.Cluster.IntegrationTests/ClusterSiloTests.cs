@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing;
+
+namespace Xmbl.Cluster.IntegrationTests;
+
+[Trait("Suite", "Postgres")]
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
+{
+    // Short limits so a dead silo is noticed within a few seconds.
+    private static readonly string[] FastLiveness =
+    [
+        "--Xmbl:Silo:HeartbeatPeriod", "00:00:00.500",
+        "--Xmbl:Silo:DeathTimeout", "00:00:03",
+        "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
+        "--Xmbl:Node:DeathTimeout", "00:00:03",
+    ];
+
+    private readonly TempDirectory _data = new("xmbl-cluster");
+
+    public void Dispose() => _data.Dispose();
+
+    [Fact]
+    public async Task TwoSilos_OnOneEmptyDatabase_CreateTheSchemaAndSeeEachOther()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+
+        await using var a = await StartAsync("a", database);
+        await using var b = await StartAsync("b", database);
+        var cluster = await b.GetJsonAsync("/api/cluster");
+
+        Assert.Equal(["a", "b"], Active(cluster));
+        // Cluster mode: one node per silo.
+        Assert.Equal(2, cluster.GetProperty("nodes").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task KilledSilo_StopsHeartbeating_IsMarkedDeadWithinTheLimit()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var survivor = await StartAsync("survivor", database);
+        await using var victim = await StartAsync("victim", database);
+
+        await victim.KillAsync();
+        var killedAt = Stopwatch.StartNew();
+        JsonElement cluster;
+        do
+        {
+            await Task.Delay(250);
+            cluster = await survivor.GetJsonAsync("/api/cluster");
+        }
+        while (Status(cluster, "victim") != "Dead" && killedAt.Elapsed < TimeSpan.FromSeconds(30));
+
+        Assert.Equal("Dead", Status(cluster, "victim"));
+        // Death timeout 3 s plus one detection period and scheduling slack on a loaded 2-core machine.
+        Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(10), $"marked dead after {killedAt.Elapsed}");
+        var nodes = cluster.GetProperty("nodes").EnumerateArray().ToList();
+        Assert.Equal("dead", nodes.Single(n => n.GetProperty("siloId").GetString() == "victim").GetProperty("status").GetString());
+        Assert.Equal("alive", nodes.Single(n => n.GetProperty("siloId").GetString() == "survivor").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Silo_DatabaseDown_FailsFastWithClearMessageAndNonZeroExit()
+    {
+        var closedPort = SiloProcess.FreePort();
+        var connectionString = $"Host=127.0.0.1;Port={closedPort};Username=xmbl;Password=x;Database=xmbl;Timeout=3";
+        var started = Stopwatch.StartNew();
+
+        await using var silo = SiloProcess.Launch(_data.Path, SiloProcess.FreePort(), "--postgres", connectionString);
+        await silo.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3, silo.ExitCode);
+        Assert.Contains("could not start", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("PostgreSQL", silo.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Password=x", silo.Output, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(45), $"took {started.Elapsed}");
+    }
+
+    private Task<SiloProcess> StartAsync(string siloId, string connectionString) =>
+        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", connectionString, "--silo-id", siloId]);
+
+    private static string[] Active(JsonElement cluster) =>
+        [.. cluster.GetProperty("silos").EnumerateArray()
+            .Where(s => s.GetProperty("status").GetString() == "Active")
+            .Select(s => s.GetProperty("id").GetString()!)
+            .Order(StringComparer.Ordinal)];
+
+    private static string? Status(JsonElement cluster, string siloId) =>
+        cluster.GetProperty("silos").EnumerateArray().Single(s => s.GetProperty("id").GetString() == siloId).GetProperty("status").GetString();
+}
