@@ -177,4 +177,24 @@ public sealed class ModuleValidatorTests
         body[^1] = End;
         Assert.Throws<WasmMalformedException>(() => Valid(SingleFunction([], body)));
     }
+
+    [Fact]
+    public void Validate_LargeBody_DoesNotAllocatePerInstruction()
+    {
+        // 100,000 x (local.get 0; i32.const 1; i32.add; local.set 0) inside a loop, in one function.
+        var body = new List<byte> { 0x03, 0x40 };
+        for (var i = 0; i < 100_000; i++)
+        {
+            body.AddRange([0x20, 0x00, 0x41, 0x01, 0x6A, 0x21, 0x00]);
+        }
+
+        body.AddRange([End, End]);
+        var bytes = new WasmBinaryBuilder().Types(([I32], [])).Functions(0).Code([.. body]).Build();
+        var module = ModuleDecoder.Decode(bytes);
+        ModuleValidator.Validate(module);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        ModuleValidator.Validate(module);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 16 * 1024, $"validating 400,000 operators allocated {allocated} bytes");
+    }
 }
