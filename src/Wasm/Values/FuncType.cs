@@ -57,6 +57,18 @@ public sealed class FuncType : IEquatable<FuncType>
     /// <inheritdoc/>
     public override int GetHashCode() => _hash;
 
+    /// <summary>Structural equality.</summary>
+    /// <param name="left">The first type.</param>
+    /// <param name="right">The second type.</param>
+    /// <returns>True when both have the same parameters and results.</returns>
+    public static bool operator ==(FuncType? left, FuncType? right) => left is null ? right is null : left.Equals(right);
+
+    /// <summary>Structural inequality.</summary>
+    /// <param name="left">The first type.</param>
+    /// <param name="right">The second type.</param>
+    /// <returns>True when the signatures differ.</returns>
+    public static bool operator !=(FuncType? left, FuncType? right) => !(left == right);
+
     /// <inheritdoc/>
     public override string ToString() =>
         "[" + string.Join(' ', _parameters.Select(p => p.ToWatName())) + "] -> [" + string.Join(' ', _results.Select(r => r.ToWatName())) + "]";
