@@ -1,4 +1,5 @@
 using Xmbl.Cluster.Wasm.Tests.Spec;
+using Xunit.Abstractions;
 
 namespace Xmbl.Cluster.Wasm.Tests.Module;
 
@@ -12,6 +13,13 @@ public sealed class ModuleMutationTests
 {
     private const int Seed = 20_260_807;
     private const int Mutations = 100_000;
+
+    private readonly ITestOutputHelper _output;
+
+    public ModuleMutationTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
 
     [Fact]
     public void DecodeAndValidate_MutatedSpecModules_OnlyEverThrowCompileErrors()
@@ -40,9 +48,87 @@ public sealed class ModuleMutationTests
         }
 
         // Most mutations must be caught; some (e.g. flipping a constant) stay valid.
+        _output.WriteLine($"{Mutations} mutations: {outcomes[0]} still valid, {outcomes[1]} rejected with WasmCompileException");
         Assert.True(outcomes[1] > Mutations / 4, $"only {outcomes[1]} of {Mutations} mutations were rejected");
         Assert.True(outcomes[0] > 0, "no mutation stayed valid: the corpus or the mutator is broken");
     }
+
+    /// <summary>
+    /// Mutants that still validate go through the whole engine: compile (translation must accept every valid module),
+    /// instantiate against <c>spectest</c>, and call every exported function with zero arguments under a fuel limit.
+    /// Allowed failures are the engine's own: link errors, traps (including running out of fuel) — never a .NET
+    /// exception escaping from generated code.
+    /// </summary>
+    [Fact]
+    public void Engine_ValidMutants_CompileInstantiateAndRunWithoutCrashing()
+    {
+        var corpus = LoadCorpus();
+        var random = new Random(Seed + 1);
+        var engine = new WasmEngine(new WasmEngineOptions { FuelMetering = true, CompiledModuleCacheSize = 0 });
+        int executed = 0, calls = 0, traps = 0, linkErrors = 0;
+        for (var i = 0; i < 4_000 && executed < 400; i++)
+        {
+            var mutated = Mutate(corpus[random.Next(corpus.Count)], random);
+            try
+            {
+                ModuleValidator.Validate(ModuleDecoder.Decode(mutated));
+            }
+            catch (WasmCompileException)
+            {
+                continue;
+            }
+
+            executed++;
+            try
+            {
+                var compiled = engine.Compile(mutated);
+                var store = new Store(engine, new StoreLimitsBuilder().Fuel(1_000_000).MemoryPages(64).CallDepth(500).Build());
+                var linker = new Linker(engine);
+                SpectestHost.Define(linker);
+                var instance = linker.Instantiate(store, compiled);
+                foreach (var export in instance.Exports)
+                {
+                    if (instance.GetFunction(export.Name) is { } function)
+                    {
+                        var args = function.Type.Parameters.Select(DefaultValue).ToArray();
+                        try
+                        {
+                            calls++;
+                            function.Invoke(args);
+                        }
+                        catch (WasmTrapException)
+                        {
+                            traps++;
+                        }
+                    }
+                }
+            }
+            catch (WasmLinkException)
+            {
+                linkErrors++;
+            }
+            catch (WasmTrapException)
+            {
+                traps++;
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"valid mutant {i} (seed {Seed + 1}) threw {e.GetType().Name}: {e.Message}\n{Convert.ToHexString(mutated)}\n{e.StackTrace}");
+            }
+        }
+
+        _output.WriteLine($"{executed} valid mutants compiled, instantiated and run ({calls} calls, {traps} traps, {linkErrors} link errors)");
+        Assert.True(executed >= 100, $"only {executed} valid mutants were produced");
+    }
+
+    private static WasmValue DefaultValue(WasmValueType type) => type switch
+    {
+        WasmValueType.I32 => WasmValue.FromI32(0),
+        WasmValueType.I64 => WasmValue.FromI64(0),
+        WasmValueType.F32 => WasmValue.FromF32(0),
+        WasmValueType.F64 => WasmValue.FromF64(0),
+        _ => WasmValue.NullRef(type),
+    };
 
     private static List<byte[]> LoadCorpus()
     {
