@@ -1,0 +1,20 @@
+namespace Xmbl.Cluster.Grains.Jobs.Execution;
+
+/// <summary>Delivers assignments: straight to a local executor, else by database notification to the silo hosting the node.</summary>
+internal sealed class JobDispatcher(JobExecutorHost executors, IAssignmentNotifier? notifier = null)
+{
+    public void Dispatch(JobDispatch dispatch)
+    {
+        if (!executors.TryDispatch(dispatch))
+        {
+            // Another silo's node: notify it; its poll finds the assignment if the notification is lost.
+            notifier?.Notify(dispatch);
+        }
+    }
+}
+
+/// <summary>Tells other silos about assignments of their nodes (PostgreSQL NOTIFY in cluster mode).</summary>
+internal interface IAssignmentNotifier
+{
+    void Notify(JobDispatch dispatch);
+}

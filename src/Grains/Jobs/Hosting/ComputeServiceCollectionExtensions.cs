@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster;
+using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Execution;
+using Xmbl.Cluster.Grains.Jobs.Modules;
+using Xmbl.Cluster.Grains.Jobs.Options;
+using Xmbl.Cluster.Grains.Jobs.Scheduling;
+using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Hosting;
+using Xmbl.Cluster.Runtime;
+using Xmbl.Cluster.Wasm;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers compute: module store, scheduler, an executor per local node, reputation and the job service.</summary>
+public static class ComputeServiceCollectionExtensions
+{
+    /// <summary>Adds compute to a silo (call after <c>AddSilo</c>, whose node registry it uses).</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration; <c>Xmbl:Compute</c> binds <see cref="ComputeOptions"/>.</param>
+    /// <param name="silo">What <c>AddSilo</c> decided (data directory, embedded or cluster).</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddCompute(this IServiceCollection services, IConfiguration configuration, SiloSetup silo)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(silo);
+        services.AddOptions<ComputeOptions>().Bind(configuration.GetSection(ComputeOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ComputeOptions>, ComputeOptionsValidator>();
+        services.AddSingleton(new ComputeMode(silo.Embedded));
+
+        // One engine per silo: a module compiles once and every local node's executor shares the compiled code.
+        services.TryAddSingleton(_ => new WasmEngine(new WasmEngineOptions { FuelMetering = true }));
+        services.AddSingleton(sp => new ModuleStore(
+            sp.GetRequiredService<WasmEngine>(),
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<IOptions<ComputeOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            Path.Combine(silo.DataDirectory, "modules"),
+            sp.GetRequiredService<IOptions<ComputeOptions>>().Value.ModulesInDatabase ?? !silo.Embedded));
+
+        services.AddSingleton<JobEvents>();
+        services.AddSingleton<JobScheduler>();
+        services.AddSingleton<IJobPlacement>(sp => sp.GetRequiredService<JobScheduler>());
+        services.AddSingleton<ReputationRecorder>();
+        services.AddSingleton<IJobRunner, WasmJobRunner>();
+        services.AddSingleton<JobExecutorHost>();
+        services.AddSingleton<INodeLoadReporter>(sp => sp.GetRequiredService<JobExecutorHost>());
+        if (!silo.Embedded)
+        {
+            services.AddSingleton<PostgresAssignmentNotifier>();
+            services.AddSingleton<IAssignmentNotifier>(sp => sp.GetRequiredService<PostgresAssignmentNotifier>());
+            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PostgresAssignmentNotifier>());
+        }
+
+        services.AddSingleton(sp => new JobDispatcher(sp.GetRequiredService<JobExecutorHost>(), sp.GetService<IAssignmentNotifier>()));
+        services.AddSingleton<IJobEffects, JobEffects>();
+        services.TryAddSingleton<IJobSettlement, RecordedSettlement>();
+        services.AddSingleton(sp => new JobService(
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<IGrainStateQuery>(),
+            sp.GetRequiredService<ModuleStore>(),
+            sp.GetRequiredService<JobEvents>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<ComputeOptions>>(),
+            sp.GetRequiredService<JobExecutorHost>()));
+
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobScheduler>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ReputationRecorder>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobExecutorHost>());
+        return services;
+    }
+}

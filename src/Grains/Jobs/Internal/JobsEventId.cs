@@ -1,0 +1,17 @@
+namespace Xmbl.Cluster.Grains.Jobs.Internal;
+
+/// <summary>Log event ids of the compute subsystem: 5000-5099.</summary>
+internal static class JobsEventId
+{
+    public const int ExecutorStarted = 5000;
+    public const int RunFailed = 5001;
+    public const int ReportRejected = 5002;
+    public const int ReportFailed = 5003;
+    public const int PendingRetryFailed = 5004;
+    public const int NodeRefreshFailed = 5005;
+    public const int ReputationFlushFailed = 5006;
+    public const int PollFailed = 5007;
+    public const int Recovered = 5008;
+    public const int LyingNode = 5009;
+    public const int NotifyFailed = 5010;
+}

@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Execution;
+using Xmbl.Cluster.Grains.Jobs.Options;
+using Xmbl.Cluster.Grains.Jobs.Scheduling;
+using Xmbl.Cluster.Runtime;
+
+namespace Xmbl.Cluster.Grains.Jobs;
+
+/// <summary>One job: <see cref="JobStateMachine"/> over persistent state, a reminder for timeouts, settlement once validated.</summary>
+internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJobSettlement settlement, IOptions<ComputeOptions> options)
+    : Grain<JobGrainState>, IJobGrain
+{
+    /// <summary>The reminder that times out assignments and retries placement.</summary>
+    public const string TimeoutReminder = "timeouts";
+
+    private readonly JobStateMachine _machine = new(placement, effects, options.Value);
+
+    public async Task<JobRecord> SubmitAsync(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!State.Exists)
+        {
+            var now = TimeProvider.GetUtcNow();
+            _machine.Submit(State, GetPrimaryKeyString(), spec, now);
+            await AfterTransitionAsync(now, registerReminder: true);
+        }
+
+        return JobStateMachine.ToRecord(State);
+    }
+
+    public Task<JobRecord?> GetAsync() => Task.FromResult(State.Exists ? JobStateMachine.ToRecord(State) : null);
+
+    public Task<byte[]?> GetOutputAsync() => Task.FromResult(State.Result is null ? null : State.Output);
+
+    public Task<JobWork?> GetWorkAsync(int assignmentId, string nodeId) => Task.FromResult(State.Exists ? JobStateMachine.GetWork(State, assignmentId, nodeId) : null);
+
+    public async Task<bool> ReportAsync(ExecutionReport report)
+    {
+        if (!State.Exists)
+        {
+            return false;
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        var accepted = _machine.Report(State, report, now);
+        if (accepted)
+        {
+            await AfterTransitionAsync(now, registerReminder: false);
+        }
+
+        return accepted;
+    }
+
+    public async Task<bool> TryScheduleAsync()
+    {
+        if (!State.Exists)
+        {
+            return true;
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        var done = _machine.TrySchedule(State, now);
+        await AfterTransitionAsync(now, registerReminder: false);
+        return done;
+    }
+
+    public async Task<JobRecord?> CancelAsync(string reason)
+    {
+        if (!State.Exists)
+        {
+            return null;
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        _machine.Cancel(State, string.IsNullOrWhiteSpace(reason) ? "cancelled by the submitter" : reason, now);
+        await AfterTransitionAsync(now, registerReminder: false);
+        return JobStateMachine.ToRecord(State);
+    }
+
+    public async Task ReceiveReminderAsync(string reminderName, TickStatus status)
+    {
+        if (!string.Equals(reminderName, TimeoutReminder, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        _machine.Tick(State, now);
+        await AfterTransitionAsync(now, registerReminder: false);
+    }
+
+    /// <summary>Settles a validated job, and keeps the timeout reminder exactly as long as the job is not final.</summary>
+    private async Task AfterTransitionAsync(DateTimeOffset now, bool registerReminder)
+    {
+        if (State.Status == JobStatus.Validated)
+        {
+            var note = await settlement.SettleAsync(JobStateMachine.ToRecord(State));
+            _machine.Settle(State, note, now);
+        }
+
+        if (!State.Exists || JobRecord.IsFinalStatus(State.Status))
+        {
+            if (!registerReminder)
+            {
+                await UnregisterReminderAsync(TimeoutReminder);
+            }
+
+            return;
+        }
+
+        if (registerReminder)
+        {
+            // Ticks at the first deadline, then often enough to notice later ones without hammering the table.
+            var limits = State.Spec!.Limits;
+            var options1 = options.Value;
+            var first = limits.WallTime + options1.DispatchGrace;
+            var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, first.Ticks / 2));
+            await RegisterOrUpdateReminderAsync(TimeoutReminder, first, period);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+
+namespace Xmbl.Cluster.Grains.Jobs;
+
+/// <summary>Persistent state of a <see cref="JobGrain"/>: the spec, the status, every assignment and every transition.</summary>
+internal sealed class JobGrainState
+{
+    public string? Id { get; set; }
+
+    public JobSpec? Spec { get; set; }
+
+    public JobStatus Status { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public DateTimeOffset? ScheduledAt { get; set; }
+
+    public DateTimeOffset? ExecutedAt { get; set; }
+
+    public DateTimeOffset? ValidatedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Tie-breaker slots opened after disagreements.</summary>
+    public int TieBreakers { get; set; }
+
+    public List<AssignmentState> Assignments { get; set; } = [];
+
+    public List<JobTransition> Transitions { get; set; } = [];
+
+    public JobResult? Result { get; set; }
+
+    /// <summary>The accepted output; reports keep their own output only until the result is decided.</summary>
+    public byte[]? Output { get; set; }
+
+    public decimal? Price { get; set; }
+
+    public string? FailureReason { get; set; }
+
+    public bool Exists => Spec is not null;
+}

@@ -1,0 +1,272 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Execution;
+using Xmbl.Cluster.Grains.Jobs.Modules;
+using Xmbl.Cluster.Grains.Jobs.Options;
+using Xmbl.Cluster.Runtime;
+
+namespace Xmbl.Cluster.Grains.Jobs;
+
+/// <summary>What the gateway does with jobs: submit (validated, defaults applied), read, list, watch, cancel.</summary>
+public sealed class JobService
+{
+    private const int ScanPage = 500;
+    private readonly IGrainFactory _grains;
+    private readonly IGrainStateQuery _query;
+    private readonly ModuleStore _modules;
+    private readonly JobEvents _events;
+    private readonly TimeProvider _time;
+    private readonly ComputeOptions _options;
+    private readonly JobExecutorHost? _executors;
+
+    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobEvents events, TimeProvider time, IOptions<ComputeOptions> options, JobExecutorHost? executors)
+    {
+        _grains = grains;
+        _query = query;
+        _modules = modules;
+        _events = events;
+        _time = time;
+        _options = options.Value;
+        _executors = executors;
+    }
+
+    /// <summary>Validates the request, uploads an inline module, and submits the job.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="ct">Cancels the submission.</param>
+    /// <returns>The job as submitted (scheduled, or pending when no node has room).</returns>
+    /// <exception cref="JobRequestException">The request is invalid or names an unknown module.</exception>
+    public async Task<JobRecord> SubmitAsync(JobRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        void Error(string field, string message) => errors[field] = [.. errors.GetValueOrDefault(field, []), message];
+
+        var hash = request.ModuleHash;
+        ModuleInfo? module = null;
+        if (request.ModuleBytes is { } bytes)
+        {
+            try
+            {
+                module = await _modules.AddAsync(bytes, ct);
+                if (hash is not null && !string.Equals(hash, module.Hash, StringComparison.Ordinal))
+                {
+                    Error("module", $"the inline module's hash is {module.Hash}, not {hash}");
+                }
+
+                hash = module.Hash;
+            }
+            catch (ModuleRejectedException ex)
+            {
+                Error("moduleBase64", ex.Message);
+            }
+        }
+        else if (!ModuleStore.IsValidHash(hash))
+        {
+            Error("module", "give the module's SHA-256 as 64 lower-case hex digits (from POST /api/modules), or the module inline");
+        }
+        else
+        {
+            module = await _modules.GetInfoAsync(hash!);
+            if (module is null)
+            {
+                Error("module", $"module {hash} was never uploaded; POST it to /api/modules first");
+            }
+        }
+
+        var entry = string.IsNullOrEmpty(request.Entry) ? JobSpec.WasiStart : request.Entry;
+        if (module is not null && !module.Exports.Contains(entry, StringComparer.Ordinal))
+        {
+            Error("entry", entry == JobSpec.WasiStart
+                ? "the module exports no _start (not a WASI command); name an exported function as the entry"
+                : $"the module exports no function '{entry}'; it exports: {string.Join(", ", module.Exports)}");
+        }
+
+        var fuel = request.Fuel ?? _options.DefaultFuel;
+        if (fuel <= 0 || fuel > _options.MaxFuel)
+        {
+            Error("limits.fuel", $"must be between 1 and {_options.MaxFuel}");
+        }
+
+        var pages = request.MemoryPages ?? _options.DefaultMemoryPages;
+        if (pages < 1 || pages > _options.MaxMemoryPages)
+        {
+            Error("limits.memoryPages", $"must be between 1 and {_options.MaxMemoryPages}");
+        }
+
+        var wall = request.WallTime ?? _options.DefaultWallTimeLimit;
+        if (wall <= TimeSpan.Zero || wall > _options.MaxWallTime)
+        {
+            Error("limits.wallTimeMs", $"must be positive and at most {(long)_options.MaxWallTime.TotalMilliseconds} ms");
+        }
+
+        var validators = request.Validators ?? JobRequest.DefaultValidators;
+        if (validators is < 0 or > JobSpec.MaxValidators)
+        {
+            Error("validators", $"must be 0, 1 or {JobSpec.MaxValidators}");
+        }
+
+        if (request.MaxPricePerMillionFuel is < 0)
+        {
+            Error("maxPrice", "cannot be negative");
+        }
+
+        var stdin = request.Stdin ?? [];
+        if (stdin.Length > _options.MaxStdinBytes)
+        {
+            Error("stdin", $"has {stdin.Length} bytes; the limit is {_options.MaxStdinBytes}");
+        }
+
+        var env = request.Env ?? [];
+        foreach (var (name, _) in env)
+        {
+            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal))
+            {
+                Error("env", $"'{name}' is not a valid variable name (non-empty, no '=')");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new JobRequestException(errors);
+        }
+
+        var spec = new JobSpec(
+            hash!, entry, request.Args ?? [], env, stdin, new JobLimits(fuel, pages, wall), request.MaxPricePerMillionFuel, validators,
+            request.InputObjects ?? [], request.OutputObject, request.Submitter);
+        var id = JobIds.New(_time.GetUtcNow());
+        return await _grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
+    }
+
+    /// <summary>The job, or null when the id is unknown.</summary>
+    /// <param name="id">The job id.</param>
+    /// <returns>The record.</returns>
+    public Task<JobRecord?> GetAsync(string id) =>
+        JobIds.IsValid(id) ? _grains.GetGrain<IJobGrain>(id).GetAsync() : Task.FromResult<JobRecord?>(null);
+
+    /// <summary>The job's accepted output, or null while there is none or the id is unknown.</summary>
+    /// <param name="id">The job id.</param>
+    /// <returns>The output.</returns>
+    public Task<byte[]?> GetOutputAsync(string id) =>
+        JobIds.IsValid(id) ? _grains.GetGrain<IJobGrain>(id).GetOutputAsync() : Task.FromResult<byte[]?>(null);
+
+    /// <summary>Cancels the job (and stops its runs in this silo); null when the id is unknown.</summary>
+    /// <param name="id">The job id.</param>
+    /// <param name="reason">Why.</param>
+    /// <returns>The job after cancelling.</returns>
+    public async Task<JobRecord?> CancelAsync(string id, string? reason)
+    {
+        if (!JobIds.IsValid(id))
+        {
+            return null;
+        }
+
+        var record = await _grains.GetGrain<IJobGrain>(id).CancelAsync(reason ?? "cancelled by the submitter");
+        if (record is { Status: JobStatus.Cancelled })
+        {
+            _executors?.Cancel(id);
+        }
+
+        return record;
+    }
+
+    /// <summary>Lists jobs in submission order, filtered, one page at a time.</summary>
+    /// <param name="query">Filters and paging.</param>
+    /// <param name="ct">Cancels the listing.</param>
+    /// <returns>The page and the cursor of the next one.</returns>
+    public async Task<JobPage> ListAsync(JobQuery query, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = Math.Clamp(query.Limit, 1, 1000);
+        var items = new List<JobRecord>(limit);
+        var after = query.After;
+        var scanned = 0;
+        while (true)
+        {
+            var page = await _query.ListAsync<JobGrainState>(nameof(IJobGrain), null, after, ScanPage, ct);
+            foreach (var entry in page)
+            {
+                scanned++;
+                after = entry.Key;
+                if (entry.State.Exists && Matches(entry.State, query))
+                {
+                    items.Add(JobStateMachine.ToRecord(entry.State));
+                    if (items.Count == limit)
+                    {
+                        return new JobPage(items, entry.Key);
+                    }
+                }
+            }
+
+            if (page.Count < ScanPage)
+            {
+                return new JobPage(items, null);
+            }
+
+            // A selective filter over many jobs returns what it found so far; the cursor continues the scan.
+            if (scanned >= query.MaxScan)
+            {
+                return new JobPage(items, after);
+            }
+        }
+    }
+
+    /// <summary>Yields the job now and after every change, until it is final (then once more) or <paramref name="ct"/> fires.</summary>
+    /// <param name="id">The job id.</param>
+    /// <param name="ct">Stops watching.</param>
+    /// <returns>The job's successive records.</returns>
+    public async IAsyncEnumerable<JobRecord> WatchAsync(string id, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        long lastCount = -1;
+        while (!ct.IsCancellationRequested)
+        {
+            var record = await GetAsync(id);
+            if (record is null)
+            {
+                yield break;
+            }
+
+            if (record.Transitions.Count != lastCount)
+            {
+                lastCount = record.Transitions.Count;
+                yield return record;
+            }
+
+            if (record.IsFinal)
+            {
+                yield break;
+            }
+
+            try
+            {
+                // Changes made in this silo wake the watcher at once; other silos' changes are seen within a second.
+                await _events.WaitAsync(id, TimeSpan.FromSeconds(1), _time, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static bool Matches(JobGrainState state, JobQuery query) =>
+        (query.Status is null || state.Status == query.Status)
+        && (query.ModuleHash is null || string.Equals(state.Spec!.ModuleHash, query.ModuleHash, StringComparison.Ordinal))
+        && (query.NodeId is null || state.Assignments.Any(a => string.Equals(a.NodeId, query.NodeId, StringComparison.Ordinal)))
+        && (query.Submitter is null || string.Equals(state.Spec!.Submitter, query.Submitter, StringComparison.Ordinal));
+}
+
+/// <summary>Filters and paging of a job listing.</summary>
+/// <param name="Status">Only jobs in this status.</param>
+/// <param name="ModuleHash">Only jobs of this module.</param>
+/// <param name="NodeId">Only jobs a node was assigned to.</param>
+/// <param name="Submitter">Only jobs of this submitter.</param>
+/// <param name="After">The cursor: the last id of the previous page.</param>
+/// <param name="Limit">Page size, 1 to 1000.</param>
+/// <param name="MaxScan">Jobs examined at most per page before returning what was found.</param>
+public sealed record JobQuery(JobStatus? Status = null, string? ModuleHash = null, string? NodeId = null, string? Submitter = null, string? After = null, int Limit = 50, int MaxScan = 20_000);
+
+/// <summary>A page of jobs.</summary>
+/// <param name="Items">The jobs.</param>
+/// <param name="Next">The cursor of the next page, or null at the end.</param>
+public sealed record JobPage(IReadOnlyList<JobRecord> Items, string? Next);

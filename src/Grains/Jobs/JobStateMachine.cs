@@ -1,0 +1,487 @@
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Execution;
+using Xmbl.Cluster.Grains.Jobs.Options;
+using Xmbl.Cluster.Grains.Jobs.Scheduling;
+
+namespace Xmbl.Cluster.Grains.Jobs;
+
+/// <summary>
+/// The job's state machine over <see cref="JobGrainState"/>, free of the grain runtime so it can be tested alone.
+/// pending → scheduled → executed → validating → validated → settled; timeouts reassign a role to another node up to
+/// <see cref="ComputeOptions.MaxAttempts"/> times and then fail the job; disagreement → disputed → a tie-breaker
+/// node → the majority's result wins and the minority's reputation falls.
+/// </summary>
+/// <remarks>
+/// The executor and the validators are assigned together and run in parallel: validators compare hashes, so they
+/// need not wait for the executor. The result is decided once every open slot has reported.
+/// </remarks>
+internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effects, ComputeOptions options)
+{
+    /// <summary>Creates the job and assigns what can be assigned.</summary>
+    public void Submit(JobGrainState state, string jobId, JobSpec spec, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (state.Exists)
+        {
+            return;
+        }
+
+        state.Id = jobId;
+        state.Spec = spec;
+        state.Status = JobStatus.Pending;
+        state.CreatedAt = now;
+        state.UpdatedAt = now;
+        state.Transitions.Add(new JobTransition(now, JobStatus.Pending, JobStatus.Pending, null, $"submitted: module {spec.ModuleHash[..Math.Min(12, spec.ModuleHash.Length)]}, entry {spec.Entry}, {spec.Validators} validator(s)"));
+        FillSlots(state, now);
+        effects.Changed(jobId);
+    }
+
+    /// <summary>Retries placement of a pending job or of unfilled slots.</summary>
+    /// <returns>True when every slot has a node (or the job is final), false when it still waits for capacity.</returns>
+    public bool TrySchedule(JobGrainState state, DateTimeOffset now)
+    {
+        if (!state.Exists || JobRecord.IsFinalStatus(state.Status))
+        {
+            return true;
+        }
+
+        var before = state.Assignments.Count;
+        FillSlots(state, now);
+        if (state.Assignments.Count != before || JobRecord.IsFinalStatus(state.Status))
+        {
+            effects.Changed(state.Id!);
+        }
+
+        return JobRecord.IsFinalStatus(state.Status) || state.Status == JobStatus.Validated || UnfilledSlots(state) == 0;
+    }
+
+    /// <summary>Slots that have no open assignment.</summary>
+    public static int UnfilledSlots(JobGrainState state)
+    {
+        if (!state.Exists)
+        {
+            return 0;
+        }
+
+        var unfilled = 0;
+        for (var slot = 0; slot < SlotCount(state); slot++)
+        {
+            if (Current(state, slot) is not { Status: AssignmentStatus.Assigned or AssignmentStatus.Reported })
+            {
+                unfilled++;
+            }
+        }
+
+        return unfilled;
+    }
+
+    /// <summary>The work of an open assignment, or null.</summary>
+    public static JobWork? GetWork(JobGrainState state, int assignmentId, string nodeId)
+    {
+        var assignment = Find(state, assignmentId);
+        return assignment is { Status: AssignmentStatus.Assigned } && string.Equals(assignment.NodeId, nodeId, StringComparison.Ordinal) && !JobRecord.IsFinalStatus(state.Status)
+            ? new JobWork(state.Id!, assignment.Id, assignment.NodeId, assignment.Role, state.Spec!)
+            : null;
+    }
+
+    /// <summary>Records a node's report and decides the job when every open slot has reported.</summary>
+    /// <returns>False when the report was not for an open assignment of that node or is inconsistent.</returns>
+    public bool Report(JobGrainState state, ExecutionReport report, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var assignment = Find(state, report.AssignmentId);
+        if (assignment is null
+            || assignment.Status != AssignmentStatus.Assigned
+            || !string.Equals(assignment.NodeId, report.NodeId, StringComparison.Ordinal)
+            || JobRecord.IsFinalStatus(state.Status))
+        {
+            return false;
+        }
+
+        // The hash is what validators compare; a report whose hash does not match its own content is refused
+        // (the slot then times out and goes to another node).
+        if (!string.Equals(ResultHash.Compute(report.Output, report.ExitCode, report.Fuel, report.Outcome), report.ResultHash, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        placement.Release(assignment.NodeId, state.Id!, assignment.Id, report.Duration);
+        if (report.Outcome == RunOutcome.WallTimeExceeded)
+        {
+            // Wall time depends on the machine, so it is no result: the role goes to another node.
+            assignment.Status = AssignmentStatus.TimedOut;
+            assignment.ReportedAt = now;
+            assignment.Detail = report.Detail ?? $"wall time of {state.Spec!.Limits.WallTime} exceeded";
+            state.UpdatedAt = now;
+            FillSlots(state, now);
+            effects.Changed(state.Id!);
+            return true;
+        }
+
+        assignment.Status = AssignmentStatus.Reported;
+        assignment.ReportedAt = now;
+        assignment.ResultHash = report.ResultHash;
+        assignment.Fuel = report.Fuel;
+        assignment.ExitCode = report.ExitCode;
+        assignment.Outcome = report.Outcome;
+        assignment.Detail = report.Detail;
+        assignment.Output = report.Output;
+        state.UpdatedAt = now;
+
+        if (assignment.Role == JobRole.Executor && state.Status == JobStatus.Scheduled)
+        {
+            state.ExecutedAt ??= now;
+            Transition(state, JobStatus.Executed, assignment.NodeId, $"executor reported {Describe(report.Outcome, report.ExitCode)}, fuel {report.Fuel}", now);
+            if (state.Spec!.Validators > 0)
+            {
+                var waiting = OpenSlots(state).Count(s => s.Status == AssignmentStatus.Assigned);
+                Transition(state, JobStatus.Validating, null, waiting > 0 ? $"waiting for {waiting} validator(s)" : "validators have reported", now);
+            }
+        }
+
+        Decide(state, now);
+        effects.Changed(state.Id!);
+        return true;
+    }
+
+    /// <summary>Handles the reminder: times out overdue assignments, retries placement, fails jobs that waited too long.</summary>
+    public void Tick(JobGrainState state, DateTimeOffset now)
+    {
+        if (!state.Exists || JobRecord.IsFinalStatus(state.Status))
+        {
+            return;
+        }
+
+        var changed = false;
+        foreach (var assignment in state.Assignments)
+        {
+            if (assignment.Status == AssignmentStatus.Assigned && assignment.Deadline <= now)
+            {
+                assignment.Status = AssignmentStatus.TimedOut;
+                assignment.Detail = $"no report by {assignment.Deadline:O}";
+                placement.Release(assignment.NodeId, state.Id!, assignment.Id, null);
+                effects.Reputation(assignment.NodeId, 0, 0, 1);
+                changed = true;
+            }
+        }
+
+        if (state.Status == JobStatus.Pending && now - state.CreatedAt >= options.PendingTimeout)
+        {
+            Fail(state, $"no eligible node (alive, with free capacity, price at most {FormatPrice(state.Spec!.MaxPricePerMillionFuel)}) within {options.PendingTimeout}", null, now);
+            effects.Changed(state.Id!);
+            return;
+        }
+
+        var before = state.Status;
+        FillSlots(state, now);
+        if (!JobRecord.IsFinalStatus(state.Status))
+        {
+            Decide(state, now);
+        }
+
+        if (changed || before != state.Status)
+        {
+            state.UpdatedAt = now;
+            effects.Changed(state.Id!);
+        }
+    }
+
+    /// <summary>Cancels the job unless it is final.</summary>
+    public void Cancel(JobGrainState state, string reason, DateTimeOffset now)
+    {
+        if (!state.Exists || JobRecord.IsFinalStatus(state.Status))
+        {
+            return;
+        }
+
+        CloseOpenAssignments(state, "job cancelled");
+        state.FailureReason = reason;
+        state.FinishedAt = now;
+        Transition(state, JobStatus.Cancelled, null, reason, now);
+        effects.Changed(state.Id!);
+    }
+
+    /// <summary>Records that the validated result was charged.</summary>
+    public void Settle(JobGrainState state, string reason, DateTimeOffset now)
+    {
+        if (state.Status != JobStatus.Validated)
+        {
+            throw new InvalidOperationException($"Job {state.Id} is {state.Status}, only a validated job can be settled.");
+        }
+
+        state.FinishedAt = now;
+        Transition(state, JobStatus.Settled, state.Result?.NodeId, reason, now);
+        effects.Changed(state.Id!);
+    }
+
+    public static JobRecord ToRecord(JobGrainState state)
+    {
+        var executor = state.Assignments.LastOrDefault(a => a.Role == JobRole.Executor)?.NodeId;
+        var validators = state.Assignments.Where(a => a.Role != JobRole.Executor).Select(a => a.NodeId).Distinct(StringComparer.Ordinal).ToArray();
+        return new JobRecord(
+            state.Id!, state.Status, state.Spec!, state.CreatedAt, state.UpdatedAt, state.ScheduledAt, state.ExecutedAt, state.ValidatedAt, state.FinishedAt,
+            executor, validators, state.Result, state.Price, state.FailureReason,
+            [.. state.Assignments.Select(a => a.ToRecord())], [.. state.Transitions]);
+    }
+
+    /// <summary>Slots the job needs now: executor, validators, and tie-breakers opened by disputes.</summary>
+    private static int SlotCount(JobGrainState state) => 1 + state.Spec!.Validators + state.TieBreakers;
+
+    private static JobRole RoleOf(JobGrainState state, int slot) =>
+        slot == 0 ? JobRole.Executor : slot <= state.Spec!.Validators ? JobRole.Validator : JobRole.TieBreaker;
+
+    /// <summary>The current assignment of each slot that has one (the latest; earlier ones timed out).</summary>
+    private static IEnumerable<AssignmentState> OpenSlots(JobGrainState state)
+    {
+        for (var slot = 0; slot < SlotCount(state); slot++)
+        {
+            var current = Current(state, slot);
+            if (current is not null && current.Status is AssignmentStatus.Assigned or AssignmentStatus.Reported)
+            {
+                yield return current;
+            }
+        }
+    }
+
+    private static AssignmentState? Current(JobGrainState state, int slot)
+    {
+        AssignmentState? current = null;
+        foreach (var a in state.Assignments)
+        {
+            if (a.Slot == slot)
+            {
+                current = a;
+            }
+        }
+
+        return current;
+    }
+
+    private static AssignmentState? Find(JobGrainState state, int id)
+    {
+        foreach (var a in state.Assignments)
+        {
+            if (a.Id == id)
+            {
+                return a;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Assigns a node to every slot without an open assignment; fails the job when a slot used all its attempts.</summary>
+    private void FillSlots(JobGrainState state, DateTimeOffset now)
+    {
+        if (JobRecord.IsFinalStatus(state.Status) || state.Status == JobStatus.Validated)
+        {
+            return;
+        }
+
+        var spec = state.Spec!;
+        for (var slot = 0; slot < SlotCount(state); slot++)
+        {
+            var current = Current(state, slot);
+            if (current is not null && current.Status is AssignmentStatus.Assigned or AssignmentStatus.Reported)
+            {
+                continue;
+            }
+
+            var role = RoleOf(state, slot);
+            var attempts = state.Assignments.Count(a => a.Slot == slot);
+            if (attempts >= options.MaxAttempts)
+            {
+                var last = current?.Detail ?? "no report";
+                Fail(state, $"{role.ToString().ToLowerInvariant()} timed out on {attempts} node(s), the limit (last: {last})", current?.NodeId, now);
+                return;
+            }
+
+            // Never the same node twice for one job: a validator is never the executor, a retry goes elsewhere.
+            var excluded = state.Assignments.Select(a => a.NodeId).ToHashSet(StringComparer.Ordinal);
+            var avoid = role == JobRole.Executor
+                ? (IReadOnlyCollection<string>)[]
+                : state.Assignments.Where(a => a.Role == JobRole.Executor).Select(a => a.Operator).ToHashSet(StringComparer.Ordinal);
+            var id = state.Assignments.Count == 0 ? 1 : state.Assignments[^1].Id + 1;
+            var deadline = now + spec.Limits.WallTime + options.DispatchGrace;
+            var choice = placement.Place(new PlacementRequest(state.Id!, id, spec, role, excluded, avoid, deadline));
+            if (choice is null)
+            {
+                if (slot == 0 && state.Status == JobStatus.Pending)
+                {
+                    placement.EnqueuePending(state.Id!);
+                    return;
+                }
+
+                // A validator or tie-breaker slot without a node: retried when slots free and by the reminder.
+                placement.EnqueuePending(state.Id!);
+                continue;
+            }
+
+            var assignment = new AssignmentState
+            {
+                Id = id,
+                Slot = slot,
+                NodeId = choice.NodeId,
+                Operator = choice.Operator,
+                Role = role,
+                AssignedAt = now,
+                Deadline = deadline,
+                Status = AssignmentStatus.Assigned,
+                PricePerMillionFuel = choice.PricePerMillionFuel,
+            };
+            state.Assignments.Add(assignment);
+            state.UpdatedAt = now;
+            if (slot == 0 && state.Status == JobStatus.Pending)
+            {
+                state.ScheduledAt ??= now;
+                Transition(state, JobStatus.Scheduled, choice.NodeId, attempts == 0 ? "executor assigned" : "executor reassigned", now);
+            }
+            else if (slot == 0 && attempts > 0)
+            {
+                // A rescheduled executor: the status stays (scheduled), the move is still recorded.
+                state.Transitions.Add(new JobTransition(now, state.Status, state.Status, choice.NodeId, $"executor rescheduled (attempt {attempts + 1}): {current?.Detail}"));
+            }
+            else if (slot > 0)
+            {
+                var what = role == JobRole.Validator ? "validator" : "tie-breaker";
+                state.Transitions.Add(new JobTransition(now, state.Status, state.Status, choice.NodeId, attempts == 0 ? $"{what} assigned" : $"{what} rescheduled (attempt {attempts + 1}): {current?.Detail}"));
+            }
+
+            effects.Dispatch(new JobDispatch(state.Id!, id, choice.NodeId, role, spec));
+        }
+    }
+
+    /// <summary>Decides the result once every open slot has reported.</summary>
+    private void Decide(JobGrainState state, DateTimeOffset now)
+    {
+        if (state.Status is not (JobStatus.Executed or JobStatus.Validating or JobStatus.Disputed))
+        {
+            return;
+        }
+
+        var slots = OpenSlots(state).ToList();
+        if (slots.Count < SlotCount(state) || slots.Any(s => s.Status != AssignmentStatus.Reported))
+        {
+            return;
+        }
+
+        var groups = slots.GroupBy(s => s.ResultHash!, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ToList();
+        if (groups.Count == 1)
+        {
+            var reason = slots.Count == 1 ? "no validation requested" : $"all {slots.Count} nodes agree";
+            Accept(state, groups[0].ToList(), [], reason, now);
+            return;
+        }
+
+        var winner = groups[0].Count() >= 2 && groups[0].Count() > groups[1].Count() ? groups[0] : null;
+        if (state.Status != JobStatus.Disputed)
+        {
+            var executor = slots.First(s => s.Slot == 0);
+            var against = slots.Where(s => !string.Equals(s.ResultHash, executor.ResultHash, StringComparison.Ordinal)).Select(s => s.NodeId);
+            Transition(state, JobStatus.Disputed, executor.NodeId, $"result hashes differ: {string.Join(", ", against)} disagree with the executor", now);
+        }
+
+        if (winner is not null)
+        {
+            var minority = slots.Where(s => !string.Equals(s.ResultHash, winner.Key, StringComparison.Ordinal)).ToList();
+            Accept(state, winner.ToList(), minority, $"majority of {winner.Count()} of {slots.Count} nodes; outvoted: {string.Join(", ", minority.Select(m => m.NodeId))}", now);
+            return;
+        }
+
+        if (state.TieBreakers >= options.MaxTieBreakers)
+        {
+            foreach (var s in slots)
+            {
+                s.Output = null;
+            }
+
+            Fail(state, $"no majority among {slots.Count} results after {state.TieBreakers} tie-breaker(s)", null, now);
+            return;
+        }
+
+        state.TieBreakers++;
+        FillSlots(state, now);
+    }
+
+    private void Accept(JobGrainState state, List<AssignmentState> majority, List<AssignmentState> minority, string reason, DateTimeOffset now)
+    {
+        // Prefer the executor's report as the result (it is the node the job was placed on), else the first in the majority.
+        var chosen = majority.FirstOrDefault(a => a.Slot == 0) ?? majority.OrderBy(a => a.Id).First();
+        state.Output = chosen.Output ?? [];
+        state.Result = new JobResult(chosen.ResultHash!, chosen.Outcome!.Value, chosen.ExitCode!.Value, chosen.Fuel!.Value, state.Output.Length, chosen.Detail, chosen.NodeId);
+        state.Price = chosen.Fuel!.Value * chosen.PricePerMillionFuel / 1_000_000m;
+        if (chosen.Outcome is not (RunOutcome.Exited or RunOutcome.Returned))
+        {
+            state.FailureReason = $"{Describe(chosen.Outcome.Value, chosen.ExitCode.Value)}{(chosen.Detail is null ? "" : ": " + chosen.Detail)}";
+        }
+
+        foreach (var a in state.Assignments)
+        {
+            a.Output = null;
+        }
+
+        // With a single node nothing was compared, so nobody's reputation moves.
+        if (majority.Count + minority.Count > 1)
+        {
+            foreach (var a in majority)
+            {
+                a.Agreed = true;
+                effects.Reputation(a.NodeId, 1, 0, 0);
+            }
+
+            foreach (var a in minority)
+            {
+                a.Agreed = false;
+                effects.Reputation(a.NodeId, 0, 1, 0);
+            }
+        }
+
+        CloseOpenAssignments(state, "result decided");
+        state.ValidatedAt = now;
+        Transition(state, JobStatus.Validated, chosen.NodeId, reason, now);
+    }
+
+    private void Fail(JobGrainState state, string reason, string? nodeId, DateTimeOffset now)
+    {
+        CloseOpenAssignments(state, "job failed");
+        state.FailureReason = reason;
+        state.FinishedAt = now;
+        Transition(state, JobStatus.Failed, nodeId, reason, now);
+    }
+
+    private void CloseOpenAssignments(JobGrainState state, string detail)
+    {
+        foreach (var a in state.Assignments)
+        {
+            if (a.Status == AssignmentStatus.Assigned)
+            {
+                a.Status = AssignmentStatus.Cancelled;
+                a.Detail = detail;
+                placement.Release(a.NodeId, state.Id!, a.Id, null);
+            }
+
+            a.Output = null;
+        }
+    }
+
+    private static void Transition(JobGrainState state, JobStatus to, string? nodeId, string reason, DateTimeOffset now)
+    {
+        state.Transitions.Add(new JobTransition(now, state.Status, to, nodeId, reason));
+        state.Status = to;
+        state.UpdatedAt = now;
+    }
+
+    internal static string Describe(RunOutcome outcome, int exitCode) => outcome switch
+    {
+        RunOutcome.Exited => $"exit code {exitCode}",
+        RunOutcome.Returned => "returned",
+        RunOutcome.OutOfFuel => "fuel exhausted",
+        RunOutcome.Trapped => "trapped",
+        RunOutcome.MemoryExceeded => "memory limit exceeded",
+        RunOutcome.Invalid => "invalid module or entry point",
+        RunOutcome.WallTimeExceeded => "wall time exceeded",
+        _ => outcome.ToString(),
+    };
+
+    private static string FormatPrice(decimal? price) => price is { } p ? p.ToString(System.Globalization.CultureInfo.InvariantCulture) : "any";
+}

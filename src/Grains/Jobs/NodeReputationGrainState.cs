@@ -1,0 +1,15 @@
+namespace Xmbl.Cluster.Grains.Jobs;
+
+/// <summary>Persistent state of a <see cref="NodeReputationGrain"/>.</summary>
+internal sealed class NodeReputationGrainState
+{
+    public double Score { get; set; } = Xmbl.Cluster.Grains.Interfaces.Jobs.NodeReputation.InitialScore;
+
+    public long Agreements { get; set; }
+
+    public long Disagreements { get; set; }
+
+    public long Timeouts { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}

@@ -1,0 +1,121 @@
+namespace Xmbl.Cluster.Grains.Jobs.Options;
+
+/// <summary>How jobs are run, validated and scheduled; bound from <c>Xmbl:Compute</c>.</summary>
+/// <remarks>
+/// <code>
+/// { "Xmbl": { "Compute": { "MaxAttempts": 3, "DefaultFuel": 1000000000, "MaxOutputBytes": 1048576, "PollInterval": "00:00:02" } } }
+/// </code>
+/// </remarks>
+public sealed class ComputeOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Xmbl:Compute";
+
+    /// <summary>Default fuel of a job that names none: ten billion units.</summary>
+    public const long DefaultFuelLimit = 10_000_000_000;
+
+    /// <summary>Default memory cap: 256 pages (16 MiB).</summary>
+    public const int DefaultMemoryPagesLimit = 256;
+
+    /// <summary>Default attempts per role before a job fails.</summary>
+    public const int DefaultMaxAttempts = 3;
+
+    /// <summary>Default tie-breakers per job before a dispute fails.</summary>
+    public const int DefaultMaxTieBreakers = 2;
+
+    /// <summary>Default cap on a job's output (stdout): 1 MiB.</summary>
+    public const int DefaultMaxOutputBytes = 1 << 20;
+
+    /// <summary>Default cap on a job's stdin: 1 MiB.</summary>
+    public const int DefaultMaxStdinBytes = 1 << 20;
+
+    /// <summary>Default cap on a module's size: 32 MiB.</summary>
+    public const int DefaultMaxModuleBytes = 32 << 20;
+
+    /// <summary>Default depth of nested jobs (a module running a module running a module …).</summary>
+    public const int DefaultMaxNestingDepth = 4;
+
+    /// <summary>Default reputation under which a node gets no jobs.</summary>
+    public const double DefaultMinReputation = 0.2;
+
+    /// <summary>Default wall-clock limit of one run.</summary>
+    public static readonly TimeSpan DefaultWallTime = TimeSpan.FromSeconds(30);
+
+    /// <summary>Default allowance on top of the wall time before an unreported assignment counts as timed out.</summary>
+    public static readonly TimeSpan DefaultDispatchGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>Default time a job may wait for a node before it fails.</summary>
+    public static readonly TimeSpan DefaultPendingTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default interval of the executors' fallback poll for assignments.</summary>
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>Default interval at which the scheduler re-reads nodes and reputations.</summary>
+    public static readonly TimeSpan DefaultNodeRefreshInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default interval at which batched reputation agreements are written.</summary>
+    public static readonly TimeSpan DefaultReputationFlushInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Fuel of a job that names none.</summary>
+    public long DefaultFuel { get; set; } = DefaultFuelLimit;
+
+    /// <summary>The most fuel a job may ask for.</summary>
+    public long MaxFuel { get; set; } = 1_000_000_000_000;
+
+    /// <summary>Memory pages of a job that names none.</summary>
+    public int DefaultMemoryPages { get; set; } = DefaultMemoryPagesLimit;
+
+    /// <summary>The most memory pages a job may ask for (65536 = 4 GiB).</summary>
+    public int MaxMemoryPages { get; set; } = 16_384;
+
+    /// <summary>Wall time of a job that names none.</summary>
+    public TimeSpan DefaultWallTimeLimit { get; set; } = DefaultWallTime;
+
+    /// <summary>The most wall time a job may ask for.</summary>
+    public TimeSpan MaxWallTime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Attempts per role (executor, each validator) before the job fails.</summary>
+    public int MaxAttempts { get; set; } = DefaultMaxAttempts;
+
+    /// <summary>Tie-breakers per job before a dispute fails.</summary>
+    public int MaxTieBreakers { get; set; } = DefaultMaxTieBreakers;
+
+    /// <summary>Allowance on top of the wall time before an unreported assignment counts as timed out.</summary>
+    public TimeSpan DispatchGrace { get; set; } = DefaultDispatchGrace;
+
+    /// <summary>How long a job may wait for a node before it fails.</summary>
+    public TimeSpan PendingTimeout { get; set; } = DefaultPendingTimeout;
+
+    /// <summary>Bytes of output a run may write; more fails the write.</summary>
+    public int MaxOutputBytes { get; set; } = DefaultMaxOutputBytes;
+
+    /// <summary>Bytes of stdin a job may carry.</summary>
+    public int MaxStdinBytes { get; set; } = DefaultMaxStdinBytes;
+
+    /// <summary>Bytes a module may have.</summary>
+    public int MaxModuleBytes { get; set; } = DefaultMaxModuleBytes;
+
+    /// <summary>How deep nested jobs may go.</summary>
+    public int MaxNestingDepth { get; set; } = DefaultMaxNestingDepth;
+
+    /// <summary>Reputation under which a node gets no jobs.</summary>
+    public double MinReputation { get; set; } = DefaultMinReputation;
+
+    /// <summary>Interval of the executors' fallback poll for assignments they were not told about.</summary>
+    public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
+
+    /// <summary>Interval at which the scheduler re-reads nodes and reputations.</summary>
+    public TimeSpan NodeRefreshInterval { get; set; } = DefaultNodeRefreshInterval;
+
+    /// <summary>Interval at which batched reputation agreements are written.</summary>
+    public TimeSpan ReputationFlushInterval { get; set; } = DefaultReputationFlushInterval;
+
+    /// <summary>Keep module bytes in the database so every silo can fetch them; null decides by mode (on with PostgreSQL).</summary>
+    public bool? ModulesInDatabase { get; set; }
+
+    /// <summary>
+    /// Chaos testing only: indexes of this silo's nodes whose executors alter their output (to exercise validation).
+    /// Never set this in production.
+    /// </summary>
+    public IList<int> LyingNodes { get; } = new List<int>();
+}

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Options;
+
+namespace Xmbl.Cluster.Grains.Jobs.Options;
+
+/// <summary>Checks <see cref="ComputeOptions"/> at start-up; messages name the key and the fix.</summary>
+public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
+{
+    /// <inheritdoc/>
+    public ValidateOptionsResult Validate(string? name, ComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        const string S = ComputeOptions.SectionName;
+        if (options.DefaultFuel <= 0 || options.DefaultFuel > options.MaxFuel)
+        {
+            failures.Add($"{S}:DefaultFuel must be positive and at most {S}:MaxFuel ({options.MaxFuel}); it is {options.DefaultFuel}.");
+        }
+
+        if (options.DefaultMemoryPages < 1 || options.DefaultMemoryPages > options.MaxMemoryPages || options.MaxMemoryPages > 65_536)
+        {
+            failures.Add($"{S}:DefaultMemoryPages must be between 1 and {S}:MaxMemoryPages, which is at most 65536; they are {options.DefaultMemoryPages} and {options.MaxMemoryPages}.");
+        }
+
+        if (options.DefaultWallTimeLimit <= TimeSpan.Zero || options.DefaultWallTimeLimit > options.MaxWallTime)
+        {
+            failures.Add($"{S}:DefaultWallTimeLimit must be positive and at most {S}:MaxWallTime; set e.g. \"00:00:30\".");
+        }
+
+        if (options.MaxAttempts < 1)
+        {
+            failures.Add($"{S}:MaxAttempts must be at least 1; it is {options.MaxAttempts}.");
+        }
+
+        if (options.MaxTieBreakers < 1)
+        {
+            failures.Add($"{S}:MaxTieBreakers must be at least 1 so a dispute can be decided; it is {options.MaxTieBreakers}.");
+        }
+
+        if (options.DispatchGrace < TimeSpan.Zero || options.PendingTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:DispatchGrace must not be negative and {S}:PendingTimeout must be positive.");
+        }
+
+        if (options.PollInterval <= TimeSpan.Zero || options.NodeRefreshInterval <= TimeSpan.Zero || options.ReputationFlushInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:PollInterval, {S}:NodeRefreshInterval and {S}:ReputationFlushInterval must be positive, e.g. \"00:00:01\".");
+        }
+
+        if (options.MaxOutputBytes < 1 || options.MaxStdinBytes < 0 || options.MaxModuleBytes < 8)
+        {
+            failures.Add($"{S}:MaxOutputBytes, {S}:MaxStdinBytes and {S}:MaxModuleBytes must be positive.");
+        }
+
+        if (options.MaxNestingDepth < 0)
+        {
+            failures.Add($"{S}:MaxNestingDepth must not be negative (0 turns nested jobs off); it is {options.MaxNestingDepth}.");
+        }
+
+        if (options.MinReputation is < 0 or >= 1)
+        {
+            failures.Add($"{S}:MinReputation must be in [0, 1); it is {options.MinReputation}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

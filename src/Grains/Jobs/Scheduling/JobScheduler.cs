@@ -1,0 +1,338 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Internal;
+using Xmbl.Cluster.Grains.Jobs.Options;
+using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Runtime;
+
+namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
+
+/// <summary>
+/// Places jobs on nodes by fitness (<see cref="NodeFitness"/>) from a snapshot of the node registry and reputations,
+/// counts the slots it hands out so no node gets more than its advertised concurrency, and retries pending jobs as
+/// soon as a slot frees.
+/// </summary>
+/// <remarks>
+/// Placement runs inside job grain calls, so it is synchronous and reads only memory; the snapshot is refreshed in
+/// the background. A node hosted by this process is counted exactly (every reservation is released here when its
+/// executor reports); a node of another silo counts its last heartbeat's running jobs plus the reservations made
+/// since that heartbeat. Reservations lapse at the assignment's deadline, so a lost release cannot leak a slot.
+/// </remarks>
+internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
+{
+    /// <summary>Weight of a new latency sample in the moving average.</summary>
+    private const double LatencyAlpha = 0.2;
+
+    private readonly NodeDirectory _directory;
+    private readonly IGrainStateQuery _query;
+    private readonly IGrainFactory _grains;
+    private readonly TimeProvider _time;
+    private readonly ComputeOptions _options;
+    private readonly HashSet<string> _localNodes;
+    private readonly ILogger<JobScheduler> _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, List<Reservation>> _reservations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, double> _latencyMs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, double> _reputation = new(StringComparer.Ordinal);
+    private readonly LinkedList<string> _pending = new();
+    private readonly HashSet<string> _pendingSet = new(StringComparer.Ordinal);
+    private TaskCompletionSource _slotFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile IReadOnlyList<NodeStatus> _nodes = [];
+
+    public JobScheduler(
+        NodeDirectory directory,
+        IGrainStateQuery query,
+        IGrainFactory grains,
+        TimeProvider time,
+        IOptions<ComputeOptions> options,
+        LocalNodes localNodes,
+        ILogger<JobScheduler> logger)
+    {
+        _directory = directory;
+        _query = query;
+        _grains = grains;
+        _time = time;
+        _options = options.Value;
+        _localNodes = localNodes.All.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
+        _logger = logger;
+    }
+
+    /// <summary>Jobs waiting for a slot, oldest first.</summary>
+    public int PendingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    public PlacementChoice? Place(PlacementRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            var candidates = Candidates(now);
+            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators);
+            if (pick is null)
+            {
+                return null;
+            }
+
+            if (!_reservations.TryGetValue(pick.NodeId, out var list))
+            {
+                _reservations[pick.NodeId] = list = [];
+            }
+
+            list.Add(new Reservation(request.JobId, request.AssignmentId, now, request.Deadline));
+            return new PlacementChoice(pick.NodeId, pick.Operator, pick.PricePerMillionFuel);
+        }
+    }
+
+    public void Release(string nodeId, string jobId, int assignmentId, TimeSpan? runTime)
+    {
+        var released = false;
+        lock (_lock)
+        {
+            if (_reservations.TryGetValue(nodeId, out var list))
+            {
+                released = list.RemoveAll(r => r.AssignmentId == assignmentId && string.Equals(r.JobId, jobId, StringComparison.Ordinal)) > 0;
+            }
+        }
+
+        if (runTime is { } t)
+        {
+            var ms = t.TotalMilliseconds;
+            _latencyMs.AddOrUpdate(nodeId, ms, (_, old) => old + (LatencyAlpha * (ms - old)));
+        }
+
+        if (released)
+        {
+            SignalSlotFreed();
+        }
+    }
+
+    public void EnqueuePending(string jobId)
+    {
+        lock (_lock)
+        {
+            if (_pendingSet.Add(jobId))
+            {
+                _pending.AddLast(jobId);
+            }
+        }
+    }
+
+    /// <summary>Takes a reputation change into account at once, before the next refresh.</summary>
+    public void ObserveReputation(string nodeId, double score) => _reputation[nodeId] = score;
+
+    /// <summary>The reputation the scheduler uses for a node.</summary>
+    public double ReputationOf(string nodeId) => _reputation.TryGetValue(nodeId, out var r) ? r : NodeReputation.InitialScore;
+
+    /// <summary>The candidates now, for diagnostics and tests.</summary>
+    public IReadOnlyList<NodeCandidate> Snapshot()
+    {
+        lock (_lock)
+        {
+            return Candidates(_time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Re-reads the node registry and reputations.</summary>
+    public async Task RefreshAsync(CancellationToken ct)
+    {
+        var nodes = await _directory.ListAsync(ct);
+        string? after = null;
+        while (true)
+        {
+            var page = await _query.ListAsync<NodeReputationGrainState>(nameof(INodeReputationGrain), null, after, 1000, ct);
+            foreach (var entry in page)
+            {
+                _reputation[entry.Key] = entry.State.Score;
+            }
+
+            if (page.Count < 1000)
+            {
+                break;
+            }
+
+            after = page[^1].Key;
+        }
+
+        _nodes = nodes;
+        SignalSlotFreed();
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Load the registry before the gateway takes jobs, so the first submissions find nodes.
+        await RefreshAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var refresh = RefreshLoopAsync(stoppingToken);
+        var pump = PumpLoopAsync(stoppingToken);
+        await Task.WhenAll(refresh, pump);
+    }
+
+    private async Task RefreshLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.NodeRefreshInterval, _time, ct);
+                await RefreshAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogRefreshFailed(ex);
+            }
+        }
+    }
+
+    /// <summary>Places pending jobs, oldest first, whenever a slot frees (and at every refresh).</summary>
+    private async Task PumpLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            Task wait;
+            lock (_lock)
+            {
+                wait = _slotFreed.Task;
+            }
+
+            try
+            {
+                await wait.WaitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            int round;
+            lock (_lock)
+            {
+                _slotFreed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                round = _pending.Count;
+            }
+
+            // Each job is tried at most once per round; a job that still finds no node re-queues itself at the end.
+            for (var i = 0; i < round && !ct.IsCancellationRequested; i++)
+            {
+                string jobId;
+                lock (_lock)
+                {
+                    if (_pending.First is null || TotalFreeSlots(_time.GetUtcNow()) == 0)
+                    {
+                        break;
+                    }
+
+                    jobId = _pending.First.Value;
+                    _pending.RemoveFirst();
+                    _pendingSet.Remove(jobId);
+                }
+
+                try
+                {
+                    await _grains.GetGrain<IJobGrain>(jobId).TryScheduleAsync();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogPendingRetryFailed(jobId, ex);
+                }
+            }
+        }
+    }
+
+    private void SignalSlotFreed()
+    {
+        lock (_lock)
+        {
+            _slotFreed.TrySetResult();
+        }
+    }
+
+    private int TotalFreeSlots(DateTimeOffset now)
+    {
+        var free = 0;
+        foreach (var c in Candidates(now))
+        {
+            if (c.Alive && c.Reputation >= _options.MinReputation)
+            {
+                free += c.FreeSlots;
+            }
+        }
+
+        return free;
+    }
+
+    /// <summary>Builds the candidates from the snapshot and the reservations; call under the lock.</summary>
+    private List<NodeCandidate> Candidates(DateTimeOffset now)
+    {
+        var nodes = _nodes;
+        var result = new List<NodeCandidate>(nodes.Count);
+        foreach (var status in nodes)
+        {
+            var node = status.Node;
+            var running = 0;
+            if (_reservations.TryGetValue(node.NodeId, out var list))
+            {
+                list.RemoveAll(r => r.Deadline <= now);
+                if (_localNodes.Contains(node.NodeId))
+                {
+                    running = list.Count;
+                }
+                else
+                {
+                    // Reservations older than the heartbeat are already in its count, if they still run.
+                    running = node.RunningJobs;
+                    foreach (var r in list)
+                    {
+                        if (r.At > node.LastHeartbeat)
+                        {
+                            running++;
+                        }
+                    }
+                }
+            }
+            else if (!_localNodes.Contains(node.NodeId))
+            {
+                running = node.RunningJobs;
+            }
+
+            result.Add(new NodeCandidate(
+                node.NodeId,
+                node.Operator,
+                status.Alive,
+                Math.Max(1, node.Resources.Concurrency),
+                running,
+                node.Prices.PerMillionFuel,
+                ReputationOf(node.NodeId),
+                _latencyMs.TryGetValue(node.NodeId, out var ms) ? ms : null));
+        }
+
+        return result;
+    }
+
+    [LoggerMessage(EventId = JobsEventId.NodeRefreshFailed, Level = LogLevel.Warning, Message = "Reading nodes and reputations for scheduling failed; the last snapshot stays in use")]
+    private partial void LogRefreshFailed(Exception exception);
+
+    [LoggerMessage(EventId = JobsEventId.PendingRetryFailed, Level = LogLevel.Warning, Message = "Retrying placement of pending job {JobId} failed")]
+    private partial void LogPendingRetryFailed(string jobId, Exception exception);
+
+    private sealed record Reservation(string JobId, int AssignmentId, DateTimeOffset At, DateTimeOffset Deadline);
+}

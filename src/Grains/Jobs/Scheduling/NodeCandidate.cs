@@ -1,0 +1,23 @@
+namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
+
+/// <summary>A node as the scheduler sees it at one moment.</summary>
+/// <param name="NodeId">The node.</param>
+/// <param name="Operator">Who runs it.</param>
+/// <param name="Alive">Heartbeating and not retired.</param>
+/// <param name="Concurrency">Jobs it runs at once at most (its advertised concurrency).</param>
+/// <param name="Running">Slots in use: the larger of this scheduler's reservations and the node's last heartbeat.</param>
+/// <param name="PricePerMillionFuel">Its price.</param>
+/// <param name="Reputation">Its reputation, 0 to 1.</param>
+/// <param name="LatencyMs">Recent run latency (moving average), or null when unknown.</param>
+internal sealed record NodeCandidate(
+    string NodeId,
+    string Operator,
+    bool Alive,
+    int Concurrency,
+    int Running,
+    decimal PricePerMillionFuel,
+    double Reputation,
+    double? LatencyMs)
+{
+    public int FreeSlots => Math.Max(0, Concurrency - Running);
+}

@@ -1,0 +1,94 @@
+namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
+
+/// <summary>
+/// Ranks nodes for a job. Eligible: alive, not excluded, a free slot, price at most the job's maximum, reputation at
+/// least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
+/// </summary>
+internal static class NodeFitness
+{
+    public const double ReputationWeight = 0.45;
+    public const double FreeCapacityWeight = 0.25;
+    public const double LatencyWeight = 0.2;
+    public const double PriceWeight = 0.1;
+
+    /// <summary>Latency at which the latency term halves.</summary>
+    public const double LatencyScaleMs = 20;
+
+    /// <summary>Width of the per-job jitter that spreads jobs over equally fit nodes.</summary>
+    public const double JitterWidth = 0.02;
+
+    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded) =>
+        node.Alive
+        && node.FreeSlots > 0
+        && (maxPrice is null || node.PricePerMillionFuel <= maxPrice.Value)
+        && node.Reputation >= minReputation
+        && !excluded.Contains(node.NodeId);
+
+    /// <summary>The fitness of an eligible node, higher is better.</summary>
+    public static double Score(NodeCandidate node, decimal? maxPrice)
+    {
+        var free = node.Concurrency <= 0 ? 0 : (double)node.FreeSlots / node.Concurrency;
+        var latency = node.LatencyMs is { } ms ? 1 / (1 + (Math.Max(0, ms) / LatencyScaleMs)) : 0.5;
+        var price = maxPrice is { } max && max > 0 ? 1 - (double)(node.PricePerMillionFuel / max) : 1 / (1 + (double)node.PricePerMillionFuel);
+        return (ReputationWeight * node.Reputation) + (FreeCapacityWeight * free) + (LatencyWeight * latency) + (PriceWeight * Math.Clamp(price, 0, 1));
+    }
+
+    /// <summary>
+    /// Picks the fittest eligible node, preferring nodes whose operator is not in <paramref name="avoidOperators"/>;
+    /// a small jitter derived from the job id spreads jobs over nodes of equal fitness.
+    /// </summary>
+    public static NodeCandidate? Pick(
+        IEnumerable<NodeCandidate> nodes,
+        string jobId,
+        decimal? maxPrice,
+        double minReputation,
+        IReadOnlyCollection<string> excluded,
+        IReadOnlyCollection<string> avoidOperators)
+    {
+        NodeCandidate? best = null;
+        var bestScore = double.NegativeInfinity;
+        var bestPreferred = false;
+        foreach (var node in nodes)
+        {
+            if (!IsEligible(node, maxPrice, minReputation, excluded))
+            {
+                continue;
+            }
+
+            var preferred = !avoidOperators.Contains(node.Operator);
+            var score = Score(node, maxPrice) + Jitter(jobId, node.NodeId);
+            if ((preferred && !bestPreferred) || (preferred == bestPreferred && score > bestScore))
+            {
+                best = node;
+                bestScore = score;
+                bestPreferred = preferred;
+            }
+        }
+
+        return best;
+    }
+
+    private static double Jitter(string jobId, string nodeId)
+    {
+        // FNV-1a over both ids: stable across processes (string.GetHashCode is randomized per process).
+        var h = 14695981039346656037UL;
+        foreach (var c in jobId)
+        {
+            h = (h ^ c) * 1099511628211UL;
+        }
+
+        h = (h ^ '|') * 1099511628211UL;
+        foreach (var c in nodeId)
+        {
+            h = (h ^ c) * 1099511628211UL;
+        }
+
+        // splitmix64 finalizer, so the last characters move the high bits too.
+        h ^= h >> 30;
+        h *= 0xBF58476D1CE4E5B9UL;
+        h ^= h >> 27;
+        h *= 0x94D049BB133111EBUL;
+        h ^= h >> 31;
+        return (h / (double)ulong.MaxValue) * JitterWidth;
+    }
+}
