@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Xmbl.Cluster.Wasm.Tests.Spec;
+
+namespace Xmbl.Cluster.Wasm.Tests.Module;
+
+/// <summary>
+/// Differential check of the decoder + validator against wabt's <c>wasm-validate</c> (Debian package <c>wabt</c>,
+/// 1.0.32): mutants of the spec suite's modules must be accepted or rejected by both. SIMD mutants are excluded
+/// (wabt supports SIMD, this engine rejects it on purpose).
+/// </summary>
+[Trait("Suite", "Functional")]
+public sealed class WabtDifferentialTests
+{
+    private const int Seed = 1;
+    private const int Mutants = 1_500;
+
+    [Fact]
+    public void Validate_MutatedSpecModules_AgreesWithWabt()
+    {
+        var tool = FindWasmValidate();
+        Assert.True(tool is not null, "wasm-validate not found on PATH: install the Debian package 'wabt' (CI installs it)");
+        var corpus = new List<byte[]>();
+        foreach (var name in SpecSuite.SupportedFiles())
+        {
+            var file = SpecSuite.Load(name);
+            corpus.AddRange(file.Commands.Where(c => c.Type == "module").Select(c => file.ReadModule(c.FileName!)));
+        }
+
+        var random = new Random(Seed);
+        var path = Path.Combine(Path.GetTempPath(), $"xmbl-wabt-diff-{Environment.ProcessId}.wasm");
+        var disagreements = new List<string>();
+        var compared = 0;
+        try
+        {
+            for (var i = 0; i < Mutants; i++)
+            {
+                var mutated = ModuleMutationTests.Mutate(corpus[random.Next(corpus.Count)], random);
+                string? ours = null;
+                try
+                {
+                    ModuleValidator.Validate(ModuleDecoder.Decode(mutated));
+                }
+                catch (WasmUnsupportedFeatureException)
+                {
+                    continue;
+                }
+                catch (WasmCompileException e)
+                {
+                    ours = e.Message;
+                }
+
+                File.WriteAllBytes(path, mutated);
+                var (wabtValid, wabtMessage) = RunWasmValidate(tool!, path);
+                compared++;
+                if (wabtValid != (ours is null))
+                {
+                    disagreements.Add($"mutant {i}: ours {(ours is null ? "valid" : "rejected: " + ours)}; wabt {(wabtValid ? "valid" : "rejected: " + wabtMessage)}; {Convert.ToHexString(mutated)}");
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.True(compared > Mutants / 2, $"only {compared} mutants compared");
+        Assert.True(disagreements.Count == 0, string.Join('\n', disagreements.Take(10)));
+    }
+
+    private static (bool Valid, string Message) RunWasmValidate(string tool, string path)
+    {
+        var start = new ProcessStartInfo(tool)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(path);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        stdout.Wait();
+        if (!process.WaitForExit(30_000))
+        {
+            process.Kill();
+            throw new TimeoutException("wasm-validate did not finish within 30 s");
+        }
+
+        return (process.ExitCode == 0, stderr.Split('\n')[0]);
+    }
+
+    private static string? FindWasmValidate()
+    {
+        var pathVariable = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        return pathVariable.Split(Path.PathSeparator)
+            .Select(dir => Path.Combine(dir, "wasm-validate"))
+            .FirstOrDefault(File.Exists);
+    }
+}
