@@ -75,7 +75,7 @@ internal sealed partial class GrainRuntimeHostedService : IHostedService, IDispo
         _loops.Add(Task.Run(() => _backend.ListenAsync(ct), CancellationToken.None));
         if (!_silo.ClientOnly)
         {
-            _loops.Add(Task.Run(() => Membership.RunAsync(ct), CancellationToken.None));
+            _loops.Add(Membership.StartLoop(ct));
             _loops.Add(Task.Run(() => Reminders.RunAsync(ct), CancellationToken.None));
         }
 

@@ -31,9 +31,16 @@ internal sealed partial class MembershipAgent(
         LogJoined(options.SiloId, options.Address);
     }
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>Arms the heartbeat timer now (so the first beat is one period after start) and runs the loop in the background.</summary>
+    public Task StartLoop(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(options.HeartbeatPeriod, timeProvider);
+        var timer = new PeriodicTimer(options.HeartbeatPeriod, timeProvider);
+        return Task.Run(() => RunAsync(timer, ct), CancellationToken.None);
+    }
+
+    private async Task RunAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        using var _ = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))

@@ -64,15 +64,16 @@ internal sealed partial class ReminderService(
                 LogPollFailed(ex);
             }
 
-            if (wait <= TimeSpan.Zero)
+            // The wait is measured from the poll's start: the clock may have moved while we talked to the database.
+            var remaining = now + wait - timeProvider.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
             {
-                // Due already (clock moved between claim and check); look again at once.
                 Progress.Report(now);
                 continue;
             }
 
             using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var delay = Task.Delay(wait, timeProvider, delayCancel.Token);
+            var delay = Task.Delay(remaining, timeProvider, delayCancel.Token);
             Progress.Report(now);
             await Task.WhenAny(delay, changed).ConfigureAwait(false);
             await delayCancel.CancelAsync().ConfigureAwait(false);
