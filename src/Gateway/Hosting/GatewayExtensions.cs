@@ -29,6 +29,7 @@ public static class GatewayExtensions
         app.UseStatusCodePages();
         app.MapGet("/healthz", () => Results.Text("ok")).WithName("Health");
         app.MapClusterEndpoints();
+        app.MapObjectEndpoints();
         return app;
     }
 }

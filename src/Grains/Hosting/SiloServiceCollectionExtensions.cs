@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces;
 using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Grains.Options;
 using Xmbl.Cluster.Runtime;
 
@@ -46,6 +47,7 @@ public static class SiloServiceCollectionExtensions
         }
 
         runtime.AddClusterGrains();
+        services.AddObjectStorage(configuration, embedded);
 
         services.AddOptions<NodeOptions>()
             .Bind(configuration.GetSection(NodeOptions.SectionName))
@@ -58,7 +60,7 @@ public static class SiloServiceCollectionExtensions
             sp.GetRequiredService<LocalNodes>(),
             address,
             dataDirectory,
-            sp.GetServices<INodeLoadReporter>()));
+            sp.GetServices<INodeLoadReporter>));
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NodeAnnouncer>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeAnnouncer>());
@@ -70,6 +72,8 @@ public static class SiloServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(runtime);
         runtime.AddGrain<INodeGrain, NodeGrain>();
+        runtime.AddGrain<IObjectGrain, ObjectGrain>();
+        runtime.AddGrain<IStorageRepairGrain, StorageRepairGrain>();
         return runtime;
     }
 

@@ -7,15 +7,15 @@ namespace Xmbl.Cluster.Grains.Nodes;
 /// <summary>What each of this silo's nodes announces: its share of the silo's resources, the prices, where it is reached.</summary>
 public sealed class NodeAnnouncement
 {
-    private readonly IEnumerable<INodeLoadReporter> _loadReporters;
+    private readonly Func<IEnumerable<INodeLoadReporter>> _loadReporters;
 
     /// <summary>Derives the announcement from <see cref="NodeOptions"/> and the machine.</summary>
     /// <param name="options">The node options.</param>
     /// <param name="nodes">The silo's nodes.</param>
     /// <param name="address">The silo's base URL.</param>
     /// <param name="dataDirectory">The data directory, whose disk's free space bounds the default storage offer.</param>
-    /// <param name="loadReporters">Sources of current load.</param>
-    public NodeAnnouncement(IOptions<NodeOptions> options, LocalNodes nodes, string address, string dataDirectory, IEnumerable<INodeLoadReporter> loadReporters)
+    /// <param name="loadReporters">Sources of current load, asked for lazily (the shard stores themselves need this announcement).</param>
+    public NodeAnnouncement(IOptions<NodeOptions> options, LocalNodes nodes, string address, string dataDirectory, Func<IEnumerable<INodeLoadReporter>> loadReporters)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(nodes);
@@ -51,7 +51,7 @@ public sealed class NodeAnnouncement
     public NodeLoad CurrentLoad(LocalNode node)
     {
         var load = default(NodeLoad);
-        foreach (var reporter in _loadReporters)
+        foreach (var reporter in _loadReporters())
         {
             load += reporter.GetLoad(node);
         }

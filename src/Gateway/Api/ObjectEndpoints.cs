@@ -1,0 +1,236 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using Xmbl.Cluster.Grains.Objects;
+using Xmbl.Cluster.Storage.Objects;
+
+namespace Xmbl.Cluster.Gateway.Api;
+
+/// <summary>Object storage over REST: <c>PUT/GET/HEAD/DELETE /api/objects/{namespace}/{name}</c>, listing and repair.</summary>
+internal static partial class ObjectEndpoints
+{
+    /// <summary>Header naming the account a request acts for, until requests are signed.</summary>
+    public const string AccountHeader = "X-Xmbl-Account";
+
+    private const string AnonymousAccount = "anonymous";
+    private const int DefaultListLimit = 100;
+    private const int MaxListLimit = 1000;
+
+    public static void MapObjectEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPut("/api/objects/{ns}/{**name}", PutAsync).WithName("PutObject")
+            .WithSummary("Stores the request body as ns/name, erasure-coded across nodes; visible only once every stripe is durable.");
+        app.MapMethods("/api/objects/{ns}/{**name}", [HttpMethods.Get, HttpMethods.Head], GetAsync).WithName("GetObject")
+            .WithSummary("Streams an object (Range supported); ?health reports healthy shards per stripe instead.");
+        app.MapDelete("/api/objects/{ns}/{**name}", DeleteAsync).WithName("DeleteObject");
+        app.MapGet("/api/objects/{ns}", ListAsync).WithName("ListObjects")
+            .WithSummary("Lists a namespace's objects by name prefix, in name order; page with ?after=<last name>.");
+        app.MapPost("/api/storage/repair", RepairAsync).WithName("RepairStorage")
+            .WithSummary("Runs a repair pass now: scrubs every object's shards and rebuilds missing or bad ones on live nodes.");
+    }
+
+    private static async Task<IResult> PutAsync(string ns, string name, HttpContext context, ObjectService objects, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (!ObjectKey.TryCreate(ns, name, out var key, out var error))
+        {
+            return Problems.BadRequest(error);
+        }
+
+        // Object bodies are limited by storage policy, not by the server's generic request-size cap.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = null;
+        }
+
+        var write = new ObjectWriteOptions(Account(context), context.Request.ContentType ?? "application/octet-stream");
+        try
+        {
+            var version = await objects.PutAsync(key, write, context.Request.Body, cancellationToken);
+            return Results.Created($"/api/objects/{key.Namespace}/{Uri.EscapeDataString(key.Name).Replace("%2F", "/", StringComparison.Ordinal)}", ObjectView.From(version));
+        }
+        catch (ObjectTooLargeException ex)
+        {
+            return Problems.TooLarge($"The object is larger than the {ex.MaxSize} bytes allowed.");
+        }
+        catch (InsufficientShardNodesException ex)
+        {
+            return Problems.Unavailable(ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or BadHttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            // The upload was cut off or broke: nothing was committed and the written shards are gone.
+            LogPutFailed(loggers.CreateLogger(typeof(ObjectEndpoints)), key.GrainKey, ex);
+            return Problems.BadRequest($"The upload did not complete: {ex.Message}");
+        }
+    }
+
+    private static async Task<IResult> GetAsync(string ns, string name, HttpContext context, ObjectService objects, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (!ObjectKey.TryCreate(ns, name, out var key, out var error))
+        {
+            return Problems.BadRequest(error);
+        }
+
+        var version = await objects.GetAsync(key);
+        if (version is null)
+        {
+            return Problems.NotFound($"No object {key}.");
+        }
+
+        if (context.Request.Query.ContainsKey("health"))
+        {
+            var health = await objects.HealthAsync(version, cancellationToken);
+            return Results.Ok(HealthView.From(key, health));
+        }
+
+        var manifest = version.Manifest;
+        var response = context.Response;
+        response.ContentType = manifest.ContentType;
+        response.Headers.ETag = $"\"{manifest.Sha256}\"";
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers["X-Xmbl-Sha256"] = manifest.Sha256;
+        response.Headers.LastModified = manifest.CreatedUtc.ToString("R");
+
+        long offset = 0, length = manifest.Size;
+        var range = context.Request.GetTypedHeaders().Range;
+        if (range is { Ranges.Count: 1 } && string.Equals(range.Unit.Value, "bytes", StringComparison.OrdinalIgnoreCase))
+        {
+            var r = range.Ranges.First();
+            if (!TryResolveRange(r, manifest.Size, out offset, out length))
+            {
+                response.Headers.ContentRange = $"bytes */{manifest.Size}";
+                return Problems.RangeNotSatisfiable($"The object has {manifest.Size} bytes.");
+            }
+
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = new ContentRangeHeaderValue(offset, offset + length - 1, manifest.Size).ToString();
+        }
+
+        response.ContentLength = length;
+        if (HttpMethods.IsHead(context.Request.Method) || length == 0)
+        {
+            return Results.Empty;
+        }
+
+        try
+        {
+            await objects.ReadAsync(version, response.Body, offset, length, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException && !cancellationToken.IsCancellationRequested)
+        {
+            LogGetFailed(loggers.CreateLogger(typeof(ObjectEndpoints)), key.GrainKey, ex);
+            if (!response.HasStarted)
+            {
+                response.ContentLength = null;
+                response.Headers.ContentRange = default;
+                return Problems.Unavailable($"Object {key} cannot be read now: {ex.Message}");
+            }
+
+            // Headers are gone: cut the connection so the client sees a truncated body, never a wrong complete one.
+            context.Abort();
+        }
+
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> DeleteAsync(string ns, string name, ObjectService objects, CancellationToken cancellationToken)
+    {
+        if (!ObjectKey.TryCreate(ns, name, out var key, out var error))
+        {
+            return Problems.BadRequest(error);
+        }
+
+        return await objects.DeleteAsync(key, cancellationToken) is null ? Problems.NotFound($"No object {key}.") : Results.NoContent();
+    }
+
+    private static async Task<IResult> ListAsync(string ns, string? prefix, string? after, int? limit, ObjectService objects, CancellationToken cancellationToken)
+    {
+        if (!ObjectKey.IsValidNamespace(ns))
+        {
+            return Problems.BadRequest($"Namespace '{ns}' is not valid.");
+        }
+
+        var take = limit ?? DefaultListLimit;
+        if (take is < 1 or > MaxListLimit)
+        {
+            return Problems.BadRequest($"limit must be 1 to {MaxListLimit}.");
+        }
+
+        var items = await objects.ListAsync(ns, prefix, after, take, cancellationToken);
+        var next = items.Count == take ? items[^1].Manifest.Name : null;
+        return Results.Ok(new ObjectListView([.. items.Select(ObjectView.From)], next));
+    }
+
+    private static async Task<IResult> RepairAsync(StorageRepairService repair, CancellationToken cancellationToken) =>
+        Results.Ok(await repair.RunPassAsync(cancellationToken));
+
+    private static string Account(HttpContext context) =>
+        context.Request.Headers.TryGetValue(AccountHeader, out var value) && !string.IsNullOrWhiteSpace(value) ? value.ToString() : AnonymousAccount;
+
+    private static bool TryResolveRange(RangeItemHeaderValue range, long size, out long offset, out long length)
+    {
+        offset = 0;
+        length = 0;
+        if (range.From is { } from)
+        {
+            if (from >= size)
+            {
+                return false;
+            }
+
+            var to = Math.Min(range.To ?? size - 1, size - 1);
+            offset = from;
+            length = to - from + 1;
+            return length > 0;
+        }
+
+        if (range.To is { } suffix && suffix > 0 && size > 0)
+        {
+            length = Math.Min(suffix, size);
+            offset = size - length;
+            return true;
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "Upload of {Object} failed; nothing was committed")]
+    private static partial void LogPutFailed(ILogger logger, string @object, Exception exception);
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Read of {Object} failed")]
+    private static partial void LogGetFailed(ILogger logger, string @object, Exception exception);
+}
+
+/// <summary>An object as the API shows it.</summary>
+internal sealed record ObjectView(
+    string Namespace,
+    string Name,
+    long Size,
+    string ContentType,
+    string Sha256,
+    string VersionId,
+    string Owner,
+    int DataShards,
+    int ParityShards,
+    int Stripes,
+    DateTimeOffset Created)
+{
+    public static ObjectView From(StoredObject version)
+    {
+        var m = version.Manifest;
+        return new ObjectView(m.Namespace, m.Name, m.Size, m.ContentType, m.Sha256, version.VersionId, version.Owner, m.DataShards, m.ParityShards, m.Stripes.Count, m.CreatedUtc);
+    }
+}
+
+/// <summary>A page of a listing; <c>next</c> is the <c>after</c> value of the next page, or null at the end.</summary>
+internal sealed record ObjectListView(IReadOnlyList<ObjectView> Items, string? Next);
+
+/// <summary>An object's shard health.</summary>
+internal sealed record HealthView(string Object, long HealthyShards, long TotalShards, bool FullyHealthy, bool Readable, IReadOnlyList<StripeHealth> Stripes)
+{
+    public static HealthView From(ObjectKey key, ObjectHealth health) =>
+        new(key.GrainKey, health.HealthyShards, health.TotalShards, health.IsFullyHealthy, health.IsReadable, health.Stripes);
+}

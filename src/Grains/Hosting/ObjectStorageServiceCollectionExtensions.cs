@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Grains.Objects;
+using Xmbl.Cluster.Grains.Options;
+using Xmbl.Cluster.Storage.Objects;
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Transport;
+
+namespace Xmbl.Cluster.Hosting;
+
+/// <summary>Registers erasure-coded object storage: a shard store per local node, the shard transport, objects and repair.</summary>
+public static class ObjectStorageServiceCollectionExtensions
+{
+    /// <summary>Adds object storage. Embedded silos reach every node in-process; cluster silos reach other silos' nodes over signed HTTP.</summary>
+    public static IServiceCollection AddObjectStorage(this IServiceCollection services, IConfiguration configuration, bool embedded)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddOptions<ObjectStorageOptions>().Bind(configuration.GetSection(ObjectStorageOptions.SectionName));
+
+        // The stores own the registry, so whoever asks for the registry gets it filled with every local node.
+        services.AddSingleton<NodeShardStores>();
+        services.AddSingleton(sp => sp.GetRequiredService<NodeShardStores>().Registry);
+        services.AddSingleton<Grains.Nodes.INodeLoadReporter>(sp => sp.GetRequiredService<NodeShardStores>());
+        services.AddSingleton<NodeAddressResolver>();
+        services.AddSingleton(_ => new StripeBufferPool());
+        if (embedded)
+        {
+            services.AddSingleton<IShardClient>(sp => new ClusterShardClient(sp.GetRequiredService<ShardNodeRegistry>(), remote: null));
+        }
+        else
+        {
+            services.AddOptions<ShardTransportOptions>().Bind(configuration.GetSection(ShardTransportOptions.SectionName)).ValidateOnStart();
+            services.AddSingleton<IValidateOptions<ShardTransportOptions>, ShardTransportOptionsValidator>();
+            services.AddSingleton(sp => new ShardRequestAuthenticator(sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+            services.AddHttpClient(nameof(HttpShardClient));
+            services.AddSingleton<IShardClient>(sp => new ClusterShardClient(
+                sp.GetRequiredService<ShardNodeRegistry>(),
+                new HttpShardClient(
+                    sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HttpShardClient)),
+                    sp.GetRequiredService<NodeAddressResolver>(),
+                    sp.GetRequiredService<ShardRequestAuthenticator>(),
+                    sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value.RoutePrefix)));
+        }
+
+        services.AddSingleton<ObjectService>();
+        services.AddSingleton<StorageRepairService>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<StorageRepairService>());
+        return services;
+    }
+}

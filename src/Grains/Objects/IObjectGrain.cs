@@ -1,0 +1,33 @@
+using Xmbl.Cluster.Storage.Objects;
+
+namespace Xmbl.Cluster.Grains.Objects;
+
+/// <summary>The committed version of one stored object, keyed <c>namespace/name</c>.</summary>
+/// <remarks>
+/// Shards are written before the manifest is committed here, so an object becomes visible only when all its stripes
+/// are durable, and concurrent writers to one name each commit a whole manifest: the last commit wins, never a mix.
+/// This interface sits beside its grain rather than in Grains.Interfaces because its state is the storage layer's
+/// manifest, and the contracts project stays free of the storage library.
+/// </remarks>
+public interface IObjectGrain : IGrainWithStringKey
+{
+    /// <summary>Makes <paramref name="version"/> the visible version; returns the version it replaced, whose shards the caller reclaims.</summary>
+    Task<StoredObject?> CommitAsync(StoredObject version);
+
+    /// <summary>The visible version, or null.</summary>
+    Task<StoredObject?> GetAsync();
+
+    /// <summary>Removes the object; returns the removed version, whose shards the caller reclaims.</summary>
+    Task<StoredObject?> DeleteAsync();
+
+    /// <summary>
+    /// Swaps in a repaired manifest, only if <paramref name="versionId"/> is still the visible version (a newer write wins over a repair).
+    /// </summary>
+    Task<bool> ReplaceManifestAsync(string versionId, ObjectManifest repaired);
+}
+
+/// <summary>One version of an object: its manifest and who wrote it.</summary>
+/// <param name="VersionId">Unique per write; compared by repairs so they never overwrite a newer version.</param>
+/// <param name="Owner">The account that wrote it (charged for its bytes).</param>
+/// <param name="Manifest">Stripes, shard places and hashes.</param>
+public sealed record StoredObject(string VersionId, string Owner, ObjectManifest Manifest);

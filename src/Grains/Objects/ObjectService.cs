@@ -1,0 +1,289 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Runtime;
+using Xmbl.Cluster.Storage.Objects;
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Transport;
+
+namespace Xmbl.Cluster.Grains.Objects;
+
+/// <summary>Stores, reads, lists, deletes and repairs objects: the storage pipeline joined to the object grains and the node registry.</summary>
+public sealed partial class ObjectService
+{
+    private readonly IGrainFactory _grains;
+    private readonly IGrainStateQuery _query;
+    private readonly NodeDirectory _nodes;
+    private readonly NodeAddressResolver _addresses;
+    private readonly IShardClient _shards;
+    private readonly ObjectWriter _writer;
+    private readonly ObjectReader _reader;
+    private readonly ObjectRepairer _repairer;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ObjectService> _logger;
+
+    /// <summary>Creates the service.</summary>
+    public ObjectService(
+        IGrainFactory grains,
+        IGrainStateQuery query,
+        NodeDirectory nodes,
+        NodeAddressResolver addresses,
+        IShardClient shards,
+        StripeBufferPool pool,
+        IOptions<StorageOptions> options,
+        TimeProvider time,
+        ILogger<ObjectService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _grains = grains;
+        _query = query;
+        _nodes = nodes;
+        _addresses = addresses;
+        _shards = shards;
+        _writer = new ObjectWriter(shards, pool, options: options.Value, timeProvider: time);
+        _reader = new ObjectReader(shards, pool, options.Value);
+        _repairer = new ObjectRepairer(shards, pool);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Streams <paramref name="body"/> into shards on live nodes, then commits the manifest: only then is the object
+    /// visible. A write that fails or is cut off leaves nothing visible and its shards are removed.
+    /// </summary>
+    /// <returns>The committed version.</returns>
+    public async Task<StoredObject> PutAsync(ObjectKey key, ObjectWriteOptions write, Stream body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var candidates = await PlacementCandidatesAsync(cancellationToken);
+        var request = new ObjectWriteRequest(key.Namespace, key.Name)
+        {
+            ContentType = write.ContentType,
+            DataShards = write.DataShards,
+            ParityShards = write.ParityShards,
+            MaxSize = write.MaxSize,
+        };
+        var manifest = await _writer.WriteAsync(request, body, candidates, cancellationToken);
+        var version = new StoredObject(Guid.NewGuid().ToString("N"), write.Owner, manifest);
+
+        StoredObject? previous;
+        try
+        {
+            previous = await _grains.GetGrain<IObjectGrain>(key.GrainKey).CommitAsync(version);
+        }
+        catch
+        {
+            await DeleteShardsAsync(manifest, CancellationToken.None);
+            throw;
+        }
+
+        if (previous is not null)
+        {
+            await DeleteShardsAsync(previous.Manifest, CancellationToken.None);
+        }
+
+        return version;
+    }
+
+    /// <summary>The visible version of an object, or null.</summary>
+    public Task<StoredObject?> GetAsync(ObjectKey key) => _grains.GetGrain<IObjectGrain>(key.GrainKey).GetAsync();
+
+    /// <summary>Streams an object, or a byte range of it, verifying shard hashes and decoding only when a data shard is missing.</summary>
+    public async Task<ObjectReadResult> ReadAsync(StoredObject version, Stream destination, long offset, long? length, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        await RefreshAddressesAsync(cancellationToken);
+        return await _reader.ReadAsync(version.Manifest, destination, offset, length, cancellationToken);
+    }
+
+    /// <summary>Deletes an object and reclaims its shards; returns the removed version, or null when there was none.</summary>
+    public async Task<StoredObject?> DeleteAsync(ObjectKey key, CancellationToken cancellationToken)
+    {
+        var removed = await _grains.GetGrain<IObjectGrain>(key.GrainKey).DeleteAsync();
+        if (removed is not null)
+        {
+            await RefreshAddressesAsync(cancellationToken);
+            await DeleteShardsAsync(removed.Manifest, CancellationToken.None);
+        }
+
+        return removed;
+    }
+
+    /// <summary>Lists a namespace's objects whose names start with <paramref name="prefix"/>, in name order, after <paramref name="after"/>.</summary>
+    public async Task<IReadOnlyList<StoredObject>> ListAsync(string @namespace, string? prefix, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var keyPrefix = @namespace + "/" + (prefix ?? "");
+        var afterKey = after is null ? null : @namespace + "/" + after;
+        var result = new List<StoredObject>(limit);
+
+        // Deleted objects keep an empty row; page on until the page is full or the rows run out.
+        while (result.Count < limit)
+        {
+            var page = await _query.ListAsync<ObjectGrainState>(nameof(IObjectGrain), keyPrefix, afterKey, limit, cancellationToken);
+            result.AddRange(page.Where(e => e.State.Current is not null).Select(e => e.State.Current!).Take(limit - result.Count));
+            if (page.Count < limit)
+            {
+                break;
+            }
+
+            afterKey = page[^1].Key;
+        }
+
+        return result;
+    }
+
+    /// <summary>How many healthy shards each stripe of an object has, counting shards on dead nodes or with bad bytes as unhealthy.</summary>
+    public async Task<ObjectHealth> HealthAsync(StoredObject version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var live = await LiveNodeIdsAsync(cancellationToken);
+        var bad = await _repairer.ScrubAsync(version.Manifest, live, cancellationToken);
+        return ObjectHealth.Evaluate(version.Manifest, live, bad);
+    }
+
+    /// <summary>
+    /// One repair pass over every object: scrub its shards, rebuild those on dead nodes or with bad bytes onto live
+    /// nodes, and swap in the repaired manifest unless a newer write came first.
+    /// </summary>
+    public async Task<RepairPassResult> RepairAllAsync(CancellationToken cancellationToken)
+    {
+        var listed = await _nodes.ListAsync(cancellationToken);
+        _addresses.Update(listed);
+        var live = listed.Where(n => n.Alive).Select(n => n.Node.NodeId).ToHashSet(StringComparer.Ordinal);
+        var candidates = Candidates(listed);
+        int checkedObjects = 0, repairedObjects = 0, repairedShards = 0, unrecoverable = 0;
+        string? after = null;
+        while (true)
+        {
+            var page = await _query.ListAsync<ObjectGrainState>(nameof(IObjectGrain), keyPrefix: null, afterKey: after, limit: 200, cancellationToken);
+            foreach (var entry in page)
+            {
+                if (entry.State.Current is not { } version)
+                {
+                    continue;
+                }
+
+                checkedObjects++;
+                try
+                {
+                    var bad = await _repairer.ScrubAsync(version.Manifest, live, cancellationToken);
+                    if (ObjectHealth.Evaluate(version.Manifest, live, bad).IsFullyHealthy)
+                    {
+                        continue;
+                    }
+
+                    var result = await _repairer.RepairAsync(version.Manifest, candidates, bad, cancellationToken);
+                    unrecoverable += result.UnrecoverableStripes.Count;
+                    if (!result.Changed)
+                    {
+                        continue;
+                    }
+
+                    if (await _grains.GetGrain<IObjectGrain>(entry.Key).ReplaceManifestAsync(version.VersionId, result.Manifest))
+                    {
+                        await _repairer.DeleteSupersededAsync(result, cancellationToken);
+                        repairedObjects++;
+                        repairedShards += result.RepairedShards;
+                        LogRepaired(entry.Key, result.RepairedShards);
+                    }
+                    else
+                    {
+                        // A newer version was committed meanwhile: the rebuilt shards belong to nothing.
+                        await DeleteShardsAsync(result.Manifest, except: version.Manifest, cancellationToken);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException)
+                {
+                    unrecoverable++;
+                    LogRepairFailed(entry.Key, ex);
+                }
+            }
+
+            if (page.Count < 200)
+            {
+                break;
+            }
+
+            after = page[^1].Key;
+        }
+
+        return new RepairPassResult(checkedObjects, repairedObjects, repairedShards, unrecoverable, _time.GetUtcNow());
+    }
+
+    private async Task<IReadOnlyList<PlacementCandidate>> PlacementCandidatesAsync(CancellationToken cancellationToken)
+    {
+        var listed = await _nodes.ListAsync(cancellationToken);
+        _addresses.Update(listed);
+        return Candidates(listed);
+    }
+
+    private static PlacementCandidate[] Candidates(IReadOnlyList<NodeStatus> listed) =>
+        [.. listed.Where(n => n.Alive).Select(n => new PlacementCandidate(n.Node.NodeId, Math.Max(0, n.Node.Resources.StorageBytes - n.Node.UsedStorageBytes)))];
+
+    private async Task<HashSet<string>> LiveNodeIdsAsync(CancellationToken cancellationToken)
+    {
+        var listed = await _nodes.ListAsync(cancellationToken);
+        _addresses.Update(listed);
+        return listed.Where(n => n.Alive).Select(n => n.Node.NodeId).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private async Task RefreshAddressesAsync(CancellationToken cancellationToken) => _addresses.Update(await _nodes.ListAsync(cancellationToken));
+
+    private Task DeleteShardsAsync(ObjectManifest manifest, CancellationToken cancellationToken) =>
+        DeleteShardsAsync(manifest, except: null, cancellationToken);
+
+    // Reclaiming is best effort: a shard that cannot be deleted now (its node is down) is an orphan that the node's
+    // own scrub reports; it is never referenced by a manifest again.
+    private async Task DeleteShardsAsync(ObjectManifest manifest, ObjectManifest? except, CancellationToken cancellationToken)
+    {
+        var keep = except?.AllShards.Select(s => s.ShardId).ToHashSet() ?? [];
+        foreach (var shard in manifest.AllShards)
+        {
+            if (keep.Contains(shard.ShardId))
+            {
+                continue;
+            }
+
+            try
+            {
+                await _shards.DeleteAsync(shard.NodeId, shard.ShardId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException)
+            {
+                LogShardDeleteFailed(shard.ShardId.Value, shard.NodeId, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Repaired {Shards} shard(s) of {Object}")]
+    private partial void LogRepaired(string @object, int shards);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Repair of {Object} failed")]
+    private partial void LogRepairFailed(string @object, Exception exception);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "Could not delete shard {ShardId} on {NodeId}; left as an orphan")]
+    private partial void LogShardDeleteFailed(string shardId, string nodeId, Exception exception);
+}
+
+/// <summary>How to write one object.</summary>
+/// <param name="Owner">The account charged for the object.</param>
+/// <param name="ContentType">The media type served back on reads.</param>
+public sealed record ObjectWriteOptions(string Owner, string ContentType)
+{
+    /// <summary>Data shards per stripe; null for the default.</summary>
+    public int? DataShards { get; init; }
+
+    /// <summary>Parity shards per stripe; null for the default.</summary>
+    public int? ParityShards { get; init; }
+
+    /// <summary>The most bytes the body may have; the write fails with <see cref="ObjectTooLargeException"/> past it.</summary>
+    public long? MaxSize { get; init; }
+}
+
+/// <summary>What one repair pass did.</summary>
+/// <param name="CheckedObjects">Objects looked at.</param>
+/// <param name="RepairedObjects">Objects whose manifest was repaired.</param>
+/// <param name="RepairedShards">Shards rebuilt.</param>
+/// <param name="Unrecoverable">Stripes (or objects, on errors) that could not be repaired this pass.</param>
+/// <param name="FinishedAt">When the pass ended.</param>
+public sealed record RepairPassResult(int CheckedObjects, int RepairedObjects, int RepairedShards, int Unrecoverable, DateTimeOffset FinishedAt);
