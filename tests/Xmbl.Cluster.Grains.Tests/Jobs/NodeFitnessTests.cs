@@ -1,0 +1,91 @@
+using Xmbl.Cluster.Grains.Jobs.Scheduling;
+
+namespace Xmbl.Cluster.Grains.Tests.Jobs;
+
+[Trait("Suite", "BVT")]
+public sealed class NodeFitnessTests
+{
+    private static readonly string[] None = [];
+
+    [Fact]
+    public void Pick_SkipsDeadFullTooExpensiveDistrustedAndExcludedNodes()
+    {
+        NodeCandidate[] nodes =
+        [
+            Node("dead") with { Alive = false },
+            Node("full") with { Running = 2, Concurrency = 2 },
+            Node("pricey") with { PricePerMillionFuel = 5m },
+            Node("distrusted") with { Reputation = 0.1 },
+            Node("excluded"),
+            Node("ok") with { Reputation = 0.3 },
+        ];
+
+        var pick = NodeFitness.Pick(nodes, "job", maxPrice: 1m, minReputation: 0.2, excluded: ["excluded"], avoidOperators: None);
+
+        Assert.Equal("ok", pick?.NodeId);
+    }
+
+    [Fact]
+    public void Pick_NoEligibleNode_ReturnsNull()
+    {
+        Assert.Null(NodeFitness.Pick([Node("a") with { Running = 1, Concurrency = 1 }], "job", null, 0.2, None, None));
+    }
+
+    [Fact]
+    public void Pick_HigherReputationWins_SoALiarGetsFewerJobs()
+    {
+        NodeCandidate[] nodes = [Node("liar") with { Reputation = 0.35 }, Node("honest") with { Reputation = 0.52 }];
+
+        var picks = Enumerable.Range(0, 200).Select(i => NodeFitness.Pick(nodes, $"job-{i}", null, 0.2, None, None)!.NodeId).ToList();
+
+        Assert.All(picks, p => Assert.Equal("honest", p));
+    }
+
+    [Fact]
+    public void Pick_EqualNodes_SpreadsJobsOverThem()
+    {
+        NodeCandidate[] nodes = [Node("a"), Node("b"), Node("c")];
+
+        var counts = Enumerable.Range(0, 300)
+            .Select(i => NodeFitness.Pick(nodes, $"0190000000{i:x3}-abcdefabcdef", null, 0.2, None, None)!.NodeId)
+            .GroupBy(n => n)
+            .ToDictionary(g => g.Key, g => g.Count());
+
+        Assert.Equal(3, counts.Count);
+        Assert.All(counts.Values, c => Assert.InRange(c, 50, 150));
+    }
+
+    [Fact]
+    public void Pick_FreerAndFasterNodesRankHigher()
+    {
+        var busy = Node("busy") with { Concurrency = 4, Running = 3 };
+        var idle = Node("idle") with { Concurrency = 4, Running = 0 };
+        var slow = Node("slow") with { LatencyMs = 500 };
+        var fast = Node("fast") with { LatencyMs = 1 };
+
+        Assert.True(NodeFitness.Score(idle, null) > NodeFitness.Score(busy, null));
+        Assert.True(NodeFitness.Score(fast, null) > NodeFitness.Score(slow, null));
+        Assert.Equal("idle", NodeFitness.Pick([busy, idle], "j", null, 0, None, None)!.NodeId);
+    }
+
+    [Fact]
+    public void Pick_CheaperNodeRanksHigherUnderAPriceCap()
+    {
+        var cheap = Node("cheap") with { PricePerMillionFuel = 0.1m };
+        var dear = Node("dear") with { PricePerMillionFuel = 0.9m };
+
+        Assert.True(NodeFitness.Score(cheap, 1m) > NodeFitness.Score(dear, 1m));
+    }
+
+    [Fact]
+    public void Pick_PrefersAnotherOperatorEvenIfLessFit()
+    {
+        NodeCandidate[] nodes = [Node("same") with { Operator = "alice", Reputation = 0.9 }, Node("other") with { Operator = "bob", Reputation = 0.3 }];
+
+        Assert.Equal("other", NodeFitness.Pick(nodes, "j", null, 0.2, None, ["alice"])!.NodeId);
+        // Only the executor's operator is left: still better than no validator.
+        Assert.Equal("same", NodeFitness.Pick([nodes[0]], "j", null, 0.2, None, ["alice"])!.NodeId);
+    }
+
+    private static NodeCandidate Node(string id) => new(id, "op", true, 1, 0, 0.01m, 0.5, null);
+}

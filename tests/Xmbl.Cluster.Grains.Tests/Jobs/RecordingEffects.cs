@@ -1,0 +1,23 @@
+using Xmbl.Cluster.Grains.Jobs.Execution;
+
+namespace Xmbl.Cluster.Grains.Tests.Jobs;
+
+/// <summary>Records what the state machine asked of the outside world.</summary>
+internal sealed class RecordingEffects : IJobEffects
+{
+    public List<JobDispatch> Dispatched { get; } = [];
+
+    public Dictionary<string, (int Agreements, int Disagreements, int Timeouts)> Reputation { get; } = new(StringComparer.Ordinal);
+
+    public int Changes { get; private set; }
+
+    public void Dispatch(JobDispatch dispatch) => Dispatched.Add(dispatch);
+
+    void IJobEffects.Reputation(string nodeId, int agreements, int disagreements, int timeouts)
+    {
+        var (a, d, t) = Reputation.GetValueOrDefault(nodeId);
+        Reputation[nodeId] = (a + agreements, d + disagreements, t + timeouts);
+    }
+
+    public void Changed(string jobId) => Changes++;
+}
