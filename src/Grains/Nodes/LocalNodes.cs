@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Xmbl.Cluster.Identity;
 
 namespace Xmbl.Cluster.Grains.Nodes;
@@ -20,6 +21,36 @@ public sealed class LocalNodes
         All = nodes;
     }
 
+    private readonly ConcurrentDictionary<string, byte> _stopped = new(StringComparer.Ordinal);
+
+    /// <summary>Raised after a node is stopped or started, with the node and whether it is now online.</summary>
+    public event Action<LocalNode, bool>? OnlineChanged;
+
     /// <summary>Every node of this silo, in index order.</summary>
     public IReadOnlyList<LocalNode> All { get; }
+
+    /// <summary>The node with this id, when this silo hosts it.</summary>
+    public LocalNode? Find(string nodeId) => All.FirstOrDefault(n => string.Equals(n.Id, nodeId, StringComparison.Ordinal));
+
+    /// <summary>Whether a node is running (heartbeating, serving shards, taking jobs).</summary>
+    public bool IsOnline(LocalNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return !_stopped.ContainsKey(node.Id);
+    }
+
+    /// <summary>
+    /// Stops or restarts one node of this silo as a crash would: a stopped node stops heartbeating (so the cluster
+    /// sees it dead after the death timeout), its shard store goes offline and its executor takes no work.
+    /// </summary>
+    /// <remarks>For operators draining a machine in embedded mode, and for trying out repair on one machine.</remarks>
+    public void SetOnline(LocalNode node, bool online)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var changed = online ? _stopped.TryRemove(node.Id, out _) : _stopped.TryAdd(node.Id, 0);
+        if (changed)
+        {
+            OnlineChanged?.Invoke(node, online);
+        }
+    }
 }

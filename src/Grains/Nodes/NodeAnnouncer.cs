@@ -87,6 +87,11 @@ public sealed partial class NodeAnnouncer : BackgroundService
             var now = _time.GetUtcNow();
             foreach (var node in _nodes.All)
             {
+                if (!_nodes.IsOnline(node))
+                {
+                    continue;
+                }
+
                 try
                 {
                     var load = _announcement.CurrentLoad(node);

@@ -33,6 +33,8 @@ public sealed class NodeShardStores : INodeLoadReporter, IDisposable
             _stores.Add(node.Id, store);
             _registry.Add(node.Id, store);
         }
+
+        nodes.OnlineChanged += (node, online) => SetOnline(node.Id, online);
     }
 
     /// <summary>The online local stores, as the shard client and the members-only shard endpoints see them.</summary>
@@ -44,8 +46,7 @@ public sealed class NodeShardStores : INodeLoadReporter, IDisposable
     /// <summary>Whether a node is hosted by this silo.</summary>
     public bool IsLocal(string nodeId) => _stores.ContainsKey(nodeId);
 
-    /// <summary>Takes a node's store offline (the node was stopped) or back online.</summary>
-    public void SetOnline(string nodeId, bool online)
+    private void SetOnline(string nodeId, bool online)
     {
         if (!_stores.TryGetValue(nodeId, out var store))
         {

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Xmbl.Cluster.Grains.Nodes;
+
+namespace Xmbl.Cluster.Gateway.Api;
+
+/// <summary>Operator controls for the nodes this silo hosts: <c>POST /api/nodes/{id}/stop</c> and <c>/start</c>.</summary>
+internal static class NodeEndpoints
+{
+    public static void MapNodeEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/nodes/{id}/stop", (string id, LocalNodes nodes) => Switch(id, nodes, online: false)).WithName("StopNode")
+            .WithSummary("Stops a node of this silo as a crash would: no heartbeats, shards offline, no jobs. The cluster sees it dead after the death timeout.");
+        app.MapPost("/api/nodes/{id}/start", (string id, LocalNodes nodes) => Switch(id, nodes, online: true)).WithName("StartNode")
+            .WithSummary("Restarts a stopped node of this silo.");
+    }
+
+    private static IResult Switch(string id, LocalNodes nodes, bool online)
+    {
+        if (nodes.Find(id) is not { } node)
+        {
+            return Problems.NotFound($"Node '{id}' is not hosted by this silo; send the request to the silo that hosts it.");
+        }
+
+        nodes.SetOnline(node, online);
+        return Results.Ok(new { id = node.Id, online });
+    }
+}
