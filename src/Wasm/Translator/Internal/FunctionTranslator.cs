@@ -26,27 +26,27 @@ internal sealed class FunctionTranslator
     private readonly WasmModule _module;
     private readonly WasmFunctionBody _body;
     private readonly FuncType _type;
-    private readonly ILGenerator _il;
+    private readonly IlBuffer _il;
     private readonly bool _fuel;
     private readonly bool _canon;
     private readonly short _ctxArg;
     private readonly int _paramCount;
     private readonly WasmValueType[] _localTypes;
-    private readonly LocalBuilder[] _locals;
+    private readonly IlLocal[] _locals;
     private readonly List<WasmValueType> _stack = new(32);
     private readonly List<Frame> _frames = new(16);
-    private readonly Dictionary<(WasmValueType, int), LocalBuilder> _temps = [];
-    private readonly Dictionary<uint, LocalBuilder> _globalLocals = [];
-    private LocalBuilder _store = null!;
-    private LocalBuilder? _memBase;
-    private LocalBuilder? _memLength;
-    private LocalBuilder? _addr;
-    private LocalBuilder? _calleeLocal;
-    private LocalBuilder? _elementsLocal;
+    private readonly Dictionary<(WasmValueType, int), IlLocal> _temps = [];
+    private readonly Dictionary<uint, IlLocal> _globalLocals = [];
+    private IlLocal _store;
+    private IlLocal? _memBase;
+    private IlLocal? _memLength;
+    private IlLocal? _addr;
+    private IlLocal? _calleeLocal;
+    private IlLocal? _elementsLocal;
     private bool _unreachable;
     private int _skipDepth;
 
-    public FunctionTranslator(ModuleTranslator owner, WasmFunctionBody body, ILGenerator il, bool fuel, bool canon)
+    public FunctionTranslator(ModuleTranslator owner, WasmFunctionBody body, IlBuffer il, bool fuel, bool canon)
     {
         _owner = owner;
         _module = owner.Module;
@@ -58,7 +58,7 @@ internal sealed class FunctionTranslator
         _paramCount = _type.Parameters.Count;
         _ctxArg = (short)_paramCount;
         _localTypes = [.. _type.Parameters, .. body.Locals];
-        _locals = new LocalBuilder[body.Locals.Length];
+        _locals = new IlLocal[body.Locals.Length];
         for (var i = 0; i < body.Locals.Length; i++)
         {
             _locals[i] = il.DeclareLocal(Il.ClrType(body.Locals[i]));
@@ -124,7 +124,7 @@ internal sealed class FunctionTranslator
     {
         var il = _il;
         _store = il.DeclareLocal(typeof(Store));
-        il.Emit(OpCodes.Ldarg, _ctxArg);
+        il.EmitArg(OpCodes.Ldarg, _ctxArg);
         il.Emit(OpCodes.Ldfld, Il.CtxStore);
         il.Emit(OpCodes.Stloc, _store);
 
@@ -140,7 +140,7 @@ internal sealed class FunctionTranslator
         var depthOk = il.DefineLabel();
         il.Emit(OpCodes.Ldc_I4_0);
         il.Emit(OpCodes.Bge, depthOk);
-        Il.EmitTrap(il, TrapKind.CallStackExhausted);
+        EmitTrap(TrapKind.CallStackExhausted);
         il.MarkLabel(depthOk);
 
         if (_localTypes.Length >= LargeFrameLocals)
@@ -161,9 +161,9 @@ internal sealed class FunctionTranslator
 
         foreach (var (index, local) in _globalLocals)
         {
-            il.Emit(OpCodes.Ldarg, _ctxArg);
+            il.EmitArg(OpCodes.Ldarg, _ctxArg);
             il.Emit(OpCodes.Ldfld, Il.CtxGlobals);
-            Il.EmitInt(il, (int)index);
+            _il.EmitInt((int)index);
             il.Emit(OpCodes.Ldelem_Ref);
             il.Emit(OpCodes.Stloc, local);
         }
@@ -176,13 +176,13 @@ internal sealed class FunctionTranslator
             return;
         }
 
-        _il.Emit(OpCodes.Ldarg, _ctxArg);
+        _il.EmitArg(OpCodes.Ldarg, _ctxArg);
         _il.Emit(OpCodes.Ldfld, Il.CtxMemory0);
         _il.Emit(OpCodes.Dup);
         _il.Emit(OpCodes.Ldfld, Il.MemoryBase);
-        _il.Emit(OpCodes.Stloc, _memBase);
+        _il.Emit(OpCodes.Stloc, _memBase.Value);
         _il.Emit(OpCodes.Ldfld, Il.MemoryLength);
-        _il.Emit(OpCodes.Stloc, _memLength!);
+        _il.Emit(OpCodes.Stloc, _memLength!.Value);
     }
 
     private void EmitInterruptCheck()
@@ -192,7 +192,7 @@ internal sealed class FunctionTranslator
         _il.Emit(OpCodes.Volatile);
         _il.Emit(OpCodes.Ldfld, Il.StoreInterrupt);
         _il.Emit(OpCodes.Brfalse, ok);
-        Il.EmitTrap(_il, TrapKind.Timeout);
+        EmitTrap(TrapKind.Timeout);
         _il.MarkLabel(ok);
     }
 
@@ -233,7 +233,7 @@ internal sealed class FunctionTranslator
         il.Emit(OpCodes.Ldc_I4_0);
         il.Emit(OpCodes.Conv_I8);
         il.Emit(OpCodes.Bge, ok);
-        Il.EmitTrap(il, TrapKind.OutOfFuel);
+        EmitTrap(TrapKind.OutOfFuel);
         il.MarkLabel(ok);
     }
 
@@ -295,7 +295,7 @@ internal sealed class FunctionTranslator
 
     private void Pop(int count) => _stack.RemoveRange(_stack.Count - count, count);
 
-    private LocalBuilder Temp(WasmValueType type, int slot)
+    private IlLocal Temp(WasmValueType type, int slot)
     {
         if (!_temps.TryGetValue((type, slot), out var local))
         {
@@ -387,7 +387,7 @@ internal sealed class FunctionTranslator
         var results = _type.ResultSpan;
         if (results.Length > 1)
         {
-            var temps = new LocalBuilder[results.Length];
+            var temps = new IlLocal[results.Length];
             for (var i = results.Length - 1; i >= 0; i--)
             {
                 temps[i] = Temp(results[i], i);
@@ -396,14 +396,13 @@ internal sealed class FunctionTranslator
 
             for (var i = 0; i < results.Length; i++)
             {
-                Il.EmitStoreSlot(il, LoadStore, i, results[i], temps[i]);
+                EmitStoreSlot(i, results[i], temps[i]);
             }
         }
 
         il.Emit(OpCodes.Ret);
     }
 
-    private void LoadStore(ILGenerator il) => il.Emit(OpCodes.Ldloc, _store);
 
     /// <summary>Emits the stack fix-up for a branch to <paramref name="target"/>: keep its arity values, drop what lies between.</summary>
     private void EmitBranchFixup(Frame target)
@@ -415,7 +414,7 @@ internal sealed class FunctionTranslator
             return;
         }
 
-        var kept = new LocalBuilder[arity];
+        var kept = new IlLocal[arity];
         for (var i = 0; i < arity; i++)
         {
             var type = _stack[_stack.Count - 1 - i];
@@ -463,9 +462,9 @@ internal sealed class FunctionTranslator
         Pop(); // index
         var targets = reader.BrTableTargets(op);
         var count = targets.Remaining;
-        var labels = new Label[count];
-        var stubs = new List<(Label Stub, uint Depth)>();
-        var stubByDepth = new Dictionary<uint, Label>();
+        var labels = new IlLabel[count];
+        var stubs = new List<(IlLabel Stub, uint Depth)>();
+        var stubByDepth = new Dictionary<uint, IlLabel>();
         for (var i = 0; i < count; i++)
         {
             var depth = targets.Next();
@@ -504,7 +503,7 @@ internal sealed class FunctionTranslator
         switch (op.Opcode)
         {
             case Opcode.Unreachable:
-                Il.EmitTrap(il, TrapKind.Unreachable);
+                EmitTrap(TrapKind.Unreachable);
                 MarkUnreachable();
                 break;
             case Opcode.Nop:
@@ -611,13 +610,13 @@ internal sealed class FunctionTranslator
                 break;
             case Opcode.TableGet:
                 Pop();
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 EmitRuntimeCall(nameof(RuntimeOps.TableGet));
                 Push(_module.Tables[op.Index].ElementType);
                 break;
             case Opcode.TableSet:
                 Pop(2);
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 EmitRuntimeCall(nameof(RuntimeOps.TableSet));
                 break;
             case >= Opcode.I32Load and <= Opcode.I64Load32U:
@@ -627,7 +626,7 @@ internal sealed class FunctionTranslator
                 EmitStore(op.Opcode, op.Immediate);
                 break;
             case Opcode.MemorySize:
-                il.Emit(OpCodes.Ldarg, _ctxArg);
+                il.EmitArg(OpCodes.Ldarg, _ctxArg);
                 il.Emit(OpCodes.Ldfld, Il.CtxMemory0);
                 il.Emit(OpCodes.Ldfld, Il.MemoryPages);
                 Push(WasmValueType.I32);
@@ -637,7 +636,7 @@ internal sealed class FunctionTranslator
                 ReloadMemory();
                 break;
             case Opcode.I32Const:
-                Il.EmitInt(il, (int)op.Immediate);
+                _il.EmitInt((int)op.Immediate);
                 Push(WasmValueType.I32);
                 break;
             case Opcode.I64Const:
@@ -648,7 +647,7 @@ internal sealed class FunctionTranslator
                 if (float.IsNaN(BitConverter.UInt32BitsToSingle((uint)op.Immediate)))
                 {
                     // The JIT keeps float constants as doubles, which would quiet a signaling NaN: go through the bits.
-                    Il.EmitInt(il, (int)(uint)op.Immediate);
+                    _il.EmitInt((int)(uint)op.Immediate);
                     il.Emit(OpCodes.Call, NumericMethods.Get(nameof(Numeric.F32FromBitsOpaque), typeof(int)));
                 }
                 else
@@ -673,19 +672,19 @@ internal sealed class FunctionTranslator
                 Push(WasmValueType.I32);
                 break;
             case Opcode.RefFunc:
-                il.Emit(OpCodes.Ldarg, _ctxArg);
+                il.EmitArg(OpCodes.Ldarg, _ctxArg);
                 il.Emit(OpCodes.Ldfld, Il.CtxFunctions);
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 il.Emit(OpCodes.Ldelem_Ref);
                 Push(WasmValueType.FuncRef);
                 break;
             case Opcode.MemoryInit:
                 Pop(3);
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 EmitRuntimeCall(nameof(RuntimeOps.MemoryInit));
                 break;
             case Opcode.DataDrop:
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 EmitRuntimeCall(nameof(RuntimeOps.DataDrop));
                 break;
             case Opcode.MemoryCopy:
@@ -698,34 +697,34 @@ internal sealed class FunctionTranslator
                 break;
             case Opcode.TableInit:
                 Pop(3);
-                Il.EmitInt(il, (int)op.Index);
-                Il.EmitInt(il, (int)op.Index2);
+                _il.EmitInt((int)op.Index);
+                _il.EmitInt((int)op.Index2);
                 EmitRuntimeCall(nameof(RuntimeOps.TableInit));
                 break;
             case Opcode.ElemDrop:
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 EmitRuntimeCall(nameof(RuntimeOps.ElemDrop));
                 break;
             case Opcode.TableCopy:
                 Pop(3);
-                Il.EmitInt(il, (int)op.Index);
-                Il.EmitInt(il, (int)op.Index2);
+                _il.EmitInt((int)op.Index);
+                _il.EmitInt((int)op.Index2);
                 EmitRuntimeCall(nameof(RuntimeOps.TableCopy));
                 break;
             case Opcode.TableGrow:
                 Pop(2);
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 EmitRuntimeCall(nameof(RuntimeOps.TableGrow));
                 Push(WasmValueType.I32);
                 break;
             case Opcode.TableSize:
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 EmitRuntimeCall(nameof(RuntimeOps.TableSize));
                 Push(WasmValueType.I32);
                 break;
             case Opcode.TableFill:
                 Pop(3);
-                Il.EmitInt(il, (int)op.Index);
+                _il.EmitInt((int)op.Index);
                 EmitRuntimeCall(nameof(RuntimeOps.TableFill));
                 break;
             default:
@@ -736,7 +735,7 @@ internal sealed class FunctionTranslator
 
     private void EmitRuntimeCall(string name)
     {
-        _il.Emit(OpCodes.Ldarg, _ctxArg);
+        _il.EmitArg(OpCodes.Ldarg, _ctxArg);
         _il.Emit(OpCodes.Call, RuntimeOpMethods.Get(name));
     }
 
@@ -744,7 +743,7 @@ internal sealed class FunctionTranslator
     {
         if (index < _paramCount)
         {
-            _il.Emit(OpCodes.Ldarg, (short)index);
+            _il.EmitArg(OpCodes.Ldarg, (short)index);
         }
         else
         {
@@ -756,7 +755,7 @@ internal sealed class FunctionTranslator
     {
         if (index < _paramCount)
         {
-            _il.Emit(OpCodes.Starg, (short)index);
+            _il.EmitArg(OpCodes.Starg, (short)index);
         }
         else
         {
@@ -809,7 +808,7 @@ internal sealed class FunctionTranslator
 
         // Numeric globals keep raw bits; 32-bit values are stored zero-extended.
         _il.Emit(OpCodes.Ldloc, value);
-        Il.EmitToBits(_il, type);
+        EmitToBits(type);
         _il.Emit(OpCodes.Stfld, Il.GlobalBits);
     }
 
@@ -845,20 +844,20 @@ internal sealed class FunctionTranslator
         if (functionIndex < _module.ImportedFunctionCount)
         {
             var callee = CalleeLocal();
-            il.Emit(OpCodes.Ldarg, _ctxArg);
+            il.EmitArg(OpCodes.Ldarg, _ctxArg);
             il.Emit(OpCodes.Ldfld, Il.CtxFunctions);
-            Il.EmitInt(il, (int)functionIndex);
+            _il.EmitInt((int)functionIndex);
             il.Emit(OpCodes.Ldelem_Ref);
             il.Emit(OpCodes.Dup);
             il.Emit(OpCodes.Stloc, callee);
             il.Emit(OpCodes.Ldfld, Il.FunctionContext);
             il.Emit(OpCodes.Ldloc, callee);
             il.Emit(OpCodes.Ldfld, Il.FunctionCode);
-            Il.EmitCalli(il, type);
+            _il.EmitCalli(type);
         }
         else
         {
-            il.Emit(OpCodes.Ldarg, _ctxArg);
+            il.EmitArg(OpCodes.Ldarg, _ctxArg);
             il.Emit(OpCodes.Call, _owner.Methods[(int)functionIndex - _module.ImportedFunctionCount]);
         }
 
@@ -874,9 +873,9 @@ internal sealed class FunctionTranslator
         var elements = _elementsLocal ??= _il.DeclareLocal(typeof(object[]));
         var callee = CalleeLocal();
         il.Emit(OpCodes.Stloc, index);
-        il.Emit(OpCodes.Ldarg, _ctxArg);
+        il.EmitArg(OpCodes.Ldarg, _ctxArg);
         il.Emit(OpCodes.Ldfld, Il.CtxTables);
-        Il.EmitInt(il, (int)tableIndex);
+        _il.EmitInt((int)tableIndex);
         il.Emit(OpCodes.Ldelem_Ref);
         il.Emit(OpCodes.Ldfld, Il.TableElements);
         il.Emit(OpCodes.Stloc, elements);
@@ -887,7 +886,7 @@ internal sealed class FunctionTranslator
         il.Emit(OpCodes.Ldlen);
         il.Emit(OpCodes.Conv_I4);
         il.Emit(OpCodes.Blt_Un, inBounds);
-        Il.EmitTrap(il, TrapKind.TableOutOfBounds); // message: "undefined element"
+        EmitTrap(TrapKind.TableOutOfBounds); // message: "undefined element"
         il.MarkLabel(inBounds);
 
         var notNull = il.DefineLabel();
@@ -906,20 +905,20 @@ internal sealed class FunctionTranslator
         var typeOk = il.DefineLabel();
         il.Emit(OpCodes.Ldloc, callee);
         il.Emit(OpCodes.Ldfld, Il.FunctionTypeId);
-        Il.EmitInt(il, _owner.TypeIds[typeIndex]);
+        _il.EmitInt(_owner.TypeIds[typeIndex]);
         il.Emit(OpCodes.Beq, typeOk);
-        Il.EmitTrap(il, TrapKind.IndirectCallTypeMismatch);
+        EmitTrap(TrapKind.IndirectCallTypeMismatch);
         il.MarkLabel(typeOk);
 
         il.Emit(OpCodes.Ldloc, callee);
         il.Emit(OpCodes.Ldfld, Il.FunctionContext);
         il.Emit(OpCodes.Ldloc, callee);
         il.Emit(OpCodes.Ldfld, Il.FunctionCode);
-        Il.EmitCalli(il, type);
+        _il.EmitCalli(type);
         AfterCall(type);
     }
 
-    private LocalBuilder CalleeLocal() => _calleeLocal ??= _il.DeclareLocal(typeof(Function));
+    private IlLocal CalleeLocal() => _calleeLocal ??= _il.DeclareLocal(typeof(Function));
 
     private void AfterCall(FuncType type)
     {
@@ -929,7 +928,7 @@ internal sealed class FunctionTranslator
         {
             for (var i = 0; i < results.Length; i++)
             {
-                Il.EmitLoadSlot(_il, LoadStore, i, results[i]);
+                EmitLoadSlot(i, results[i]);
             }
         }
 
@@ -947,18 +946,18 @@ internal sealed class FunctionTranslator
     {
         // Stack: i32 address → stored in _addr; checks (ulong)(uint)addr + offset + size <= length, then pushes base + addr + offset.
         var il = _il;
-        il.Emit(OpCodes.Stloc, _addr!);
-        il.Emit(OpCodes.Ldloc, _addr!);
+        il.Emit(OpCodes.Stloc, _addr!.Value);
+        il.Emit(OpCodes.Ldloc, _addr!.Value);
         il.Emit(OpCodes.Conv_U8);
         il.Emit(OpCodes.Ldc_I8, (long)(offset + (ulong)size));
         il.Emit(OpCodes.Add);
-        il.Emit(OpCodes.Ldloc, _memLength!);
+        il.Emit(OpCodes.Ldloc, _memLength!.Value);
         var ok = il.DefineLabel();
         il.Emit(OpCodes.Ble_Un, ok);
-        Il.EmitTrap(il, TrapKind.MemoryOutOfBounds);
+        EmitTrap(TrapKind.MemoryOutOfBounds);
         il.MarkLabel(ok);
-        il.Emit(OpCodes.Ldloc, _memBase!);
-        il.Emit(OpCodes.Ldloc, _addr!);
+        il.Emit(OpCodes.Ldloc, _memBase!.Value);
+        il.Emit(OpCodes.Ldloc, _addr!.Value);
         il.Emit(OpCodes.Conv_U);
         il.Emit(OpCodes.Add);
         if (offset != 0)
@@ -1173,14 +1172,14 @@ internal sealed class FunctionTranslator
 
     private void Mask32()
     {
-        Il.EmitInt(_il, 31);
+        _il.EmitInt(31);
         _il.Emit(OpCodes.And);
     }
 
     private void Mask64()
     {
         _il.Emit(OpCodes.Conv_I4);
-        Il.EmitInt(_il, 63);
+        _il.EmitInt(63);
         _il.Emit(OpCodes.And);
     }
 
@@ -1194,9 +1193,89 @@ internal sealed class FunctionTranslator
 
     private void CallNumeric(string name, params Type[] parameters) => _il.Emit(OpCodes.Call, NumericMethods.Get(name, parameters));
 
+    private void EmitTrap(TrapKind kind)
+    {
+        _il.EmitInt((int)kind);
+        _il.Emit(OpCodes.Call, Il.CreateTrap);
+        _il.Emit(OpCodes.Throw);
+    }
+
+    private void EmitToBits(WasmValueType type)
+    {
+        switch (type)
+        {
+            case WasmValueType.I32:
+                _il.Emit(OpCodes.Conv_U4);
+                _il.Emit(OpCodes.Conv_U8);
+                break;
+            case WasmValueType.F32:
+                _il.Emit(OpCodes.Call, Il.F32ToBits);
+                _il.Emit(OpCodes.Conv_U8);
+                break;
+            case WasmValueType.F64:
+                _il.Emit(OpCodes.Call, Il.F64ToBits);
+                break;
+        }
+    }
+
+    private void EmitFromBits(WasmValueType type)
+    {
+        switch (type)
+        {
+            case WasmValueType.I32:
+                _il.Emit(OpCodes.Conv_I4);
+                break;
+            case WasmValueType.F32:
+                _il.Emit(OpCodes.Conv_U4);
+                _il.Emit(OpCodes.Call, Il.F32FromBits);
+                break;
+            case WasmValueType.F64:
+                _il.Emit(OpCodes.Call, Il.F64FromBits);
+                break;
+        }
+    }
+
+    private void EmitLoadSlot(int index, WasmValueType type)
+    {
+        _il.Emit(OpCodes.Ldloc, _store);
+        if (type.IsReference())
+        {
+            _il.Emit(OpCodes.Ldfld, Il.StoreResultRefs);
+            _il.EmitInt(index);
+            _il.Emit(OpCodes.Ldelem_Ref);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldfld, Il.StoreResultBits);
+            _il.EmitInt(index);
+            _il.Emit(OpCodes.Ldelem_I8);
+            EmitFromBits(type);
+        }
+    }
+
+    private void EmitStoreSlot(int index, WasmValueType type, IlLocal value)
+    {
+        _il.Emit(OpCodes.Ldloc, _store);
+        if (type.IsReference())
+        {
+            _il.Emit(OpCodes.Ldfld, Il.StoreResultRefs);
+            _il.EmitInt(index);
+            _il.Emit(OpCodes.Ldloc, value);
+            _il.Emit(OpCodes.Stelem_Ref);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldfld, Il.StoreResultBits);
+            _il.EmitInt(index);
+            _il.Emit(OpCodes.Ldloc, value);
+            EmitToBits(type);
+            _il.Emit(OpCodes.Stelem_I8);
+        }
+    }
+
     private sealed class Frame
     {
-        public Frame(FrameKind kind, Label label, int height, WasmValueType[] parameters, WasmValueType[] results)
+        public Frame(FrameKind kind, IlLabel label, int height, WasmValueType[] parameters, WasmValueType[] results)
         {
             Kind = kind;
             Label = label;
@@ -1208,9 +1287,9 @@ internal sealed class FunctionTranslator
         public FrameKind Kind { get; }
 
         /// <summary>Branch target: the loop header for loops, the end otherwise.</summary>
-        public Label Label { get; }
+        public IlLabel Label { get; }
 
-        public Label ElseLabel { get; init; }
+        public IlLabel ElseLabel { get; init; }
 
         /// <summary>Type-stack height below the block's parameters.</summary>
         public int Height { get; }

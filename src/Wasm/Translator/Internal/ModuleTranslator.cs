@@ -64,9 +64,11 @@ internal sealed class ModuleTranslator
             Methods[i] = method;
         }
 
+        var tokens = new TokenCache(moduleBuilder);
         for (var i = 0; i < bodies.Length; i++)
         {
-            new FunctionTranslator(this, bodies[i], Methods[i].GetILGenerator(Math.Max(64, bodies[i].Code.Length * 4)), fuel, canonicalizeNaNs).Translate();
+            var il = new IlBuffer(Methods[i].GetILGenerator(Math.Max(64, bodies[i].Code.Length * 4)), tokens);
+            new FunctionTranslator(this, bodies[i], il, fuel, canonicalizeNaNs).Translate();
         }
 
         var created = typeBuilder.CreateType();
