@@ -1,0 +1,295 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Gateway.Api;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Maps the compute API: modules and jobs.</summary>
+public static class ComputeEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps <c>/api/modules</c> and <c>/api/jobs</c> (submit, get, output, list, events, cancel).</summary>
+    /// <param name="app">The route builder.</param>
+    /// <returns>The route builder.</returns>
+    public static IEndpointRouteBuilder MapComputeEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapModulesEndpoints();
+        app.MapJobsEndpoints();
+        return app;
+    }
+}
+
+/// <summary>The job endpoints.</summary>
+internal static class JobsEndpoints
+{
+    public static void MapJobsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/jobs", SubmitAsync).WithName("SubmitJob")
+            .WithSummary("Submits a job: module hash (or inline module), entry, args, env, stdin, limits, max price, validators.");
+        app.MapGet("/api/jobs", ListAsync).WithName("ListJobs")
+            .WithSummary("Lists jobs in submission order; filters ?status=&module=&node=&submitter=, paging ?after=<next>&limit=.");
+        app.MapGet("/api/jobs/{id}", GetAsync).WithName("GetJob")
+            .WithSummary("The job: status, timestamps, executor, validators, fuel, exit code, result hash, price, reason, assignments, transitions.");
+        app.MapGet("/api/jobs/{id}/output", GetOutputAsync).WithName("GetJobOutput")
+            .WithSummary("The job's accepted stdout bytes; 409 until the result is agreed.");
+        app.MapGet("/api/jobs/{id}/events", EventsAsync).WithName("JobEvents")
+            .WithSummary("Server-sent events: the job record after every status change, until it is final.");
+        app.MapPost("/api/jobs/{id}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancels the job unless it is final.");
+        app.MapDelete("/api/jobs/{id}", CancelAsync).WithName("DeleteJob").WithSummary("Cancels the job unless it is final.");
+    }
+
+    private static async Task<IResult> SubmitAsync(JobSubmitBody? body, JobService jobs, CancellationToken cancellationToken)
+    {
+        if (body is null)
+        {
+            return Problems.BadRequest("Send the job as JSON: {\"module\": \"<sha256>\", \"args\": [], \"validators\": 1}.");
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        byte[]? module = null;
+        byte[]? stdin = null;
+        if (body.ModuleBase64 is { } m && !TryBase64(m, out module))
+        {
+            errors["moduleBase64"] = ["is not valid base64"];
+        }
+
+        if (body.StdinBase64 is { } s)
+        {
+            if (body.Stdin is not null)
+            {
+                errors["stdin"] = ["give stdin or stdinBase64, not both"];
+            }
+            else if (!TryBase64(s, out stdin))
+            {
+                errors["stdinBase64"] = ["is not valid base64"];
+            }
+        }
+        else if (body.Stdin is { } text)
+        {
+            stdin = Encoding.UTF8.GetBytes(text);
+        }
+
+        if (body.Limits?.WallTimeMs is <= 0)
+        {
+            errors["limits.wallTimeMs"] = ["must be positive"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors);
+        }
+
+        var request = new JobRequest(
+            body.Module,
+            module,
+            body.Entry,
+            body.Args,
+            body.Env?.Select(e => new KeyValuePair<string, string>(e.Key, e.Value)).ToList(),
+            stdin,
+            body.Limits?.Fuel,
+            body.Limits?.MemoryPages,
+            body.Limits?.WallTimeMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            body.MaxPrice,
+            body.Validators,
+            body.InputObjects,
+            body.OutputObject,
+            body.Submitter);
+        try
+        {
+            var job = await jobs.SubmitAsync(request, cancellationToken);
+            return Results.Created($"/api/jobs/{job.Id}", JobView.From(job));
+        }
+        catch (JobRequestException ex)
+        {
+            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
+        }
+    }
+
+    private static async Task<IResult> GetAsync(string id, JobService jobs) =>
+        await jobs.GetAsync(id) is { } job ? Results.Ok(JobView.From(job)) : Problems.NotFound($"No job {id}.");
+
+    private static async Task<IResult> GetOutputAsync(string id, JobService jobs)
+    {
+        var job = await jobs.GetAsync(id);
+        if (job is null)
+        {
+            return Problems.NotFound($"No job {id}.");
+        }
+
+        var output = await jobs.GetOutputAsync(id);
+        return output is null
+            ? Results.Problem(detail: $"Job {id} has no agreed output yet (status {job.Status}).", statusCode: StatusCodes.Status409Conflict, title: "No output yet")
+            : Results.Bytes(output, "application/octet-stream");
+    }
+
+    private static async Task<IResult> ListAsync(
+        JobService jobs,
+        string? status,
+        string? module,
+        string? node,
+        string? submitter,
+        string? after,
+        int? limit,
+        CancellationToken cancellationToken)
+    {
+        JobStatus? parsed = null;
+        if (status is not null)
+        {
+            if (!Enum.TryParse<JobStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
+            {
+                return Problems.BadRequest($"Unknown status '{status}'; use one of {string.Join(", ", Enum.GetNames<JobStatus>()).ToLowerInvariant()}.");
+            }
+
+            parsed = s;
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            return Problems.BadRequest("limit must be between 1 and 1000.");
+        }
+
+        var page = await jobs.ListAsync(new JobQuery(parsed, module, node, submitter, after, limit ?? 50), cancellationToken);
+        return Results.Ok(new JobListView([.. page.Items.Select(JobView.From)], page.Next));
+    }
+
+    private static async Task<IResult> CancelAsync(string id, JobService jobs, string? reason) =>
+        await jobs.CancelAsync(id, reason) is { } job ? Results.Ok(JobView.From(job)) : Problems.NotFound($"No job {id}.");
+
+    private static async Task EventsAsync(string id, HttpContext context, JobService jobs, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+    {
+        if (await jobs.GetAsync(id) is null)
+        {
+            await Problems.NotFound($"No job {id}.").ExecuteAsync(context);
+            return;
+        }
+
+        context.Response.Headers.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        var options = json.Value.SerializerOptions;
+        await foreach (var job in jobs.WatchAsync(id, cancellationToken))
+        {
+            var data = JsonSerializer.Serialize(JobView.From(job), options);
+            await context.Response.WriteAsync($"id: {job.Transitions.Count.ToString(CultureInfo.InvariantCulture)}\nevent: {(job.IsFinal ? "final" : "status")}\ndata: {data}\n\n", cancellationToken);
+            await context.Response.Body.FlushAsync(cancellationToken);
+        }
+    }
+
+    private static bool TryBase64(string text, out byte[] bytes)
+    {
+        try
+        {
+            bytes = Convert.FromBase64String(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            bytes = [];
+            return false;
+        }
+    }
+}
+
+/// <summary>The body of <c>POST /api/jobs</c>.</summary>
+/// <param name="Module">The module's SHA-256 from <c>POST /api/modules</c>.</param>
+/// <param name="ModuleBase64">Or the module inline, base64.</param>
+/// <param name="Entry"><c>_start</c> (default) or an exported function.</param>
+/// <param name="Args">Arguments.</param>
+/// <param name="Env">Environment variables.</param>
+/// <param name="Stdin">Standard input as UTF-8 text.</param>
+/// <param name="StdinBase64">Or standard input as base64.</param>
+/// <param name="Limits">Fuel, memory pages, wall time.</param>
+/// <param name="MaxPrice">The highest price per million fuel accepted.</param>
+/// <param name="Validators">0, 1 or 2.</param>
+/// <param name="InputObjects">Objects the job reads.</param>
+/// <param name="OutputObject">Where to store the output.</param>
+/// <param name="Submitter">Who submits.</param>
+internal sealed record JobSubmitBody(
+    string? Module,
+    string? ModuleBase64,
+    string? Entry,
+    List<string>? Args,
+    Dictionary<string, string>? Env,
+    string? Stdin,
+    string? StdinBase64,
+    JobLimitsBody? Limits,
+    decimal? MaxPrice,
+    int? Validators,
+    List<string>? InputObjects,
+    string? OutputObject,
+    string? Submitter);
+
+/// <summary>Limits in a submission.</summary>
+/// <param name="Fuel">Fuel units.</param>
+/// <param name="MemoryPages">64 KiB pages.</param>
+/// <param name="WallTimeMs">Milliseconds.</param>
+internal sealed record JobLimitsBody(long? Fuel, int? MemoryPages, long? WallTimeMs);
+
+/// <summary>A job as the API shows it.</summary>
+internal sealed record JobView(
+    string Id,
+    JobStatus Status,
+    string Module,
+    string Entry,
+    IReadOnlyList<string> Args,
+    int Validators,
+    long FuelLimit,
+    int MemoryPagesLimit,
+    long WallTimeMs,
+    decimal? MaxPrice,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? ScheduledAt,
+    DateTimeOffset? ExecutedAt,
+    DateTimeOffset? ValidatedAt,
+    DateTimeOffset? FinishedAt,
+    string? Executor,
+    IReadOnlyList<string> ValidatorNodes,
+    RunOutcome? Outcome,
+    int? ExitCode,
+    long? Fuel,
+    string? ResultHash,
+    int? OutputLength,
+    decimal? Price,
+    string? Reason,
+    IReadOnlyList<JobAssignment> Assignments,
+    IReadOnlyList<JobTransition> Transitions)
+{
+    public static JobView From(JobRecord job) => new(
+        job.Id,
+        job.Status,
+        job.Spec.ModuleHash,
+        job.Spec.Entry,
+        job.Spec.Args,
+        job.Spec.Validators,
+        job.Spec.Limits.Fuel,
+        job.Spec.Limits.MemoryPages,
+        (long)job.Spec.Limits.WallTime.TotalMilliseconds,
+        job.Spec.MaxPricePerMillionFuel,
+        job.CreatedAt,
+        job.UpdatedAt,
+        job.ScheduledAt,
+        job.ExecutedAt,
+        job.ValidatedAt,
+        job.FinishedAt,
+        job.Executor,
+        job.Validators,
+        job.Result?.Outcome,
+        job.Result?.ExitCode,
+        job.Result?.Fuel,
+        job.Result?.ResultHash,
+        job.Result?.OutputLength,
+        job.Price,
+        job.FailureReason,
+        job.Assignments,
+        job.Transitions);
+}
+
+/// <summary>A page of jobs.</summary>
+internal sealed record JobListView(IReadOnlyList<JobView> Items, string? Next);
