@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Xmbl.Cluster.Cli.Commands;
+
+/// <summary>The gateway's job and module API as the CLI uses it (JSON kept as <see cref="JsonElement"/>).</summary>
+internal sealed class JobClient(HttpClient http) : IDisposable
+{
+    public static JobClient Create(Uri gateway) => new(new HttpClient { BaseAddress = gateway, Timeout = Timeout.InfiniteTimeSpan });
+
+    /// <summary>Uploads a module; returns its hash.</summary>
+    public async Task<string> UploadModuleAsync(byte[] wasm, CancellationToken ct)
+    {
+        using var content = new ByteArrayContent(wasm);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/wasm");
+        using var response = await http.PostAsync(new Uri("/api/modules", UriKind.Relative), content, ct);
+        var body = await ReadAsync(response, ct);
+        return body.GetProperty("hash").GetString() ?? throw new JobClientException("The gateway answered without a module hash.");
+    }
+
+    public async Task<JsonElement> SubmitAsync(JsonObject job, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri("/api/jobs", UriKind.Relative), job, ct);
+        return await ReadAsync(response, ct);
+    }
+
+    public async Task<JsonElement> GetAsync(string id, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(new Uri($"/api/jobs/{Uri.EscapeDataString(id)}", UriKind.Relative), ct);
+        return await ReadAsync(response, ct);
+    }
+
+    public async Task<JsonElement> CancelAsync(string id, CancellationToken ct)
+    {
+        using var response = await http.PostAsync(new Uri($"/api/jobs/{Uri.EscapeDataString(id)}/cancel", UriKind.Relative), null, ct);
+        return await ReadAsync(response, ct);
+    }
+
+    public async Task<JsonElement> ListAsync(string query, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(new Uri("/api/jobs" + query, UriKind.Relative), ct);
+        return await ReadAsync(response, ct);
+    }
+
+    public async Task<byte[]> GetOutputAsync(string id, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(new Uri($"/api/jobs/{Uri.EscapeDataString(id)}/output", UriKind.Relative), ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            await ReadAsync(response, ct);
+        }
+
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
+    /// <summary>Follows the job's server-sent events; falls back to polling if the stream breaks. Ends with the final record.</summary>
+    public async IAsyncEnumerable<JsonElement> WatchAsync(string id, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var final = false;
+        await foreach (var record in EventsAsync(id, ct))
+        {
+            yield return record;
+            final = IsFinal(record);
+        }
+
+        var lastStatus = "";
+        while (!final)
+        {
+            var record = await GetAsync(id, ct);
+            var status = record.GetProperty("status").GetString() ?? "";
+            if (!string.Equals(status, lastStatus, StringComparison.Ordinal))
+            {
+                lastStatus = status;
+                yield return record;
+            }
+
+            final = IsFinal(record);
+            if (!final)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+            }
+        }
+    }
+
+    public static bool IsFinal(JsonElement record) =>
+        record.GetProperty("status").GetString() is "Settled" or "Failed" or "Cancelled";
+
+    public void Dispose() => http.Dispose();
+
+    private async IAsyncEnumerable<JsonElement> EventsAsync(string id, [EnumeratorCancellation] CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/jobs/{Uri.EscapeDataString(id)}/events", UriKind.Relative));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException)
+        {
+            yield break;
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                yield break;
+            }
+
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct), Encoding.UTF8);
+            var data = new StringBuilder();
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = await reader.ReadLineAsync(ct);
+                }
+                catch (IOException)
+                {
+                    yield break;
+                }
+
+                if (line is null)
+                {
+                    yield break;
+                }
+
+                if (line.StartsWith("data:", StringComparison.Ordinal))
+                {
+                    data.Append(line.AsSpan(5).TrimStart(' '));
+                }
+                else if (line.Length == 0 && data.Length > 0)
+                {
+                    yield return JsonDocument.Parse(data.ToString()).RootElement.Clone();
+                    data.Clear();
+                }
+            }
+        }
+    }
+
+    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (response.IsSuccessStatusCode)
+        {
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+
+        throw new JobClientException(Describe(response.StatusCode, text));
+    }
+
+    /// <summary>A problem-details answer as one line: the detail, and each field error.</summary>
+    private static string Describe(HttpStatusCode status, string body)
+    {
+        try
+        {
+            var problem = JsonDocument.Parse(body).RootElement;
+            var parts = new List<string>();
+            if (problem.TryGetProperty("detail", out var detail) && detail.GetString() is { Length: > 0 } d)
+            {
+                parts.Add(d);
+            }
+            else if (problem.TryGetProperty("title", out var title) && title.GetString() is { Length: > 0 } t)
+            {
+                parts.Add(t);
+            }
+
+            if (problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var field in errors.EnumerateObject())
+                {
+                    foreach (var message in field.Value.EnumerateArray())
+                    {
+                        parts.Add($"{field.Name}: {message.GetString()}");
+                    }
+                }
+            }
+
+            return $"gateway answered {(int)status}: {string.Join("; ", parts)}";
+        }
+        catch (JsonException)
+        {
+            return $"gateway answered {(int)status} {status}";
+        }
+    }
+}
+
+/// <summary>The gateway refused a request or could not be understood.</summary>
+internal sealed class JobClientException(string message) : Exception(message);
