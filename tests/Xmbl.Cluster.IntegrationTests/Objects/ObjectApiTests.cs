@@ -142,7 +142,7 @@ public sealed class ObjectApiTests(EmbeddedSiloFixture fixture) : IClassFixture<
 
     [Theory]
     [InlineData("BAD", "x")]
-    [InlineData("it", "a/../b")]
+    [InlineData("it", "a%01b")]
     [InlineData("it", "a//b")]
     public async Task Put_InvalidAddress_Answers400WithProblemDetails(string ns, string name)
     {
