@@ -15,9 +15,14 @@ public sealed class Function
     internal readonly HostFunction? Host;
 
     internal Function(FuncType type, nint code, InstanceContext context, HostFunction? host)
+        : this(type, FuncTypeRegistry.GetId(type), code, context, host)
+    {
+    }
+
+    internal Function(FuncType type, int typeId, nint code, InstanceContext context, HostFunction? host)
     {
         Type = type;
-        TypeId = FuncTypeRegistry.GetId(type);
+        TypeId = typeId;
         Code = code;
         Context = context;
         Host = host;

@@ -123,7 +123,8 @@ public sealed class Linker
         for (var i = 0; i < m.Functions.Length; i++)
         {
             var index = m.ImportedFunctionCount + i;
-            functions[index] = new Function(m.FunctionType(index), module.Code.FunctionPointers[i], context, null);
+            var typeIndex = m.FunctionTypeIndices[index];
+            functions[index] = new Function(m.Types[typeIndex], module.Code.TypeIds[typeIndex], module.Code.FunctionPointers[i], context, null);
         }
 
         var limits = store.Limits;
