@@ -332,8 +332,9 @@ public sealed class ReedSolomonCodec
                 {
                     handles[pinned] = shards[i].Pin();
                     outputs[o] = (byte*)handles[pinned++].Pointer;
-                    tables[o] = decode.ExpandedRow(i);
-                    coefficients[o] = decode.CoefficientRow(i);
+                    var row = decode.Row(i);
+                    tables[o] = row.ExpandedRow(0);
+                    coefficients[o] = row.CoefficientRow(0);
                     o++;
                 }
             }
@@ -347,24 +348,20 @@ public sealed class ReedSolomonCodec
         }
     }
 
-    /// <summary>
-    /// Builds the (k+m) x k matrix that maps the k shards in <paramref name="rows"/> (ascending) to every shard of the
-    /// stripe: the coding matrix times the inverse of the coding-matrix rows of the shards we have.
-    /// </summary>
-    private CodingTables BuildDecodeTables(RowSet rows)
+    /// <summary>Builds the decoder for reading from the k shards in <paramref name="rows"/>.</summary>
+    private DecodeTables BuildDecodeTables(RowSet rows)
     {
-        Span<int> selected = stackalloc int[DataShards];
+        Span<int> survivors = stackalloc int[DataShards];
         var count = 0;
         for (var i = 0; i < TotalShards && count < DataShards; i++)
         {
             if (rows.Contains(i))
             {
-                selected[count++] = i;
+                survivors[count++] = i;
             }
         }
 
-        var inverse = _matrix.SelectRows(selected).Invert();
-        return new CodingTables(_matrix.Multiply(inverse), 0, TotalShards, Kernel);
+        return new DecodeTables(_matrix, survivors, Kernel);
     }
 
     private static void ThrowIfLengthDiffers(int actual, int expected, int index, string parameter)

@@ -5,20 +5,23 @@ namespace Xmbl.Cluster.Storage.Tests.Codec;
 
 internal static class CodecTestHelpers
 {
-    /// <summary>xunit member data: every kernel this machine can run.</summary>
-    public static TheoryData<GfKernelKind> SupportedKernels
+    /// <summary>xunit member data: the name of every kernel this machine can run.</summary>
+    public static TheoryData<string> SupportedKernelNames
     {
         get
         {
-            var data = new TheoryData<GfKernelKind>();
+            var data = new TheoryData<string>();
             foreach (var kind in GfKernels.Supported)
             {
-                data.Add(kind);
+                data.Add(GfKernels.Name(kind));
             }
 
             return data;
         }
     }
+
+    public static GfKernelKind ParseKernel(string name)
+        => GfKernels.TryParse(name, out var kind) ? kind : throw new ArgumentException($"Unknown kernel '{name}'.", nameof(name));
 
     public static byte[][] RandomShards(Random random, int count, int size)
     {

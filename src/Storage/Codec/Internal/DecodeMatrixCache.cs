@@ -7,8 +7,8 @@ namespace Xmbl.Cluster.Storage.Codec.Internal;
 /// </summary>
 internal sealed class DecodeMatrixCache
 {
-    private readonly Dictionary<RowSet, LinkedListNode<(RowSet Key, CodingTables Value)>> _map = [];
-    private readonly LinkedList<(RowSet Key, CodingTables Value)> _lru = new();
+    private readonly Dictionary<RowSet, LinkedListNode<(RowSet Key, DecodeTables Value)>> _map = [];
+    private readonly LinkedList<(RowSet Key, DecodeTables Value)> _lru = new();
     private readonly Lock _lock = new();
 
     public DecodeMatrixCache(int capacity)
@@ -31,7 +31,7 @@ internal sealed class DecodeMatrixCache
     }
 
     /// <summary>Returns the cached tables for <paramref name="key"/>, building them outside the lock on a miss.</summary>
-    public CodingTables GetOrAdd<TState>(RowSet key, TState state, Func<TState, RowSet, CodingTables> factory)
+    public DecodeTables GetOrAdd<TState>(RowSet key, TState state, Func<TState, RowSet, DecodeTables> factory)
     {
         lock (_lock)
         {

@@ -74,19 +74,29 @@ internal sealed class GfMatrix
         var result = new GfMatrix(Rows, right.Columns);
         for (var r = 0; r < Rows; r++)
         {
-            for (var c = 0; c < right.Columns; c++)
+            // result row r = XOR over i of this[r, i] * right row i.
+            var target = result._data.AsSpan(r * result.Columns, result.Columns);
+            for (var i = 0; i < Columns; i++)
             {
-                byte value = 0;
-                for (var i = 0; i < Columns; i++)
+                var factor = this[r, i];
+                if (factor != 0)
                 {
-                    value ^= GaloisField.Mul(this[r, i], right[i, c]);
+                    MulAdd(target, right.Row(i), factor);
                 }
-
-                result[r, c] = value;
             }
         }
 
         return result;
+    }
+
+    /// <summary>target += factor * source, element-wise.</summary>
+    private static void MulAdd(Span<byte> target, ReadOnlySpan<byte> source, byte factor)
+    {
+        var products = GaloisField.MulTable.AsSpan(factor << 8, 256);
+        for (var c = 0; c < target.Length; c++)
+        {
+            target[c] ^= products[source[c]];
+        }
     }
 
     public GfMatrix SubMatrix(int rowStart, int columnStart, int rowEnd, int columnEnd)
@@ -202,18 +212,15 @@ internal sealed class GfMatrix
 
     private void ScaleRow(int row, byte factor)
     {
-        for (var c = 0; c < Columns; c++)
+        var products = GaloisField.MulTable.AsSpan(factor << 8, 256);
+        var values = _data.AsSpan(row * Columns, Columns);
+        for (var c = 0; c < values.Length; c++)
         {
-            this[row, c] = GaloisField.Mul(this[row, c], factor);
+            values[c] = products[values[c]];
         }
     }
 
     // row[target] += factor * row[source]
     private void AddScaledRow(int target, int source, byte factor)
-    {
-        for (var c = 0; c < Columns; c++)
-        {
-            this[target, c] ^= GaloisField.Mul(this[source, c], factor);
-        }
-    }
+        => MulAdd(_data.AsSpan(target * Columns, Columns), Row(source), factor);
 }

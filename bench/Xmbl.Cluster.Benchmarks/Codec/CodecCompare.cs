@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Xmbl.Cluster.Storage.Codec;
+using Xmbl.Cluster.Storage.Codec.Internal;
+
+namespace Xmbl.Cluster.Benchmarks.Codec;
+
+/// <summary>
+/// A short, self-timed side-by-side run of our codec against ISA-L (bench/isal/isal_bench, run interleaved per
+/// configuration so both see the same machine load), printed as a Markdown table. Also checks the per-operation
+/// allocation budget in Codec/allocation-budget.json and exits 1 when a hot path starts allocating.
+/// </summary>
+/// <remarks>
+/// Usage: --codec-compare [--isal-bench PATH] [--kernels best|all|name,name] [--shapes 3+2,10+4,17+3]
+/// [--sizes 65536,1048576] [--round-ms 300] [--rounds 5]. Both sides report the best of the rounds (each round
+/// repeats the operation for round-ms) and use the same data-throughput definition: k * shard size per second.
+/// </remarks>
+public static class CodecCompare
+{
+    public const string Switch = "--codec-compare";
+
+    private const string BudgetFile = "allocation-budget.json";
+
+    public static int Run(string[] args)
+    {
+        string? isal = null;
+        var kernels = new List<GfKernelKind> { GfKernels.Best };
+        var shapes = new[] { "3+2", "10+4", "17+3" };
+        var sizes = new[] { 64 * 1024, 1024 * 1024 };
+        var roundMs = 300;
+        var rounds = 5;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--isal-bench": isal = value; break;
+                case "--kernels": kernels = ParseKernels(value); break;
+                case "--shapes": shapes = value.Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--sizes": sizes = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
+                case "--round-ms": roundMs = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--rounds": rounds = int.Parse(value, CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+
+            i++;
+        }
+
+        var budget = LoadBudget();
+        var table = new StringBuilder();
+        table.AppendLine(CultureInfo.InvariantCulture, $"Kernel on this machine: {ReedSolomonCodec.ActiveKernel}; rounds {rounds} x {roundMs} ms, best round reported (GB/s of data = k x shard bytes / s).");
+        table.AppendLine();
+        table.Append("| k+m | shard | operation |");
+        foreach (var kernel in kernels)
+        {
+            table.Append(CultureInfo.InvariantCulture, $" ours {GfKernels.Name(kernel)} GB/s |");
+        }
+
+        table.AppendLine(isal is null ? string.Empty : " ISA-L GB/s | ours/ISA-L |");
+        table.Append("|---|---|---|");
+        table.Append(string.Concat(Enumerable.Repeat("---:|", kernels.Count)));
+        table.AppendLine(isal is null ? string.Empty : "---:|---:|");
+
+        var overBudget = false;
+        foreach (var shape in shapes)
+        {
+            var (k, m) = CodecBenchmarks.ParseShape(shape);
+            foreach (var size in sizes)
+            {
+                var isalResults = isal is null ? null : RunIsal(isal, k, m, size, roundMs, rounds);
+                var ours = new Dictionary<string, double[]>(StringComparer.Ordinal) { ["encode"] = new double[kernels.Count], ["reconstruct"] = new double[kernels.Count] };
+                for (var ki = 0; ki < kernels.Count; ki++)
+                {
+                    var bench = new Workload(k, m, size, kernels[ki]);
+                    foreach (var op in new[] { "encode", "reconstruct" })
+                    {
+                        Action action = op == "encode" ? bench.Encode : bench.Reconstruct;
+                        var (gbps, bytesPerOp) = Measure(action, (double)k * size, roundMs, rounds);
+                        ours[op][ki] = gbps;
+                        var allowed = budget.TryGetValue(op, out var b) ? b : 0;
+                        if (bytesPerOp > allowed)
+                        {
+                            overBudget = true;
+                            Console.Error.WriteLine($"{op} {shape} {size} ({GfKernels.Name(kernels[ki])}) allocated {bytesPerOp:F1} bytes/op; budget is {allowed}.");
+                        }
+                    }
+                }
+
+                foreach (var op in new[] { "encode", "reconstruct" })
+                {
+                    table.Append(CultureInfo.InvariantCulture, $"| {k}+{m} | {FormatSize(size)} | {op} |");
+                    foreach (var value in ours[op])
+                    {
+                        table.Append(CultureInfo.InvariantCulture, $" {value:F2} |");
+                    }
+
+                    if (isalResults is not null)
+                    {
+                        var reference = isalResults[op];
+                        table.Append(CultureInfo.InvariantCulture, $" {reference:F2} | {ours[op].Max() / reference * 100:F0}% |");
+                    }
+
+                    table.AppendLine();
+                }
+
+                Console.Error.WriteLine($"done {shape} {FormatSize(size)}");
+            }
+        }
+
+        Console.WriteLine(table.ToString());
+        return overBudget ? 1 : 0;
+    }
+
+    private static List<GfKernelKind> ParseKernels(string value)
+    {
+        if (value == "all")
+        {
+            return [.. GfKernels.Supported];
+        }
+
+        if (value == "best")
+        {
+            return [GfKernels.Best];
+        }
+
+        return [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(name =>
+            GfKernels.TryParse(name, out var kind) && GfKernels.IsSupported(kind)
+                ? kind
+                : throw new ArgumentException($"Kernel '{name}' is unknown or not supported here."))];
+    }
+
+    private static (double BestGbps, double BytesPerOp) Measure(Action action, double dataBytes, int roundMs, int rounds)
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            action();
+        }
+
+        var best = 0.0;
+        long totalOps = 0;
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        for (var r = 0; r < rounds; r++)
+        {
+            long iterations = 0;
+            var watch = Stopwatch.StartNew();
+            do
+            {
+                action();
+                iterations++;
+            }
+            while (watch.Elapsed.TotalMilliseconds < roundMs);
+            watch.Stop();
+            totalOps += iterations;
+            best = Math.Max(best, dataBytes * iterations / watch.Elapsed.TotalSeconds / 1e9);
+        }
+
+        // The Action delegate call and Stopwatch are allocation-free; anything counted here comes from the codec.
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        return (best, (double)allocated / totalOps);
+    }
+
+    private static Dictionary<string, double> RunIsal(string path, int k, int m, int size, int roundMs, int rounds)
+    {
+        var info = new ProcessStartInfo(path)
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { k, m, size, roundMs, rounds })
+        {
+            info.ArgumentList.Add(arg.ToString(CultureInfo.InvariantCulture));
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {path}.");
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{path} exited with {process.ExitCode}.");
+        }
+
+        // Lines: "isal <op> k=K m=M size=S gbps=X median_gbps=Y"
+        var results = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ');
+            var gbps = parts.Single(p => p.StartsWith("gbps=", StringComparison.Ordinal))["gbps=".Length..];
+            results[parts[1]] = double.Parse(gbps, CultureInfo.InvariantCulture);
+        }
+
+        return results;
+    }
+
+    private static Dictionary<string, double> LoadBudget()
+    {
+        // The budget lives beside this source file; find it from the repository root above the binaries.
+        string? path = null;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && path is null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "bench", "Xmbl.Cluster.Benchmarks", "Codec", BudgetFile);
+            path = File.Exists(candidate) ? candidate : null;
+        }
+
+        if (path is null)
+        {
+            throw new FileNotFoundException($"bench/Xmbl.Cluster.Benchmarks/Codec/{BudgetFile} not found above {AppContext.BaseDirectory}.");
+        }
+
+        return JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(path))
+            ?? throw new InvalidDataException($"{path} is empty.");
+    }
+
+    private static string FormatSize(int size) => size >= 1024 * 1024 && size % (1024 * 1024) == 0
+        ? $"{size / (1024 * 1024)} MiB"
+        : $"{size / 1024} KiB";
+
+    /// <summary>One stripe's buffers and a codec; reconstruct rebuilds data shards 0 and 1 in place.</summary>
+    private sealed class Workload
+    {
+        private readonly ReedSolomonCodec _codec;
+        private readonly ReadOnlyMemory<byte>[] _data;
+        private readonly Memory<byte>[] _parity;
+        private readonly Memory<byte>[] _shards;
+        private readonly bool[] _present;
+
+        public Workload(int k, int m, int size, GfKernelKind kernel)
+        {
+            _codec = new ReedSolomonCodec(k, m, kernel);
+            var random = new Random(12345);
+            var buffers = new byte[k + m][];
+            for (var i = 0; i < buffers.Length; i++)
+            {
+                buffers[i] = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+                random.NextBytes(buffers[i]);
+            }
+
+            _data = [.. buffers[..k].Select(b => (ReadOnlyMemory<byte>)b)];
+            _parity = [.. buffers[k..].Select(b => (Memory<byte>)b)];
+            _shards = [.. buffers.Select(b => (Memory<byte>)b)];
+            _present = [.. Enumerable.Repeat(true, k + m)];
+            _present[0] = false;
+            _present[1] = false;
+            _codec.Encode(_data, _parity);
+            var expected = buffers[0].ToArray();
+            Array.Clear(buffers[0]);
+            Array.Clear(buffers[1]);
+            _codec.ReconstructData(_shards, _present);
+            if (!expected.AsSpan().SequenceEqual(buffers[0]))
+            {
+                throw new InvalidOperationException("Reconstruction check failed before timing.");
+            }
+        }
+
+        public void Encode() => _codec.Encode(_data, _parity);
+
+        public void Reconstruct() => _codec.ReconstructData(_shards, _present);
+    }
+}
