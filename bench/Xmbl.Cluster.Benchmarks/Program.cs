@@ -1,0 +1,20 @@
+using BenchmarkDotNet.Running;
+using Xmbl.Cluster.Benchmarks.Codec;
+
+namespace Xmbl.Cluster.Benchmarks;
+
+/// <summary>Entry point: BenchmarkDotNet's switcher over every benchmark in this assembly (a folder per area).</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        // Quick side-by-side mode for the erasure codec against ISA-L (see bench/isal/compare.sh).
+        if (args.Length > 0 && args[0] == CodecCompare.Switch)
+        {
+            return CodecCompare.Run(args[1..]);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}
