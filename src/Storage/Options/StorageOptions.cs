@@ -30,6 +30,12 @@ public sealed class StorageOptions
     /// <summary>The largest k + m the codec supports over GF(2^8).</summary>
     public const int MaxTotalShards = 256;
 
+    /// <summary>The default id under which this node's own store is served: <c>local</c>.</summary>
+    public const string DefaultNodeId = "local";
+
+    /// <summary>The node id this process's own shard store is served under (cluster mode: the node's identity). Default <see cref="DefaultNodeId"/>.</summary>
+    public string NodeId { get; set; } = DefaultNodeId;
+
     /// <summary>Data shards per stripe (k). Default <see cref="DefaultDataShards"/>.</summary>
     public int DataShards { get; set; } = DefaultDataShards;
 

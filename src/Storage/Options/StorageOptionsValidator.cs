@@ -11,6 +11,11 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         const string S = StorageOptions.SectionName;
+        if (!Transport.ShardNodeRegistry.IsValidNodeId(options.NodeId))
+        {
+            failures.Add($"{S}:NodeId '{options.NodeId}' is not a valid node id; use 1-200 characters of [A-Za-z0-9._:-].");
+        }
+
         if (options.DataShards < 1)
         {
             failures.Add($"{S}:DataShards is {options.DataShards}; set it to 1 or more (default {StorageOptions.DefaultDataShards}).");

@@ -13,8 +13,8 @@ namespace Xmbl.Cluster.Storage.Shards;
 /// </summary>
 /// <remarks>
 /// Layout per volume: <c>shards/&lt;first two id chars&gt;/&lt;id&gt;</c> for shard files and <c>tmp/</c> for writes in
-/// progress (emptied on open). A new shard goes to the volume with the fewest used bytes (counting writes in flight)
-/// among those with room for it, so concurrent writes of one stripe to one node land on distinct volumes.
+/// progress (emptied on open). A new shard goes, among the volumes with room for it, to the one with the fewest writes
+/// in flight and then the fewest used bytes, so concurrent writes of one stripe to one node land on distinct volumes.
 /// </remarks>
 public sealed class LocalShardStore : IShardStore, IDisposable
 {
@@ -200,6 +200,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
             lock (_spaceLock)
             {
                 volume.Pending -= reserve;
+                volume.Writing--;
             }
         }
     }
@@ -440,7 +441,9 @@ public sealed class LocalShardStore : IShardStore, IDisposable
             Volume? best = null;
             foreach (var v in _volumes)
             {
-                if (FreeBytes(v) >= bytes && (best is null || v.Used + v.Pending < best.Used + best.Pending))
+                // Fewest writes in flight first: concurrent puts to one node are normally shards of one stripe, which
+                // belong on distinct volumes (and spreading them spreads the disk load); then least used.
+                if (FreeBytes(v) >= bytes && (best is null || v.Writing < best.Writing || (v.Writing == best.Writing && v.Used + v.Pending < best.Used + best.Pending)))
                 {
                     best = v;
                 }
@@ -452,6 +455,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
             }
 
             best.Pending += bytes;
+            best.Writing++;
             return best;
         }
     }
@@ -534,6 +538,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
         public long Used { get; set; }
         public long Count { get; set; }
         public long Pending { get; set; }
+        public int Writing { get; set; }
 
         public string ShardPath(ShardId id)
         {

@@ -4,7 +4,7 @@ using Xmbl.Cluster.Storage.Shards;
 namespace Xmbl.Cluster.Storage.Transport;
 
 /// <summary>The shard stores hosted by this process, by node id (one in cluster mode, one per logical node in embedded mode).</summary>
-public sealed class ShardNodeRegistry
+public sealed class ShardNodeRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<string, IShardStore> _stores = new(StringComparer.Ordinal);
 
@@ -56,6 +56,17 @@ public sealed class ShardNodeRegistry
         }
 
         return true;
+    }
+
+    /// <summary>Disposes the hosted stores that are disposable (each store tolerates being disposed twice).</summary>
+    public void Dispose()
+    {
+        foreach (var store in _stores.Values)
+        {
+            (store as IDisposable)?.Dispose();
+        }
+
+        _stores.Clear();
     }
 
     private static void NodeIds_Validate(string nodeId)

@@ -1,0 +1,351 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Xmbl.Cluster.Storage.Internal;
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Shards;
+using Xmbl.Cluster.Storage.Transport;
+
+namespace Xmbl.Cluster.Storage.Objects;
+
+/// <summary>
+/// Streams an object of any size into erasure-coded shards on cluster nodes and returns its manifest.
+/// </summary>
+/// <remarks>
+/// <para>The source is cut into stripes of k × shard size bytes. Each stripe is Reed-Solomon coded into k + m shards,
+/// placed by the <see cref="IPlacementPolicy"/> and written to the nodes in parallel. Reading and coding the next stripe
+/// overlaps with writing the previous one; stripe buffers come from a <see cref="StripeBufferPool"/> and at most
+/// <see cref="StorageOptions.StripesInFlight"/> are held per write, so memory does not grow with object size.</para>
+/// <para>A shard whose node fails is retried once on another node. When the write fails or is cancelled, every shard it
+/// stored is deleted and the exception propagates: nothing is visible, since visibility is the caller committing the
+/// returned manifest.</para>
+/// </remarks>
+public sealed class ObjectWriter
+{
+    private const int MaxPutRetries = 1;
+
+    private readonly IShardClient _client;
+    private readonly StripeBufferPool _pool;
+    private readonly IPlacementPolicy _placement;
+    private readonly StorageOptions _options;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a writer.</summary>
+    /// <param name="client">The shard transport.</param>
+    /// <param name="pool">The stripe buffer pool; default a private pool.</param>
+    /// <param name="placement">The placement policy; default <see cref="DefaultPlacementPolicy"/>.</param>
+    /// <param name="options">Coding defaults and limits; default <see cref="StorageOptions"/> defaults.</param>
+    /// <param name="timeProvider">The clock for manifest times.</param>
+    public ObjectWriter(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, StorageOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        _client = client ?? throw new ArgumentNullException(nameof(client));
+        _pool = pool ?? new StripeBufferPool();
+        _placement = placement ?? DefaultPlacementPolicy.Instance;
+        _options = options ?? new StorageOptions();
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Reads <paramref name="source"/> to its end and stores it as coded shards on <paramref name="candidates"/>.</summary>
+    /// <param name="request">Names, content type and coding.</param>
+    /// <param name="source">The object bytes.</param>
+    /// <param name="candidates">The live nodes that may take shards, with their free space.</param>
+    /// <param name="cancellationToken">Cancels the write; its shards are deleted.</param>
+    /// <returns>The manifest to commit.</returns>
+    /// <exception cref="ObjectTooLargeException">The source is longer than the maximum size.</exception>
+    /// <exception cref="ObjectCorruptException">The content does not hash to <see cref="ObjectWriteRequest.ExpectedSha256"/>.</exception>
+    /// <exception cref="InsufficientShardNodesException">The candidates cannot take the shards.</exception>
+    public async Task<ObjectManifest> WriteAsync(ObjectWriteRequest request, Stream source, IReadOnlyList<PlacementCandidate> candidates, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentException.ThrowIfNullOrEmpty(request.Namespace);
+        ArgumentException.ThrowIfNullOrEmpty(request.Name);
+        var k = request.DataShards ?? _options.DataShards;
+        var m = request.ParityShards ?? _options.ParityShards;
+        var shardSize = request.ShardSize ?? _options.ShardSize;
+        var maxSize = request.MaxSize ?? _options.MaxObjectSize;
+        ArgumentOutOfRangeException.ThrowIfLessThan(shardSize, 1, nameof(request));
+        if ((long)(k + m) * shardSize > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), $"A stripe of ({k} + {m}) × {shardSize} bytes does not fit in one buffer.");
+        }
+
+        if (candidates.Count == 0)
+        {
+            throw new InsufficientShardNodesException("No live node can take shards.");
+        }
+
+        var job = new WriteJob(this, request, k, m, shardSize, maxSize, candidates);
+        return await job.RunAsync(source, cancellationToken);
+    }
+
+    private readonly record struct EncodedStripe(int Index, int Length, int ShardLength, byte[] Buffer, int RentedSize, string[] Hashes);
+
+    private sealed class WriteJob(ObjectWriter owner, ObjectWriteRequest request, int k, int m, int shardSize, long maxSize, IReadOnlyList<PlacementCandidate> candidates)
+    {
+        private readonly ConcurrentQueue<(string Node, ShardId Id)> _written = new();
+        private readonly ConcurrentDictionary<string, byte> _failedNodes = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, long> _assignedBytes = new(StringComparer.Ordinal);
+        private readonly Channel<EncodedStripe> _stripes = Channel.CreateUnbounded<EncodedStripe>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private readonly SemaphoreSlim _slots = new(Math.Max(2, owner._options.StripesInFlight));
+        private readonly int _total = k + m;
+        private long _size;
+        private string _sha256 = "";
+
+        public async Task<ObjectManifest> RunAsync(Stream source, CancellationToken cancellationToken)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var producer = Task.Run(() => GuardAsync(ProduceAsync(source, cts.Token), cts), CancellationToken.None);
+            var consumer = Task.Run(() => GuardAsync(ConsumeAsync(cts.Token), cts), CancellationToken.None);
+            try
+            {
+                await Task.WhenAll(producer, consumer);
+                var stripes = await consumer;
+                if (request.ExpectedSha256 is { } expected && !string.Equals(expected, _sha256, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new ObjectCorruptException($"'{request.Namespace}/{request.Name}' hashes to {_sha256}, not the announced {expected}.");
+                }
+
+                return new ObjectManifest(request.Namespace, request.Name, _size, request.ContentType, _sha256, k, m, shardSize, stripes, owner._time.GetUtcNow());
+            }
+            catch
+            {
+                await cts.CancelAsync();
+                await Task.WhenAll(producer.ContinueWith(static _ => { }, TaskScheduler.Default), consumer.ContinueWith(static _ => { }, TaskScheduler.Default));
+                while (_stripes.Reader.TryRead(out var left))
+                {
+                    owner._pool.Return(left.Buffer, left.RentedSize);
+                }
+
+                await DeleteWrittenAsync();
+                throw;
+            }
+        }
+
+        private static async Task<T> GuardAsync<T>(Task<T> task, CancellationTokenSource cts)
+        {
+            try
+            {
+                return await task;
+            }
+            catch
+            {
+                // One side failing stops the other.
+                await cts.CancelAsync();
+                throw;
+            }
+        }
+
+        private async Task<int> ProduceAsync(Stream source, CancellationToken cancellationToken)
+        {
+            try
+            {
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var codec = CodecCache.Get(k, m);
+                var stripeData = k * shardSize;
+                var rentSize = _total * shardSize;
+                for (var index = 0; ; index++)
+                {
+                    await _slots.WaitAsync(cancellationToken);
+                    var buffer = await RentAsync(rentSize, cancellationToken);
+                    var handedOver = false;
+                    try
+                    {
+                        var n = await source.ReadAtLeastAsync(buffer.AsMemory(0, stripeData), stripeData, throwOnEndOfStream: false, cancellationToken);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        _size += n;
+                        if (_size > maxSize)
+                        {
+                            throw new ObjectTooLargeException(maxSize);
+                        }
+
+                        hash.AppendData(buffer, 0, n);
+                        var shardLength = n == stripeData ? shardSize : (n + k - 1) / k;
+                        var hashes = Encode(codec, buffer, n, shardLength);
+                        await _stripes.Writer.WriteAsync(new EncodedStripe(index, n, shardLength, buffer, rentSize, hashes), cancellationToken);
+                        handedOver = true;
+                        if (n < stripeData)
+                        {
+                            break;
+                        }
+                    }
+                    finally
+                    {
+                        if (!handedOver)
+                        {
+                            owner._pool.Return(buffer, rentSize);
+                            _slots.Release();
+                        }
+                    }
+                }
+
+                _sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+                _stripes.Writer.TryComplete();
+                return 0;
+            }
+            catch (Exception e)
+            {
+                _stripes.Writer.TryComplete(e);
+                throw;
+            }
+        }
+
+        private async Task<byte[]> RentAsync(int size, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await owner._pool.RentAsync(size, cancellationToken);
+            }
+            catch
+            {
+                _slots.Release();
+                throw;
+            }
+        }
+
+        [SkipLocalsInit]
+        private string[] Encode(Codec.ReedSolomonCodec codec, byte[] buffer, int length, int shardLength)
+        {
+            // Data shards are contiguous in the buffer, so the bytes read are already in place; zero the padding.
+            buffer.AsSpan(length, (k * shardLength) - length).Clear();
+            var data = new ReadOnlyMemory<byte>[k];
+            var parity = new Memory<byte>[m];
+            for (var i = 0; i < k; i++)
+            {
+                data[i] = buffer.AsMemory(i * shardLength, shardLength);
+            }
+
+            for (var i = 0; i < m; i++)
+            {
+                parity[i] = buffer.AsMemory((k + i) * shardLength, shardLength);
+            }
+
+            codec.Encode(data, parity);
+            var hashes = new string[_total];
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            for (var i = 0; i < _total; i++)
+            {
+                SHA256.HashData(buffer.AsSpan(i * shardLength, shardLength), digest);
+                hashes[i] = Convert.ToHexStringLower(digest);
+            }
+
+            return hashes;
+        }
+
+        private async Task<List<StripeManifest>> ConsumeAsync(CancellationToken cancellationToken)
+        {
+            var stripes = new List<StripeManifest>();
+            await foreach (var stripe in _stripes.Reader.ReadAllAsync(cancellationToken))
+            {
+                try
+                {
+                    stripes.Add(await WriteStripeAsync(stripe, cancellationToken));
+                }
+                finally
+                {
+                    owner._pool.Return(stripe.Buffer, stripe.RentedSize);
+                    _slots.Release();
+                }
+            }
+
+            return stripes;
+        }
+
+        private async Task<StripeManifest> WriteStripeAsync(EncodedStripe stripe, CancellationToken cancellationToken)
+        {
+            var nodes = owner._placement.Place(stripe.Index, _total, stripe.ShardLength, LiveCandidates()).ToArray();
+            foreach (var node in nodes)
+            {
+                _assignedBytes.AddOrUpdate(node, stripe.ShardLength, (_, v) => v + stripe.ShardLength);
+            }
+
+            var places = new ShardPlacement[_total];
+            var puts = new Task[_total];
+            for (var i = 0; i < _total; i++)
+            {
+                puts[i] = PutShardAsync(stripe, i, nodes, places, cancellationToken);
+            }
+
+            await Task.WhenAll(puts);
+            return new StripeManifest(stripe.Index, stripe.Length, stripe.ShardLength, places);
+        }
+
+        private async Task PutShardAsync(EncodedStripe stripe, int index, string[] nodes, ShardPlacement[] places, CancellationToken cancellationToken)
+        {
+            var memory = stripe.Buffer.AsMemory(index * stripe.ShardLength, stripe.ShardLength);
+            var hash = stripe.Hashes[index];
+            for (var attempt = 0; ; attempt++)
+            {
+                var node = nodes[index];
+                var id = ShardId.New();
+                // Recorded before the put: a put cut off half way may still have stored the shard.
+                _written.Enqueue((node, id));
+                try
+                {
+                    await owner._client.PutAsync(node, id, new ReadOnlyMemoryStream(memory), stripe.ShardLength, hash, cancellationToken);
+                    places[index] = new ShardPlacement(index, node, id, hash);
+                    return;
+                }
+                catch (Exception e) when (attempt < MaxPutRetries && !cancellationToken.IsCancellationRequested && e is IOException or HttpRequestException)
+                {
+                    _failedNodes.TryAdd(node, 0);
+                    string replacement;
+                    lock (nodes)
+                    {
+                        var occupied = nodes.Where((n, i) => i != index).GroupBy(n => n, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+                        try
+                        {
+                            replacement = owner._placement.Place(stripe.Index, 1, stripe.ShardLength, LiveCandidates(), occupied)[0];
+                        }
+                        catch (InsufficientShardNodesException)
+                        {
+                            ExceptionDispatchInfo.Throw(e);
+                            throw;
+                        }
+
+                        nodes[index] = replacement;
+                    }
+
+                    _assignedBytes.AddOrUpdate(replacement, stripe.ShardLength, (_, v) => v + stripe.ShardLength);
+                }
+            }
+        }
+
+        private List<PlacementCandidate> LiveCandidates()
+        {
+            var live = new List<PlacementCandidate>(candidates.Count);
+            foreach (var c in candidates)
+            {
+                if (!_failedNodes.ContainsKey(c.NodeId))
+                {
+                    live.Add(_assignedBytes.TryGetValue(c.NodeId, out var used) ? c with { FreeBytes = c.FreeBytes - used } : c);
+                }
+            }
+
+            return live;
+        }
+
+        private async Task DeleteWrittenAsync()
+        {
+            // Best effort: a shard on a node that cannot be reached now stays there, named by no manifest.
+            await Parallel.ForEachAsync(_written, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (w, _) =>
+            {
+                try
+                {
+                    await owner._client.DeleteAsync(w.Node, w.Id, CancellationToken.None);
+                }
+                catch (Exception)
+                {
+                    // Nothing more to do here; see above.
+                }
+            });
+        }
+    }
+}

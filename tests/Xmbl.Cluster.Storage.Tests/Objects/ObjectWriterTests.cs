@@ -1,0 +1,221 @@
+using System.Security.Cryptography;
+using Xmbl.Cluster.Storage.Objects;
+using Xmbl.Cluster.Storage.Tests.Support;
+
+namespace Xmbl.Cluster.Storage.Tests.Objects;
+
+public sealed class ObjectWriterTests
+{
+    private const int SmallShard = 4096;
+
+    private static ObjectWriteRequest Request(int k = 3, int m = 2) =>
+        new("ns", "obj") { DataShards = k, ParityShards = m, ShardSize = SmallShard, ContentType = "text/plain" };
+
+    [Theory]
+    [Trait("Suite", "BVT")]
+    [InlineData(1)]
+    [InlineData(4095)]
+    [InlineData(12287)]
+    [InlineData(12288)]
+    [InlineData(12289)]
+    [InlineData(100_000)]
+    public async Task Write_SizeNotMultipleOfStripe_RecordsRealLengthsAndPaddedShards(int size)
+    {
+        using var nodes = new LocalNodes(5);
+        var data = TestData.Bytes(size);
+
+        var manifest = await new ObjectWriter(nodes.Client).WriteAsync(Request(), new MemoryStream(data), nodes.Candidates());
+
+        Assert.Equal(size, manifest.Size);
+        Assert.Equal("text/plain", manifest.ContentType);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), manifest.Sha256);
+        Assert.Equal((size + 12287) / 12288, manifest.Stripes.Count);
+        Assert.Equal(size, manifest.Stripes.Sum(s => (long)s.Length));
+        var last = manifest.Stripes[^1];
+        Assert.Equal((last.Length + 2) / 3 == SmallShard ? SmallShard : (last.Length + 2) / 3, last.ShardLength);
+        Assert.All(manifest.Stripes.SkipLast(1), s => Assert.Equal(SmallShard, s.ShardLength));
+        using var output = new MemoryStream();
+        await new ObjectReader(nodes.Client).ReadAsync(manifest, output);
+        Assert.Equal(data, output.ToArray());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_FiveNodes_PutsEachStripeOnDistinctNodesWithMatchingHashes()
+    {
+        using var nodes = new LocalNodes(5);
+        var manifest = await new ObjectWriter(nodes.Client).WriteAsync(Request(), new MemoryStream(TestData.Bytes(50_000)), nodes.Candidates());
+
+        foreach (var stripe in manifest.Stripes)
+        {
+            Assert.Equal(Enumerable.Range(0, 5), stripe.Shards.Select(p => p.ShardIndex));
+            Assert.Equal(5, stripe.Shards.Select(p => p.NodeId).Distinct().Count());
+            foreach (var p in stripe.Shards)
+            {
+                var info = await nodes.Store(p.NodeId).GetInfoAsync(p.ShardId);
+                Assert.NotNull(info);
+                Assert.Equal(p.Sha256, info.Sha256);
+                Assert.Equal(stripe.ShardLength, info.Length);
+            }
+        }
+
+        Assert.Equal(manifest.Stripes.Count * 5, await nodes.TotalShardsAsync());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_MoreShardsThanNodes_UsesDistinctVolumesOnEachNode()
+    {
+        using var nodes = new LocalNodes(5, volumesPerNode: 3);
+        var manifest = await new ObjectWriter(nodes.Client).WriteAsync(Request(10, 4), new MemoryStream(TestData.Bytes(100_000)), nodes.Candidates());
+
+        foreach (var stripe in manifest.Stripes)
+        {
+            var perNode = stripe.Shards.GroupBy(p => p.NodeId).ToArray();
+            Assert.Equal(5, perNode.Length);
+            Assert.All(perNode, g => Assert.InRange(g.Count(), 2, 3));
+            foreach (var group in perNode)
+            {
+                var volumes = new List<string>();
+                foreach (var p in group)
+                {
+                    volumes.Add((await nodes.Store(p.NodeId).GetInfoAsync(p.ShardId))!.Volume);
+                }
+
+                Assert.Equal(volumes.Count, volumes.Distinct().Count());
+            }
+        }
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_SourceThrowsMidway_LeavesNoShardsAndPropagates()
+    {
+        using var nodes = new LocalNodes(5);
+        var source = new GeneratedStream(1_000_000, failAfter: 500_000);
+
+        var e = await Assert.ThrowsAsync<IOException>(() => new ObjectWriter(nodes.Client).WriteAsync(Request(), source, nodes.Candidates()));
+
+        Assert.Equal("The source broke off.", e.Message);
+        Assert.Equal(0, await nodes.TotalShardsAsync());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_NodeRefusesEveryPut_RetriesOnAnotherNode()
+    {
+        using var nodes = new LocalNodes(6);
+        var faults = new FaultInjectingShardClient(nodes.Client);
+        faults.FailingPutNodes.TryAdd("node-2", 0);
+        var data = TestData.Bytes(40_000);
+
+        var manifest = await new ObjectWriter(faults).WriteAsync(Request(), new MemoryStream(data), nodes.Candidates());
+
+        Assert.DoesNotContain(manifest.AllShards, p => p.NodeId == "node-2");
+        Assert.All(manifest.Stripes, s => Assert.Equal(5, s.Shards.Select(p => p.NodeId).Distinct().Count()));
+        using var output = new MemoryStream();
+        await new ObjectReader(nodes.Client).ReadAsync(manifest, output);
+        Assert.Equal(data, output.ToArray());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_PutsFailPartWay_DeletesWrittenShardsAndThrows()
+    {
+        using var nodes = new LocalNodes(5);
+        var faults = new FaultInjectingShardClient(nodes.Client) { FailPutAfter = 12 };
+        faults.FailingPutNodes.Clear();
+
+        await Assert.ThrowsAnyAsync<IOException>(() => new ObjectWriter(faults).WriteAsync(Request(), new MemoryStream(TestData.Bytes(100_000)), nodes.Candidates()));
+
+        Assert.Equal(0, await nodes.TotalShardsAsync());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_LargerThanMaxSize_ThrowsTooLargeAndLeavesNothing()
+    {
+        using var nodes = new LocalNodes(5);
+        var request = Request() with { MaxSize = 30_000 };
+
+        await Assert.ThrowsAsync<ObjectTooLargeException>(() => new ObjectWriter(nodes.Client).WriteAsync(request, new GeneratedStream(30_001), nodes.Candidates()));
+
+        Assert.Equal(0, await nodes.TotalShardsAsync());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_ExactlyMaxSize_Succeeds()
+    {
+        using var nodes = new LocalNodes(5);
+        var manifest = await new ObjectWriter(nodes.Client).WriteAsync(Request() with { MaxSize = 30_000 }, new GeneratedStream(30_000), nodes.Candidates());
+        Assert.Equal(30_000, manifest.Size);
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_ExpectedHashDiffers_ThrowsCorruptAndLeavesNothing()
+    {
+        using var nodes = new LocalNodes(5);
+        var request = Request() with { ExpectedSha256 = new string('a', 64) };
+
+        await Assert.ThrowsAsync<ObjectCorruptException>(() => new ObjectWriter(nodes.Client).WriteAsync(request, new MemoryStream(TestData.Bytes(20_000)), nodes.Candidates()));
+
+        Assert.Equal(0, await nodes.TotalShardsAsync());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_Cancelled_LeavesNothing()
+    {
+        using var nodes = new LocalNodes(5);
+        using var cts = new CancellationTokenSource();
+        var source = new CancellingStream(new GeneratedStream(1_000_000), cts, cancelAfter: 200_000);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ObjectWriter(nodes.Client).WriteAsync(Request(), source, nodes.Candidates(), cts.Token));
+
+        Assert.Equal(0, await nodes.TotalShardsAsync());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_NoCandidates_Throws()
+    {
+        using var nodes = new LocalNodes(1);
+        await Assert.ThrowsAsync<InsufficientShardNodesException>(() => new ObjectWriter(nodes.Client).WriteAsync(Request(), new MemoryStream([1]), []));
+    }
+
+    private sealed class CancellingStream(Stream inner, CancellationTokenSource cts, long cancelAfter) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_read >= cancelAfter)
+            {
+                await cts.CancelAsync();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            _read += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,151 @@
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Shards;
+using Xmbl.Cluster.Storage.Tests.Support;
+
+namespace Xmbl.Cluster.Storage.Tests.Shards;
+
+/// <summary>The conformance kit against <see cref="LocalShardStore"/>, plus what is particular to files and volumes.</summary>
+public sealed class LocalShardStoreTests : ShardStoreConformanceTests, IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    private StorageVolumeOptions[] Volumes(int count, long capacity = 0) =>
+        Enumerable.Range(0, count).Select(i => new StorageVolumeOptions { Name = $"v{i}", Path = _dir.Sub($"v{i}"), CapacityBytes = capacity }).ToArray();
+
+    protected override Task<IShardStore> CreateStore() =>
+        Task.FromResult<IShardStore>(new LocalShardStore(Volumes(2), _dir.Sub("index.db")));
+
+    protected override Task DisposeStore(IShardStore store)
+    {
+        ((LocalShardStore)store).Dispose();
+        return Task.CompletedTask;
+    }
+
+    protected override async Task CorruptAsync(ShardId id)
+    {
+        var info = (await Store.GetInfoAsync(id))!;
+        var path = ShardPath(info);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.Length / 2] ^= 0x40;
+        await File.WriteAllBytesAsync(path, bytes);
+    }
+
+    private string ShardPath(ShardInfo info) => Path.Combine(_dir.Sub(info.Volume), "shards", info.Id.Value[..2], info.Id.Value);
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Put_TwoVolumes_GoesToLeastUsed()
+    {
+        using var store = new LocalShardStore(Volumes(2), _dir.Sub("other.db"));
+        var first = await store.PutAsync(ShardId.New(), new MemoryStream(new byte[1000]), 1000);
+        var second = await store.PutAsync(ShardId.New(), new MemoryStream(new byte[10]), 10);
+        var third = await store.PutAsync(ShardId.New(), new MemoryStream(new byte[10]), 10);
+
+        Assert.NotEqual(first.Volume, second.Volume);
+        Assert.Equal(second.Volume, third.Volume);
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Put_VolumeFull_UsesOtherVolumeThenThrowsFull()
+    {
+        var volumes = Volumes(2, capacity: 1000);
+        using var store = new LocalShardStore(volumes, _dir.Sub("full.db"));
+        var a = await store.PutAsync(ShardId.New(), new MemoryStream(new byte[900]), 900);
+        var b = await store.PutAsync(ShardId.New(), new MemoryStream(new byte[900]), 900);
+        Assert.NotEqual(a.Volume, b.Volume);
+
+        await Assert.ThrowsAsync<ShardStoreFullException>(() => store.PutAsync(ShardId.New(), new MemoryStream(new byte[200]), 200));
+
+        var stats = await store.GetStatsAsync();
+        Assert.All(stats.Volumes, v => Assert.Equal(100, v.FreeBytes));
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Reopen_KeepsIndexAndUsage()
+    {
+        var volumes = Volumes(1);
+        var id = ShardId.New();
+        var data = TestData.Bytes(777);
+        using (var store = new LocalShardStore(volumes, _dir.Sub("reopen.db")))
+        {
+            await store.PutAsync(id, new MemoryStream(data), data.Length);
+        }
+
+        using var reopened = new LocalShardStore(volumes, _dir.Sub("reopen.db"));
+        Assert.Equal(777, (await reopened.GetStatsAsync()).UsedBytes);
+        await using var read = await reopened.OpenReadAsync(id);
+        Assert.Equal(data, await ReadAllAsync(read));
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Open_LeftoverTempFiles_AreRemoved()
+    {
+        var volumes = Volumes(1);
+        using (new LocalShardStore(volumes, _dir.Sub("tmp.db")))
+        {
+        }
+
+        var leftover = Path.Combine(volumes[0].Path, "tmp", "abc.123.tmp");
+        await File.WriteAllBytesAsync(leftover, [1, 2, 3]);
+
+        using var store = new LocalShardStore(volumes, _dir.Sub("tmp.db"));
+
+        Assert.False(File.Exists(leftover));
+        Assert.Equal(0, (await store.GetStatsAsync()).ShardCount);
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Put_Success_LeavesNoTempFiles()
+    {
+        var info = await Store.PutAsync(ShardId.New(), new MemoryStream(new byte[5000]), 5000);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Sub(info.Volume), "tmp")));
+        Assert.True(File.Exists(ShardPath(info)));
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Scrub_DeletedFileAndUnindexedFile_ReportedMissingAndOrphan()
+    {
+        var info = await Store.PutAsync(ShardId.New(), new MemoryStream(new byte[100]), 100);
+        File.Delete(ShardPath(info));
+        var orphanDir = Path.Combine(_dir.Sub("v0"), "shards", "zz");
+        Directory.CreateDirectory(orphanDir);
+        await File.WriteAllBytesAsync(Path.Combine(orphanDir, "zz-orphan"), [1]);
+
+        var report = await Store.ScrubAllAsync();
+
+        var missing = Assert.Single(report.Unhealthy);
+        Assert.Equal(ShardHealthStatus.Missing, missing.Status);
+        Assert.Single(report.OrphanFiles);
+        await Assert.ThrowsAsync<ShardNotFoundException>(() => Store.OpenReadAsync(info.Id));
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task OpenRead_TruncatedFile_ThrowsCorrupt()
+    {
+        var info = await Store.PutAsync(ShardId.New(), new MemoryStream(TestData.Bytes(1000)), 1000);
+        await using (var f = new FileStream(ShardPath(info), FileMode.Open))
+        {
+            f.SetLength(999);
+        }
+
+        await using var read = await Store.OpenReadAsync(info.Id);
+        await Assert.ThrowsAsync<ShardCorruptException>(() => ReadAllAsync(read));
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public void Constructor_DuplicateVolumeNames_Throws()
+    {
+        var v = new StorageVolumeOptions { Name = "same", Path = _dir.Sub("a") };
+        var w = new StorageVolumeOptions { Name = "same", Path = _dir.Sub("b") };
+        Assert.Throws<ArgumentException>(() => new LocalShardStore([v, w], _dir.Sub("dup.db")));
+    }
+}

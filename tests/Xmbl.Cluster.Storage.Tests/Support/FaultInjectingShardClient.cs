@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using Xmbl.Cluster.Storage.Shards;
+using Xmbl.Cluster.Storage.Transport;
+
+namespace Xmbl.Cluster.Storage.Tests.Support;
+
+/// <summary>Wraps a client to make chosen shards unreadable or chosen nodes refuse writes, without touching the stores.</summary>
+public sealed class FaultInjectingShardClient(IShardClient inner) : IShardClient
+{
+    public ConcurrentDictionary<ShardId, byte> Hidden { get; } = new();
+
+    public ConcurrentDictionary<string, byte> FailingPutNodes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When set, the put after this many successful puts throws.</summary>
+    public int? FailPutAfter { get; set; }
+
+    public int Reads => _reads;
+
+    private int _reads;
+    private int _puts;
+
+    public Task<ShardInfo> PutAsync(string nodeId, ShardId shardId, Stream content, long length, string? sha256, CancellationToken cancellationToken = default)
+    {
+        if (FailingPutNodes.ContainsKey(nodeId))
+        {
+            throw new ShardNodeUnavailableException(nodeId, "injected failure");
+        }
+
+        if (FailPutAfter is { } limit && Interlocked.Increment(ref _puts) > limit)
+        {
+            throw new IOException("Injected put failure.");
+        }
+
+        return inner.PutAsync(nodeId, shardId, content, length, sha256, cancellationToken);
+    }
+
+    public Task<Stream> OpenReadAsync(string nodeId, ShardId shardId, string? expectedSha256, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _reads);
+        return Hidden.ContainsKey(shardId)
+            ? Task.FromException<Stream>(new ShardNotFoundException(shardId, nodeId))
+            : inner.OpenReadAsync(nodeId, shardId, expectedSha256, cancellationToken);
+    }
+
+    public Task<bool> DeleteAsync(string nodeId, ShardId shardId, CancellationToken cancellationToken = default) => inner.DeleteAsync(nodeId, shardId, cancellationToken);
+
+    public Task<ShardScrubResult> ScrubAsync(string nodeId, ShardId shardId, CancellationToken cancellationToken = default) => inner.ScrubAsync(nodeId, shardId, cancellationToken);
+
+    public Task<ShardStoreStats> GetStatsAsync(string nodeId, CancellationToken cancellationToken = default) => inner.GetStatsAsync(nodeId, cancellationToken);
+}
