@@ -43,8 +43,17 @@ internal static class GuestThread
 
     private sealed class Worker
     {
-        private readonly SemaphoreSlim _start = new(0);
-        private readonly SemaphoreSlim _done = new(0);
+        // Both sides spin briefly before blocking: a blocked-thread wake-up costs tens of microseconds (milliseconds
+        // on a loaded machine), which would dominate short calls from the host. The semaphores are only the
+        // fallback; the phase field is the truth, so stray semaphore counts are harmless.
+        private const int SpinIterations = 200;
+        private const int Idle = 0;
+        private const int Posted = 1;
+        private const int Done = 2;
+
+        private readonly SemaphoreSlim _startSignal = new(0);
+        private readonly SemaphoreSlim _doneSignal = new(0);
+        private volatile int _phase;
         private Action? _work;
         private ExceptionDispatchInfo? _error;
 
@@ -58,8 +67,10 @@ internal static class GuestThread
         {
             _work = work;
             _error = null;
-            _start.Release();
-            _done.Wait();
+            _phase = Posted;
+            _startSignal.Release();
+            WaitFor(Done, _doneSignal);
+            _phase = Idle;
             var error = _error;
             _error = null;
             error?.Throw();
@@ -68,7 +79,22 @@ internal static class GuestThread
         public void Stop()
         {
             _work = null;
-            _start.Release();
+            _phase = Posted;
+            _startSignal.Release();
+        }
+
+        private void WaitFor(int phase, SemaphoreSlim signal)
+        {
+            var spinner = default(SpinWait);
+            for (var i = 0; i < SpinIterations && _phase != phase; i++)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
+            while (_phase != phase)
+            {
+                signal.Wait();
+            }
         }
 
         private void Loop()
@@ -76,7 +102,7 @@ internal static class GuestThread
             t_isGuest = true;
             while (true)
             {
-                _start.Wait();
+                WaitFor(Posted, _startSignal);
                 var work = _work;
                 if (work is null)
                 {
@@ -93,7 +119,8 @@ internal static class GuestThread
                     _error = ExceptionDispatchInfo.Capture(ex);
                 }
 
-                _done.Release();
+                _phase = Done;
+                _doneSignal.Release();
             }
         }
     }
