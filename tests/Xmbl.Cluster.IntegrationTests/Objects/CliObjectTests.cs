@@ -1,0 +1,89 @@
+using System.Text;
+using Xmbl.Cluster.Cli;
+using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing;
+
+namespace Xmbl.Cluster.IntegrationTests.Objects;
+
+[Trait("Suite", "Functional")]
+public sealed class CliObjectTests(EmbeddedSiloFixture fixture) : IClassFixture<EmbeddedSiloFixture>, IDisposable
+{
+    private readonly TempDirectory _files = new("xmbl-cli");
+
+    public void Dispose() => _files.Dispose();
+
+    [Fact]
+    public async Task PutLsGetRm_RoundTripAFileThroughTheGateway()
+    {
+        var source = _files.File("data.bin");
+        var bytes = new byte[2_500_000];
+        new Random(9).NextBytes(bytes);
+        await File.WriteAllBytesAsync(source, bytes);
+        var target = _files.File("back.bin");
+
+        var put = await RunAsync("put", source, "cli/data.bin");
+        var ls = await RunAsync("ls", "cli/data");
+        var get = await RunAsync("get", "cli/data.bin", target);
+        var rm = await RunAsync("rm", "cli/data.bin");
+        var getMissing = await RunAsync("get", "cli/data.bin");
+
+        Assert.Equal(0, put.Exit);
+        Assert.Contains("2500000 bytes", put.Out, StringComparison.Ordinal);
+        Assert.Equal(0, ls.Exit);
+        Assert.Contains("cli/data.bin", ls.Out, StringComparison.Ordinal);
+        Assert.Equal(0, get.Exit);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(target));
+        Assert.Equal(0, rm.Exit);
+        Assert.Equal(1, getMissing.Exit);
+        Assert.Contains("404", getMissing.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_ToStdout_WritesTheBytes()
+    {
+        var source = _files.File("hello.txt");
+        await File.WriteAllTextAsync(source, "hello, cluster\n");
+        Assert.Equal(0, (await RunAsync("put", source, "cli/hello.txt")).Exit);
+
+        var get = await RunAsync("get", "cli/hello.txt");
+
+        Assert.Equal("hello, cluster\n", get.Out);
+    }
+
+    [Theory]
+    [InlineData("put", "missing-file", "cli/x")]
+    [InlineData("put", "PLACEHOLDER", "no-name")]
+    [InlineData("get", "no-name")]
+    public async Task BadArguments_ExitWithUsageCodeAndMessage(params string[] args)
+    {
+        var file = _files.File("exists.txt");
+        await File.WriteAllTextAsync(file, "x");
+        args = [.. args.Select(a => a == "PLACEHOLDER" ? file : a)];
+
+        var result = await RunAsync(args);
+
+        Assert.Equal(CliExitCodes.Usage, result.Exit);
+        Assert.StartsWith("error: ", result.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnreachableGateway_ExitsNonZeroWithAClearMessage()
+    {
+        var result = await RunWithGatewayAsync($"http://127.0.0.1:{SiloProcess.FreePort()}", "ls", "cli");
+
+        Assert.Equal(CliExitCodes.Failure, result.Exit);
+        Assert.Contains("cannot reach the gateway", result.Err, StringComparison.Ordinal);
+    }
+
+    private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
+        RunWithGatewayAsync(fixture.Silo.BaseAddress.ToString(), args);
+
+    private static async Task<(int Exit, string Out, string Err)> RunWithGatewayAsync(string gateway, params string[] args)
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new MemoryStream();
+        var console = new CliConsole(new MemoryStream(), stdout, stderr);
+        var exit = await CliApplication.RunAsync(["--gateway", gateway, .. args], console);
+        return (exit, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
+    }
+}
