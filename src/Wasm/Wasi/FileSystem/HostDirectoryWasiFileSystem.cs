@@ -193,10 +193,9 @@ public sealed class HostDirectoryWasiFileSystem : IWasiFileSystem
             return WasiErrno.RoFs;
         }
 
-        var parentErr = ParentProblem(host);
-        if (parentErr != WasiErrno.NoEnt)
+        if (!ParentExists(host))
         {
-            return parentErr;
+            return ParentProblem(host);
         }
 
         return Guard(() =>
@@ -320,10 +319,9 @@ public sealed class HostDirectoryWasiFileSystem : IWasiFileSystem
             return WasiErrno.Success;
         }
 
-        var parentErr = ParentProblem(hostTo);
-        if (parentErr != WasiErrno.NoEnt)
+        if (!ParentExists(hostTo))
         {
-            return parentErr;
+            return ParentProblem(hostTo);
         }
 
         return Guard(() =>
@@ -363,6 +361,8 @@ public sealed class HostDirectoryWasiFileSystem : IWasiFileSystem
             return WasiErrno.Success;
         });
     }
+
+    private static bool ParentExists(string host) => Path.GetDirectoryName(host) is { } parent && Directory.Exists(parent);
 
     /// <summary>Why <paramref name="host"/> was not found: its parent is missing (NOENT) or is a file (NOTDIR).</summary>
     private static WasiErrno ParentProblem(string host)
