@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Storage.Objects;
+using Xmbl.Cluster.Storage.Policies;
 
 namespace Xmbl.Cluster.Gateway.Api;
 
@@ -28,6 +29,8 @@ internal static partial class ObjectEndpoints
         app.MapDelete("/api/objects/{ns}/{**name}", DeleteAsync).WithName("DeleteObject");
         app.MapGet("/api/objects/{ns}", ListAsync).WithName("ListObjects")
             .WithSummary("Lists a namespace's objects by name prefix, in name order; page with ?after=<last name>.");
+        app.MapGet("/api/storage/usage", UsageAsync).WithName("StorageUsage")
+            .WithSummary("Bytes and objects stored by an account (?account=) or in a namespace (?namespace=), as quotas count them.");
         app.MapPost("/api/storage/repair", RepairAsync).WithName("RepairStorage")
             .WithSummary("Runs a repair pass now: scrubs every object's shards and rebuilds missing or bad ones on live nodes.");
     }
@@ -48,8 +51,12 @@ internal static partial class ObjectEndpoints
         var write = new ObjectWriteOptions(Account(context), context.Request.ContentType ?? "application/octet-stream");
         try
         {
-            var version = await objects.PutAsync(key, write, context.Request.Body, cancellationToken);
+            var version = await objects.PutAsync(key, write, context.Request.ContentLength, context.Request.Body, cancellationToken);
             return Results.Created($"/api/objects/{key.Namespace}/{Uri.EscapeDataString(key.Name).Replace("%2F", "/", StringComparison.Ordinal)}", ObjectView.From(version));
+        }
+        catch (ObjectPolicyException ex)
+        {
+            return Problems.Refused(ex.Decision);
         }
         catch (ObjectTooLargeException ex)
         {
@@ -72,6 +79,11 @@ internal static partial class ObjectEndpoints
         if (!ObjectKey.TryCreate(ns, name, out var key, out var error))
         {
             return Problems.BadRequest(error);
+        }
+
+        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, Account(context), ObjectOperations.Read)) is { } refused)
+        {
+            return refused;
         }
 
         var version = await objects.GetAsync(key);
@@ -136,21 +148,31 @@ internal static partial class ObjectEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> DeleteAsync(string ns, string name, ObjectService objects, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(string ns, string name, HttpContext context, ObjectService objects, CancellationToken cancellationToken)
     {
         if (!ObjectKey.TryCreate(ns, name, out var key, out var error))
         {
             return Problems.BadRequest(error);
         }
 
+        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, Account(context), ObjectOperations.Delete)) is { } refused)
+        {
+            return refused;
+        }
+
         return await objects.DeleteAsync(key, cancellationToken) is null ? Problems.NotFound($"No object {key}.") : Results.NoContent();
     }
 
-    private static async Task<IResult> ListAsync(string ns, string? prefix, string? after, int? limit, ObjectService objects, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string ns, string? prefix, string? after, int? limit, HttpContext context, ObjectService objects, CancellationToken cancellationToken)
     {
         if (!ObjectKey.IsValidNamespace(ns))
         {
             return Problems.BadRequest($"Namespace '{ns}' is not valid.");
+        }
+
+        if (Refusal(() => objects.Authorize(ns, null, Account(context), ObjectOperations.List)) is { } refused)
+        {
+            return refused;
         }
 
         var take = limit ?? DefaultListLimit;
@@ -164,8 +186,32 @@ internal static partial class ObjectEndpoints
         return Results.Ok(new ObjectListView([.. items.Select(ObjectView.From)], next));
     }
 
+    private static async Task<IResult> UsageAsync(string? account, string? @namespace, ObjectService objects)
+    {
+        if ((account is null) == (@namespace is null))
+        {
+            return Problems.BadRequest("Name exactly one of ?account= or ?namespace=.");
+        }
+
+        var key = account is not null ? StorageUsageGrain.AccountKey(account) : StorageUsageGrain.NamespaceKey(@namespace!);
+        return Results.Ok(await objects.UsageAsync(key));
+    }
+
     private static async Task<IResult> RepairAsync(StorageRepairService repair, CancellationToken cancellationToken) =>
         Results.Ok(await repair.RunPassAsync(cancellationToken));
+
+    private static IResult? Refusal(Action authorize)
+    {
+        try
+        {
+            authorize();
+            return null;
+        }
+        catch (ObjectPolicyException ex)
+        {
+            return Problems.Refused(ex.Decision);
+        }
+    }
 
     private static string Account(HttpContext context) =>
         context.Request.Headers.TryGetValue(AccountHeader, out var value) && !string.IsNullOrWhiteSpace(value) ? value.ToString() : AnonymousAccount;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Xmbl.Cluster.Storage.Policies;
 
 namespace Xmbl.Cluster.Gateway.Api;
 
@@ -16,6 +17,10 @@ internal static class Problems
     public static IResult RangeNotSatisfiable(string detail) => Make(StatusCodes.Status416RangeNotSatisfiable, "Range not satisfiable", detail);
 
     public static IResult Unavailable(string detail) => Make(StatusCodes.Status503ServiceUnavailable, "Service unavailable", detail);
+
+    /// <summary>A storage policy refusal: 413 when too large, 403 otherwise.</summary>
+    public static IResult Refused(PolicyDecision decision) =>
+        decision.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge(decision.Reason) : Forbidden(decision.Reason);
 
     private static IResult Make(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
 }

@@ -6,6 +6,7 @@ using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Grains.Options;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Transport;
 
 namespace Xmbl.Cluster.Hosting;
@@ -20,6 +21,16 @@ public static class ObjectStorageServiceCollectionExtensions
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddOptions<ObjectStorageOptions>().Bind(configuration.GetSection(ObjectStorageOptions.SectionName));
+        services.AddOptions<StoragePolicyOptions>()
+            .Bind(configuration.GetSection(StoragePolicyOptions.SectionName))
+            .PostConfigure(o =>
+            {
+                // No policy configured: every namespace is open to everyone (the zero-configuration default).
+                if (o.Namespaces.Count == 0)
+                {
+                    o.Namespaces.Add(NamespacePolicy.MeshGlobal("*", ownerAccount: "", new AccessGrant("*", ObjectOperations.All)));
+                }
+            });
 
         // The stores own the registry, so whoever asks for the registry gets it filled with every local node.
         services.AddSingleton<NodeShardStores>();

@@ -74,6 +74,7 @@ public static class SiloServiceCollectionExtensions
         runtime.AddGrain<INodeGrain, NodeGrain>();
         runtime.AddGrain<IObjectGrain, ObjectGrain>();
         runtime.AddGrain<IStorageRepairGrain, StorageRepairGrain>();
+        runtime.AddGrain<IStorageUsageGrain, StorageUsageGrain>();
         return runtime;
     }
 

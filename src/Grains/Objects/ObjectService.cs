@@ -4,6 +4,7 @@ using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Runtime;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Transport;
 
 namespace Xmbl.Cluster.Grains.Objects;
@@ -19,6 +20,8 @@ public sealed partial class ObjectService
     private readonly ObjectWriter _writer;
     private readonly ObjectReader _reader;
     private readonly ObjectRepairer _repairer;
+    private readonly StoragePolicyEvaluator _policies;
+    private readonly StoragePolicyOptions _policyOptions;
     private readonly TimeProvider _time;
     private readonly ILogger<ObjectService> _logger;
 
@@ -31,10 +34,14 @@ public sealed partial class ObjectService
         IShardClient shards,
         StripeBufferPool pool,
         IOptions<StorageOptions> options,
+        IOptions<StoragePolicyOptions> policies,
         TimeProvider time,
         ILogger<ObjectService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(policies);
+        _policyOptions = policies.Value;
+        _policies = new StoragePolicyEvaluator(_policyOptions, options.Value);
         _grains = grains;
         _query = query;
         _nodes = nodes;
@@ -48,24 +55,64 @@ public sealed partial class ObjectService
     }
 
     /// <summary>
-    /// Streams <paramref name="body"/> into shards on live nodes, then commits the manifest: only then is the object
-    /// visible. A write that fails or is cut off leaves nothing visible and its shards are removed.
+    /// Checks the namespace's policy and the quotas, streams <paramref name="body"/> into shards on live nodes, charges
+    /// the quotas and commits the manifest: only then is the object visible. A write that is refused, fails or is cut
+    /// off leaves nothing visible, nothing charged, and its shards are removed.
     /// </summary>
+    /// <param name="key">Where to store the object.</param>
+    /// <param name="write">Owner, content type and coding.</param>
+    /// <param name="declaredLength">The body's length when the client said it (refused at once when too large).</param>
+    /// <param name="body">The bytes.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The committed version.</returns>
-    public async Task<StoredObject> PutAsync(ObjectKey key, ObjectWriteOptions write, Stream body, CancellationToken cancellationToken)
+    /// <exception cref="ObjectPolicyException">The policy or a quota refuses the write.</exception>
+    public async Task<StoredObject> PutAsync(ObjectKey key, ObjectWriteOptions write, long? declaredLength, Stream body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
+        var current = await _grains.GetGrain<IObjectGrain>(key.GrainKey).GetAsync();
+        var replaced = current?.Manifest.Size ?? 0;
+        var accountUsage = await Usage(StorageUsageGrain.AccountKey(write.Owner)).GetAsync();
+        var namespaceUsage = await Usage(StorageUsageGrain.NamespaceKey(key.Namespace)).GetAsync();
+        var decision = _policies.Evaluate(new StorageAccessRequest(new StoragePrincipal(write.Owner), key.Namespace, key.Name, ObjectOperations.Write)
+        {
+            ContentType = write.ContentType,
+            Size = declaredLength,
+            AccountUsedBytes = accountUsage.Bytes,
+            NamespaceUsedBytes = namespaceUsage.Bytes,
+            ReplacedSize = replaced,
+        });
+        if (!decision.IsAllowed)
+        {
+            throw new ObjectPolicyException(decision);
+        }
+
         var candidates = await PlacementCandidatesAsync(cancellationToken);
         var request = new ObjectWriteRequest(key.Namespace, key.Name)
         {
             ContentType = write.ContentType,
-            DataShards = write.DataShards,
-            ParityShards = write.ParityShards,
-            MaxSize = write.MaxSize,
+            DataShards = write.DataShards ?? decision.Coding?.DataShards,
+            ParityShards = write.ParityShards ?? decision.Coding?.ParityShards,
+            MaxSize = Math.Min(write.MaxSize ?? long.MaxValue, decision.MaxObjectSize),
         };
-        var manifest = await _writer.WriteAsync(request, body, candidates, cancellationToken);
-        var version = new StoredObject(Guid.NewGuid().ToString("N"), write.Owner, manifest);
+        ObjectManifest manifest;
+        try
+        {
+            manifest = await _writer.WriteAsync(request, body, candidates, cancellationToken);
+        }
+        catch (ObjectTooLargeException ex) when (declaredLength is null || declaredLength <= decision.MaxObjectSize)
+        {
+            // The body ran past the room left under a quota or the size limit while streaming.
+            throw new ObjectPolicyException(new PolicyDecision(PolicyOutcome.TooLarge, $"The object is larger than the {ex.MaxSize} bytes allowed in namespace '{key.Namespace}' for account '{write.Owner}'.") { MaxObjectSize = ex.MaxSize });
+        }
 
+        // Charge both quotas atomically in their own grains; the version being replaced counts as freed.
+        if (!await ChargeAsync(key, write.Owner, manifest.Size, replaced))
+        {
+            await DeleteShardsAsync(manifest, CancellationToken.None);
+            throw new ObjectPolicyException(new PolicyDecision(PolicyOutcome.Deny, $"A quota of account '{write.Owner}' or namespace '{key.Namespace}' would be exceeded by {manifest.Size} bytes."));
+        }
+
+        var version = new StoredObject(Guid.NewGuid().ToString("N"), write.Owner, manifest);
         StoredObject? previous;
         try
         {
@@ -73,17 +120,33 @@ public sealed partial class ObjectService
         }
         catch
         {
+            await RefundAsync(key.Namespace, write.Owner, manifest.Size);
             await DeleteShardsAsync(manifest, CancellationToken.None);
             throw;
         }
 
         if (previous is not null)
         {
+            await RefundAsync(key.Namespace, previous.Owner, previous.Manifest.Size);
             await DeleteShardsAsync(previous.Manifest, CancellationToken.None);
         }
 
         return version;
     }
+
+    /// <summary>Checks that <paramref name="account"/> may perform <paramref name="operation"/> in a namespace.</summary>
+    /// <exception cref="ObjectPolicyException">The namespace's policy refuses it.</exception>
+    public void Authorize(string @namespace, string? name, string account, ObjectOperations operation)
+    {
+        var decision = _policies.Evaluate(new StorageAccessRequest(new StoragePrincipal(account), @namespace, name ?? "", operation));
+        if (!decision.IsAllowed)
+        {
+            throw new ObjectPolicyException(decision);
+        }
+    }
+
+    /// <summary>What an account or a namespace stores now.</summary>
+    public Task<StorageUsage> UsageAsync(string usageKey) => Usage(usageKey).GetAsync();
 
     /// <summary>The visible version of an object, or null.</summary>
     public Task<StoredObject?> GetAsync(ObjectKey key) => _grains.GetGrain<IObjectGrain>(key.GrainKey).GetAsync();
@@ -102,6 +165,7 @@ public sealed partial class ObjectService
         var removed = await _grains.GetGrain<IObjectGrain>(key.GrainKey).DeleteAsync();
         if (removed is not null)
         {
+            await RefundAsync(key.Namespace, removed.Owner, removed.Manifest.Size);
             await RefreshAddressesAsync(cancellationToken);
             await DeleteShardsAsync(removed.Manifest, CancellationToken.None);
         }
@@ -210,6 +274,33 @@ public sealed partial class ObjectService
         return new RepairPassResult(checkedObjects, repairedObjects, repairedShards, unrecoverable, _time.GetUtcNow());
     }
 
+    private IStorageUsageGrain Usage(string key) => _grains.GetGrain<IStorageUsageGrain>(key);
+
+    private async Task<bool> ChargeAsync(ObjectKey key, string account, long size, long replaced)
+    {
+        var namespaceQuota = _policies.FindPolicy(key.Namespace)?.QuotaBytes;
+        var accountQuota = _policyOptions.AccountQuotas.FirstOrDefault(q => string.Equals(q.Account, account, StringComparison.Ordinal))?.QuotaBytes
+            ?? (_policyOptions.DefaultAccountQuotaBytes > 0 ? _policyOptions.DefaultAccountQuotaBytes : (long?)null);
+        if (!await Usage(StorageUsageGrain.NamespaceKey(key.Namespace)).TryChargeAsync(size, 1, namespaceQuota + replaced))
+        {
+            return false;
+        }
+
+        if (!await Usage(StorageUsageGrain.AccountKey(account)).TryChargeAsync(size, 1, accountQuota + replaced))
+        {
+            await Usage(StorageUsageGrain.NamespaceKey(key.Namespace)).RefundAsync(size, 1);
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task RefundAsync(string @namespace, string account, long size)
+    {
+        await Usage(StorageUsageGrain.NamespaceKey(@namespace)).RefundAsync(size, 1);
+        await Usage(StorageUsageGrain.AccountKey(account)).RefundAsync(size, 1);
+    }
+
     private async Task<IReadOnlyList<PlacementCandidate>> PlacementCandidatesAsync(CancellationToken cancellationToken)
     {
         var listed = await _nodes.ListAsync(cancellationToken);
@@ -278,6 +369,13 @@ public sealed record ObjectWriteOptions(string Owner, string ContentType)
 
     /// <summary>The most bytes the body may have; the write fails with <see cref="ObjectTooLargeException"/> past it.</summary>
     public long? MaxSize { get; init; }
+}
+
+/// <summary>A storage policy or quota refused a request; <see cref="Decision"/> says why and which status (403 or 413) fits.</summary>
+public sealed class ObjectPolicyException(PolicyDecision decision) : Exception(decision?.Reason)
+{
+    /// <summary>The refusal.</summary>
+    public PolicyDecision Decision { get; } = decision ?? throw new ArgumentNullException(nameof(decision));
 }
 
 /// <summary>What one repair pass did.</summary>
