@@ -118,8 +118,14 @@ internal sealed class RandomProgramGenerator
 
     private void Statement(int depth)
     {
-        switch (depth <= 0 ? 0 : _random.Next(9))
+        switch (depth <= 0 ? 0 : _random.Next(11))
         {
+            case 9:
+                BulkStatement(depth);
+                break;
+            case 10:
+                TableStatement();
+                break;
             case 0:
             case 1:
                 {
@@ -222,6 +228,92 @@ internal sealed class RandomProgramGenerator
         }
     }
 
+    /// <summary>memory.fill / memory.copy over masked ranges, or memory.grow by 0 or 1 page (maximum 2).</summary>
+    private void BulkStatement(int depth)
+    {
+        switch (_random.Next(3))
+        {
+            case 0:
+                SmallAddress(depth - 1);
+                Expression(I32, depth - 1);
+                Length(depth - 1);
+                Emit(0xFC, 0x0B, 0x00);
+                break;
+            case 1:
+                SmallAddress(depth - 1);
+                SmallAddress(depth - 1);
+                Length(depth - 1);
+                Emit(0xFC, 0x0A, 0x00, 0x00);
+                break;
+            default:
+                Emit(0x41, (byte)_random.Next(2), 0x40, 0x00, 0x1A);
+                break;
+        }
+    }
+
+    /// <summary>table.set / table.fill with a null or a declared function reference, or table.grow by one.</summary>
+    private void TableStatement()
+    {
+        switch (_random.Next(6))
+        {
+            case 0:
+            case 1:
+            case 2:
+                {
+                    // Mostly re-store a slot's own function (keeps indirect calls working), sometimes null.
+                    var slot = _random.Next(Math.Min(_helperCount, TableSize));
+                    Emit(0x41, (byte)slot);
+                    if (_random.Next(6) == 0)
+                    {
+                        Emit(0xD0, 0x70);
+                    }
+                    else
+                    {
+                        Emit(0xD2);
+                        EmitLeb((uint)slot);
+                    }
+
+                    Emit(0x26, 0x00);
+                    break;
+                }
+
+            case 3:
+                Emit(0x41, (byte)_random.Next(5));
+                Reference();
+                Emit(0x41, (byte)_random.Next(4), 0xFC, 0x11, 0x00);
+                break;
+            default:
+                Reference();
+                Emit(0x41, 0x01, 0xFC, 0x0F, 0x00, 0x1A);
+                break;
+        }
+    }
+
+    private void Reference()
+    {
+        if (_helperCount == 0 || _random.Next(3) == 0)
+        {
+            Emit(0xD0, 0x70);
+        }
+        else
+        {
+            Emit(0xD2);
+            EmitLeb((uint)_random.Next(Math.Min(_helperCount, TableSize)));
+        }
+    }
+
+    private void SmallAddress(int depth)
+    {
+        Expression(I32, depth);
+        Emit(0x41, 0xF0, 0xFD, 0x03, 0x71); // & 0xFEF0: leaves room for a 255-byte range in the first page
+    }
+
+    private void Length(int depth)
+    {
+        Expression(I32, depth);
+        Emit(0x41, 0xFF, 0x01, 0x71); // & 0xFF
+    }
+
     private void Address(int depth)
     {
         Expression(I32, depth);
@@ -283,7 +375,15 @@ internal sealed class RandomProgramGenerator
                 Expression(type, depth - 1);
                 Expression(type, depth - 1);
                 Expression(I32, depth - 1);
-                Emit(0x1B);
+                if (_random.Next(2) == 0)
+                {
+                    Emit(0x1B);
+                }
+                else
+                {
+                    Emit(0x1C, 0x01, type);
+                }
+
                 return;
             case 12:
                 {
@@ -546,6 +646,13 @@ internal sealed class RandomProgramGenerator
                     case 4: Expression(F32, depth - 1); Emit(0xFC, (byte)_random.Next(2)); return;
                     case 5: Expression(F64, depth - 1); Emit(0xFC, (byte)(2 + _random.Next(2))); return;
                     case 6: CanonicalBits(F32, depth); return;
+                    case 7 when _random.Next(2) == 0:
+                        Emit(0xFC, 0x10, 0x00); // table.size
+                        return;
+                    case 7 when _random.Next(2) == 0:
+                        Expression(I32, depth - 1);
+                        Emit(0x41, 0x07, 0x71, 0x25, 0x00, 0xD1); // ref.is_null (table.get (x & 7))
+                        return;
                     default: Emit(0x3F, 0x00); return; // memory.size
                 }
 

@@ -46,6 +46,7 @@ public sealed class WasmInterpDifferentialTests
         var path = Path.Combine(Path.GetTempPath(), $"xmbl-interp-diff-{Environment.ProcessId}.wasm");
         var mismatches = new List<string>();
         int results = 0, traps = 0;
+        var oracleCrashes = new List<int>();
         var trapKinds = new SortedDictionary<string, int>(StringComparer.Ordinal);
         try
         {
@@ -55,6 +56,14 @@ public sealed class WasmInterpDifferentialTests
                 var bytes = generator.Generate();
                 File.WriteAllBytes(path, bytes);
                 var expected = RunWasmInterp(tool!, path);
+                if (expected is null)
+                {
+                    // wabt 1.0.32's interpreter aborts on a few valid programs (an internal assertion in
+                    // Thread::PopValues after a mis-targeted branch); those programs have no oracle.
+                    oracleCrashes.Add(seed);
+                    continue;
+                }
+
                 foreach (var fuel in new[] { true, false })
                 {
                     var actual = RunEngine(bytes, generator.Exports, fuel);
@@ -98,6 +107,8 @@ public sealed class WasmInterpDifferentialTests
             _output.WriteLine($"  {count} x {kind}");
         }
 
+        _output.WriteLine($"wasm-interp aborted on {oracleCrashes.Count} programs (seeds {string.Join(", ", oracleCrashes)}); they were skipped");
+        Assert.True(oracleCrashes.Count <= Programs / 20, $"wasm-interp aborted on {oracleCrashes.Count} of {Programs} programs");
         Assert.True(results > Programs, $"only {results} calls returned a value: the generator traps too often");
         Assert.True(mismatches.Count == 0, string.Join('\n', mismatches.Take(20)));
     }
@@ -142,7 +153,7 @@ public sealed class WasmInterpDifferentialTests
         return results;
     }
 
-    private static Dictionary<string, string> RunWasmInterp(string tool, string path)
+    private static Dictionary<string, string>? RunWasmInterp(string tool, string path)
     {
         var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(path);
@@ -154,6 +165,11 @@ public sealed class WasmInterpDifferentialTests
         {
             process.Kill();
             throw new TimeoutException("wasm-interp did not finish within 60 s");
+        }
+
+        if (process.ExitCode != 0 && stderr.Result.Contains("Assertion", StringComparison.Ordinal))
+        {
+            return null;
         }
 
         Assert.True(process.ExitCode == 0, $"wasm-interp failed: {stderr.Result}");
