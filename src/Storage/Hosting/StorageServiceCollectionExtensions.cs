@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Storage.Objects;
@@ -22,7 +23,7 @@ public static class StorageServiceCollectionExtensions
     public static IServiceCollection AddShardStore(this IServiceCollection services, Action<StorageOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
+        var options = services.AddOptions<StorageOptions>().BindIfConfigured(StorageOptions.SectionName);
         if (configure is not null)
         {
             options.Configure(configure);
@@ -30,7 +31,7 @@ public static class StorageServiceCollectionExtensions
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
-        services.AddOptions<StoragePolicyOptions>().BindConfiguration(StoragePolicyOptions.SectionName);
+        services.AddOptions<StoragePolicyOptions>().BindIfConfigured(StoragePolicyOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>
         {
@@ -137,7 +138,7 @@ public static class StorageServiceCollectionExtensions
     public static IServiceCollection AddHttpShardTransport(this IServiceCollection services, Action<ShardTransportOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<ShardTransportOptions>().BindConfiguration(ShardTransportOptions.SectionName);
+        var options = services.AddOptions<ShardTransportOptions>().BindIfConfigured(ShardTransportOptions.SectionName);
         if (configure is not null)
         {
             options.Configure(configure);
@@ -159,6 +160,11 @@ public static class StorageServiceCollectionExtensions
                 sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value.RoutePrefix)));
         return services;
     }
+
+    // Binds the section when the host has configuration; plain service collections (tests, tools) work without it.
+    private static OptionsBuilder<T> BindIfConfigured<T>(this OptionsBuilder<T> builder, string section)
+        where T : class =>
+        builder.Configure<IServiceProvider>((options, sp) => sp.GetService<IConfiguration>()?.GetSection(section).Bind(options));
 
     /// <summary>The name of the <see cref="HttpClient"/> the shard transport uses (configure timeouts or handlers on it).</summary>
     public const string HttpClientName = "Xmbl.Shards";
