@@ -122,6 +122,9 @@ public sealed class Function
             }
 
             Invokers.Get(Type)(Code, Context, store);
+
+            // The generated code holds raw memory pointers; keep the instance (and so its memories) alive until here.
+            GC.KeepAlive(Context);
             for (var i = 0; i < resultTypes.Length; i++)
             {
                 results[i] = resultTypes[i].IsReference()

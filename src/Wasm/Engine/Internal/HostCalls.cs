@@ -125,8 +125,15 @@ internal static class HostCalls
     {
         var parameters = type.ParameterSpan;
         var results = type.ResultSpan;
-        var ctxArg = (short)parameters.Length;
+        var depthArg = (short)parameters.Length;
+        var ctxArg = (short)(parameters.Length + 1);
         var frame = il.DeclareLocal(typeof(WasmValue[]));
+
+        // Publish the remaining depth so calls back into wasm from the host continue counting from here.
+        il.Emit(OpCodes.Ldarg, ctxArg);
+        il.Emit(OpCodes.Ldfld, Il.CtxStore);
+        il.Emit(OpCodes.Ldarg, depthArg);
+        il.Emit(OpCodes.Stfld, Il.StoreDepthLeft);
         Il.EmitInt(il, parameters.Length + results.Length);
         il.Emit(OpCodes.Ldarg, ctxArg);
         il.Emit(OpCodes.Call, RentMethod);

@@ -29,6 +29,8 @@ internal static class Invokers
             Il.EmitLoadSlot(il, static g => g.Emit(OpCodes.Ldarg_2), i, parameters[i]);
         }
 
+        il.Emit(OpCodes.Ldarg_2);
+        il.Emit(OpCodes.Ldfld, Il.StoreDepthLeft);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldarg_0);
         Il.EmitCalli(il, type);

@@ -30,6 +30,7 @@ internal sealed class FunctionTranslator
     private readonly bool _fuel;
     private readonly bool _canon;
     private readonly short _ctxArg;
+    private readonly short _depthArg;
     private readonly int _paramCount;
     private readonly WasmValueType[] _localTypes;
     private readonly IlLocal[] _locals;
@@ -38,6 +39,7 @@ internal sealed class FunctionTranslator
     private readonly Dictionary<(WasmValueType, int), IlLocal> _temps = [];
     private readonly Dictionary<uint, IlLocal> _globalLocals = [];
     private IlLocal _store;
+    private IlLocal? _fuelLocal;
     private IlLocal? _memBase;
     private IlLocal? _memLength;
     private IlLocal? _addr;
@@ -56,7 +58,8 @@ internal sealed class FunctionTranslator
         _fuel = fuel;
         _canon = canon;
         _paramCount = _type.Parameters.Count;
-        _ctxArg = (short)_paramCount;
+        _depthArg = (short)_paramCount;
+        _ctxArg = (short)(_paramCount + 1);
         _localTypes = [.. _type.Parameters, .. body.Locals];
         _locals = new IlLocal[body.Locals.Length];
         for (var i = 0; i < body.Locals.Length; i++)
@@ -128,20 +131,22 @@ internal sealed class FunctionTranslator
         il.Emit(OpCodes.Ldfld, Il.CtxStore);
         il.Emit(OpCodes.Stloc, _store);
 
-        // Call depth: count down, trap below zero.
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Ldfld, Il.StoreDepthLeft);
-        il.Emit(OpCodes.Ldc_I4_1);
-        il.Emit(OpCodes.Sub);
-        il.Emit(OpCodes.Stfld, Il.StoreDepthLeft);
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Ldfld, Il.StoreDepthLeft);
+        // Call depth: the remaining depth arrives as an argument (no shared counter to update); trap at zero.
         var depthOk = il.DefineLabel();
+        il.EmitArg(OpCodes.Ldarg, _depthArg);
         il.Emit(OpCodes.Ldc_I4_0);
-        il.Emit(OpCodes.Bge, depthOk);
+        il.Emit(OpCodes.Bgt, depthOk);
         EmitTrap(TrapKind.CallStackExhausted);
         il.MarkLabel(depthOk);
+
+        if (_fuel)
+        {
+            // Fuel lives in a local (a register) and is synchronized with the store around calls, returns and traps.
+            _fuelLocal = il.DeclareLocal(typeof(long));
+            il.Emit(OpCodes.Ldloc, _store);
+            il.Emit(OpCodes.Ldfld, Il.StoreFuelLeft);
+            il.Emit(OpCodes.Stloc, _fuelLocal.Value);
+        }
 
         if (_localTypes.Length >= LargeFrameLocals)
         {
@@ -222,14 +227,11 @@ internal sealed class FunctionTranslator
 
         var il = _il;
         var ok = il.DefineLabel();
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Ldfld, Il.StoreFuelLeft);
+        il.Emit(OpCodes.Ldloc, _fuelLocal!.Value);
         il.Emit(OpCodes.Ldc_I8, cost);
         il.Emit(OpCodes.Sub);
-        il.Emit(OpCodes.Stfld, Il.StoreFuelLeft);
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Ldfld, Il.StoreFuelLeft);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _fuelLocal.Value);
         il.Emit(OpCodes.Ldc_I4_0);
         il.Emit(OpCodes.Conv_I8);
         il.Emit(OpCodes.Bge, ok);
@@ -378,12 +380,7 @@ internal sealed class FunctionTranslator
     private void EmitEpilogue()
     {
         var il = _il;
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Ldfld, Il.StoreDepthLeft);
-        il.Emit(OpCodes.Ldc_I4_1);
-        il.Emit(OpCodes.Add);
-        il.Emit(OpCodes.Stfld, Il.StoreDepthLeft);
+        SaveFuel();
         var results = _type.ResultSpan;
         if (results.Length > 1)
         {
@@ -632,7 +629,7 @@ internal sealed class FunctionTranslator
                 Push(WasmValueType.I32);
                 break;
             case Opcode.MemoryGrow:
-                EmitRuntimeCall(nameof(RuntimeOps.MemoryGrow));
+                EmitChargingRuntimeCall(nameof(RuntimeOps.MemoryGrow));
                 ReloadMemory();
                 break;
             case Opcode.I32Const:
@@ -681,7 +678,7 @@ internal sealed class FunctionTranslator
             case Opcode.MemoryInit:
                 Pop(3);
                 _il.EmitInt((int)op.Index);
-                EmitRuntimeCall(nameof(RuntimeOps.MemoryInit));
+                EmitChargingRuntimeCall(nameof(RuntimeOps.MemoryInit));
                 break;
             case Opcode.DataDrop:
                 _il.EmitInt((int)op.Index);
@@ -689,17 +686,17 @@ internal sealed class FunctionTranslator
                 break;
             case Opcode.MemoryCopy:
                 Pop(3);
-                EmitRuntimeCall(nameof(RuntimeOps.MemoryCopy));
+                EmitChargingRuntimeCall(nameof(RuntimeOps.MemoryCopy));
                 break;
             case Opcode.MemoryFill:
                 Pop(3);
-                EmitRuntimeCall(nameof(RuntimeOps.MemoryFill));
+                EmitChargingRuntimeCall(nameof(RuntimeOps.MemoryFill));
                 break;
             case Opcode.TableInit:
                 Pop(3);
                 _il.EmitInt((int)op.Index);
                 _il.EmitInt((int)op.Index2);
-                EmitRuntimeCall(nameof(RuntimeOps.TableInit));
+                EmitChargingRuntimeCall(nameof(RuntimeOps.TableInit));
                 break;
             case Opcode.ElemDrop:
                 _il.EmitInt((int)op.Index);
@@ -709,12 +706,12 @@ internal sealed class FunctionTranslator
                 Pop(3);
                 _il.EmitInt((int)op.Index);
                 _il.EmitInt((int)op.Index2);
-                EmitRuntimeCall(nameof(RuntimeOps.TableCopy));
+                EmitChargingRuntimeCall(nameof(RuntimeOps.TableCopy));
                 break;
             case Opcode.TableGrow:
                 Pop(2);
                 _il.EmitInt((int)op.Index);
-                EmitRuntimeCall(nameof(RuntimeOps.TableGrow));
+                EmitChargingRuntimeCall(nameof(RuntimeOps.TableGrow));
                 Push(WasmValueType.I32);
                 break;
             case Opcode.TableSize:
@@ -725,12 +722,50 @@ internal sealed class FunctionTranslator
             case Opcode.TableFill:
                 Pop(3);
                 _il.EmitInt((int)op.Index);
-                EmitRuntimeCall(nameof(RuntimeOps.TableFill));
+                EmitChargingRuntimeCall(nameof(RuntimeOps.TableFill));
                 break;
             default:
                 EmitNumeric(op.Opcode);
                 break;
         }
+    }
+
+    /// <summary>Writes the fuel local back to the store (before calls, returns and traps).</summary>
+    private void SaveFuel()
+    {
+        if (_fuelLocal is { } fuel)
+        {
+            _il.Emit(OpCodes.Ldloc, _store);
+            _il.Emit(OpCodes.Ldloc, fuel);
+            _il.Emit(OpCodes.Stfld, Il.StoreFuelLeft);
+        }
+    }
+
+    /// <summary>Reloads the fuel local after a call (the callee or a host may have charged or added fuel).</summary>
+    private void LoadFuel()
+    {
+        if (_fuelLocal is { } fuel)
+        {
+            _il.Emit(OpCodes.Ldloc, _store);
+            _il.Emit(OpCodes.Ldfld, Il.StoreFuelLeft);
+            _il.Emit(OpCodes.Stloc, fuel);
+        }
+    }
+
+    /// <summary>Pushes the callee's remaining call depth (ours minus one).</summary>
+    private void PushCalleeDepth()
+    {
+        _il.EmitArg(OpCodes.Ldarg, _depthArg);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Sub);
+    }
+
+    /// <summary>A runtime helper that charges fuel: synchronize the fuel local around it.</summary>
+    private void EmitChargingRuntimeCall(string name)
+    {
+        SaveFuel();
+        EmitRuntimeCall(name);
+        LoadFuel();
     }
 
     private void EmitRuntimeCall(string name)
@@ -841,6 +876,8 @@ internal sealed class FunctionTranslator
     {
         var type = _module.FunctionType((int)functionIndex);
         var il = _il;
+        SaveFuel();
+        PushCalleeDepth();
         if (functionIndex < _module.ImportedFunctionCount)
         {
             var callee = CalleeLocal();
@@ -910,6 +947,8 @@ internal sealed class FunctionTranslator
         EmitTrap(TrapKind.IndirectCallTypeMismatch);
         il.MarkLabel(typeOk);
 
+        SaveFuel();
+        PushCalleeDepth();
         il.Emit(OpCodes.Ldloc, callee);
         il.Emit(OpCodes.Ldfld, Il.FunctionContext);
         il.Emit(OpCodes.Ldloc, callee);
@@ -937,6 +976,7 @@ internal sealed class FunctionTranslator
             Push(r);
         }
 
+        LoadFuel();
         ReloadMemory();
     }
 
@@ -1195,6 +1235,7 @@ internal sealed class FunctionTranslator
 
     private void EmitTrap(TrapKind kind)
     {
+        SaveFuel();
         _il.EmitInt((int)kind);
         _il.Emit(OpCodes.Call, Il.CreateTrap);
         _il.Emit(OpCodes.Throw);

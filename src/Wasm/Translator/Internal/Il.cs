@@ -49,16 +49,20 @@ internal static class Il
         _ => throw new WasmUnsupportedFeatureException($"value type {type.ToWatName()} is not supported"),
     };
 
-    /// <summary>The CLR signature of compiled code for <paramref name="type"/>: params..., InstanceContext → first result or void.</summary>
+    /// <summary>
+    /// The CLR signature of compiled code for <paramref name="type"/>: params..., int remainingDepth, InstanceContext →
+    /// first result or void. The remaining call depth travels as an argument so no shared counter is updated per call.
+    /// </summary>
     public static Type[] ParameterTypes(FuncType type)
     {
         var parameters = type.ParameterSpan;
-        var clr = new Type[parameters.Length + 1];
+        var clr = new Type[parameters.Length + 2];
         for (var i = 0; i < parameters.Length; i++)
         {
             clr[i] = ClrType(parameters[i]);
         }
 
+        clr[^2] = typeof(int);
         clr[^1] = typeof(InstanceContext);
         return clr;
     }
