@@ -6,9 +6,10 @@ using Xmbl.Cluster.Runtime.Persistence;
 namespace Xmbl.Cluster.Runtime.Storage;
 
 /// <summary>
-/// Grain state in PostgreSQL. A call is one transaction: one round trip for BEGIN + placeholder insert + row lock
-/// and load (<c>SELECT … FOR UPDATE</c>), one for the conditional UPDATE + COMMIT (or a ROLLBACK when the state
-/// did not change, which also drops the placeholder of a grain that still has no state).
+/// Grain state in PostgreSQL. A call is one transaction: one round trip for BEGIN + row lock and load
+/// (<c>SELECT … FOR UPDATE</c>; a grain without a row first gets a placeholder row to lock), one for the conditional
+/// UPDATE + COMMIT (or a ROLLBACK when the state did not change, which also drops the placeholder of a grain that
+/// still has no state).
 /// </summary>
 internal sealed class PostgresGrainStateStore(NpgsqlDataSource dataSource, TimeProvider timeProvider) : IGrainStateStore
 {
@@ -104,25 +105,49 @@ internal sealed class PostgresGrainStateStore(NpgsqlDataSource dataSource, TimeP
 
         public async Task BeginAsync(CancellationToken ct)
         {
+            // Usual case, the row exists: BEGIN + lock and load in one round trip.
+            _open = true;
+            if (await LockAsync(begin: true, insertPlaceholder: false, ct).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            // New grain: insert a placeholder row (version 0, no state) so there is a row to lock, then lock it.
+            if (!await LockAsync(begin: false, insertPlaceholder: true, ct).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"The row of grain {id} vanished between insert and lock.");
+            }
+        }
+
+        private async Task<bool> LockAsync(bool begin, bool insertPlaceholder, CancellationToken ct)
+        {
             await using var batch = new NpgsqlBatch(connection);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-            var placeholder = new NpgsqlBatchCommand(PlaceholderSql);
-            placeholder.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id.Type });
-            placeholder.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id.Key });
-            batch.BatchCommands.Add(placeholder);
+            if (begin)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            }
+
+            if (insertPlaceholder)
+            {
+                var placeholder = new NpgsqlBatchCommand(PlaceholderSql);
+                placeholder.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id.Type });
+                placeholder.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id.Key });
+                batch.BatchCommands.Add(placeholder);
+            }
+
             var select = new NpgsqlBatchCommand(LockSql);
             select.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id.Type });
             select.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id.Key });
             batch.BatchCommands.Add(select);
-            _open = true;
             await using var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
             if (!await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                throw new InvalidOperationException($"The row of grain {id} vanished between insert and lock.");
+                return false;
             }
 
             Version = reader.GetInt64(0);
             State = await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) ? null : reader.GetFieldValue<byte[]>(1);
+            return true;
         }
 
         public async ValueTask CommitAsync(byte[]? newState, CancellationToken ct)

@@ -15,16 +15,12 @@ internal sealed class SqliteGrainStateStore(SqliteDatabase database, TimeProvide
 
     private const string ReadSql = "SELECT version, state, updated_at FROM xmbl_grain_state WHERE grain_type = $t AND grain_key = $k AND state IS NOT NULL";
 
-    // Inserts version 1 for a new grain or bumps the version of an existing row, only if the stored version is the expected one.
-    private const string WriteSql =
-        "INSERT INTO xmbl_grain_state (grain_type, grain_key, version, state, updated_at) VALUES ($t, $k, $v + 1, $s, $u) " +
-        "ON CONFLICT (grain_type, grain_key) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = excluded.updated_at " +
-        "WHERE xmbl_grain_state.version = $v";
-
     private const string ListSql =
         "SELECT grain_key, version, state, updated_at FROM xmbl_grain_state " +
         "WHERE grain_type = $t AND state IS NOT NULL AND ($p IS NULL OR substr(grain_key, 1, length($p)) = $p) AND ($a IS NULL OR grain_key > $a) " +
         "ORDER BY grain_key LIMIT $n";
+
+    private readonly SqliteWriteBatcher _writes = new(database);
 
     public KeyedAsyncLock Locks => database.Shared.Locks;
 
@@ -59,25 +55,15 @@ internal sealed class SqliteGrainStateStore(SqliteDatabase database, TimeProvide
 
     public async Task<long> WriteAsync(GrainId id, ReadOnlyMemory<byte> state, long expectedVersion, CancellationToken ct)
     {
-        var bytes = state.ToArray();
-        var now = UnixTime.ToMs(timeProvider.GetUtcNow());
-        int changed;
-        using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
-        {
-            changed = database.Use(session =>
-            {
-                var command = session.Command(WriteSql, ("$t", SqliteType.Text), ("$k", SqliteType.Text), ("$v", SqliteType.Integer), ("$s", SqliteType.Blob), ("$u", SqliteType.Integer));
-                command.Parameters[0].Value = id.Type;
-                command.Parameters[1].Value = id.Key;
-                command.Parameters[2].Value = expectedVersion;
-                command.Parameters[3].Value = bytes;
-                command.Parameters[4].Value = now;
-                return command.ExecuteNonQuery();
-            });
-        }
-
+        var bytes = MemoryMarshalArray(state);
+        var changed = await _writes.WriteAsync(id, bytes, expectedVersion, UnixTime.ToMs(timeProvider.GetUtcNow()), ct).ConfigureAwait(false);
         return changed == 1 ? expectedVersion + 1 : throw new InconsistentStateException(id.Type, id.Key, expectedVersion);
     }
+
+    private static byte[] MemoryMarshalArray(ReadOnlyMemory<byte> memory) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : memory.ToArray();
 
     public Task<IReadOnlyList<StoredGrainState>> ListAsync(string grainType, string? keyPrefix, string? afterKey, int limit, CancellationToken ct)
     {
