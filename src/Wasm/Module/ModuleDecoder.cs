@@ -338,7 +338,7 @@ internal static class ModuleDecoder
 
         private void DecodeFunctions(ref WasmBinaryReader r)
         {
-            var count = r.ReadCount(1, WasmModuleLimits.MaxFunctions - Module.ImportedFunctionCount, "function");
+            var count = r.ReadCount(1, Math.Max(0, WasmModuleLimits.MaxFunctions - Module.ImportedFunctionCount), "function");
             var types = new uint[count];
             for (var i = 0; i < count; i++)
             {
@@ -350,7 +350,7 @@ internal static class ModuleDecoder
 
         private void DecodeTables(ref WasmBinaryReader r)
         {
-            var count = r.ReadCount(1, WasmModuleLimits.MaxTables - Module.ImportedTableCount, "table");
+            var count = r.ReadCount(1, Math.Max(0, WasmModuleLimits.MaxTables - Module.ImportedTableCount), "table");
             var tables = new TableType[Module.ImportedTableCount + count];
             Module.Tables.CopyTo(tables, 0);
             for (var i = 0; i < count; i++)
@@ -363,7 +363,7 @@ internal static class ModuleDecoder
 
         private void DecodeMemories(ref WasmBinaryReader r)
         {
-            var count = r.ReadCount(1, WasmModuleLimits.MaxMemories - Module.ImportedMemoryCount, "memory");
+            var count = r.ReadCount(1, Math.Max(0, WasmModuleLimits.MaxMemories - Module.ImportedMemoryCount), "memory");
             var memories = new MemoryType[Module.ImportedMemoryCount + count];
             Module.Memories.CopyTo(memories, 0);
             for (var i = 0; i < count; i++)
@@ -376,7 +376,7 @@ internal static class ModuleDecoder
 
         private void DecodeGlobals(ref WasmBinaryReader r, int sectionStart)
         {
-            var count = r.ReadCount(1, WasmModuleLimits.MaxGlobals - Module.ImportedGlobalCount, "global");
+            var count = r.ReadCount(1, Math.Max(0, WasmModuleLimits.MaxGlobals - Module.ImportedGlobalCount), "global");
             var types = new GlobalType[Module.ImportedGlobalCount + count];
             Module.GlobalTypes.CopyTo(types, 0);
             var globals = new WasmGlobal[count];
