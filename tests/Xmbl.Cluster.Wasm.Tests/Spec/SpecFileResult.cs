@@ -106,6 +106,10 @@ internal sealed class SpecFileResult
         return sb.ToString();
     }
 
+    /// <summary>Per command type: passed, failed, skipped.</summary>
+    public IEnumerable<(string Type, int Passed, int Failed, int Skipped)> CountsByType =>
+        _counts.Select(kv => (kv.Key, kv.Value[0], kv.Value[1], kv.Value[2]));
+
     /// <summary>One tab-separated row for the summary table.</summary>
     public string ToRow() => string.Create(CultureInfo.InvariantCulture, $"{File}\t{Mode}\t{Passed}\t{Failed}\t{Skipped}");
 }

@@ -40,6 +40,9 @@ internal static class SpecReport
             var dir = Path.Combine(ResultsDirectory, result.Mode);
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, result.File + ".tsv"), result.ToRow() + "\n");
+            File.WriteAllLines(
+                Path.Combine(dir, result.File + ".types"),
+                result.CountsByType.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Type}\t{c.Passed}\t{c.Failed}\t{c.Skipped}")));
             File.WriteAllText(Path.Combine(dir, result.File + ".txt"), result.Describe());
             WriteSummary(result.Mode, dir);
         }
@@ -65,6 +68,34 @@ internal static class SpecReport
         }
 
         sb.AppendLine(CultureInfo.InvariantCulture, $"| **total ({rows.Count} files)** | {passed} | {failed} | {skipped} |");
+        var byType = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var line in Directory.GetFiles(dir, "*.types").SelectMany(File.ReadAllLines))
+        {
+            var parts = line.Split('\t');
+            if (parts.Length != 4)
+            {
+                continue;
+            }
+
+            if (!byType.TryGetValue(parts[0], out var totals))
+            {
+                totals = new long[3];
+                byType[parts[0]] = totals;
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                totals[i] += long.Parse(parts[i + 1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| command ({mode}) | passed | failed | skipped |");
+        sb.AppendLine("|---|---:|---:|---:|");
+        foreach (var (type, totals) in byType)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {type} | {totals[0]} | {totals[1]} | {totals[2]} |");
+        }
         File.WriteAllText(Path.Combine(ResultsDirectory, $"summary-{mode}.md"), sb.ToString());
     }
 }
