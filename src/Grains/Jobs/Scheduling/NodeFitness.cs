@@ -28,7 +28,8 @@ internal static class NodeFitness
     public static double Score(NodeCandidate node, decimal? maxPrice)
     {
         var free = node.Concurrency <= 0 ? 0 : (double)node.FreeSlots / node.Concurrency;
-        var latency = node.LatencyMs is { } ms ? 1 / (1 + (Math.Max(0, ms) / LatencyScaleMs)) : 0.5;
+        // Unknown latency counts as the best: a new node gets tried, and then measured.
+        var latency = node.LatencyMs is { } ms ? 1 / (1 + (Math.Max(0, ms) / LatencyScaleMs)) : 1;
         var price = maxPrice is { } max && max > 0 ? 1 - (double)(node.PricePerMillionFuel / max) : 1 / (1 + (double)node.PricePerMillionFuel);
         return (ReputationWeight * node.Reputation) + (FreeCapacityWeight * free) + (LatencyWeight * latency) + (PriceWeight * Math.Clamp(price, 0, 1));
     }

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Modules;
+using Xmbl.Cluster.Hosting;
+using Xmbl.Cluster.Testing;
+
+namespace Xmbl.Cluster.Grains.Tests.Jobs;
+
+/// <summary>An embedded silo in this process (SQLite in a temp folder, logical nodes, real engine), without HTTP.</summary>
+public sealed class ComputeSilo : IAsyncDisposable
+{
+    private readonly TempDirectory _data;
+    private readonly IHost _host;
+
+    private ComputeSilo(TempDirectory data, IHost host)
+    {
+        _data = data;
+        _host = host;
+    }
+
+    public IServiceProvider Services => _host.Services;
+
+    public JobService Jobs => Services.GetRequiredService<JobService>();
+
+    public ModuleStore Modules => Services.GetRequiredService<ModuleStore>();
+
+    public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
+
+    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null)
+    {
+        var data = new TempDirectory("xmbl-compute");
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [SiloConfiguration.DataDirectoryKey] = data.Path,
+            ["Xmbl:Node:Count"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Xmbl:Node:Concurrency"] = "2",
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
+        builder.Services.AddGrainRuntime().AddComputeGrains();
+        builder.Services.AddCompute(builder.Configuration, silo);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new ComputeSilo(data, host);
+    }
+
+    public static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", name));
+
+    public async Task<string> UploadAsync(string fixture) => (await Modules.AddAsync(Fixture(fixture))).Hash;
+
+    /// <summary>Waits for the job's final record by following its change notifications.</summary>
+    public async Task<JobRecord> WaitAsync(string id, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        JobRecord? last = null;
+        await foreach (var record in Jobs.WatchAsync(id, cts.Token))
+        {
+            last = record;
+        }
+
+        Assert.True(last is { IsFinal: true }, $"job {id} did not finish: {last?.Status}");
+        return last!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        _data.Dispose();
+    }
+}
