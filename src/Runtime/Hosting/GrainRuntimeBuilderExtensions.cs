@@ -45,7 +45,8 @@ public static class GrainRuntimeBuilderExtensions
     /// <typeparam name="TGrain">The grain class; constructor parameters are resolved from the service provider.</typeparam>
     /// <param name="builder">The runtime builder.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">A method of the interface does not return a task, or the types do not fit.</exception>
+    /// <exception cref="ArgumentException">The types do not fit (not an interface, not a grain class, wrong key kind).</exception>
+    /// <exception cref="InvalidOperationException">A method of the interface does not return a task, is generic or has ref/out parameters.</exception>
     public static IGrainRuntimeBuilder AddGrain<TGrainInterface, TGrain>(this IGrainRuntimeBuilder builder)
         where TGrainInterface : class, IGrain
         where TGrain : Grain, TGrainInterface

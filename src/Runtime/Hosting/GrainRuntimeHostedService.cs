@@ -72,9 +72,10 @@ internal sealed partial class GrainRuntimeHostedService : IHostedService, IDispo
         }
 
         var ct = _stopping.Token;
-        _loops.Add(Task.Run(() => _backend.ListenAsync(ct), CancellationToken.None));
         if (!_silo.ClientOnly)
         {
+            // Notifications only serve the reminder loop, which a client-only process does not run.
+            _loops.Add(Task.Run(() => _backend.ListenAsync(ct), CancellationToken.None));
             _loops.Add(Membership.StartLoop(ct));
             _loops.Add(Task.Run(() => Reminders.RunAsync(ct), CancellationToken.None));
         }

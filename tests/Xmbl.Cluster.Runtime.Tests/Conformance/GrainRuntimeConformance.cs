@@ -292,6 +292,22 @@ public abstract class GrainRuntimeConformance : BackendTestBase
         Assert.Equal(6, log.Ticks.Count);
     }
 
+    [Fact]
+    public async Task Reminder_RegisteredFromAnotherProcess_WakesTheSiloWithoutWaitingForThePoll()
+    {
+        var target = await NewTargetAsync();
+        var log = new TickLog();
+        var silo = await StartSiloAsync(target, o => o.ReminderPollPeriod = TimeSpan.FromHours(1), log);
+        await using var client = await TestSilo.StartAsync(target, Time, o => o.ClientOnly = true);
+        await WaitForRemindersAsync(Time.GetUtcNow(), silo);
+
+        // Due now; the clock does not move, so only a wake-up (NOTIFY / in-process signal) can get it delivered.
+        await client.Factory.GetGrain<ITickGrain>("woken").StartAsync(TimeSpan.Zero, TimeSpan.FromHours(1));
+
+        await log.WaitForCountAsync(1);
+        Assert.Equal(("woken", Time.GetUtcNow()), (log.Ticks[0].Key, log.Ticks[0].Status.CurrentTickTime));
+    }
+
     private static Task WaitForRemindersAsync(DateTimeOffset at, params TestSilo[] silos) =>
         Task.WhenAll(silos.Select(s => s.Service.Reminders.Progress.WaitAsync(at))).WaitAsync(TimeSpan.FromSeconds(30));
 
