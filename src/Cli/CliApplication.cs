@@ -34,27 +34,39 @@ public static class CliApplication
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(console);
-        var root = BuildRootCommand(console);
-        var parse = root.Parse(args);
-        var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error };
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var error in parse.Errors)
-            {
-                await console.Error.WriteLineAsync("error: " + error.Message);
-            }
-
-            await console.Error.WriteLineAsync("Run 'xmbl --help' (or 'xmbl <command> --help') for usage.");
-            return CliExitCodes.Usage;
-        }
-
         try
         {
+            var root = BuildRootCommand(console);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var error in parse.Errors)
+                {
+                    await console.Error.WriteLineAsync("error: " + error.Message);
+                }
+
+                await console.Error.WriteLineAsync("Run 'xmbl --help' (or 'xmbl <command> --help') for usage.");
+                return CliExitCodes.Usage;
+            }
+
+            var configuration = new InvocationConfiguration
+            {
+                Output = console.Out,
+                Error = console.Error,
+                // Our handler below prints one line instead of a stack trace.
+                EnableDefaultExceptionHandler = false,
+            };
             return await parse.InvokeAsync(configuration, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await console.Error.WriteLineAsync("error: cancelled");
+            return CliExitCodes.Failure;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Unexpected failures are bugs; keep the output to one line but name the exception type so it can be reported.
+            await console.Error.WriteLineAsync($"error: unexpected {e.GetType().Name}: {e.Message}");
             return CliExitCodes.Failure;
         }
     }

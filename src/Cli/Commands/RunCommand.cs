@@ -33,7 +33,17 @@ public static class RunCommand
         {
             Description = "Fuel budget (≈ instructions); the program traps when it runs out.",
             HelpName = "N",
-            Validators = { r => { if (r.GetValueOrDefault<long?>() is < 0) { r.AddError("--fuel must be zero or positive."); } } },
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var units))
+                {
+                    return units;
+                }
+
+                r.AddError($"--fuel: '{text}' is not a whole number of fuel units (0 or more).");
+                return null;
+            },
         };
         var maxMemory = new Option<string?>("--max-memory")
         {
@@ -100,6 +110,13 @@ public static class RunCommand
     private static int Execute(RunRequest request, CliConsole console, CancellationToken cancellationToken)
     {
         var error = console.Error;
+        if (request.File.ToString().StartsWith('-'))
+        {
+            // System.CommandLine hands unknown options to the first argument.
+            error.WriteLine($"error: unknown option '{request.File}' (program arguments that start with '-' go after '--').");
+            return CliExitCodes.Usage;
+        }
+
         if (!TryBuildLimits(request, cancellationToken, out var limits, out var problem) ||
             !TryBuildWasiConfiguration(request, console, cancellationToken, out var config, out problem))
         {
