@@ -67,6 +67,95 @@ public sealed class WabtDifferentialTests
         Assert.True(disagreements.Count == 0, string.Join('\n', disagreements.Take(10)));
     }
 
+    /// <summary>
+    /// Type-level differential: in generated valid programs, one opcode is swapped for another with the same
+    /// immediate format (numeric ops, local/global access, loads/stores, block kinds, branches), which mostly yields
+    /// type errors; the verdict must match wabt's.
+    /// </summary>
+    [Fact]
+    public void Validate_OpcodeSwappedPrograms_AgreesWithWabt()
+    {
+        var tool = FindWasmValidate();
+        Assert.True(tool is not null, "wasm-validate not found on PATH: install the Debian package 'wabt' (CI installs it)");
+        byte[][] classes =
+        [
+            [.. Enumerable.Range(0x45, 0xC4 - 0x45 + 1).Select(i => (byte)i), 0x00, 0x01, 0x0F, 0x1A, 0x1B, 0xD1],
+            [0x20, 0x21, 0x22],
+            [0x23, 0x24],
+            [.. Enumerable.Range(0x28, 0x3E - 0x28 + 1).Select(i => (byte)i)],
+            [0x02, 0x03, 0x04],
+            [0x0C, 0x0D],
+        ];
+        var random = new Random(Seed);
+        var path = Path.Combine(Path.GetTempPath(), $"xmbl-wabt-swap-{Environment.ProcessId}.wasm");
+        var disagreements = new List<string>();
+        int valid = 0, invalid = 0;
+        try
+        {
+            for (var seed = 0; seed < 400; seed++)
+            {
+                var bytes = new RandomProgramGenerator(seed).Generate(helperFunctions: 3, runFunctions: 2);
+                var sites = OpcodeSites(bytes, classes);
+                var (offset, cls) = sites[random.Next(sites.Count)];
+                bytes[offset] = classes[cls][random.Next(classes[cls].Length)];
+                string? ours = null;
+                try
+                {
+                    ModuleValidator.Validate(ModuleDecoder.Decode(bytes));
+                    valid++;
+                }
+                catch (WasmCompileException e)
+                {
+                    ours = e.Message;
+                    invalid++;
+                }
+
+                File.WriteAllBytes(path, bytes);
+                var (wabtValid, wabtMessage) = RunWasmValidate(tool!, path);
+                if (wabtValid != (ours is null))
+                {
+                    disagreements.Add($"program {seed}, byte {offset}: ours {(ours is null ? "valid" : "rejected: " + ours)}; wabt {(wabtValid ? "valid" : "rejected: " + wabtMessage)}");
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.True(valid > 0 && invalid > 0, $"{valid} valid, {invalid} invalid: the swaps do not exercise both outcomes");
+        Assert.True(disagreements.Count == 0, string.Join('\n', disagreements.Take(10)));
+    }
+
+    private static List<(int Offset, int Class)> OpcodeSites(byte[] bytes, byte[][] classes)
+    {
+        var module = ModuleDecoder.Decode(bytes);
+        var sites = new List<(int, int)>();
+        foreach (var body in module.Functions)
+        {
+            var reader = new OperatorReader(body.Code.Span, body.CodeOffset);
+            while (!reader.AtEnd)
+            {
+                reader.Read(out var op);
+                var code = (ushort)op.Opcode;
+                if (code > 0xFF)
+                {
+                    continue;
+                }
+
+                for (var c = 0; c < classes.Length; c++)
+                {
+                    if (Array.IndexOf(classes[c], (byte)code) >= 0)
+                    {
+                        sites.Add((body.CodeOffset + op.Offset, c));
+                    }
+                }
+            }
+        }
+
+        return sites;
+    }
+
     private static (bool Valid, string Message) RunWasmValidate(string tool, string path)
     {
         var start = new ProcessStartInfo(tool)
