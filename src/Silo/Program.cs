@@ -5,4 +5,5 @@ using Xmbl.Cluster.Hosting;
 return await SiloHost.RunAsync(args, static (builder, silo) =>
 {
     builder.Services.AddGateway();
+    builder.Services.AddCompute(builder.Configuration, silo);
 }, static app => app.MapGateway());

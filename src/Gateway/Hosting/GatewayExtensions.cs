@@ -30,6 +30,7 @@ public static class GatewayExtensions
         app.MapGet("/healthz", () => Results.Text("ok")).WithName("Health");
         app.MapClusterEndpoints();
         app.MapObjectEndpoints();
+        app.MapComputeEndpoints();
         app.MapNodeEndpoints();
         return app;
     }

@@ -47,6 +47,7 @@ public static class SiloServiceCollectionExtensions
         }
 
         runtime.AddClusterGrains();
+        runtime.AddComputeGrains();
         services.AddObjectStorage(configuration, embedded);
 
         services.AddOptions<NodeOptions>()

@@ -45,7 +45,6 @@ public sealed class ComputeSilo : IAsyncDisposable
         }
 
         var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
-        builder.Services.AddGrainRuntime().AddComputeGrains();
         builder.Services.AddCompute(builder.Configuration, silo);
         var host = builder.Build();
         await host.StartAsync();
