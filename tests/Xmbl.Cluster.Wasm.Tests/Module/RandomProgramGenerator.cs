@@ -16,7 +16,7 @@ internal sealed class RandomProgramGenerator
     private static readonly byte[] NumberTypes = [I32, I64, F32, F64];
 
     private readonly Random _random;
-    private readonly List<(byte[] Params, byte Result, int TypeIndex)> _functions = [];
+    private readonly List<(byte[] Params, byte[] Results, int TypeIndex)> _functions = [];
     private readonly List<(byte[] Params, byte[] Results)> _types = [];
     private readonly List<byte[]> _bodies = [];
 
@@ -43,23 +43,25 @@ internal sealed class RandomProgramGenerator
         {
             var paramCount = _random.Next(4);
             var parameters = Enumerable.Range(0, paramCount).Select(_ => Pick(NumberTypes)).ToArray();
-            var result = Pick(NumberTypes);
-            _functions.Add((parameters, result, TypeIndex(parameters, [result])));
-            _bodies.Add(GenerateBody(i, parameters, result, 4));
+            // Mostly one result; sometimes two or three (multi-value returns).
+            var resultCount = _random.Next(4) == 0 ? 2 + _random.Next(2) : 1;
+            var results = Enumerable.Range(0, resultCount).Select(_ => Pick(NumberTypes)).ToArray();
+            _functions.Add((parameters, results, TypeIndex(parameters, results)));
+            _bodies.Add(GenerateBody(i, parameters, results, 4));
         }
 
         for (var i = 0; i < runFunctions; i++)
         {
             var index = _functions.Count;
-            _functions.Add(([], I64, TypeIndex([], [I64])));
-            _bodies.Add(GenerateBody(index, [], I64, 5));
+            _functions.Add(([], [I64], TypeIndex([], [I64])));
+            _bodies.Add(GenerateBody(index, [], [I64], 5));
             Exports.Add("run_" + i);
         }
 
         return Assemble(helperFunctions);
     }
 
-    private byte[] GenerateBody(int index, byte[] parameters, byte result, int depth)
+    private byte[] GenerateBody(int index, byte[] parameters, byte[] results, int depth)
     {
         _currentFunction = index;
         _code = [];
@@ -82,8 +84,12 @@ internal sealed class RandomProgramGenerator
             Statement(depth);
         }
 
-        Expression(result, depth);
-        if (result == I64 && parameters.Length == 0)
+        foreach (var result in results)
+        {
+            Expression(result, depth);
+        }
+
+        if (index >= _helperCount)
         {
             // Fold globals and a few memory words into the result so side effects are observed.
             for (var g = 0; g < 4; g++)
@@ -202,8 +208,12 @@ internal sealed class RandomProgramGenerator
                 // conditional early return
                 Expression(I32, depth - 1);
                 Emit(0x04, 0x40);
-                Expression(_functions[_currentFunction].Result, depth - 1);
-                if (_functions[_currentFunction].Params.Length == 0 && _functions[_currentFunction].Result == I64)
+                foreach (var result in _functions[_currentFunction].Results)
+                {
+                    Expression(result, depth - 1);
+                }
+
+                if (_currentFunction >= _helperCount)
                 {
                     Emit(0x42, 0x05, 0x85); // run functions: distinguish an early return
                 }
@@ -500,7 +510,7 @@ internal sealed class RandomProgramGenerator
     {
         // Direct calls may target any lower function; indirect ones the helpers placed in the table.
         var limit = indirect ? Math.Min(Math.Min(_currentFunction, _helperCount), TableSize) : _currentFunction;
-        var candidates = Enumerable.Range(0, limit).Where(i => _functions[i].Result == type).ToList();
+        var candidates = Enumerable.Range(0, limit).Where(i => _functions[i].Results[0] == type).ToList();
         if (candidates.Count == 0)
         {
             Constant(type);
@@ -517,6 +527,7 @@ internal sealed class RandomProgramGenerator
         {
             Emit(0x10);
             EmitLeb((uint)target);
+            DropExtraResults(target);
             return;
         }
 
@@ -534,6 +545,26 @@ internal sealed class RandomProgramGenerator
         Emit(0x11);
         EmitLeb((uint)_functions[target].TypeIndex);
         Emit(0x00);
+        DropExtraResults(target);
+    }
+
+    /// <summary>Keeps the first result of a multi-value call: the others are folded in when they have the same
+    /// type (so they are observed) and dropped otherwise.</summary>
+    private void DropExtraResults(int target)
+    {
+        var results = _functions[target].Results;
+        for (var i = results.Length - 1; i >= 1; i--)
+        {
+            // The top of the stack has type results[i]; either combine it into results[i - 1] or drop it.
+            if (results[i] == results[i - 1] && results[i] is I32 or I64)
+            {
+                Emit(results[i] == I32 ? (byte)0x73 : (byte)0x85); // xor
+            }
+            else
+            {
+                Emit(0x1A);
+            }
+        }
     }
 
     private void Load(byte type, int depth)
