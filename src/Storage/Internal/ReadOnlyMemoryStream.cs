@@ -32,6 +32,14 @@ internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : new(Read(buffer.Span));
 
+    /// <summary>The unread bytes, consumed: lets a consumer that knows this type write them without a copy buffer.</summary>
+    public ReadOnlyMemory<byte> TakeRemaining()
+    {
+        var rest = memory[_position..];
+        _position = memory.Length;
+        return rest;
+    }
+
     public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
     {
         var rest = memory[_position..];

@@ -1,15 +1,16 @@
-using System.Buffers;
-
 namespace Xmbl.Cluster.Storage.Objects;
 
 /// <summary>
-/// The stripe buffers of object writers, readers and repairers: arrays from <see cref="ArrayPool{T}"/>, with the bytes
-/// rented at once capped, so memory stays bounded however large the objects and however many streams run.
+/// The stripe buffers of object writers, readers and repairers, with the bytes rented at once capped, so memory stays
+/// bounded however large the objects and however many streams run.
 /// </summary>
 /// <remarks>
 /// A rent that would pass the cap waits (first come, first served) until buffers come back; a single rent larger than
 /// the cap is granted only when nothing else is rented. Counters record the peak, which tests use to check that memory
-/// does not grow with object size.
+/// does not grow with object size. Returned arrays are kept for reuse by the next rent of the same size (stripes of one
+/// coding all have one size) as long as rented plus kept bytes stay under the cap. The pool keeps its own arrays rather
+/// than using <see cref="System.Buffers.ArrayPool{T}.Shared"/>, which would round 5 MiB stripes up to 8 MiB and strand
+/// arrays in the thread-local slots of thread-pool threads.
 /// </remarks>
 public sealed class StripeBufferPool
 {
@@ -18,6 +19,8 @@ public sealed class StripeBufferPool
 
     private readonly Lock _lock = new();
     private readonly LinkedList<Waiter> _waiters = new();
+    private readonly Stack<byte[]> _free = new();
+    private long _freeBytes;
     private long _rentedBytes;
     private int _rentedCount;
 
@@ -57,7 +60,7 @@ public sealed class StripeBufferPool
             if (_waiters.Count == 0 && Fits(size))
             {
                 Grant(size);
-                return new(ArrayPool<byte>.Shared.Rent(size));
+                return new(TakeLocked(size));
             }
 
             waiter = new Waiter(size);
@@ -71,12 +74,17 @@ public sealed class StripeBufferPool
     public void Return(byte[] buffer, int size)
     {
         ArgumentNullException.ThrowIfNull(buffer);
-        ArrayPool<byte>.Shared.Return(buffer);
         List<Waiter>? granted = null;
         lock (_lock)
         {
             _rentedBytes -= size;
             _rentedCount--;
+            if (buffer.Length == size && _rentedBytes + _freeBytes + size <= MaxRentedBytes)
+            {
+                _free.Push(buffer);
+                _freeBytes += size;
+            }
+
             GrantWaitersLocked(ref granted);
         }
 
@@ -110,7 +118,29 @@ public sealed class StripeBufferPool
             await waiter.Completion.Task;
         }
 
-        return ArrayPool<byte>.Shared.Rent(waiter.Size);
+        lock (_lock)
+        {
+            return TakeLocked(waiter.Size);
+        }
+    }
+
+    /// <summary>Bytes kept for reuse now.</summary>
+    public long RetainedBytes { get { lock (_lock) { return _freeBytes; } } }
+
+    private byte[] TakeLocked(int size)
+    {
+        // Reuse a kept array of this size; drop kept arrays of other sizes so kept + rented stays under the cap.
+        while (_free.Count > 0)
+        {
+            var candidate = _free.Pop();
+            _freeBytes -= candidate.Length;
+            if (candidate.Length == size)
+            {
+                return candidate;
+            }
+        }
+
+        return GC.AllocateUninitializedArray<byte>(size);
     }
 
     private void Cancel(Waiter waiter, CancellationToken cancellationToken)

@@ -105,7 +105,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
         var reserve = Math.Max(1, expectedLength ?? 1);
         var volume = ReserveVolume(reserve);
         var tmp = Path.Combine(volume.TempDirectory, $"{id.Value}.{Guid.NewGuid():N}.tmp");
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        var buffer = content is ReadOnlyMemoryStream ? [] : ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
             long length = 0;
@@ -114,17 +114,33 @@ public sealed class LocalShardStore : IShardStore, IDisposable
             {
                 await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
                 {
-                    int n;
-                    while ((n = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+                    if (content is ReadOnlyMemoryStream inMemory)
                     {
-                        length += n;
+                        // The object pipeline hands over a slice of its stripe buffer: write it straight from there.
+                        var memory = inMemory.TakeRemaining();
+                        length = memory.Length;
                         if (length > expectedLength)
                         {
                             throw new ShardCorruptException(id, expectedSha256 ?? "(any)", null, $"more than the announced {expectedLength} bytes arrived");
                         }
 
-                        hash.AppendData(buffer, 0, n);
-                        await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                        hash.AppendData(memory.Span);
+                        await file.WriteAsync(memory, cancellationToken);
+                    }
+                    else
+                    {
+                        int n;
+                        while ((n = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+                        {
+                            length += n;
+                            if (length > expectedLength)
+                            {
+                                throw new ShardCorruptException(id, expectedSha256 ?? "(any)", null, $"more than the announced {expectedLength} bytes arrived");
+                            }
+
+                            hash.AppendData(buffer, 0, n);
+                            await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                        }
                     }
 
                     // Durable before it becomes visible: the rename below must never expose unflushed data.
@@ -196,7 +212,11 @@ public sealed class LocalShardStore : IShardStore, IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
             lock (_spaceLock)
             {
                 volume.Pending -= reserve;

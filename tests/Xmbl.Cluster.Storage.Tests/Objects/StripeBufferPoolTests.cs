@@ -68,4 +68,22 @@ public sealed class StripeBufferPoolTests
         pool.Return(a, 900);
         Assert.Equal(0, pool.RentedCount);
     }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Return_ThenRentSameSize_ReusesArrayWithinCap()
+    {
+        var pool = new StripeBufferPool(1000);
+        var a = await pool.RentAsync(400);
+        pool.Return(a, 400);
+        Assert.Equal(400, pool.RetainedBytes);
+
+        var b = await pool.RentAsync(400);
+        Assert.Same(a, b);
+        Assert.Equal(400, b.Length);
+        var c = await pool.RentAsync(500);
+        pool.Return(b, 400);
+        pool.Return(c, 500);
+        Assert.InRange(pool.RetainedBytes + pool.RentedBytes, 0, 1000);
+    }
 }
