@@ -436,8 +436,25 @@ internal sealed class RandomProgramGenerator
     /// out of nested blocks, br_table with values, and a loop whose label carries a parameter.</summary>
     private void StructuredValue(byte type, int depth)
     {
-        switch (_random.Next(5))
+        switch (_random.Next(7))
         {
+            case 5:
+                // three nested (result t) blocks; br_if 2 carries the value out of all of them
+                Emit(0x02, type, 0x02, type, 0x02, type);
+                Expression(type, depth - 1);
+                Expression(I32, depth - 1);
+                Emit(0x0D, 0x02, 0x0B, 0x0B, 0x0B);
+                return;
+            case 6:
+                // block (result t) { cond; if (result t) { t; br 1 } else { t } }
+                Emit(0x02, type);
+                Expression(I32, depth - 1);
+                Emit(0x04, type);
+                Expression(type, depth - 1);
+                Emit(0x0C, 0x01, 0x05);
+                Expression(type, depth - 1);
+                Emit(0x0B, 0x0B);
+                return;
             case 0:
                 {
                     // block [] -> [type, other]; drop other
