@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Xmbl.Cluster.Storage.Codec;
@@ -14,7 +15,8 @@ namespace Xmbl.Cluster.Benchmarks.Codec;
 /// </summary>
 /// <remarks>
 /// Usage: --codec-compare [--isal-bench PATH] [--kernels best|all|name,name] [--shapes 3+2,10+4,17+3]
-/// [--sizes 65536,1048576] [--round-ms 300] [--rounds 5]. Both sides report the best of the rounds (each round
+/// [--sizes 65536,1048576] [--round-ms 300] [--rounds 5] [--align 0]. Shards start at --align bytes past a 64-byte
+/// boundary (0, like the ISA-L harness's posix_memalign buffers; 16 is where a plain byte[] starts). Both sides report the best of the rounds (each round
 /// repeats the operation for round-ms) and use the same data-throughput definition: k * shard size per second.
 /// </remarks>
 public static class CodecCompare
@@ -31,6 +33,7 @@ public static class CodecCompare
         var sizes = new[] { 64 * 1024, 1024 * 1024 };
         var roundMs = 300;
         var rounds = 5;
+        var alignment = 0;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -42,6 +45,7 @@ public static class CodecCompare
                 case "--sizes": sizes = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--round-ms": roundMs = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--rounds": rounds = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--align": alignment = int.Parse(value, CultureInfo.InvariantCulture) & 63; break;
                 default: throw new ArgumentException($"Unknown option {args[i]}.");
             }
 
@@ -50,7 +54,7 @@ public static class CodecCompare
 
         var budget = LoadBudget();
         var table = new StringBuilder();
-        table.AppendLine(CultureInfo.InvariantCulture, $"Kernel on this machine: {ReedSolomonCodec.ActiveKernel}; rounds {rounds} x {roundMs} ms, best round reported (GB/s of data = k x shard bytes / s).");
+        table.AppendLine(CultureInfo.InvariantCulture, $"Kernel on this machine: {ReedSolomonCodec.ActiveKernel}; rounds {rounds} x {roundMs} ms, best round reported (GB/s of data = k x shard bytes / s); shards start {alignment} bytes past a 64-byte boundary.");
         table.AppendLine();
         table.Append("| k+m | shard | operation |");
         foreach (var kernel in kernels)
@@ -73,7 +77,7 @@ public static class CodecCompare
                 var ours = new Dictionary<string, double[]>(StringComparer.Ordinal) { ["encode"] = new double[kernels.Count], ["reconstruct"] = new double[kernels.Count] };
                 for (var ki = 0; ki < kernels.Count; ki++)
                 {
-                    var bench = new Workload(k, m, size, kernels[ki]);
+                    var bench = new Workload(k, m, size, kernels[ki], alignment);
                     foreach (var op in new[] { "encode", "reconstruct" })
                     {
                         Action action = op == "encode" ? bench.Encode : bench.Reconstruct;
@@ -225,29 +229,29 @@ public static class CodecCompare
         private readonly Memory<byte>[] _shards;
         private readonly bool[] _present;
 
-        public Workload(int k, int m, int size, GfKernelKind kernel)
+        public Workload(int k, int m, int size, GfKernelKind kernel, int alignment)
         {
             _codec = new ReedSolomonCodec(k, m, kernel);
             var random = new Random(12345);
-            var buffers = new byte[k + m][];
+            var buffers = new Memory<byte>[k + m];
             for (var i = 0; i < buffers.Length; i++)
             {
-                buffers[i] = GC.AllocateUninitializedArray<byte>(size, pinned: true);
-                random.NextBytes(buffers[i]);
+                buffers[i] = AlignedBuffer(size, alignment);
+                random.NextBytes(buffers[i].Span);
             }
 
             _data = [.. buffers[..k].Select(b => (ReadOnlyMemory<byte>)b)];
-            _parity = [.. buffers[k..].Select(b => (Memory<byte>)b)];
-            _shards = [.. buffers.Select(b => (Memory<byte>)b)];
+            _parity = [.. buffers[k..]];
+            _shards = buffers;
             _present = [.. Enumerable.Repeat(true, k + m)];
             _present[0] = false;
             _present[1] = false;
             _codec.Encode(_data, _parity);
             var expected = buffers[0].ToArray();
-            Array.Clear(buffers[0]);
-            Array.Clear(buffers[1]);
+            buffers[0].Span.Clear();
+            buffers[1].Span.Clear();
             _codec.ReconstructData(_shards, _present);
-            if (!expected.AsSpan().SequenceEqual(buffers[0]))
+            if (!expected.AsSpan().SequenceEqual(buffers[0].Span))
             {
                 throw new InvalidOperationException("Reconstruction check failed before timing.");
             }
@@ -256,5 +260,17 @@ public static class CodecCompare
         public void Encode() => _codec.Encode(_data, _parity);
 
         public void Reconstruct() => _codec.ReconstructData(_shards, _present);
+
+        /// <summary>
+        /// A window of a pinned array whose first byte sits at <paramref name="alignment"/> (mod 64): 0 matches the
+        /// ISA-L harness (posix_memalign 64); 16 is where a plain byte[] starts on x64.
+        /// </summary>
+        private static unsafe Memory<byte> AlignedBuffer(int size, int alignment)
+        {
+            var array = GC.AllocateUninitializedArray<byte>(size + 128, pinned: true);
+            var address = (nint)Unsafe.AsPointer(ref array[0]);
+            var start = (int)((alignment - address) & 63);
+            return array.AsMemory(start, size);
+        }
     }
 }

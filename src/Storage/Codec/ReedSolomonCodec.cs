@@ -24,6 +24,9 @@ public sealed class ReedSolomonCodec
     private const int MinCacheEntries = 4;
     private const int MaxCacheEntries = 64;
 
+    [ThreadStatic]
+    private static MemoryHandle[]? _threadHandles;
+
     private readonly GfMatrix _matrix;
     private readonly CodingTables _parityTables;
     private readonly DecodeMatrixCache _decodeCache;
@@ -135,7 +138,7 @@ public sealed class ReedSolomonCodec
         var outputs = stackalloc byte*[ParityShards];
         var tables = stackalloc byte*[ParityShards];
         var coefficients = stackalloc byte*[ParityShards];
-        var handles = ArrayPool<MemoryHandle>.Shared.Rent(TotalShards);
+        var handles = RentHandles();
         var pinned = 0;
         try
         {
@@ -193,7 +196,7 @@ public sealed class ReedSolomonCodec
         var outputs = stackalloc byte*[ParityShards];
         var tables = stackalloc byte*[ParityShards];
         var coefficients = stackalloc byte*[ParityShards];
-        var handles = ArrayPool<MemoryHandle>.Shared.Rent(DataShards);
+        var handles = RentHandles();
         var pinned = 0;
         try
         {
@@ -315,7 +318,7 @@ public sealed class ReedSolomonCodec
         var outputs = stackalloc byte*[missingCount];
         var tables = stackalloc byte*[missingCount];
         var coefficients = stackalloc byte*[missingCount];
-        var handles = ArrayPool<MemoryHandle>.Shared.Rent(DataShards + missingCount);
+        var handles = RentHandles();
         var pinned = 0;
         try
         {
@@ -372,6 +375,15 @@ public sealed class ReedSolomonCodec
         }
     }
 
+    // One pin-handle array per thread, taken out of the slot while in use (so a re-entrant call gets its own). Not
+    // ArrayPool: the shared pool trims itself on gen-2 GCs, which would make the hot path allocate now and then.
+    private static MemoryHandle[] RentHandles()
+    {
+        var handles = _threadHandles ?? new MemoryHandle[MaxTotalShards];
+        _threadHandles = null;
+        return handles;
+    }
+
     private static void Release(MemoryHandle[] handles, int count)
     {
         for (var i = 0; i < count; i++)
@@ -379,6 +391,7 @@ public sealed class ReedSolomonCodec
             handles[i].Dispose();
         }
 
-        ArrayPool<MemoryHandle>.Shared.Return(handles, clearArray: true);
+        Array.Clear(handles, 0, count);
+        _threadHandles = handles;
     }
 }
