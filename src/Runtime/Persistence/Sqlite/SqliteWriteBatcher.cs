@@ -38,8 +38,20 @@ internal sealed class SqliteWriteBatcher(SqliteDatabase database)
 
         if (lead)
         {
-            // SQLite calls are synchronous; commit on a pool thread so the caller's thread is not held by other callers' writes.
-            ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
+            // Uncontended: commit inline, no thread hop. Writes that queued meanwhile are committed by a pool
+            // thread, so this caller is not held up by other callers' writes.
+            CommitNextBatch();
+            bool more;
+            lock (_lock)
+            {
+                more = _pending.Count > 0;
+                _draining = more;
+            }
+
+            if (more)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static self => self.Drain(), this, preferLocal: false);
+            }
         }
 
         return write.Completion.Task;
@@ -49,7 +61,6 @@ internal sealed class SqliteWriteBatcher(SqliteDatabase database)
     {
         while (true)
         {
-            List<PendingWrite> batch;
             lock (_lock)
             {
                 if (_pending.Count == 0)
@@ -57,33 +68,48 @@ internal sealed class SqliteWriteBatcher(SqliteDatabase database)
                     _draining = false;
                     return;
                 }
-
-                if (_pending.Count <= MaxBatch)
-                {
-                    batch = _pending;
-                    _pending = [];
-                }
-                else
-                {
-                    batch = _pending.GetRange(0, MaxBatch);
-                    _pending.RemoveRange(0, MaxBatch);
-                }
             }
 
-            try
+            CommitNextBatch();
+        }
+    }
+
+    /// <summary>Takes up to <see cref="MaxBatch"/> pending writes, commits them in one transaction and completes them.</summary>
+    private void CommitNextBatch()
+    {
+        List<PendingWrite> batch;
+        lock (_lock)
+        {
+            if (_pending.Count <= MaxBatch)
             {
-                Commit(batch);
-                foreach (var write in batch)
-                {
-                    write.Completion.TrySetResult(write.Changed);
-                }
+                batch = _pending;
+                _pending = [];
             }
-            catch (Exception ex)
+            else
             {
-                foreach (var write in batch)
-                {
-                    write.Completion.TrySetException(ex);
-                }
+                batch = _pending.GetRange(0, MaxBatch);
+                _pending.RemoveRange(0, MaxBatch);
+            }
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Commit(batch);
+            foreach (var write in batch)
+            {
+                write.Completion.TrySetResult(write.Changed);
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var write in batch)
+            {
+                write.Completion.TrySetException(ex);
             }
         }
     }
