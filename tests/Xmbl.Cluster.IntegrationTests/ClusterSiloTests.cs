@@ -16,6 +16,7 @@ public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
         "--Xmbl:Silo:DeathTimeout", "00:00:03",
         "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
         "--Xmbl:Node:DeathTimeout", "00:00:03",
+        "--Xmbl:Storage:Transport:ClusterSecret", "integration-test-cluster-secret",
     ];
 
     private readonly TempDirectory _data = new("xmbl-cluster");
@@ -34,6 +35,25 @@ public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(["a", "b"], Active(cluster));
         // Cluster mode: one node per silo.
         Assert.Equal(2, cluster.GetProperty("nodes").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Object_WrittenThroughOneSilo_IsReadThroughAnother_OverSignedShardTransport()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartAsync("writer", database, "--nodes", "2");
+        await using var b = await StartAsync("reader", database, "--nodes", "2");
+        var data = new byte[3_000_000];
+        new Random(17).NextBytes(data);
+
+        using var put = await a.Http.PutAsync(new Uri("/api/objects/shared/file.bin", UriKind.Relative), new ByteArrayContent(data));
+        var putBody = await put.Content.ReadAsStringAsync();
+        var read = await b.Http.GetByteArrayAsync(new Uri("/api/objects/shared/file.bin", UriKind.Relative));
+        using var stranger = await new HttpClient().GetAsync(new Uri(a.BaseAddress, "/internal/shards/x/y"));
+
+        Assert.True(put.StatusCode == System.Net.HttpStatusCode.Created, putBody);
+        Assert.Equal(data, read);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, stranger.StatusCode);
     }
 
     [Fact]
@@ -62,13 +82,25 @@ public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
     }
 
     [Fact]
+    public async Task Silo_ClusterModeWithoutSecret_RefusesToStartNamingTheKey()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+
+        await using var silo = SiloProcess.Launch(_data.Path, SiloProcess.FreePort(), "--postgres", database);
+        await silo.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, silo.ExitCode);
+        Assert.Contains("Xmbl:Storage:Transport:ClusterSecret", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Silo_DatabaseDown_FailsFastWithClearMessageAndNonZeroExit()
     {
         var closedPort = SiloProcess.FreePort();
         var connectionString = $"Host=127.0.0.1;Port={closedPort};Username=xmbl;Password=x;Database=xmbl;Timeout=3";
         var started = Stopwatch.StartNew();
 
-        await using var silo = SiloProcess.Launch(_data.Path, SiloProcess.FreePort(), "--postgres", connectionString);
+        await using var silo = SiloProcess.Launch(_data.Path, SiloProcess.FreePort(), "--postgres", connectionString, "--Xmbl:Storage:Transport:ClusterSecret", "integration-test-cluster-secret");
         await silo.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(3, silo.ExitCode);
@@ -78,8 +110,8 @@ public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(45), $"took {started.Elapsed}");
     }
 
-    private Task<SiloProcess> StartAsync(string siloId, string connectionString) =>
-        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", connectionString, "--silo-id", siloId]);
+    private Task<SiloProcess> StartAsync(string siloId, string connectionString, params string[] extra) =>
+        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", connectionString, "--silo-id", siloId, .. extra]);
 
     private static string[] Active(JsonElement cluster) =>
         [.. cluster.GetProperty("silos").EnumerateArray()

@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Transport;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -32,6 +35,15 @@ public static class GatewayExtensions
         app.MapObjectEndpoints();
         app.MapComputeEndpoints();
         app.MapNodeEndpoints();
+
+        // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.
+        if (app.Services.GetService<ShardRequestAuthenticator>() is { } authenticator)
+        {
+            app.MapShardEndpoints(
+                app.Services.GetRequiredService<ShardNodeRegistry>(),
+                authenticator,
+                app.Services.GetRequiredService<IOptions<ShardTransportOptions>>().Value.RoutePrefix);
+        }
         return app;
     }
 }
