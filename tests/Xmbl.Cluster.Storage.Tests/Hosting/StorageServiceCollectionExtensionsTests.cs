@@ -29,6 +29,10 @@ public sealed class StorageServiceCollectionExtensionsTests
             ["Xmbl:Storage:Policies:Namespaces:0:Namespace"] = "public",
             ["Xmbl:Storage:Policies:Namespaces:0:AccessLevel"] = "MeshGlobal",
             ["Xmbl:Storage:Policies:Namespaces:0:OwnerAccount"] = "did:key:z6MkOwner",
+            ["Xmbl:Storage:Policies:Namespaces:0:Grants:0:Account"] = "*",
+            ["Xmbl:Storage:Policies:Namespaces:0:Grants:0:Operations"] = "Read, List",
+            ["Xmbl:Storage:Policies:Namespaces:0:Coding:DataShards"] = "2",
+            ["Xmbl:Storage:Policies:Namespaces:0:Coding:ParityShards"] = "1",
         }).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
@@ -46,6 +50,9 @@ public sealed class StorageServiceCollectionExtensionsTests
         var evaluator = provider.GetRequiredService<StoragePolicyEvaluator>();
         var decision = evaluator.Evaluate(new StorageAccessRequest(new StoragePrincipal("did:key:z6MkOwner"), "public", "x", ObjectOperations.Write) { Size = 1001 });
         Assert.Equal(413, decision.StatusCode);
+        Assert.True(evaluator.Evaluate(new StorageAccessRequest(new StoragePrincipal("did:key:z6MkStranger"), "public", "x", ObjectOperations.Read)).IsAllowed);
+        Assert.False(evaluator.Evaluate(new StorageAccessRequest(new StoragePrincipal("did:key:z6MkStranger"), "public", "x", ObjectOperations.Write)).IsAllowed);
+        Assert.Equal(new CodingPolicy(2, 1), evaluator.FindPolicy("public")!.Coding);
 
         var client = provider.GetRequiredService<IShardClient>();
         var candidates = await PlacementCandidates.FromStatsAsync(client, registry.NodeIds);

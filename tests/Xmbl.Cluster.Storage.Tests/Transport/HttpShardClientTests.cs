@@ -213,4 +213,23 @@ public sealed class HttpShardClientTests : IAsyncLifetime
         Assert.Equal(data, output.ToArray());
         Assert.Equal(victim.ShardId, Assert.Single(result.FailedShards).Shard.ShardId);
     }
+
+    [Fact]
+    [Trait("Suite", "Functional")]
+    public async Task Shard_NodeIdIsDidKey_RoundTrips()
+    {
+        using var dir = new TempDirectory();
+        const string node = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+        using var store = new LocalShardStore([new StorageVolumeOptions { Name = "v", Path = dir.Path }]);
+        _nodes.Registry.Add(node, store);
+        var client = new HttpShardClient(_http, new StaticShardNodeResolver([new(node, _baseAddress.ToString())]), new ShardRequestAuthenticator(new ShardTransportOptions { ClusterSecret = Secret }));
+        var data = TestData.Bytes(1000);
+        var id = ShardId.New();
+
+        await client.PutAsync(node, id, new MemoryStream(data), data.Length, Sha(data));
+
+        await using var read = await client.OpenReadAsync(node, id, null);
+        Assert.Equal(data, await ReadAllAsync(read));
+        Assert.NotNull(await store.GetInfoAsync(id));
+    }
 }
