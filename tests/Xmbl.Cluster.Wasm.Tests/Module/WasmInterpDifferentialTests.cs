@@ -12,7 +12,9 @@ namespace Xmbl.Cluster.Wasm.Tests.Module;
 [Trait("Suite", "Functional")]
 public sealed class WasmInterpDifferentialTests
 {
-    private const int Programs = 100;
+    /// <summary>Programs per run; <c>XMBL_DIFF_PROGRAMS</c> raises it for soak runs.</summary>
+    private static readonly int Programs =
+        int.TryParse(Environment.GetEnvironmentVariable("XMBL_DIFF_PROGRAMS"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 100;
 
     private readonly ITestOutputHelper _output;
 
