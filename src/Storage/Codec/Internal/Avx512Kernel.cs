@@ -77,34 +77,34 @@ internal readonly unsafe struct Avx512Kernel : IGfKernel
                 var x = Vector512.Load(inputs[i] + offset + p);
                 var lo = x & mask;
                 var hi = Avx512BW.ShiftRightLogical(x.AsUInt16(), 4).AsByte() & mask;
-                a0 ^= Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t0 + t)), lo) ^ Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t0 + t + 16)), hi);
+                a0 ^= Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t0 + t)).AsByte(), lo) ^ Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t0 + t + 16)).AsByte(), hi);
                 if (n > 1)
                 {
-                    a1 ^= Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t1 + t)), lo) ^ Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t1 + t + 16)), hi);
+                    a1 ^= Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t1 + t)).AsByte(), lo) ^ Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t1 + t + 16)).AsByte(), hi);
                 }
                 if (n > 2)
                 {
-                    a2 ^= Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t2 + t)), lo) ^ Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t2 + t + 16)), hi);
+                    a2 ^= Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t2 + t)).AsByte(), lo) ^ Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t2 + t + 16)).AsByte(), hi);
                 }
                 if (n > 3)
                 {
-                    a3 ^= Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t3 + t)), lo) ^ Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t3 + t + 16)), hi);
+                    a3 ^= Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t3 + t)).AsByte(), lo) ^ Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t3 + t + 16)).AsByte(), hi);
                 }
                 if (n > 4)
                 {
-                    a4 ^= Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t4 + t)), lo) ^ Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t4 + t + 16)), hi);
+                    a4 ^= Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t4 + t)).AsByte(), lo) ^ Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t4 + t + 16)).AsByte(), hi);
                 }
                 if (n > 5)
                 {
-                    a5 ^= Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t5 + t)), lo) ^ Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t5 + t + 16)), hi);
+                    a5 ^= Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t5 + t)).AsByte(), lo) ^ Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t5 + t + 16)).AsByte(), hi);
                 }
                 if (n > 6)
                 {
-                    a6 ^= Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t6 + t)), lo) ^ Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t6 + t + 16)), hi);
+                    a6 ^= Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t6 + t)).AsByte(), lo) ^ Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t6 + t + 16)).AsByte(), hi);
                 }
                 if (n > 7)
                 {
-                    a7 ^= Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t7 + t)), lo) ^ Avx512BW.Shuffle(Vector512.Create(Vector128.Load(t7 + t + 16)), hi);
+                    a7 ^= Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t7 + t)).AsByte(), lo) ^ Avx512BW.Shuffle(Avx512F.BroadcastVector128ToVector512((uint*)(t7 + t + 16)).AsByte(), hi);
                 }
             }
 
