@@ -67,13 +67,18 @@ for prog in "${programs[@]}"; do
     for tag in node nodenl xmbl; do
         cmp -s "$out/$prog.native.out" "$out/$prog.$tag.out" || status="MISMATCH($tag)"
     done
+    if [[ -z "$tn" || -z "$td" || -z "$tl" || -z "$tx" || "$tx" == "0.0" ]]; then
+        echo "| $prog | ${tn:-?} | ${td:-?} | ${tl:-?} | ${tx:-?} | | | | | FAILED: see stderr |"
+        cat "$out/$prog.xmbl.err" >&2
+        continue
+    fi
     read -r rd rl rx rxl < <(awk -v n="$tn" -v d="$td" -v l="$tl" -v x="$tx" \
         'BEGIN { printf "%.2f %.2f %.2f %.2f\n", d / n, l / n, x / n, x / l }')
     echo "| $prog | $tn | $td | $tl | $tx | $rd | $rl | $rx | $rxl | $status |"
-    read -r lognode lognl logx logxnl < <(awk -v a="$lognode" -v b="$lognl" -v c="$logx" -v e="$logxnl" \
+    read -r lognode lognl logx logxnl < <([[ $n -gt 0 ]] && awk -v a="$lognode" -v b="$lognl" -v c="$logx" -v e="$logxnl" \
         -v d="$rd" -v l="$rl" -v x="$rx" -v xl="$rxl" \
         'BEGIN { printf "%f %f %f %f\n", a + log(d), b + log(l), c + log(x), e + log(xl) }')
     n=$((n + 1))
 done
-awk -v a="$lognode" -v b="$lognl" -v c="$logx" -v e="$logxnl" -v n="$n" \
+[[ $n -gt 0 ]] && awk -v a="$lognode" -v b="$lognl" -v c="$logx" -v e="$logxnl" -v n="$n" \
     'BEGIN { printf "| **geometric mean** | | | | | %.2f | %.2f | %.2f | %.2f | |\n", exp(a / n), exp(b / n), exp(c / n), exp(e / n) }'
