@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing;
+
+namespace Xmbl.Cluster.IntegrationTests.Jobs;
+
+/// <summary>Jobs across silo processes sharing one PostgreSQL database.</summary>
+[Trait("Suite", "Postgres")]
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
+{
+    private static readonly string[] FastLiveness =
+    [
+        "--Xmbl:Silo:HeartbeatPeriod", "00:00:00.500",
+        "--Xmbl:Silo:DeathTimeout", "00:00:03",
+        "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
+        "--Xmbl:Node:DeathTimeout", "00:00:03",
+        "--Xmbl:Compute:DispatchGrace", "00:00:02",
+    ];
+
+    private readonly TempDirectory _data = new("xmbl-cluster-jobs");
+
+    public void Dispose() => _data.Dispose();
+
+    [Fact]
+    public async Task Job_SubmittedToOneSilo_RunsOnEitherAndIsValidatedAcrossSilos()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartAsync("a", database);
+        await using var b = await StartAsync("b", database);
+        var hash = await JobsApi.UploadAsync(a, "hello.wasm");
+
+        var id = await JobsApi.SubmitAsync(b, new JsonObject { ["module"] = hash, ["validators"] = 1 });
+        var job = await JobsApi.WaitAsync(a, id);
+
+        Assert.Equal("Settled", job.Text("status"));
+        Assert.Equal("Hello, world!\n", await JobsApi.OutputAsync(b, id));
+        // Two silos, one node each: executor and validator are necessarily on different silos.
+        Assert.NotEqual(job.Text("executor"), Assert.Single(job.GetProperty("validatorNodes").EnumerateArray()).GetString());
+    }
+
+    [Fact]
+    public async Task SiloKilledDuringAJob_TheJobCompletesOnAnotherNode()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartAsync("a", database);
+        await using var b = await StartAsync("b", database);
+        var loop = await JobsApi.UploadAsync(a, "infinite_loop.wasm");
+
+        // Long enough to be killed mid-run: fuel for seconds of work, a wall-time cap well above it.
+        var id = await JobsApi.SubmitAsync(a, new JsonObject
+        {
+            ["module"] = loop,
+            ["validators"] = 0,
+            ["limits"] = new JsonObject { ["fuel"] = 400_000_000, ["wallTimeMs"] = 8000 },
+        });
+        var first = await a.GetJsonAsync($"/api/jobs/{id}");
+        var executor = first.Text("executor");
+        Assert.NotNull(executor);
+        var nodes = (await a.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray();
+        var victimId = nodes.Single(n => n.Text("id") == executor).Text("siloId");
+        var (victim, survivor) = victimId == "a" ? (a, b) : (b, a);
+
+        await victim.KillAsync();
+        var job = await JobsApi.WaitAsync(survivor, id, TimeSpan.FromSeconds(90));
+
+        Assert.Equal("Settled", job.Text("status"));
+        Assert.NotEqual(executor, job.Text("executor"));
+        Assert.Equal("OutOfFuel", job.Text("outcome"));
+        var assignments = job.GetProperty("assignments").EnumerateArray().ToList();
+        Assert.Equal(["TimedOut", "Reported"], assignments.Select(x => x.Text("status")));
+        Assert.Contains(job.GetProperty("transitions").EnumerateArray(), t => t.Text("reason")!.Contains("rescheduled", StringComparison.Ordinal));
+    }
+
+    private Task<SiloProcess> StartAsync(string siloId, string connectionString) =>
+        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", connectionString, "--silo-id", siloId]);
+}
