@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Options;
@@ -40,12 +41,12 @@ public static class StorageServiceCollectionExtensions
             var registry = new ShardNodeRegistry();
             if (storage.Volumes.Count > 0)
             {
-                registry.Add(storage.NodeId, new LocalShardStore(storage, time));
+                registry.Add(storage.NodeId, new LocalShardStore(storage, time, sp.GetService<ILogger<LocalShardStore>>()));
             }
 
             foreach (var node in sp.GetServices<ShardNodeDefinition>())
             {
-                registry.Add(node.NodeId, new LocalShardStore(node.Volumes, node.IndexPath, time));
+                registry.Add(node.NodeId, new LocalShardStore(node.Volumes, node.IndexPath, time, sp.GetService<ILogger<LocalShardStore>>()));
             }
 
             return registry;
@@ -65,15 +66,18 @@ public static class StorageServiceCollectionExtensions
             sp.GetRequiredService<StripeBufferPool>(),
             sp.GetRequiredService<IPlacementPolicy>(),
             sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<ObjectWriter>>()));
         services.TryAddSingleton(sp => new ObjectReader(
             sp.GetRequiredService<IShardClient>(),
             sp.GetRequiredService<StripeBufferPool>(),
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetService<ILogger<ObjectReader>>()));
         services.TryAddSingleton(sp => new ObjectRepairer(
             sp.GetRequiredService<IShardClient>(),
             sp.GetRequiredService<StripeBufferPool>(),
-            sp.GetRequiredService<IPlacementPolicy>()));
+            sp.GetRequiredService<IPlacementPolicy>(),
+            sp.GetService<ILogger<ObjectRepairer>>()));
         services.TryAddSingleton(sp => new StoragePolicyEvaluator(
             sp.GetRequiredService<IOptions<StoragePolicyOptions>>().Value,
             sp.GetRequiredService<IOptions<StorageOptions>>().Value));

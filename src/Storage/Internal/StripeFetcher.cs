@@ -87,7 +87,8 @@ internal static class StripeFetcher
         var neededPresent = 0;
         var next = 0;
         Exception? lastError = null;
-        var inFlight = new Dictionary<Task, int>();
+        // A list, not a dictionary keyed by task: async methods that complete synchronously share one cached task.
+        var inFlight = new List<(Task Task, int Index)>(total);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         void TopUp()
@@ -96,7 +97,7 @@ internal static class StripeFetcher
             while (presentCount + inFlight.Count < target && next < usable.Count)
             {
                 var index = usable[next++];
-                inFlight.Add(FetchOneAsync(client, byIndex[index]!, buffer.Slice(index * shardLength, shardLength), cts.Token), index);
+                inFlight.Add((FetchOneAsync(client, byIndex[index]!, buffer.Slice(index * shardLength, shardLength), cts.Token), index));
             }
         }
 
@@ -110,9 +111,10 @@ internal static class StripeFetcher
                     throw new ObjectUnreadableException(objectName, stripe.Index, presentCount, dataShards, lastError);
                 }
 
-                var done = await Task.WhenAny(inFlight.Keys);
-                var index = inFlight[done];
-                inFlight.Remove(done);
+                var done = await Task.WhenAny(inFlight.Select(f => f.Task));
+                var at = inFlight.FindIndex(f => ReferenceEquals(f.Task, done));
+                var index = inFlight[at].Index;
+                inFlight.RemoveAt(at);
                 if (done.IsCompletedSuccessfully)
                 {
                     present[index] = true;
@@ -141,7 +143,7 @@ internal static class StripeFetcher
                 await cts.CancelAsync();
                 try
                 {
-                    await Task.WhenAll(inFlight.Keys);
+                    await Task.WhenAll(inFlight.Select(f => f.Task));
                 }
                 catch (Exception)
                 {

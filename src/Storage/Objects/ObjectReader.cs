@@ -1,6 +1,9 @@
 using System.IO.Pipelines;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xmbl.Cluster.Storage.Internal;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Transport;
@@ -20,13 +23,16 @@ public sealed class ObjectReader
     private readonly IShardClient _client;
     private readonly StripeBufferPool _pool;
     private readonly StorageOptions _options;
+    private readonly ILogger _logger;
 
     /// <summary>Creates a reader.</summary>
     /// <param name="client">The shard transport.</param>
     /// <param name="pool">The stripe buffer pool; default a private pool.</param>
     /// <param name="options">Supplies <see cref="StorageOptions.StripesInFlight"/>.</param>
-    public ObjectReader(IShardClient client, StripeBufferPool? pool = null, StorageOptions? options = null)
+    /// <param name="logger">Where to report shards that could not be read.</param>
+    public ObjectReader(IShardClient client, StripeBufferPool? pool = null, StorageOptions? options = null, ILogger<ObjectReader>? logger = null)
     {
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _pool = pool ?? new StripeBufferPool();
         _options = options ?? new StorageOptions();
@@ -110,6 +116,11 @@ public sealed class ObjectReader
                         var firstShard = from / stripe.ShardLength;
                         var lastShard = (to - 1) / stripe.ShardLength;
                         var present = await StripeFetcher.FetchAsync(_client, Describe(manifest), stripe, manifest.DataShards, manifest.ParityShards, buffer.AsMemory(0, rentSize), firstShard, lastShard, needAnyK: false, skip: null, fetchFailures, ct);
+                        foreach (var f in fetchFailures)
+                        {
+                            StorageLog.ShardFetchFailed(_logger, Describe(manifest), stripe.Index, f.Shard.ShardIndex, f.Shard.ShardId.Value, f.Shard.NodeId, f.Error);
+                        }
+
                         lock (failures)
                         {
                             failures.AddRange(fetchFailures.Select(f => new FailedShard(stripe.Index, f.Shard, $"{f.Error.GetType().Name}: {f.Error.Message}")));
@@ -144,8 +155,8 @@ public sealed class ObjectReader
             }
             catch (Exception e)
             {
+                // Completing the channel with the error ends the consumer's loop with that same error.
                 channel.Writer.TryComplete(e);
-                await cts.CancelAsync();
                 throw;
             }
         }
@@ -173,13 +184,19 @@ public sealed class ObjectReader
 
             await producer;
         }
-        catch
+        catch (Exception consumerError)
         {
             await cts.CancelAsync();
             await producer.ContinueWith(static _ => { }, TaskScheduler.Default);
             while (channel.Reader.TryRead(out var left))
             {
                 _pool.Return(left.Buffer, left.RentedSize);
+            }
+
+            // Report why the fetching side failed rather than the cancellation that followed from it.
+            if (consumerError is OperationCanceledException && !cancellationToken.IsCancellationRequested && producer.Exception?.InnerException is { } fetchError)
+            {
+                ExceptionDispatchInfo.Throw(fetchError);
             }
 
             throw;

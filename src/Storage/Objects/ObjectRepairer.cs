@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xmbl.Cluster.Storage.Internal;
 using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Transport;
@@ -35,8 +37,10 @@ public sealed record ObjectRepairResult(
 /// <param name="client">The shard transport.</param>
 /// <param name="pool">The stripe buffer pool; default a private pool.</param>
 /// <param name="placement">The placement policy; default <see cref="DefaultPlacementPolicy"/>.</param>
-public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null)
+/// <param name="logger">Where to report repairs and lost stripes.</param>
+public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, ILogger<ObjectRepairer>? logger = null)
 {
+    private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
     private readonly IShardClient _client = client ?? throw new ArgumentNullException(nameof(client));
     private readonly StripeBufferPool _pool = pool ?? new StripeBufferPool();
     private readonly IPlacementPolicy _placement = placement ?? DefaultPlacementPolicy.Instance;
@@ -112,6 +116,7 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
                     }
                     catch (ObjectUnreadableException)
                     {
+                        StorageLog.StripeUnrecoverable(_logger, ObjectReader.Describe(manifest), stripe.Index);
                         unrecoverable.Add(stripe.Index);
                         continue;
                     }
@@ -164,6 +169,7 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
 
                     stripes[s] = stripe with { Shards = shards };
                     repaired += rebuilt.Length;
+                    StorageLog.StripeRepaired(_logger, ObjectReader.Describe(manifest), stripe.Index, rebuilt.Length);
                 }
                 finally
                 {
@@ -179,9 +185,10 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
                 {
                     await _client.DeleteAsync(w.Node, w.Id, CancellationToken.None);
                 }
-                catch (Exception)
+                catch (Exception e)
                 {
                     // Best effort: the node may be the reason the repair failed.
+                    StorageLog.CleanupDeleteFailed(_logger, w.Id.Value, w.Node, e);
                 }
             });
             throw;

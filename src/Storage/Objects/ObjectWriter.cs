@@ -3,6 +3,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xmbl.Cluster.Storage.Internal;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Shards;
@@ -31,6 +33,7 @@ public sealed class ObjectWriter
     private readonly IPlacementPolicy _placement;
     private readonly StorageOptions _options;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
 
     /// <summary>Creates a writer.</summary>
     /// <param name="client">The shard transport.</param>
@@ -38,8 +41,10 @@ public sealed class ObjectWriter
     /// <param name="placement">The placement policy; default <see cref="DefaultPlacementPolicy"/>.</param>
     /// <param name="options">Coding defaults and limits; default <see cref="StorageOptions"/> defaults.</param>
     /// <param name="timeProvider">The clock for manifest times.</param>
-    public ObjectWriter(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, StorageOptions? options = null, TimeProvider? timeProvider = null)
+    /// <param name="logger">Where to report retries and aborted writes.</param>
+    public ObjectWriter(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, StorageOptions? options = null, TimeProvider? timeProvider = null, ILogger<ObjectWriter>? logger = null)
     {
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _pool = pool ?? new StripeBufferPool();
         _placement = placement ?? DefaultPlacementPolicy.Instance;
@@ -111,8 +116,9 @@ public sealed class ObjectWriter
 
                 return new ObjectManifest(request.Namespace, request.Name, _size, request.ContentType, _sha256, k, m, shardSize, stripes, owner._time.GetUtcNow());
             }
-            catch
+            catch (Exception e)
             {
+                StorageLog.ObjectWriteAborted(owner._logger, $"'{request.Namespace}/{request.Name}'", _written.Count, e);
                 await cts.CancelAsync();
                 await Task.WhenAll(producer.ContinueWith(static _ => { }, TaskScheduler.Default), consumer.ContinueWith(static _ => { }, TaskScheduler.Default));
                 while (_stripes.Reader.TryRead(out var left))
@@ -313,6 +319,8 @@ public sealed class ObjectWriter
                         nodes[index] = replacement;
                     }
 
+                    StorageLog.ShardPutRetried(owner._logger, stripe.Index, index, node, replacement, e);
+
                     _assignedBytes.AddOrUpdate(replacement, stripe.ShardLength, (_, v) => v + stripe.ShardLength);
                 }
             }
@@ -341,9 +349,9 @@ public sealed class ObjectWriter
                 {
                     await owner._client.DeleteAsync(w.Node, w.Id, CancellationToken.None);
                 }
-                catch (Exception)
+                catch (Exception e)
                 {
-                    // Nothing more to do here; see above.
+                    StorageLog.CleanupDeleteFailed(owner._logger, w.Id.Value, w.Node, e);
                 }
             });
         }

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xmbl.Cluster.Storage.Internal;
 using Xmbl.Cluster.Storage.Options;
 
@@ -27,16 +29,19 @@ public sealed class LocalShardStore : IShardStore, IDisposable
     private readonly SemaphoreSlim _indexLock = new(1, 1);
     private readonly Lock _spaceLock = new();
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private bool _disposed;
 
     /// <summary>Opens (creating when needed) a store over <paramref name="volumes"/>.</summary>
     /// <param name="volumes">The volumes; at least one.</param>
     /// <param name="indexPath">The SQLite index file; default <c>shard-index.db</c> in the first volume.</param>
     /// <param name="timeProvider">The clock for creation times; default the system clock.</param>
-    public LocalShardStore(IEnumerable<StorageVolumeOptions> volumes, string? indexPath = null, TimeProvider? timeProvider = null)
+    /// <param name="logger">Where to report cleanup and scrub findings.</param>
+    public LocalShardStore(IEnumerable<StorageVolumeOptions> volumes, string? indexPath = null, TimeProvider? timeProvider = null, ILogger<LocalShardStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(volumes);
         _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         _volumes = volumes.Select(v => new Volume(v)).ToArray();
         if (_volumes.Length == 0)
         {
@@ -54,9 +59,16 @@ public sealed class LocalShardStore : IShardStore, IDisposable
             Directory.CreateDirectory(v.ShardsDirectory);
             Directory.CreateDirectory(v.TempDirectory);
             // Leftovers of writes cut off by a crash: never renamed, so never visible.
+            var removed = 0;
             foreach (var tmp in Directory.EnumerateFiles(v.TempDirectory))
             {
                 File.Delete(tmp);
+                removed++;
+            }
+
+            if (removed > 0)
+            {
+                StorageLog.TempFilesRemoved(_logger, v.Name, removed);
             }
         }
 
@@ -88,8 +100,8 @@ public sealed class LocalShardStore : IShardStore, IDisposable
     }
 
     /// <summary>Opens a store over the volumes and index path of <paramref name="options"/>.</summary>
-    public LocalShardStore(StorageOptions options, TimeProvider? timeProvider = null)
-        : this((options ?? throw new ArgumentNullException(nameof(options))).Volumes, options.IndexPath, timeProvider)
+    public LocalShardStore(StorageOptions options, TimeProvider? timeProvider = null, ILogger<LocalShardStore>? logger = null)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Volumes, options.IndexPath, timeProvider, logger)
     {
     }
 
@@ -108,6 +120,9 @@ public sealed class LocalShardStore : IShardStore, IDisposable
         var buffer = content is ReadOnlyMemoryStream ? [] : ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
+            // The volume is reserved synchronously, the work goes on asynchronously: a caller that starts several puts
+            // in a row (the shards of one stripe) has them all reserved, on distinct volumes, before any completes.
+            await Task.Yield();
             long length = 0;
             string sha;
             using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
@@ -382,6 +397,11 @@ public sealed class LocalShardStore : IShardStore, IDisposable
                     }
                 }
             }
+        }
+
+        if (unhealthy.Count > 0 || orphans.Count > 0)
+        {
+            StorageLog.ScrubFoundUnhealthy(_logger, checkedCount, unhealthy.Count, orphans.Count);
         }
 
         return new ShardScrubReport(checkedCount, bytes, unhealthy, orphans);

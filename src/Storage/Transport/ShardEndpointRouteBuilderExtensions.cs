@@ -3,7 +3,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Storage.Internal;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Shards;
 
@@ -28,20 +31,29 @@ public static class ShardEndpointRouteBuilderExtensions
         return endpoints.MapShardEndpoints(
             services.GetRequiredService<ShardNodeRegistry>(),
             services.GetRequiredService<ShardRequestAuthenticator>(),
-            routePrefix ?? services.GetService<IOptions<ShardTransportOptions>>()?.Value.RoutePrefix ?? ShardTransportOptions.DefaultRoutePrefix);
+            routePrefix ?? services.GetService<IOptions<ShardTransportOptions>>()?.Value.RoutePrefix ?? ShardTransportOptions.DefaultRoutePrefix,
+            services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ShardEndpointRouteBuilderExtensions)));
     }
 
     /// <summary>Maps the shard endpoints over <paramref name="registry"/>, admitting only requests <paramref name="authenticator"/> accepts.</summary>
-    public static RouteGroupBuilder MapShardEndpoints(this IEndpointRouteBuilder endpoints, ShardNodeRegistry registry, ShardRequestAuthenticator authenticator, string routePrefix = ShardTransportOptions.DefaultRoutePrefix)
+    public static RouteGroupBuilder MapShardEndpoints(this IEndpointRouteBuilder endpoints, ShardNodeRegistry registry, ShardRequestAuthenticator authenticator, string routePrefix = ShardTransportOptions.DefaultRoutePrefix, ILogger? logger = null)
     {
+        logger ??= NullLogger.Instance;
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(authenticator);
         var group = endpoints.MapGroup(routePrefix);
         group.AddEndpointFilter(async (context, next) =>
-            authenticator.TryValidate(context.HttpContext.Request, out var failure)
-                ? await next(context)
-                : Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: failure));
+        {
+            var request = context.HttpContext.Request;
+            if (authenticator.TryValidate(request, out var failure))
+            {
+                return await next(context);
+            }
+
+            StorageLog.ShardRequestRejected(logger, request.Method, request.Path, context.HttpContext.Connection.RemoteIpAddress?.ToString(), failure);
+            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: failure);
+        });
 
         group.MapPut("/{nodeId}/{shardId}", async (HttpContext http, string nodeId, string shardId) =>
         {

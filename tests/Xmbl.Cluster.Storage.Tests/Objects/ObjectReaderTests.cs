@@ -282,4 +282,19 @@ public sealed class ObjectReaderTests
         Assert.Equal(0, pool.RentedBytes);
         Assert.Equal(0, readPool.RentedBytes);
     }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Read_TransportCompletesSynchronously_ReadsAndDecodes()
+    {
+        var client = new InMemoryShardClient();
+        var candidates = Enumerable.Range(0, 5).Select(i => new PlacementCandidate($"m{i}", 1L << 40)).ToArray();
+        var data = TestData.Bytes(50_000);
+        var manifest = await new ObjectWriter(client).WriteAsync(Request(3, 2), new MemoryStream(data), candidates);
+
+        Assert.Equal(data, await ReadAllAsync(new ObjectReader(client), manifest));
+        var lost = manifest.Stripes[0].Shards[0];
+        client.Remove(lost.NodeId, lost.ShardId);
+        Assert.Equal(data, await ReadAllAsync(new ObjectReader(client), manifest));
+    }
 }

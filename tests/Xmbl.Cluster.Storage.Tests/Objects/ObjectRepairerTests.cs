@@ -124,9 +124,11 @@ public sealed class ObjectRepairerTests
         var manifest = await new ObjectWriter(nodes.Client).WriteAsync(Request(), new MemoryStream(TestData.Bytes(20_000)), nodes.Candidates());
         var lost = manifest.Stripes[0].Shards.Take(3).Select(p => p.ShardId).ToHashSet();
 
-        var result = await new ObjectRepairer(nodes.Client).RepairAsync(manifest, nodes.Candidates(), lost);
+        var log = new CapturingLogger<ObjectRepairer>();
+        var result = await new ObjectRepairer(nodes.Client, logger: log).RepairAsync(manifest, nodes.Candidates(), lost);
 
         Assert.Equal([0], result.UnrecoverableStripes);
+        Assert.Contains(log.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Id.Id == 3041);
         Assert.False(result.HealthAfter.IsReadable);
     }
 

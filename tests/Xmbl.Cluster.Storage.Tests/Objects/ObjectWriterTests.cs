@@ -109,8 +109,10 @@ public sealed class ObjectWriterTests
         faults.FailingPutNodes.TryAdd("node-2", 0);
         var data = TestData.Bytes(40_000);
 
-        var manifest = await new ObjectWriter(faults).WriteAsync(Request(), new MemoryStream(data), nodes.Candidates());
+        var log = new CapturingLogger<ObjectWriter>();
+        var manifest = await new ObjectWriter(faults, logger: log).WriteAsync(Request(), new MemoryStream(data), nodes.Candidates());
 
+        Assert.Contains(log.Entries, e => e.Id.Id == 3031 && e.Message.Contains("node-2", StringComparison.Ordinal));
         Assert.DoesNotContain(manifest.AllShards, p => p.NodeId == "node-2");
         Assert.All(manifest.Stripes, s => Assert.Equal(5, s.Shards.Select(p => p.NodeId).Distinct().Count()));
         using var output = new MemoryStream();
