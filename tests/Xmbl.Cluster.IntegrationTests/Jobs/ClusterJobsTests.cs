@@ -16,6 +16,7 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
         "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
         "--Xmbl:Node:DeathTimeout", "00:00:03",
         "--Xmbl:Compute:DispatchGrace", "00:00:02",
+        "--Xmbl:Storage:Transport:ClusterSecret", "cluster-jobs-test-secret-0123456789",
     ];
 
     private readonly TempDirectory _data = new("xmbl-cluster-jobs");
@@ -52,7 +53,7 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
         {
             ["module"] = loop,
             ["validators"] = 0,
-            ["limits"] = new JsonObject { ["fuel"] = 400_000_000, ["wallTimeMs"] = 8000 },
+            ["limits"] = new JsonObject { ["fuel"] = 20_000_000_000, ["wallTimeMs"] = 20_000 },
         });
         var first = await a.GetJsonAsync($"/api/jobs/{id}");
         var executor = first.Text("executor");
@@ -62,6 +63,7 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
         var (victim, survivor) = victimId == "a" ? (a, b) : (b, a);
 
         await victim.KillAsync();
+        Assert.Equal("Scheduled", (await survivor.GetJsonAsync($"/api/jobs/{id}")).Text("status"));
         var job = await JobsApi.WaitAsync(survivor, id, TimeSpan.FromSeconds(90));
 
         Assert.Equal("Settled", job.Text("status"));

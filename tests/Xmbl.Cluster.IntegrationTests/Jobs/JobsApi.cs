@@ -9,7 +9,20 @@ namespace Xmbl.Cluster.IntegrationTests.Jobs;
 /// <summary>The job and module API of a silo process, as the tests use it.</summary>
 internal static class JobsApi
 {
-    public static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", name));
+    /// <summary>A committed fixture from tests/fixtures/wasm, found by walking up from the test binaries.</summary>
+    public static byte[] Fixture(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var path = Path.Combine(dir.FullName, "tests", "fixtures", "wasm", name);
+            if (File.Exists(path))
+            {
+                return File.ReadAllBytes(path);
+            }
+        }
+
+        throw new FileNotFoundException($"Fixture {name} not found under tests/fixtures/wasm above {AppContext.BaseDirectory}.");
+    }
 
     public static async Task<string> UploadAsync(SiloProcess silo, string fixture)
     {
