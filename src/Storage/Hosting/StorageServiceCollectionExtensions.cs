@@ -77,6 +77,7 @@ public static class StorageServiceCollectionExtensions
             sp.GetRequiredService<IShardClient>(),
             sp.GetRequiredService<StripeBufferPool>(),
             sp.GetRequiredService<IPlacementPolicy>(),
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             sp.GetService<ILogger<ObjectRepairer>>()));
         services.TryAddSingleton(sp => new StoragePolicyEvaluator(
             sp.GetRequiredService<IOptions<StoragePolicyOptions>>().Value,

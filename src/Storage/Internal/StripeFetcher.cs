@@ -25,6 +25,7 @@ internal static class StripeFetcher
     /// <param name="needAnyK">Fetch k shards whatever happens (repair); otherwise just the needed data shards unless one fails.</param>
     /// <param name="skip">Shard indices known to be bad, never fetched.</param>
     /// <param name="failures">Receives every failed fetch.</param>
+    /// <param name="shardTimeout">How long one shard may take before it counts as failed.</param>
     /// <param name="cancellationToken">Cancels the fetch.</param>
     /// <returns>Which shard slots hold verified bytes.</returns>
     public static async Task<bool[]> FetchAsync(
@@ -39,6 +40,7 @@ internal static class StripeFetcher
         bool needAnyK,
         IReadOnlySet<int>? skip,
         List<ShardFetchFailure> failures,
+        TimeSpan shardTimeout,
         CancellationToken cancellationToken)
     {
         var total = dataShards + parityShards;
@@ -97,7 +99,7 @@ internal static class StripeFetcher
             while (presentCount + inFlight.Count < target && next < usable.Count)
             {
                 var index = usable[next++];
-                inFlight.Add((FetchOneAsync(client, byIndex[index]!, buffer.Slice(index * shardLength, shardLength), cts.Token), index));
+                inFlight.Add((FetchOneAsync(client, byIndex[index]!, buffer.Slice(index * shardLength, shardLength), shardTimeout, cts.Token), index));
             }
         }
 
@@ -155,7 +157,21 @@ internal static class StripeFetcher
         return present;
     }
 
-    private static async Task FetchOneAsync(IShardClient client, ShardPlacement placement, Memory<byte> slot, CancellationToken cancellationToken)
+    private static async Task FetchOneAsync(IShardClient client, ShardPlacement placement, Memory<byte> slot, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutCts.CancelAfter(timeout);
+        try
+        {
+            await FetchOneCoreAsync(client, placement, slot, timeoutCts.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Shard '{placement.ShardId}' on node '{placement.NodeId}' did not arrive within {timeout}.");
+        }
+    }
+
+    private static async Task FetchOneCoreAsync(IShardClient client, ShardPlacement placement, Memory<byte> slot, CancellationToken cancellationToken)
     {
         await using var stream = await client.OpenReadAsync(placement.NodeId, placement.ShardId, placement.Sha256, cancellationToken);
         var filled = 0;

@@ -115,7 +115,7 @@ public sealed class ObjectReader
                         var fetchFailures = new List<ShardFetchFailure>();
                         var firstShard = from / stripe.ShardLength;
                         var lastShard = (to - 1) / stripe.ShardLength;
-                        var present = await StripeFetcher.FetchAsync(_client, Describe(manifest), stripe, manifest.DataShards, manifest.ParityShards, buffer.AsMemory(0, rentSize), firstShard, lastShard, needAnyK: false, skip: null, fetchFailures, ct);
+                        var present = await StripeFetcher.FetchAsync(_client, Describe(manifest), stripe, manifest.DataShards, manifest.ParityShards, buffer.AsMemory(0, rentSize), firstShard, lastShard, needAnyK: false, skip: null, fetchFailures, _options.ShardTimeout, ct);
                         foreach (var f in fetchFailures)
                         {
                             StorageLog.ShardFetchFailed(_logger, Describe(manifest), stripe.Index, f.Shard.ShardIndex, f.Shard.ShardId.Value, f.Shard.NodeId, f.Error);

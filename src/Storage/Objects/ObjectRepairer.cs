@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xmbl.Cluster.Storage.Internal;
+using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Transport;
 
@@ -37,9 +38,11 @@ public sealed record ObjectRepairResult(
 /// <param name="client">The shard transport.</param>
 /// <param name="pool">The stripe buffer pool; default a private pool.</param>
 /// <param name="placement">The placement policy; default <see cref="DefaultPlacementPolicy"/>.</param>
+/// <param name="options">Supplies <see cref="StorageOptions.ShardTimeout"/>.</param>
 /// <param name="logger">Where to report repairs and lost stripes.</param>
-public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, ILogger<ObjectRepairer>? logger = null)
+public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, StorageOptions? options = null, ILogger<ObjectRepairer>? logger = null)
 {
+    private readonly TimeSpan _shardTimeout = (options ?? new StorageOptions()).ShardTimeout;
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
     private readonly IShardClient _client = client ?? throw new ArgumentNullException(nameof(client));
     private readonly StripeBufferPool _pool = pool ?? new StripeBufferPool();
@@ -112,7 +115,7 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
                     bool[] present;
                     try
                     {
-                        present = await StripeFetcher.FetchAsync(_client, ObjectReader.Describe(manifest), stripe, manifest.DataShards, manifest.ParityShards, buffer.AsMemory(0, rentSize), 0, manifest.DataShards - 1, needAnyK: true, bad, failures, cancellationToken);
+                        present = await StripeFetcher.FetchAsync(_client, ObjectReader.Describe(manifest), stripe, manifest.DataShards, manifest.ParityShards, buffer.AsMemory(0, rentSize), 0, manifest.DataShards - 1, needAnyK: true, bad, failures, _shardTimeout, cancellationToken);
                     }
                     catch (ObjectUnreadableException)
                     {

@@ -27,6 +27,9 @@ public sealed class StorageOptions
     /// <summary>The default number of stripes a writer or reader keeps in memory at once (one being read, one being coded, one being written).</summary>
     public const int DefaultStripesInFlight = 3;
 
+    /// <summary>The default time one shard read may take before the reader gives up on it and reads another shard: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultShardTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The largest k + m the codec supports over GF(2^8).</summary>
     public const int MaxTotalShards = 256;
 
@@ -50,6 +53,9 @@ public sealed class StorageOptions
 
     /// <summary>How many stripes a writer or reader buffers at once; memory per stream is about this × (k + m) × shard size.</summary>
     public int StripesInFlight { get; set; } = DefaultStripesInFlight;
+
+    /// <summary>How long one shard read may take before it counts as failed and another shard is read instead (so a hung node slows a read down but does not stop it). Default <see cref="DefaultShardTimeout"/>.</summary>
+    public TimeSpan ShardTimeout { get; set; } = DefaultShardTimeout;
 
     /// <summary>The volumes of this node's shard store (directories, ideally one per disk).</summary>
     public IList<StorageVolumeOptions> Volumes { get; } = [];

@@ -46,6 +46,11 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             failures.Add($"{S}:StripesInFlight is {options.StripesInFlight}; set it to 2 or more so reading and writing overlap (default {StorageOptions.DefaultStripesInFlight}).");
         }
 
+        if (options.ShardTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:ShardTimeout is {options.ShardTimeout}; set it to a positive duration such as 00:00:30.");
+        }
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Volumes.Count; i++)
         {

@@ -297,4 +297,25 @@ public sealed class ObjectReaderTests
         client.Remove(lost.NodeId, lost.ShardId);
         Assert.Equal(data, await ReadAllAsync(new ObjectReader(client), manifest));
     }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Read_ShardNeverAnswers_TimesOutAndReadsAnother()
+    {
+        using var nodes = new LocalNodes(5);
+        var data = TestData.Bytes(30_000);
+        var manifest = await new ObjectWriter(nodes.Client).WriteAsync(Request(3, 2), new MemoryStream(data), nodes.Candidates());
+        var faults = new FaultInjectingShardClient(nodes.Client);
+        var hung = manifest.Stripes[1].Shards[2];
+        faults.Hanging.TryAdd(hung.ShardId, 0);
+        var reader = new ObjectReader(faults, options: new StorageOptions { ShardTimeout = TimeSpan.FromMilliseconds(200) });
+
+        using var output = new MemoryStream();
+        var result = await reader.ReadAsync(manifest, output);
+
+        Assert.Equal(data, output.ToArray());
+        var failed = Assert.Single(result.FailedShards);
+        Assert.Equal(hung.ShardId, failed.Shard.ShardId);
+        Assert.Contains(nameof(TimeoutException), failed.Reason, StringComparison.Ordinal);
+    }
 }

@@ -11,6 +11,9 @@ public sealed class FaultInjectingShardClient(IShardClient inner) : IShardClient
 
     public ConcurrentDictionary<string, byte> FailingPutNodes { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Shards whose read never answers (a hung node) until cancelled.</summary>
+    public ConcurrentDictionary<ShardId, byte> Hanging { get; } = new();
+
     /// <summary>When set, the put after this many successful puts throws.</summary>
     public int? FailPutAfter { get; set; }
 
@@ -37,9 +40,20 @@ public sealed class FaultInjectingShardClient(IShardClient inner) : IShardClient
     public Task<Stream> OpenReadAsync(string nodeId, ShardId shardId, string? expectedSha256, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _reads);
+        if (Hanging.ContainsKey(shardId))
+        {
+            return HangAsync(cancellationToken);
+        }
+
         return Hidden.ContainsKey(shardId)
             ? Task.FromException<Stream>(new ShardNotFoundException(shardId, nodeId))
             : inner.OpenReadAsync(nodeId, shardId, expectedSha256, cancellationToken);
+    }
+
+    private static async Task<Stream> HangAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        throw new InvalidOperationException("Unreachable.");
     }
 
     public Task<bool> DeleteAsync(string nodeId, ShardId shardId, CancellationToken cancellationToken = default) => inner.DeleteAsync(nodeId, shardId, cancellationToken);
