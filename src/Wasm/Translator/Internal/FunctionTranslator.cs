@@ -20,6 +20,8 @@ internal sealed class FunctionTranslator
 {
     private const int LargeFrameLocals = 48;
 
+    private static readonly MethodInfo AbsF32 = typeof(MathF).GetMethod(nameof(MathF.Abs), [typeof(float)])!;
+    private static readonly MethodInfo AbsF64 = typeof(Math).GetMethod(nameof(Math.Abs), [typeof(double)])!;
     private static readonly MethodInfo EnsureStack = typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.EnsureSufficientExecutionStack))!;
 
     private readonly ModuleTranslator _owner;
@@ -227,13 +229,13 @@ internal sealed class FunctionTranslator
 
         var il = _il;
         var ok = il.DefineLabel();
+        // fuel -= cost; if (fuel < 0) trap. Written without dup so the JIT can branch on the flags of the subtraction.
         il.Emit(OpCodes.Ldloc, _fuelLocal!.Value);
         il.Emit(OpCodes.Ldc_I8, cost);
         il.Emit(OpCodes.Sub);
-        il.Emit(OpCodes.Dup);
         il.Emit(OpCodes.Stloc, _fuelLocal.Value);
-        il.Emit(OpCodes.Ldc_I4_0);
-        il.Emit(OpCodes.Conv_I8);
+        il.Emit(OpCodes.Ldloc, _fuelLocal.Value);
+        il.Emit(OpCodes.Ldc_I8, 0L);
         il.Emit(OpCodes.Bge, ok);
         EmitTrap(TrapKind.OutOfFuel);
         il.MarkLabel(ok);
@@ -1114,10 +1116,10 @@ internal sealed class FunctionTranslator
             case Opcode.I64Rotl: Binary(); CallNumeric("Rotl", typeof(long), typeof(long)); break;
             case Opcode.I64Rotr: Binary(); CallNumeric("Rotr", typeof(long), typeof(long)); break;
 
-            case Opcode.F32Abs: CallNumeric("Abs", typeof(float)); break;
-            case Opcode.F64Abs: CallNumeric("Abs", typeof(double)); break;
-            case Opcode.F32Neg: CallNumeric("Neg", typeof(float)); break;
-            case Opcode.F64Neg: CallNumeric("Neg", typeof(double)); break;
+            // abs/neg are sign-bit operations (JIT intrinsics: and/xor with a mask), so NaN payloads pass through.
+            case Opcode.F32Abs: il.Emit(OpCodes.Call, AbsF32); break;
+            case Opcode.F64Abs: il.Emit(OpCodes.Call, AbsF64); break;
+            case Opcode.F32Neg or Opcode.F64Neg: il.Emit(OpCodes.Neg); break;
             case Opcode.F32Ceil: CallNumeric("Ceil", typeof(float)); break;
             case Opcode.F64Ceil: CallNumeric("Ceil", typeof(double)); break;
             case Opcode.F32Floor: CallNumeric("Floor", typeof(float)); break;
@@ -1223,12 +1225,37 @@ internal sealed class FunctionTranslator
         _il.Emit(OpCodes.And);
     }
 
+    /// <summary>
+    /// Replaces a NaN on top of the stack by the canonical NaN, inline: <c>t = x; if (t != t) t = NaN;</c>. The JIT
+    /// turns this into a self-compare and a never-taken jump, off the critical path of the arithmetic (a
+    /// compare-and-blend would add its latency to every dependent operation, and a helper call runs into the JIT's
+    /// inlining budget in large functions).
+    /// </summary>
     private void Canon(Type type)
     {
-        if (_canon)
+        if (!_canon)
         {
-            _il.Emit(OpCodes.Call, NumericMethods.Get("Canon", type));
+            return;
         }
+
+        var value = Temp(type == typeof(float) ? WasmValueType.F32 : WasmValueType.F64, 300);
+        var done = _il.DefineLabel();
+        _il.Emit(OpCodes.Stloc, value);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Beq, done);
+        if (type == typeof(float))
+        {
+            _il.Emit(OpCodes.Ldc_R4, BitConverter.UInt32BitsToSingle(Numeric.CanonicalF32Bits));
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldc_R8, BitConverter.UInt64BitsToDouble(Numeric.CanonicalF64Bits));
+        }
+
+        _il.Emit(OpCodes.Stloc, value);
+        _il.MarkLabel(done);
+        _il.Emit(OpCodes.Ldloc, value);
     }
 
     private void CallNumeric(string name, params Type[] parameters) => _il.Emit(OpCodes.Call, NumericMethods.Get(name, parameters));

@@ -96,7 +96,7 @@ internal sealed class IlBuffer
 
     public void Emit(OpCode op, MethodInfo method)
     {
-        if (method is MethodBuilder || method.ReturnType == typeof(void) || method.GetParameters().Length != 1 || !method.IsStatic)
+        if (method is MethodBuilder || method.IsGenericMethod || method.ReturnType == typeof(void) || method.GetParameters().Length != 1 || !method.IsStatic)
         {
             _il.Emit(op, method);
         }
