@@ -186,7 +186,8 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
             {
                 try
                 {
-                    await _client.DeleteAsync(w.Node, w.Id, CancellationToken.None);
+                    using var timeout = new CancellationTokenSource(_shardTimeout);
+                    await _client.DeleteAsync(w.Node, w.Id, timeout.Token);
                 }
                 catch (Exception e)
                 {

@@ -295,11 +295,21 @@ public sealed class ObjectWriter
                 _written.Enqueue((node, id));
                 try
                 {
-                    await owner._client.PutAsync(node, id, new ReadOnlyMemoryStream(memory), stripe.ShardLength, hash, cancellationToken);
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(owner._options.ShardTimeout);
+                    try
+                    {
+                        await owner._client.PutAsync(node, id, new ReadOnlyMemoryStream(memory), stripe.ShardLength, hash, timeout.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        throw new TimeoutException($"Storing shard '{id}' on node '{node}' took longer than {owner._options.ShardTimeout}.");
+                    }
+
                     places[index] = new ShardPlacement(index, node, id, hash);
                     return;
                 }
-                catch (Exception e) when (attempt < MaxPutRetries && !cancellationToken.IsCancellationRequested && e is IOException or HttpRequestException)
+                catch (Exception e) when (attempt < MaxPutRetries && !cancellationToken.IsCancellationRequested && e is IOException or HttpRequestException or TimeoutException)
                 {
                     _failedNodes.TryAdd(node, 0);
                     string replacement;
@@ -347,7 +357,9 @@ public sealed class ObjectWriter
             {
                 try
                 {
-                    await owner._client.DeleteAsync(w.Node, w.Id, CancellationToken.None);
+                    // Not the write's token (it may be what cancelled the write), but bounded: a hung node must not hang the cleanup.
+                    using var timeout = new CancellationTokenSource(owner._options.ShardTimeout);
+                    await owner._client.DeleteAsync(w.Node, w.Id, timeout.Token);
                 }
                 catch (Exception e)
                 {

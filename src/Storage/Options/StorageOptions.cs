@@ -54,7 +54,7 @@ public sealed class StorageOptions
     /// <summary>How many stripes a writer or reader buffers at once; memory per stream is about this × (k + m) × shard size.</summary>
     public int StripesInFlight { get; set; } = DefaultStripesInFlight;
 
-    /// <summary>How long one shard read may take before it counts as failed and another shard is read instead (so a hung node slows a read down but does not stop it). Default <see cref="DefaultShardTimeout"/>.</summary>
+    /// <summary>How long one shard read or write may take before it counts as failed: the reader reads another shard, the writer stores the shard on another node (so a hung node slows a stream down but does not stop it). Default <see cref="DefaultShardTimeout"/>.</summary>
     public TimeSpan ShardTimeout { get; set; } = DefaultShardTimeout;
 
     /// <summary>The volumes of this node's shard store (directories, ideally one per disk).</summary>

@@ -122,6 +122,24 @@ public sealed class ObjectWriterTests
 
     [Fact]
     [Trait("Suite", "BVT")]
+    public async Task Write_NodeHangs_TimesOutAndStoresOnAnotherNode()
+    {
+        using var nodes = new LocalNodes(6);
+        var faults = new FaultInjectingShardClient(nodes.Client);
+        faults.HangingPutNodes.TryAdd("node-4", 0);
+        var data = TestData.Bytes(20_000);
+        var writer = new ObjectWriter(faults, options: new Storage.Options.StorageOptions { ShardTimeout = TimeSpan.FromMilliseconds(200) });
+
+        var manifest = await writer.WriteAsync(Request(), new MemoryStream(data), nodes.Candidates());
+
+        Assert.DoesNotContain(manifest.AllShards, p => p.NodeId == "node-4");
+        using var output = new MemoryStream();
+        await new ObjectReader(nodes.Client).ReadAsync(manifest, output);
+        Assert.Equal(data, output.ToArray());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
     public async Task Write_PutsFailPartWay_DeletesWrittenShardsAndThrows()
     {
         using var nodes = new LocalNodes(5);

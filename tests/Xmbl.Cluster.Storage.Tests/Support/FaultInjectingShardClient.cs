@@ -11,6 +11,9 @@ public sealed class FaultInjectingShardClient(IShardClient inner) : IShardClient
 
     public ConcurrentDictionary<string, byte> FailingPutNodes { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Nodes whose puts never answer until cancelled.</summary>
+    public ConcurrentDictionary<string, byte> HangingPutNodes { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Shards whose read never answers (a hung node) until cancelled.</summary>
     public ConcurrentDictionary<ShardId, byte> Hanging { get; } = new();
 
@@ -27,6 +30,11 @@ public sealed class FaultInjectingShardClient(IShardClient inner) : IShardClient
         if (FailingPutNodes.ContainsKey(nodeId))
         {
             throw new ShardNodeUnavailableException(nodeId, "injected failure");
+        }
+
+        if (HangingPutNodes.ContainsKey(nodeId))
+        {
+            return HangPutAsync(cancellationToken);
         }
 
         if (FailPutAfter is { } limit && Interlocked.Increment(ref _puts) > limit)
@@ -48,6 +56,12 @@ public sealed class FaultInjectingShardClient(IShardClient inner) : IShardClient
         return Hidden.ContainsKey(shardId)
             ? Task.FromException<Stream>(new ShardNotFoundException(shardId, nodeId))
             : inner.OpenReadAsync(nodeId, shardId, expectedSha256, cancellationToken);
+    }
+
+    private static async Task<ShardInfo> HangPutAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        throw new InvalidOperationException("Unreachable.");
     }
 
     private static async Task<Stream> HangAsync(CancellationToken cancellationToken)
