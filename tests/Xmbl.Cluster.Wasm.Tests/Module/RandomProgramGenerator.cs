@@ -261,7 +261,7 @@ internal sealed class RandomProgramGenerator
         }
     }
 
-    /// <summary>table.set / table.fill with a null or a declared function reference, or table.grow by one.</summary>
+    /// <summary>table.set of a slot's own function (or null), table.fill with null, or table.grow by one null.</summary>
     private void TableStatement()
     {
         switch (_random.Next(6))
@@ -288,27 +288,14 @@ internal sealed class RandomProgramGenerator
                 }
 
             case 3:
-                Emit(0x41, (byte)_random.Next(5));
-                Reference();
+                // Fill and grow only with null: a slot holding another function than its own index could let a
+                // function reach itself through call_indirect, and the programs must terminate.
+                Emit(0x41, (byte)_random.Next(5), 0xD0, 0x70);
                 Emit(0x41, (byte)_random.Next(4), 0xFC, 0x11, 0x00);
                 break;
             default:
-                Reference();
-                Emit(0x41, 0x01, 0xFC, 0x0F, 0x00, 0x1A);
+                Emit(0xD0, 0x70, 0x41, 0x01, 0xFC, 0x0F, 0x00, 0x1A);
                 break;
-        }
-    }
-
-    private void Reference()
-    {
-        if (_helperCount == 0 || _random.Next(3) == 0)
-        {
-            Emit(0xD0, 0x70);
-        }
-        else
-        {
-            Emit(0xD2);
-            EmitLeb((uint)_random.Next(Math.Min(_helperCount, TableSize)));
         }
     }
 
