@@ -109,6 +109,20 @@ public sealed class GrainRuntimeStartupTests : IDisposable
         Assert.Contains("Xmbl:Persistence:ConnectionString is required", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Host=db;Port=notaport", "is not a valid PostgreSQL connection string")]
+    [InlineData("Host=db;NoSuchKeyword=1", "is not a valid PostgreSQL connection string")]
+    public void Options_MalformedConnectionString_FailValidationNamingKey(string connectionString, string expected)
+    {
+        var services = new ServiceCollection();
+        services.AddGrainRuntime().UsePostgres(connectionString);
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PersistenceOptions>>().Value);
+
+        Assert.Contains($"Xmbl:Persistence:ConnectionString {expected}", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Options_DeathTimeoutNotAboveHeartbeat_FailValidation()
     {
