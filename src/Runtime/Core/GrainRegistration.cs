@@ -9,13 +9,15 @@ internal sealed class GrainRegistration
     private readonly Lazy<ObjectFactory> _factory;
     private readonly Lazy<GrainInterfaceDescriptor> _descriptor;
 
-    public GrainRegistration(Type interfaceType, Type implementationType)
+    public GrainRegistration(Type interfaceType, Type implementationType, GrainInterfaceDescriptor? descriptor = null)
     {
         InterfaceType = interfaceType;
         ImplementationType = implementationType;
         GrainType = interfaceType.Name;
         _factory = new Lazy<ObjectFactory>(() => ActivatorUtilities.CreateFactory(implementationType, Type.EmptyTypes));
-        _descriptor = new Lazy<GrainInterfaceDescriptor>(() => GrainInterfaceDescriptor.Create(interfaceType));
+        _descriptor = descriptor is not null
+            ? new Lazy<GrainInterfaceDescriptor>(descriptor)
+            : new Lazy<GrainInterfaceDescriptor>(() => GrainInterfaceDescriptor.Create(interfaceType));
     }
 
     public Type InterfaceType { get; }
@@ -31,7 +33,8 @@ internal sealed class GrainRegistration
 
     public Grain CreateInstance(IServiceProvider services) => (Grain)_factory.Value(services, null);
 
-    public static void Validate(Type interfaceType, Type implementationType)
+    /// <summary>Checks the pair and builds the interface's invokers (which fails with a clear message on a bad method).</summary>
+    public static GrainInterfaceDescriptor Validate(Type interfaceType, Type implementationType)
     {
         if (!interfaceType.IsInterface)
         {
@@ -50,8 +53,7 @@ internal sealed class GrainRegistration
             throw new ArgumentException($"{implementationType.FullName} must be a non-abstract class deriving from Grain (or Grain<TState>) and implementing {interfaceType.FullName}.", nameof(implementationType));
         }
 
-        // Fails with a clear message if any method does not return a task.
-        _ = GrainInterfaceDescriptor.Create(interfaceType);
+        return GrainInterfaceDescriptor.Create(interfaceType);
     }
 
     public static bool HasStringKey(Type interfaceType) => typeof(IGrainWithStringKey).IsAssignableFrom(interfaceType);

@@ -52,8 +52,8 @@ public static class GrainRuntimeBuilderExtensions
         where TGrain : Grain, TGrainInterface
     {
         ArgumentNullException.ThrowIfNull(builder);
-        GrainRegistration.Validate(typeof(TGrainInterface), typeof(TGrain));
-        builder.Services.AddSingleton(new GrainRegistration(typeof(TGrainInterface), typeof(TGrain)));
+        var descriptor = GrainRegistration.Validate(typeof(TGrainInterface), typeof(TGrain));
+        builder.Services.AddSingleton(new GrainRegistration(typeof(TGrainInterface), typeof(TGrain), descriptor));
         return builder;
     }
 
