@@ -13,7 +13,7 @@ internal sealed class GrainReference(GrainRuntime runtime, GrainRegistration reg
 }
 
 /// <summary>The object handed out by <see cref="IGrainFactory"/>: every interface method becomes a grain call.</summary>
-/// <remarks>Public and non-sealed because <see cref="DispatchProxy"/> derives a type from it per grain interface.</remarks>
+/// <remarks>Not sealed: <see cref="DispatchProxy"/> derives a type from it per grain interface.</remarks>
 #pragma warning disable CA1852 // DispatchProxy derives from it at run time.
 internal class GrainProxy : DispatchProxy
 #pragma warning restore CA1852
