@@ -152,6 +152,18 @@ public sealed class FunctionTranslatorTests
     }
 
     [Fact]
+    public void F32ReinterpretI32_OfANarrowLoad_KeepsOnlyTheLoadedBits()
+    {
+        // The .NET 10 JIT would fold this bitcast into a 4-byte float load, picking up the neighbouring bytes.
+        var module = new TestModule().Memory(1).Data(0, [0xCF, 0xF7, 0xA1, 0xA6, 0xCF, 0xF7, 0xA1, 0xA6, 0xCF, 0xF7, 0xA1, 0xA6]);
+        module.Export("f32", module.Function(I32, I32, new Code().LocalGet(0).Op(0x2F, 0x01, 0x00 /* i32.load16_u */).Op(0xBE /* f32.reinterpret_i32 */).Op(Ops.I32ReinterpretF32)));
+        module.Export("f64", module.Function(I32, I64, new Code().LocalGet(0).Op(0x35, 0x02, 0x00 /* i64.load32_u */).Op(0xBF /* f64.reinterpret_i64 */).Op(Ops.I64ReinterpretF64)));
+        var instance = Instantiate(module.Build());
+        Assert.Equal(0xF7CF, Call(instance, "f32", I(4)).I32);
+        Assert.Equal(0xA6A1F7CFL, Call(instance, "f64", I(4)).I64);
+    }
+
+    [Fact]
     public void Select_PicksByCondition()
     {
         var instance = Instantiate(Single([WasmValueType.I32], I32, new Code().I32Const(10).I32Const(20).LocalGet(0).Op(Ops.Select)));

@@ -1168,8 +1168,10 @@ internal sealed class FunctionTranslator
             case Opcode.F64PromoteF32: Unary(WasmValueType.F64); CallNumeric("PromoteF32", typeof(float)); break;
             case Opcode.I32ReinterpretF32: Unary(WasmValueType.I32); il.Emit(OpCodes.Call, Il.F32ToBits); break;
             case Opcode.I64ReinterpretF64: Unary(WasmValueType.I64); il.Emit(OpCodes.Call, Il.F64ToBits); break;
-            case Opcode.F32ReinterpretI32: Unary(WasmValueType.F32); il.Emit(OpCodes.Call, Il.F32FromBits); break;
-            case Opcode.F64ReinterpretI64: Unary(WasmValueType.F64); il.Emit(OpCodes.Call, Il.F64FromBits); break;
+            // int → float reinterprets go through an opaque helper: the .NET 10 JIT folds a bitcast of a narrow load
+            // (i32.load16_u; f32.reinterpret_i32) into a wider float load, reading bytes past the 16 bits.
+            case Opcode.F32ReinterpretI32: Unary(WasmValueType.F32); CallNumeric(nameof(Numeric.F32FromBitsOpaque), typeof(int)); break;
+            case Opcode.F64ReinterpretI64: Unary(WasmValueType.F64); CallNumeric(nameof(Numeric.F64FromBitsOpaque), typeof(long)); break;
             case Opcode.I32Extend8S: il.Emit(OpCodes.Conv_I1); break;
             case Opcode.I32Extend16S: il.Emit(OpCodes.Conv_I2); break;
             case Opcode.I64Extend8S: il.Emit(OpCodes.Conv_I1); il.Emit(OpCodes.Conv_I8); break;

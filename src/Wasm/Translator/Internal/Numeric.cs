@@ -17,6 +17,10 @@ internal static class Numeric
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static float F32FromBitsOpaque(int bits) => BitConverter.Int32BitsToSingle(bits);
 
+    /// <summary>Bits → double without constant folding.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static double F64FromBitsOpaque(long bits) => BitConverter.Int64BitsToDouble(bits);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Canon(float x) => float.IsNaN(x) ? BitConverter.UInt32BitsToSingle(CanonicalF32Bits) : x;
 
