@@ -36,11 +36,11 @@ public static class ObjectStorageServiceCollectionExtensions
         services.AddSingleton<NodeShardStores>();
         services.AddSingleton(sp => sp.GetRequiredService<NodeShardStores>().Registry);
         services.AddSingleton<Grains.Nodes.INodeLoadReporter>(sp => sp.GetRequiredService<NodeShardStores>());
-        services.AddSingleton<NodeAddressResolver>();
+        services.AddSingleton(_ => new StaticShardNodeResolver());
         services.AddSingleton(_ => new StripeBufferPool());
         if (embedded)
         {
-            services.AddSingleton<IShardClient>(sp => new ClusterShardClient(sp.GetRequiredService<ShardNodeRegistry>(), remote: null));
+            services.AddSingleton<IShardClient>(sp => new LocalShardClient(sp.GetRequiredService<ShardNodeRegistry>()));
         }
         else
         {
@@ -48,11 +48,11 @@ public static class ObjectStorageServiceCollectionExtensions
             services.AddSingleton<IValidateOptions<ShardTransportOptions>, ShardTransportOptionsValidator>();
             services.AddSingleton(sp => new ShardRequestAuthenticator(sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
             services.AddHttpClient(nameof(HttpShardClient));
-            services.AddSingleton<IShardClient>(sp => new ClusterShardClient(
+            services.AddSingleton<IShardClient>(sp => new RoutingShardClient(
                 sp.GetRequiredService<ShardNodeRegistry>(),
                 new HttpShardClient(
                     sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HttpShardClient)),
-                    sp.GetRequiredService<NodeAddressResolver>(),
+                    sp.GetRequiredService<StaticShardNodeResolver>(),
                     sp.GetRequiredService<ShardRequestAuthenticator>(),
                     sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value.RoutePrefix)));
         }

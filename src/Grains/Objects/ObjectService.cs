@@ -15,7 +15,7 @@ public sealed partial class ObjectService
     private readonly IGrainFactory _grains;
     private readonly IGrainStateQuery _query;
     private readonly NodeDirectory _nodes;
-    private readonly NodeAddressResolver _addresses;
+    private readonly StaticShardNodeResolver _addresses;
     private readonly IShardClient _shards;
     private readonly ObjectWriter _writer;
     private readonly ObjectReader _reader;
@@ -30,7 +30,7 @@ public sealed partial class ObjectService
         IGrainFactory grains,
         IGrainStateQuery query,
         NodeDirectory nodes,
-        NodeAddressResolver addresses,
+        StaticShardNodeResolver addresses,
         IShardClient shards,
         StripeBufferPool pool,
         IOptions<StorageOptions> options,
@@ -212,7 +212,7 @@ public sealed partial class ObjectService
     public async Task<RepairPassResult> RepairAllAsync(CancellationToken cancellationToken)
     {
         var listed = await _nodes.ListAsync(cancellationToken);
-        _addresses.Update(listed);
+        UpdateAddresses(listed);
         var live = listed.Where(n => n.Alive).Select(n => n.Node.NodeId).ToHashSet(StringComparer.Ordinal);
         var candidates = Candidates(listed);
         int checkedObjects = 0, repairedObjects = 0, repairedShards = 0, unrecoverable = 0;
@@ -304,7 +304,7 @@ public sealed partial class ObjectService
     private async Task<IReadOnlyList<PlacementCandidate>> PlacementCandidatesAsync(CancellationToken cancellationToken)
     {
         var listed = await _nodes.ListAsync(cancellationToken);
-        _addresses.Update(listed);
+        UpdateAddresses(listed);
         return Candidates(listed);
     }
 
@@ -314,11 +314,23 @@ public sealed partial class ObjectService
     private async Task<HashSet<string>> LiveNodeIdsAsync(CancellationToken cancellationToken)
     {
         var listed = await _nodes.ListAsync(cancellationToken);
-        _addresses.Update(listed);
+        UpdateAddresses(listed);
         return listed.Where(n => n.Alive).Select(n => n.Node.NodeId).ToHashSet(StringComparer.Ordinal);
     }
 
-    private async Task RefreshAddressesAsync(CancellationToken cancellationToken) => _addresses.Update(await _nodes.ListAsync(cancellationToken));
+    private async Task RefreshAddressesAsync(CancellationToken cancellationToken) => UpdateAddresses(await _nodes.ListAsync(cancellationToken));
+
+    // Other silos' shard endpoints are found at the address their nodes announce.
+    private void UpdateAddresses(IReadOnlyList<NodeStatus> listed)
+    {
+        foreach (var status in listed)
+        {
+            if (Uri.TryCreate(status.Node.Address, UriKind.Absolute, out var uri))
+            {
+                _addresses.Set(status.Node.NodeId, uri);
+            }
+        }
+    }
 
     private Task DeleteShardsAsync(ObjectManifest manifest, CancellationToken cancellationToken) =>
         DeleteShardsAsync(manifest, except: null, cancellationToken);
