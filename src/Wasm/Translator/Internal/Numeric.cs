@@ -137,13 +137,38 @@ internal static class Numeric
 
     public static long Popcnt(long x) => BitOperations.PopCount((ulong)x);
 
-    public static int Rotl(int x, int n) => (int)BitOperations.RotateLeft((uint)x, n);
+    // Rotates are written as two shifts joined by an add, never BitOperations.RotateLeft/RotateRight or a shift
+    // pair joined by | or ^: the JIT turns those into a rol/ror node, and the .NET 10 x64 JIT (10.0.12, dotnet/runtime
+    // #129288) believes rol/ror with a non-zero constant count set ZF, so `i32.rotr(x, 7); if` or `br_if` branches on
+    // a stale ZF left by an earlier instruction. The two shifted halves have disjoint bits, so + equals |; for a
+    // count of 0 the second half is shifted out completely (two shifts, each under the width), leaving x.
+    public static int Rotl(int x, int n)
+    {
+        var u = (uint)x;
+        var s = n & 31;
+        return (int)((u << s) + ((u >> 1) >> (31 - s)));
+    }
 
-    public static int Rotr(int x, int n) => (int)BitOperations.RotateRight((uint)x, n);
+    public static int Rotr(int x, int n)
+    {
+        var u = (uint)x;
+        var s = n & 31;
+        return (int)((u >> s) + ((u << 1) << (31 - s)));
+    }
 
-    public static long Rotl(long x, long n) => (long)BitOperations.RotateLeft((ulong)x, (int)n);
+    public static long Rotl(long x, long n)
+    {
+        var u = (ulong)x;
+        var s = (int)n & 63;
+        return (long)((u << s) + ((u >> 1) >> (63 - s)));
+    }
 
-    public static long Rotr(long x, long n) => (long)BitOperations.RotateRight((ulong)x, (int)n);
+    public static long Rotr(long x, long n)
+    {
+        var u = (ulong)x;
+        var s = (int)n & 63;
+        return (long)((u >> s) + ((u << 1) << (63 - s)));
+    }
 
     // min/max: NaN if either is NaN (then canonical), and -0 < +0. Math.Min/Max implement IEEE 754-2019 minimum/maximum.
     public static float Min(float a, float b) => Canon(MathF.Min(a, b));
