@@ -14,6 +14,12 @@ public static class Program
             return CodecCompare.Run(args[1..]);
         }
 
+        // Load run of the job pipeline (see Jobs/JobThroughput.cs and docs/benchmarks.md).
+        if (args.Length > 0 && args[0] == Jobs.JobThroughput.Switch)
+        {
+            return Jobs.JobThroughput.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -138,17 +138,31 @@ public sealed class JobService
         return await _grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
     }
 
-    /// <summary>The job, or null when the id is unknown.</summary>
+    /// <summary>The job as last committed, or null when the id is unknown.</summary>
     /// <param name="id">The job id.</param>
     /// <returns>The record.</returns>
-    public Task<JobRecord?> GetAsync(string id) =>
-        JobIds.IsValid(id) ? _grains.GetGrain<IJobGrain>(id).GetAsync() : Task.FromResult<JobRecord?>(null);
+    /// <remarks>Reads without the grain's lock, so readers (API polls, event streams) never delay the job's transitions.</remarks>
+    public async Task<JobRecord?> GetAsync(string id) =>
+        await ReadAsync(id) is { } state ? JobStateMachine.ToRecord(state) : null;
 
     /// <summary>The job's accepted output, or null while there is none or the id is unknown.</summary>
     /// <param name="id">The job id.</param>
     /// <returns>The output.</returns>
-    public Task<byte[]?> GetOutputAsync(string id) =>
-        JobIds.IsValid(id) ? _grains.GetGrain<IJobGrain>(id).GetOutputAsync() : Task.FromResult<byte[]?>(null);
+    public async Task<byte[]?> GetOutputAsync(string id) =>
+        await ReadAsync(id) is { Result: not null } state ? state.Output ?? [] : null;
+
+    /// <summary>One job's committed state by an index seek (the key right after the one just before it).</summary>
+    private async Task<JobGrainState?> ReadAsync(string id)
+    {
+        if (!JobIds.IsValid(id))
+        {
+            return null;
+        }
+
+        var before = id[..^1] + (char)(id[^1] - 1);
+        var page = await _query.ListAsync<JobGrainState>(nameof(IJobGrain), null, before, 1);
+        return page.Count == 1 && string.Equals(page[0].Key, id, StringComparison.Ordinal) && page[0].State.Exists ? page[0].State : null;
+    }
 
     /// <summary>Cancels the job (and stops its runs in this silo); null when the id is unknown.</summary>
     /// <param name="id">The job id.</param>
@@ -218,11 +232,16 @@ public sealed class JobService
     public async IAsyncEnumerable<JobRecord> WatchAsync(string id, [EnumeratorCancellation] CancellationToken ct = default)
     {
         long lastCount = -1;
+        var woken = false;
         while (!ct.IsCancellationRequested)
         {
-            var record = await GetAsync(id);
+            // A change notification is sent while the changing call still holds the job's lock, so after one the
+            // read goes through the grain (it waits for the commit); otherwise the lock-free read is enough.
+            var subscription = _events.Subscribe(id);
+            var record = woken ? await _grains.GetGrain<IJobGrain>(id).GetAsync() : await GetAsync(id);
             if (record is null)
             {
+                _events.Unsubscribe(id, subscription);
                 yield break;
             }
 
@@ -234,13 +253,14 @@ public sealed class JobService
 
             if (record.IsFinal)
             {
+                _events.Unsubscribe(id, subscription);
                 yield break;
             }
 
             try
             {
                 // Changes made in this silo wake the watcher at once; other silos' changes are seen within a second.
-                await _events.WaitAsync(id, TimeSpan.FromSeconds(1), _time, ct);
+                woken = await _events.WaitAsync(id, subscription, TimeSpan.FromSeconds(1), _time, ct);
             }
             catch (OperationCanceledException)
             {

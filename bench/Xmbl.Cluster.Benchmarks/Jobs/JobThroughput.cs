@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Hosting;
+using Xmbl.Cluster.Testing;
+
+namespace Xmbl.Cluster.Benchmarks.Jobs;
+
+/// <summary>
+/// Load run of the job pipeline (not a BenchmarkDotNet micro-benchmark): silos hosted in this process, a tiny WASI
+/// module, N jobs with one validator each submitted by C concurrent clients; reports validated jobs per second and
+/// submit-to-validated latency percentiles (from the job records' CreatedAt/ValidatedAt).
+/// </summary>
+/// <remarks>
+/// <c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- jobs [--jobs N] [--clients C] [--nodes K] [--validators V] [--concurrency PER_NODE] [--postgres auto|CONNSTR] [--silos S]</c>.
+/// Embedded: one silo on SQLite with K logical nodes. With <c>--postgres</c>: S silos (one node each) on one database;
+/// <c>auto</c> starts a throwaway server (needs PostgreSQL binaries).
+/// </remarks>
+public static class JobThroughput
+{
+    /// <summary>The switch that selects this run.</summary>
+    public const string Switch = "jobs";
+
+    /// <summary>tiny.wat compiled with wat2wasm: writes "ok\n" to stdout.</summary>
+    private static readonly byte[] TinyModule = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x02, 0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x00, 0x00, 0x02, 0x23, 0x01, 0x16, 0x77, 0x61, 0x73, 0x69, 0x5f, 0x73, 0x6e, 0x61, 0x70, 0x73, 0x68, 0x6f, 0x74, 0x5f, 0x70, 0x72, 0x65, 0x76, 0x69, 0x65, 0x77, 0x31, 0x08, 0x66, 0x64, 0x5f, 0x77, 0x72, 0x69, 0x74, 0x65, 0x00, 0x00, 0x03, 0x02, 0x01, 0x01, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x13, 0x02, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x06, 0x5f, 0x73, 0x74, 0x61, 0x72, 0x74, 0x00, 0x01, 0x0a, 0x1d, 0x01, 0x1b, 0x00, 0x41, 0x00, 0x41, 0x10, 0x36, 0x02, 0x00, 0x41, 0x04, 0x41, 0x03, 0x36, 0x02, 0x00, 0x41, 0x01, 0x41, 0x00, 0x41, 0x01, 0x41, 0x08, 0x10, 0x00, 0x1a, 0x0b, 0x0b, 0x09, 0x01, 0x00, 0x41, 0x10, 0x0b, 0x03, 0x6f, 0x6b, 0x0a];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var jobs = Int(args, "--jobs", 2000);
+        var clients = Int(args, "--clients", 32);
+        var nodes = Int(args, "--nodes", 5);
+        var validators = Int(args, "--validators", 1);
+        var silos = Int(args, "--silos", 3);
+        var postgres = Text(args, "--postgres");
+        var concurrency = Text(args, "--concurrency");
+
+        PostgresServer? server = null;
+        string? connectionString = null;
+        if (postgres is not null)
+        {
+            if (postgres == "auto")
+            {
+                server = await PostgresServer.StartAsync();
+                connectionString = await server.CreateDatabaseAsync();
+            }
+            else
+            {
+                connectionString = postgres;
+            }
+        }
+        else
+        {
+            silos = 1;
+        }
+
+        using var data = new TempDirectory("xmbl-bench-jobs");
+        var hosts = new List<IHost>();
+        try
+        {
+            for (var i = 0; i < silos; i++)
+            {
+                hosts.Add(await StartSiloAsync(Path.Combine(data.Path, $"silo-{i}"), connectionString, i, connectionString is null ? nodes : 1, concurrency));
+            }
+
+            var services = hosts.Select(h => h.Services.GetRequiredService<JobService>()).ToArray();
+            var hash = (await hosts[0].Services.GetRequiredService<Xmbl.Cluster.Grains.Jobs.Modules.ModuleStore>().AddAsync(TinyModule)).Hash;
+
+            // Warm-up: JIT, compiled-module caches, connection pools.
+            await RunBatchAsync(services, hash, Math.Min(200, jobs), clients, validators);
+            var started = Stopwatch.GetTimestamp();
+            var records = await RunBatchAsync(services, hash, jobs, clients, validators);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+
+            var failed = records.Count(r => r.Status != JobStatus.Settled);
+            var latencies = records.Where(r => r.ValidatedAt is not null).Select(r => (r.ValidatedAt!.Value - r.CreatedAt).TotalMilliseconds).Order().ToArray();
+            var mode = connectionString is null ? $"embedded (SQLite), {nodes} logical nodes" : $"PostgreSQL, {silos} silos x 1 node";
+            Console.WriteLine($"mode:        {mode}");
+            Console.WriteLine($"jobs:        {jobs} with {validators} validator(s), {clients} concurrent clients, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"throughput:  {(jobs - failed) / elapsed.TotalSeconds:F0} validated jobs/s ({elapsed.TotalSeconds:F2} s)");
+            Console.WriteLine($"latency:     p50 {Percentile(latencies, 0.50):F2} ms, p90 {Percentile(latencies, 0.90):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms (submit to validated)");
+            // Where the time goes, from the records: placement and execution, validation, settlement.
+            var settled = records.Where(r => r.ExecutedAt is not null && r.ValidatedAt is not null && r.FinishedAt is not null).ToList();
+            double P50(Func<JobRecord, TimeSpan> span) => Percentile([.. settled.Select(r => span(r).TotalMilliseconds).Order()], 0.5);
+            Console.WriteLine($"breakdown:   p50 submit->executed {P50(r => r.ExecutedAt!.Value - r.CreatedAt):F2} ms, executed->validated {P50(r => r.ValidatedAt!.Value - r.ExecutedAt!.Value):F2} ms, validated->settled {P50(r => r.FinishedAt!.Value - r.ValidatedAt!.Value):F2} ms");
+            var runs = settled.SelectMany(r => r.Assignments).Where(a => a.ReportedAt is not null).Select(a => (a.ReportedAt!.Value - a.AssignedAt).TotalMilliseconds).Order().ToArray();
+            Console.WriteLine($"assignments: p50 assigned->reported {Percentile(runs, 0.5):F2} ms, p99 {Percentile(runs, 0.99):F2} ms");
+            Console.WriteLine($"not settled: {failed}");
+            return failed == 0 ? 0 : 1;
+        }
+        finally
+        {
+            foreach (var host in hosts)
+            {
+                await host.StopAsync();
+                host.Dispose();
+            }
+
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<List<JobRecord>> RunBatchAsync(JobService[] services, string hash, int jobs, int clients, int validators)
+    {
+        var next = -1;
+        var results = new JobRecord[jobs];
+        var workers = Enumerable.Range(0, clients).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < jobs)
+            {
+                var service = services[i % services.Length];
+                var submitted = await service.SubmitAsync(new JobRequest(hash, Validators: validators));
+                JobRecord last = submitted;
+                await foreach (var record in service.WatchAsync(submitted.Id))
+                {
+                    last = record;
+                }
+
+                results[i] = last;
+            }
+        });
+        await Task.WhenAll(workers);
+        return [.. results];
+    }
+
+    private static async Task<IHost> StartSiloAsync(string dataDirectory, string? connectionString, int index, int nodes, string? concurrency)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var settings = new Dictionary<string, string?>
+        {
+            [SiloConfiguration.DataDirectoryKey] = dataDirectory,
+            ["Xmbl:Node:Count"] = nodes.ToString(CultureInfo.InvariantCulture),
+            ["Xmbl:Silo:SiloId"] = $"bench-{index}",
+        };
+        if (concurrency is not null)
+        {
+            settings["Xmbl:Node:Concurrency"] = concurrency;
+        }
+
+        if (connectionString is not null)
+        {
+            settings[SiloConfiguration.ConnectionStringKey] = connectionString;
+            settings["Xmbl:Storage:Transport:ClusterSecret"] = "bench-cluster-secret-0123456789";
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var silo = builder.Services.AddSilo(builder.Configuration, $"http://127.0.0.1:{9000 + index}");
+        builder.Services.AddCompute(builder.Configuration, silo);
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private static int Int(string[] args, string name, int fallback) =>
+        Text(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? Text(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
