@@ -109,6 +109,9 @@ public sealed class JobExecutionTests
         var stored = await silo.Grains.GetGrain<INodeReputationGrain>(liar).GetAsync();
         Assert.True(stored.Disagreements >= 1);
         Assert.True(stored.Score < NodeReputation.InitialScore);
+        var listed = await silo.Services.GetRequiredService<ReputationDirectory>().ListAsync();
+        Assert.Equal(stored.Score, listed[liar].Score);
+        Assert.All(others, n => Assert.True(listed[n].Score > listed[liar].Score));
     }
 
     [Fact]

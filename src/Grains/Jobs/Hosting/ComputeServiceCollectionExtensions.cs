@@ -42,6 +42,7 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ComputeOptions>>().Value.ModulesInDatabase ?? !silo.Embedded));
 
         services.AddSingleton<JobEvents>();
+        services.AddSingleton<ReputationDirectory>();
         services.AddSingleton<JobScheduler>();
         services.AddSingleton<IJobPlacement>(sp => sp.GetRequiredService<JobScheduler>());
         services.AddSingleton<ReputationRecorder>();
