@@ -216,6 +216,38 @@ public sealed class FunctionTranslatorTests
         Assert.Equal(right, Call(Binary(I64, I64, 0x8A), "f", L(value), L(count)).I64);
     }
 
+    [Theory]
+    [InlineData(0x96 /* f32.min */, 0x00000000u, 0x80000000u, false)]
+    [InlineData(0x96 /* f32.min */, 0x00000000u, 0x80000000u, true)]
+    [InlineData(0x96 /* f32.min */, 0x80000000u, 0x80000000u, false)]
+    [InlineData(0x97 /* f32.max */, 0x80000000u, 0x80000000u, false)]
+    [InlineData(0x97 /* f32.max */, 0x00000000u, 0x00000000u, false)]
+    [InlineData(0x96 /* f32.min */, 0x3F800000u, 0x80000000u, false)]
+    [InlineData(0x97 /* f32.max */, 0xBF800000u, 0x80000000u, false)]
+    [InlineData(0x96 /* f32.min */, 0x7FA00000u, 0x7FC00000u, false)]
+    public void F32MinMax_WithConstantNegativeZero_OrdersNegativeZeroBelowPositiveZero(byte op, uint input, uint expected, bool fuel)
+    {
+        // Reduced from differential-test seed 1389: the .NET 10 JIT's MathF.Min with a constant -0 operand gave
+        // min(+0, -0) = +0. The constant is emitted as an IL float constant, so the JIT sees it.
+        var code = new Code().LocalGet(0).Op(0x43).Op(BitConverter.GetBytes(0x80000000u) /* f32.const -0 */).Op(op).Op(Ops.I32ReinterpretF32);
+        var instance = Instantiate(Single(F32, I32, code), fuel: fuel);
+        Assert.Equal(expected, (uint)Call(instance, "f", WasmValue.FromF32Bits(input)).I32);
+    }
+
+    [Theory]
+    [InlineData(0xA4 /* f64.min */, 0x0000000000000000ul, 0x8000000000000000ul, 0x8000000000000000ul)]
+    [InlineData(0xA4 /* f64.min */, 0x8000000000000000ul, 0x0000000000000000ul, 0x8000000000000000ul)]
+    [InlineData(0xA5 /* f64.max */, 0x0000000000000000ul, 0x8000000000000000ul, 0x0000000000000000ul)]
+    [InlineData(0xA5 /* f64.max */, 0x8000000000000000ul, 0x0000000000000000ul, 0x0000000000000000ul)]
+    [InlineData(0xA4 /* f64.min */, 0x3FF0000000000000ul, 0xBFF0000000000000ul, 0xBFF0000000000000ul)]
+    [InlineData(0xA5 /* f64.max */, 0x3FF0000000000000ul, 0xBFF0000000000000ul, 0x3FF0000000000000ul)]
+    [InlineData(0xA5 /* f64.max */, 0x7FF4000000000000ul, 0x3FF0000000000000ul, 0x7FF8000000000000ul)]
+    public void F64MinMax_ZerosAndNaNs_FollowIeee754Minimum(byte op, ulong a, ulong b, ulong expected)
+    {
+        var instance = Instantiate(Single([WasmValueType.F64, WasmValueType.F64], I64, new Code().LocalGet(0).LocalGet(1).Op(op).Op(Ops.I64ReinterpretF64)), fuel: false);
+        Assert.Equal(expected, (ulong)Call(instance, "f", WasmValue.FromF64Bits(a), WasmValue.FromF64Bits(b)).I64);
+    }
+
     [Fact]
     public void Select_PicksByCondition()
     {

@@ -170,14 +170,69 @@ internal static class Numeric
         return (long)((u >> s) + ((u << 1) << (63 - s)));
     }
 
-    // min/max: NaN if either is NaN (then canonical), and -0 < +0. Math.Min/Max implement IEEE 754-2019 minimum/maximum.
-    public static float Min(float a, float b) => Canon(MathF.Min(a, b));
+    // min/max: NaN if either is NaN (then canonical), and -0 < +0. Written out rather than MathF/Math.Min/Max: with an
+    // operand the JIT sees as the constant -0 (`local.get 0; f32.const -0; f32.min`), the .NET 10 x64 JIT's Min
+    // intrinsic returned +0 for min(+0, -0) (differential-test seed 1389). Equal operands can only differ in the
+    // sign of a zero, so OR-ing the bits gives min's -0 and AND-ing them gives max's +0.
+    public static float Min(float a, float b)
+    {
+        if (a < b)
+        {
+            return a;
+        }
 
-    public static float Max(float a, float b) => Canon(MathF.Max(a, b));
+        if (b < a)
+        {
+            return b;
+        }
 
-    public static double Min(double a, double b) => Canon(Math.Min(a, b));
+        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b)) : Canon(a + b);
+    }
 
-    public static double Max(double a, double b) => Canon(Math.Max(a, b));
+    public static float Max(float a, float b)
+    {
+        if (a > b)
+        {
+            return a;
+        }
+
+        if (b > a)
+        {
+            return b;
+        }
+
+        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b)) : Canon(a + b);
+    }
+
+    public static double Min(double a, double b)
+    {
+        if (a < b)
+        {
+            return a;
+        }
+
+        if (b < a)
+        {
+            return b;
+        }
+
+        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) | BitConverter.DoubleToInt64Bits(b)) : Canon(a + b);
+    }
+
+    public static double Max(double a, double b)
+    {
+        if (a > b)
+        {
+            return a;
+        }
+
+        if (b > a)
+        {
+            return b;
+        }
+
+        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & BitConverter.DoubleToInt64Bits(b)) : Canon(a + b);
+    }
 
     public static float Nearest(float x) => Canon(MathF.Round(x, MidpointRounding.ToEven));
 
