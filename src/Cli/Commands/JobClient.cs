@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
@@ -153,43 +152,9 @@ internal sealed class JobClient(HttpClient http) : IDisposable
             return JsonDocument.Parse(text).RootElement.Clone();
         }
 
-        throw new JobClientException(Describe(response.StatusCode, text));
+        throw new JobClientException(ProblemText.Describe(response.StatusCode, text));
     }
 
-    /// <summary>A problem-details answer as one line: the detail, and each field error.</summary>
-    private static string Describe(HttpStatusCode status, string body)
-    {
-        try
-        {
-            var problem = JsonDocument.Parse(body).RootElement;
-            var parts = new List<string>();
-            if (problem.TryGetProperty("detail", out var detail) && detail.GetString() is { Length: > 0 } d)
-            {
-                parts.Add(d);
-            }
-            else if (problem.TryGetProperty("title", out var title) && title.GetString() is { Length: > 0 } t)
-            {
-                parts.Add(t);
-            }
-
-            if (problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var field in errors.EnumerateObject())
-                {
-                    foreach (var message in field.Value.EnumerateArray())
-                    {
-                        parts.Add($"{field.Name}: {message.GetString()}");
-                    }
-                }
-            }
-
-            return $"gateway answered {(int)status}: {string.Join("; ", parts)}";
-        }
-        catch (JsonException)
-        {
-            return $"gateway answered {(int)status} {status}";
-        }
-    }
 }
 
 /// <summary>The gateway refused a request or could not be understood.</summary>

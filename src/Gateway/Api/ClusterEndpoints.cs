@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Runtime;
 
@@ -16,10 +18,12 @@ internal static class ClusterEndpoints
             .WithSummary("Silos (id, address, status, started, last heartbeat) and nodes (resources, prices, reputation, liveness).");
     }
 
-    private static async Task<IResult> GetClusterAsync(IClusterMembership membership, NodeDirectory nodes, CancellationToken cancellationToken)
+    private static async Task<IResult> GetClusterAsync(IClusterMembership membership, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
     {
         var silos = await membership.GetSilosAsync(cancellationToken);
         var nodeList = await nodes.ListAsync(cancellationToken);
+        // Reputation is earned from validation outcomes and kept per node identity by the reputation grains.
+        var scores = await reputations.ListAsync(cancellationToken);
         var view = new ClusterView(
             membership.LocalSiloId,
             [.. silos.Select(s => new SiloView(s.SiloId, s.Address, s.Status.ToString(), s.StartedAt, s.LastHeartbeat))],
@@ -36,7 +40,7 @@ internal static class ClusterEndpoints
                 n.Node.Resources.Concurrency,
                 n.Node.Prices.PerMillionFuel,
                 n.Node.Prices.PerGbMonth,
-                n.Node.Reputation,
+                scores.TryGetValue(n.Node.NodeId, out var r) ? r.Score : NodeReputation.InitialScore,
                 n.Node.RunningJobs,
                 n.Node.UsedStorageBytes,
                 n.Node.RegisteredAt,

@@ -11,7 +11,7 @@ internal static class NodeEndpoints
     public static void MapNodeEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/nodes/{id}/stop", (string id, LocalNodes nodes) => Switch(id, nodes, online: false)).WithName("StopNode")
-            .WithSummary("Stops a node of this silo as a crash would: no heartbeats, shards offline, no jobs. The cluster sees it dead after the death timeout.");
+            .WithSummary("Stops a node of this silo as a crash would: no heartbeats, shards offline. Once the cluster sees it dead (after the death timeout) the scheduler gives it no new jobs.");
         app.MapPost("/api/nodes/{id}/start", (string id, LocalNodes nodes) => Switch(id, nodes, online: true)).WithName("StartNode")
             .WithSummary("Restarts a stopped node of this silo.");
     }

@@ -11,7 +11,6 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="LastHeartbeat">When the node last heartbeated (or registered).</param>
 /// <param name="RunningJobs">Jobs running at the last heartbeat.</param>
 /// <param name="UsedStorageBytes">Bytes of shards held at the last heartbeat.</param>
-/// <param name="Reputation">Score from validation outcomes, 0 to 1; new nodes start at <see cref="InitialReputation"/>.</param>
 /// <param name="Retired">True when the node left on purpose.</param>
 public sealed record NodeInfo(
     string NodeId,
@@ -24,12 +23,8 @@ public sealed record NodeInfo(
     DateTimeOffset LastHeartbeat,
     int RunningJobs,
     long UsedStorageBytes,
-    double Reputation,
     bool Retired)
 {
-    /// <summary>The reputation a node starts with: trusted enough to be scheduled, with room to rise and fall.</summary>
-    public const double InitialReputation = 0.5;
-
     /// <summary>A node is alive when it has not retired and heartbeated within <paramref name="deathTimeout"/>.</summary>
     public bool IsAlive(DateTimeOffset now, TimeSpan deathTimeout) => !Retired && now - LastHeartbeat <= deathTimeout;
 }

@@ -41,7 +41,7 @@ public sealed class LocalNodes
 
     /// <summary>
     /// Stops or restarts one node of this silo as a crash would: a stopped node stops heartbeating (so the cluster
-    /// sees it dead after the death timeout), its shard store goes offline and its executor takes no work.
+    /// sees it dead after the death timeout), and its shard store goes offline; once seen dead, the scheduler assigns it no new jobs.
     /// </summary>
     /// <remarks>For operators draining a machine in embedded mode, and for trying out repair on one machine.</remarks>
     public void SetOnline(LocalNode node, bool online)

@@ -28,8 +28,6 @@ public sealed class NodeGrain : Grain<NodeGrainState>, INodeGrain
             LastHeartbeat: registration.At,
             RunningJobs: 0,
             UsedStorageBytes: previous?.UsedStorageBytes ?? 0,
-            // Reputation is earned by the node's identity and survives restarts.
-            Reputation: previous?.Reputation ?? NodeInfo.InitialReputation,
             Retired: false);
         State.Node = node;
         return Task.FromResult(node);
