@@ -13,4 +13,13 @@ public interface IGrainStateQuery
     /// <returns>Up to <paramref name="limit"/> entries.</returns>
     /// <exception cref="GrainStateException">A row's state cannot be read as <typeparamref name="TState"/>.</exception>
     Task<IReadOnlyList<GrainStateEntry<TState>>> ListAsync<TState>(string grainType, string? keyPrefix, string? afterKey, int limit, CancellationToken ct = default);
+
+    /// <summary>Reads one grain's committed state by key (an index seek), or null when it has none.</summary>
+    /// <typeparam name="TState">The state type the grain class persists.</typeparam>
+    /// <param name="grainType">The grain interface's name, e.g. <c>IJobGrain</c>.</param>
+    /// <param name="key">The grain's key.</param>
+    /// <param name="ct">Cancels the read.</param>
+    /// <returns>The entry, or null.</returns>
+    /// <exception cref="GrainStateException">The row's state cannot be read as <typeparamref name="TState"/>.</exception>
+    Task<GrainStateEntry<TState>?> GetAsync<TState>(string grainType, string key, CancellationToken ct = default);
 }

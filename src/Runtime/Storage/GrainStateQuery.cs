@@ -25,6 +25,17 @@ internal sealed class GrainStateQuery(IPersistenceBackend backend, GrainRuntime 
         return result;
     }
 
+    public async Task<GrainStateEntry<TState>?> GetAsync<TState>(string grainType, string key, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(grainType);
+        ArgumentNullException.ThrowIfNull(key);
+        await runtime.EnsureInitializedAsync(ct).ConfigureAwait(false);
+        var id = new GrainId(grainType, key);
+        return await backend.States.ReadAsync(id, ct).ConfigureAwait(false) is { } row
+            ? new GrainStateEntry<TState>(row.Key, row.Version, Deserialize<TState>(row.State, id), row.UpdatedAt)
+            : null;
+    }
+
     private static TState Deserialize<TState>(byte[] bytes, GrainId id)
     {
         try

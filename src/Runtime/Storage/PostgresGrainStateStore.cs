@@ -28,10 +28,7 @@ internal sealed class PostgresGrainStateStore(NpgsqlDataSource dataSource, TimeP
         "ON CONFLICT (grain_type, grain_key) DO UPDATE SET version = excluded.version, state = excluded.state, updated_at = excluded.updated_at " +
         "WHERE xmbl_grain_state.version = $3";
 
-    private const string ListSql =
-        "SELECT grain_key, version, state, updated_at FROM xmbl_grain_state " +
-        "WHERE grain_type = $1 AND state IS NOT NULL AND ($2::text IS NULL OR starts_with(grain_key, $2::text)) AND ($3::text IS NULL OR grain_key > $3::text) " +
-        "ORDER BY grain_key LIMIT $4";
+    private const string ListSqlStart = "SELECT grain_key, version, state, updated_at FROM xmbl_grain_state WHERE grain_type = $1 AND state IS NOT NULL";
 
     public KeyedAsyncLock Locks { get; } = new();
 
@@ -78,11 +75,15 @@ internal sealed class PostgresGrainStateStore(NpgsqlDataSource dataSource, TimeP
 
     public async Task<IReadOnlyList<StoredGrainState>> ListAsync(string grainType, string? keyPrefix, string? afterKey, int limit, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(ListSql);
+        var range = GrainKeyRange.From(keyPrefix, afterKey);
+        var sql = ListSqlStart + range.Conditions("$3::text", "$4::text", "starts_with(grain_key, $5::text)") + " ORDER BY grain_key LIMIT $2";
+        await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainType });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)keyPrefix ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)afterKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        // Unused parameters are still sent (typed) so that the numbering stays fixed across the variants.
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)range.Lower ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)range.Upper ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)range.Prefix ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var rows = new List<StoredGrainState>();
         while (await reader.ReadAsync(ct).ConfigureAwait(false))

@@ -15,10 +15,7 @@ internal sealed class SqliteGrainStateStore(SqliteDatabase database, TimeProvide
 
     private const string ReadSql = "SELECT version, state, updated_at FROM xmbl_grain_state WHERE grain_type = $t AND grain_key = $k AND state IS NOT NULL";
 
-    private const string ListSql =
-        "SELECT grain_key, version, state, updated_at FROM xmbl_grain_state " +
-        "WHERE grain_type = $t AND state IS NOT NULL AND ($p IS NULL OR substr(grain_key, 1, length($p)) = $p) AND ($a IS NULL OR grain_key > $a) " +
-        "ORDER BY grain_key LIMIT $n";
+    private const string ListSqlStart = "SELECT grain_key, version, state, updated_at FROM xmbl_grain_state WHERE grain_type = $t AND state IS NOT NULL";
 
     private readonly SqliteWriteBatcher _writes = new(database);
 
@@ -70,11 +67,14 @@ internal sealed class SqliteGrainStateStore(SqliteDatabase database, TimeProvide
         ct.ThrowIfCancellationRequested();
         return Task.FromResult<IReadOnlyList<StoredGrainState>>(database.Use(session =>
         {
-            var command = session.Command(ListSql, ("$t", SqliteType.Text), ("$p", SqliteType.Text), ("$a", SqliteType.Text), ("$n", SqliteType.Integer));
+            var range = GrainKeyRange.From(keyPrefix, afterKey);
+            var sql = ListSqlStart + range.Conditions("$lo", "$hi", "substr(grain_key, 1, length($p)) = $p") + " ORDER BY grain_key LIMIT $n";
+            var command = session.Command(sql, ("$t", SqliteType.Text), ("$lo", SqliteType.Text), ("$hi", SqliteType.Text), ("$p", SqliteType.Text), ("$n", SqliteType.Integer));
             command.Parameters[0].Value = grainType;
-            command.Parameters[1].Value = (object?)keyPrefix ?? DBNull.Value;
-            command.Parameters[2].Value = (object?)afterKey ?? DBNull.Value;
-            command.Parameters[3].Value = limit;
+            command.Parameters[1].Value = (object?)range.Lower ?? DBNull.Value;
+            command.Parameters[2].Value = (object?)range.Upper ?? DBNull.Value;
+            command.Parameters[3].Value = (object?)range.Prefix ?? DBNull.Value;
+            command.Parameters[4].Value = limit;
             using var reader = command.ExecuteReader();
             var rows = new List<StoredGrainState>();
             while (reader.Read())

@@ -197,6 +197,25 @@ public abstract class GrainRuntimeConformance : BackendTestBase
     }
 
     [Fact]
+    public async Task StateQuery_GetsOneGrainByKey_NullWithoutState_AndReportsACorruptRow()
+    {
+        var silo = await StartSiloAsync(await NewTargetAsync());
+        await silo.Factory.GetGrain<ICounterGrain>("g1").AddAsync(7, default);
+        await silo.Factory.GetGrain<ICounterGrain>("g1").AddAsync(1, default);
+
+        var query = silo.Host.Services.GetRequiredService<IGrainStateQuery>();
+        var entry = await query.GetAsync<CounterState>("ICounterGrain", "g1");
+        Assert.NotNull(entry);
+        Assert.Equal(("g1", 8, 2L), (entry.Key, entry.State.Value, entry.Version));
+        Assert.Null(await query.GetAsync<CounterState>("ICounterGrain", "g2"));
+        Assert.Null(await query.GetAsync<CounterState>("IOtherGrain", "g1"));
+
+        await silo.Backend.States.WriteAsync(new GrainId("ICounterGrain", "broken"), Encoding.UTF8.GetBytes("[]"), 0, default);
+        var ex = await Assert.ThrowsAsync<GrainStateException>(() => query.GetAsync<CounterState>("ICounterGrain", "broken"));
+        Assert.Contains("ICounterGrain/broken", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Silo_OnStartAndStop_IsActiveThenDeadInMembership()
     {
         var target = await NewTargetAsync();

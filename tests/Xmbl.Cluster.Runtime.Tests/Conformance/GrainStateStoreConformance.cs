@@ -190,6 +190,22 @@ public abstract class GrainStateStoreConformance : BackendTestBase
     }
 
     [Fact]
+    public async Task List_PrefixRange_ExcludesNeighboursAndNonAsciiKeys_AndAnAfterKeyBelowThePrefixStartsAtThePrefix()
+    {
+        var store = (await OpenBackendAsync()).States;
+        // "nodd" and "nodf" sort right before and after "node"; "node-é" and "node-😀" are multi-byte in UTF-8.
+        foreach (var key in new[] { "nodd", "node", "node-a", "node-\u00e9", "node-\U0001F600", "nodf", "zzz" })
+        {
+            await store.WriteAsync(new GrainId("ITestGrain", key), Bytes("0"), 0, default);
+        }
+
+        Assert.Equal(["node", "node-a", "node-\u00e9", "node-\U0001F600"], (await store.ListAsync("ITestGrain", "node", null, 100, default)).Select(r => r.Key));
+        Assert.Equal(["node", "node-a"], (await store.ListAsync("ITestGrain", "node", "a", 2, default)).Select(r => r.Key));
+        Assert.Equal(["node-\U0001F600"], (await store.ListAsync("ITestGrain", "node", "node-\u00e9", 100, default)).Select(r => r.Key));
+        Assert.Equal(["nodf", "zzz"], (await store.ListAsync("ITestGrain", null, "node-\U0001F600", 100, default)).Select(r => r.Key));
+    }
+
+    [Fact]
     public async Task GrainCalls_ConcurrentIncrementsOnOneKey_NoneLost()
     {
         var backend = await OpenBackendAsync();
