@@ -55,7 +55,8 @@ internal sealed class WasmJobRunner(ModuleStore modules, IOptions<ComputeOptions
         }
 
         var run = new RunContext(work.JobId, ct);
-        return Run(run, compiled, spec.Entry, spec.Args, spec.Env, spec.Stdin, spec.Limits.Fuel, spec.Limits.MemoryPages, spec.Limits.WallTime, JobIds.Seed(work.JobId), depth: 0);
+        // On a guest thread from the start: the run's wasm calls need no hand-off and no pool thread waits for them.
+        return await GuestThreads.RunAsync(() => Run(run, compiled, spec.Entry, spec.Args, spec.Env, spec.Stdin, spec.Limits.Fuel, spec.Limits.MemoryPages, spec.Limits.WallTime, JobIds.Seed(work.JobId), depth: 0));
     }
 
     private RunResult Run(

@@ -25,12 +25,50 @@ internal static class GuestThread
     /// <summary>Runs <paramref name="work"/> on a guest thread and waits; exceptions are rethrown unchanged.</summary>
     public static void Run(Action work)
     {
-        if (!Idle.TryTake(out var worker))
-        {
-            worker = new Worker();
-        }
-
+        var worker = Take();
         worker.Execute(work);
+        Recycle(worker);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a guest thread without blocking the caller; the task completes (on the thread
+    /// pool) after the guest thread is free again.
+    /// </summary>
+    public static Task<T> RunAsync<T>(Func<T> work)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        T? result = default;
+        ExceptionDispatchInfo? error = null;
+        Take().Post(
+            () =>
+            {
+                try
+                {
+                    result = work();
+                }
+                catch (Exception ex)
+                {
+                    error = ExceptionDispatchInfo.Capture(ex);
+                }
+            },
+            () =>
+            {
+                if (error is null)
+                {
+                    completion.SetResult(result!);
+                }
+                else
+                {
+                    completion.SetException(error.SourceException);
+                }
+            });
+        return completion.Task;
+    }
+
+    private static Worker Take() => Idle.TryTake(out var worker) ? worker : new Worker();
+
+    private static void Recycle(Worker worker)
+    {
         if (Idle.Count < MaxIdleWorkers)
         {
             Idle.Add(worker);
@@ -45,7 +83,9 @@ internal static class GuestThread
     {
         // Both sides spin briefly before blocking: a blocked-thread wake-up costs tens of microseconds (milliseconds
         // on a loaded machine), which would dominate short calls from the host. The semaphores are only the
-        // fallback; the phase field is the truth, so stray semaphore counts are harmless.
+        // fallback; the phase field is the truth, so stray semaphore counts are harmless. After a posted (async)
+        // run nobody is waiting for a quick next call, so the worker blocks at once instead of spinning: spinning
+        // idle workers took CPU from the runs themselves when many jobs ran at once.
         private const int SpinIterations = 200;
         private const int Idle = 0;
         private const int Posted = 1;
@@ -55,6 +95,7 @@ internal static class GuestThread
         private readonly SemaphoreSlim _doneSignal = new(0);
         private volatile int _phase;
         private Action? _work;
+        private Action? _afterRecycle;
         private ExceptionDispatchInfo? _error;
 
         public Worker()
@@ -66,27 +107,38 @@ internal static class GuestThread
         public void Execute(Action work)
         {
             _work = work;
+            _afterRecycle = null;
             _error = null;
             _phase = Posted;
             _startSignal.Release();
-            WaitFor(Done, _doneSignal);
+            WaitFor(Done, _doneSignal, SpinIterations);
             _phase = Idle;
             var error = _error;
             _error = null;
             error?.Throw();
         }
 
-        public void Stop()
+        /// <summary>Starts <paramref name="work"/>; the worker recycles itself and then calls <paramref name="afterRecycle"/>.</summary>
+        public void Post(Action work, Action afterRecycle)
         {
-            _work = null;
+            _work = work;
+            _afterRecycle = afterRecycle;
             _phase = Posted;
             _startSignal.Release();
         }
 
-        private void WaitFor(int phase, SemaphoreSlim signal)
+        public void Stop()
+        {
+            _work = null;
+            _afterRecycle = null;
+            _phase = Posted;
+            _startSignal.Release();
+        }
+
+        private void WaitFor(int phase, SemaphoreSlim signal, int spins)
         {
             var spinner = default(SpinWait);
-            for (var i = 0; i < SpinIterations && _phase != phase; i++)
+            for (var i = 0; i < spins && _phase != phase; i++)
             {
                 spinner.SpinOnce(sleep1Threshold: -1);
             }
@@ -100,9 +152,10 @@ internal static class GuestThread
         private void Loop()
         {
             t_isGuest = true;
+            var spins = SpinIterations;
             while (true)
             {
-                WaitFor(Posted, _startSignal);
+                WaitFor(Posted, _startSignal, spins);
                 var work = _work;
                 if (work is null)
                 {
@@ -110,6 +163,19 @@ internal static class GuestThread
                 }
 
                 _work = null;
+                var afterRecycle = _afterRecycle;
+                _afterRecycle = null;
+                if (afterRecycle is not null)
+                {
+                    // Posted: exceptions are the work's own business (RunAsync captures them).
+                    work();
+                    _phase = Idle;
+                    Recycle(this);
+                    afterRecycle();
+                    spins = 0;
+                    continue;
+                }
+
                 try
                 {
                     work();
@@ -119,6 +185,7 @@ internal static class GuestThread
                     _error = ExceptionDispatchInfo.Capture(ex);
                 }
 
+                spins = SpinIterations;
                 _phase = Done;
                 _doneSignal.Release();
             }
