@@ -82,17 +82,16 @@ internal static class GuestThread
     private sealed class Worker
     {
         // Both sides spin briefly before blocking: a blocked-thread wake-up costs tens of microseconds (milliseconds
-        // on a loaded machine), which would dominate short calls from the host. The semaphores are only the
-        // fallback; the phase field is the truth, so stray semaphore counts are harmless. After a posted (async)
-        // run nobody is waiting for a quick next call, so the worker blocks at once instead of spinning: spinning
-        // idle workers took CPU from the runs themselves when many jobs ran at once.
+        // on a loaded machine), which would dominate short calls from the host. The phase field is the truth; the
+        // monitor only parks and wakes (it does not spin, unlike SemaphoreSlim.Wait). After a posted (async) run
+        // nobody is waiting for a quick next call, so the worker parks at once: spinning idle workers took CPU from
+        // the runs themselves when many jobs ran at once.
         private const int SpinIterations = 200;
         private const int Idle = 0;
         private const int Posted = 1;
         private const int Done = 2;
 
-        private readonly SemaphoreSlim _startSignal = new(0);
-        private readonly SemaphoreSlim _doneSignal = new(0);
+        private readonly object _gate = new(); // a monitor, for Wait/PulseAll (System.Threading.Lock has no condition wait)
         private volatile int _phase;
         private Action? _work;
         private Action? _afterRecycle;
@@ -110,8 +109,8 @@ internal static class GuestThread
             _afterRecycle = null;
             _error = null;
             _phase = Posted;
-            _startSignal.Release();
-            WaitFor(Done, _doneSignal, SpinIterations);
+            Signal();
+            WaitFor(Done, SpinIterations);
             _phase = Idle;
             var error = _error;
             _error = null;
@@ -124,7 +123,7 @@ internal static class GuestThread
             _work = work;
             _afterRecycle = afterRecycle;
             _phase = Posted;
-            _startSignal.Release();
+            Signal();
         }
 
         public void Stop()
@@ -132,10 +131,10 @@ internal static class GuestThread
             _work = null;
             _afterRecycle = null;
             _phase = Posted;
-            _startSignal.Release();
+            Signal();
         }
 
-        private void WaitFor(int phase, SemaphoreSlim signal, int spins)
+        private void WaitFor(int phase, int spins)
         {
             var spinner = default(SpinWait);
             for (var i = 0; i < spins && _phase != phase; i++)
@@ -143,9 +142,26 @@ internal static class GuestThread
                 spinner.SpinOnce(sleep1Threshold: -1);
             }
 
-            while (_phase != phase)
+            if (_phase == phase)
             {
-                signal.Wait();
+                return;
+            }
+
+            // The phase is set before Signal takes the gate, and checked here under it: no wake-up is lost.
+            lock (_gate)
+            {
+                while (_phase != phase)
+                {
+                    Monitor.Wait(_gate);
+                }
+            }
+        }
+
+        private void Signal()
+        {
+            lock (_gate)
+            {
+                Monitor.PulseAll(_gate);
             }
         }
 
@@ -155,7 +171,7 @@ internal static class GuestThread
             var spins = SpinIterations;
             while (true)
             {
-                WaitFor(Posted, _startSignal, spins);
+                WaitFor(Posted, spins);
                 var work = _work;
                 if (work is null)
                 {
@@ -187,7 +203,7 @@ internal static class GuestThread
 
                 spins = SpinIterations;
                 _phase = Done;
-                _doneSignal.Release();
+                Signal();
             }
         }
     }
