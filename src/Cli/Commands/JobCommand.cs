@@ -46,7 +46,9 @@ public static class JobCommand
         var timeout = new Option<int?>("--timeout-ms") { Description = "Wall-clock limit of one run, in milliseconds.", HelpName = "MS" };
         var maxPrice = new Option<decimal?>("--max-price") { Description = "Highest node price per million fuel accepted.", HelpName = "PRICE" };
         var env = new Option<string[]>("--env", "-e") { Description = "Environment variable KEY=VALUE. Repeatable.", HelpName = "KEY=VALUE", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("submit", "Submit a job.") { module, args, stdin, validators, wait, json, entry, fuel, memory, timeout, maxPrice, env };
+        var inputs = new Option<string[]>("--input", "-i") { Description = "A stored object the job reads, as the file /input/NS/NAME. Repeatable.", HelpName = "NS/NAME", Arity = ArgumentArity.ZeroOrMore };
+        var output = new Option<string?>("--output", "-o") { Description = "Store the validated stdout as this object; NS/PREFIX/ (ending in '/') picks a unique name.", HelpName = "NS/NAME" };
+        var command = new Command("submit", "Submit a job.") { module, args, stdin, validators, wait, json, entry, fuel, memory, timeout, maxPrice, env, inputs, output };
         command.SetAction(async (parse, ct) =>
         {
             using var client = JobClient.Create(GlobalOptions.GetGateway(parse));
@@ -109,6 +111,16 @@ public static class JobCommand
                 if (parse.GetValue(validators) is { } v)
                 {
                     body["validators"] = v;
+                }
+
+                if (parse.GetValue(inputs) is { Length: > 0 } inputObjects)
+                {
+                    body["inputObjects"] = new JsonArray([.. inputObjects.Select(i => (JsonNode)i)]);
+                }
+
+                if (parse.GetValue(output) is { } outputObject)
+                {
+                    body["outputObject"] = outputObject;
                 }
 
                 if (parse.GetValue(maxPrice) is { } p)
@@ -212,6 +224,11 @@ public static class JobCommand
             await console.Out.WriteLineAsync($"outcome   {Text(job, "outcome")} exit {Text(job, "exitCode")} fuel {Text(job, "fuel")}");
             await console.Out.WriteLineAsync($"result    {Text(job, "resultHash")}");
             await console.Out.WriteLineAsync($"price     {Text(job, "price")}");
+            if (job.TryGetProperty("storedOutput", out var stored) && stored.ValueKind == JsonValueKind.String)
+            {
+                await console.Out.WriteLineAsync($"output    stored as {stored.GetString()}");
+            }
+
             if (job.TryGetProperty("reason", out _))
             {
                 await console.Out.WriteLineAsync($"reason    {Text(job, "reason")}");

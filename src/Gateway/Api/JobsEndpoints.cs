@@ -45,7 +45,7 @@ internal static class JobsEndpoints
         app.MapDelete("/api/jobs/{id}", CancelAsync).WithName("DeleteJob").WithSummary("Cancels the job unless it is final.");
     }
 
-    private static async Task<IResult> SubmitAsync(JobSubmitBody? body, JobService jobs, CancellationToken cancellationToken)
+    private static async Task<IResult> SubmitAsync(JobSubmitBody? body, JobService jobs, HttpContext context, CancellationToken cancellationToken)
     {
         if (body is null)
         {
@@ -100,7 +100,8 @@ internal static class JobsEndpoints
             body.Validators,
             body.InputObjects,
             body.OutputObject,
-            body.Submitter);
+            // The account that reads the inputs and owns the stored output: as given, else as for object requests.
+            body.Submitter ?? ObjectEndpoints.Account(context));
         try
         {
             var job = await jobs.SubmitAsync(request, cancellationToken);
@@ -259,7 +260,10 @@ internal sealed record JobView(
     decimal? Price,
     string? Reason,
     IReadOnlyList<JobAssignment> Assignments,
-    IReadOnlyList<JobTransition> Transitions)
+    IReadOnlyList<JobTransition> Transitions,
+    IReadOnlyList<string> InputObjects,
+    string? OutputObject,
+    string? StoredOutput)
 {
     public static JobView From(JobRecord job) => new(
         job.Id,
@@ -288,7 +292,10 @@ internal sealed record JobView(
         job.Price,
         job.FailureReason,
         job.Assignments,
-        job.Transitions);
+        job.Transitions,
+        job.Spec.InputObjects,
+        job.Spec.OutputObject,
+        job.OutputObject);
 }
 
 /// <summary>A page of jobs.</summary>

@@ -16,7 +16,6 @@ internal static partial class ObjectEndpoints
     /// <summary>Header naming the account a request acts for, until requests are signed.</summary>
     public const string AccountHeader = "X-Xmbl-Account";
 
-    private const string AnonymousAccount = "anonymous";
     private const int DefaultListLimit = 100;
     private const int MaxListLimit = 1000;
 
@@ -213,8 +212,9 @@ internal static partial class ObjectEndpoints
         }
     }
 
-    private static string Account(HttpContext context) =>
-        context.Request.Headers.TryGetValue(AccountHeader, out var value) && !string.IsNullOrWhiteSpace(value) ? value.ToString() : AnonymousAccount;
+    /// <summary>The account a request acts for: the <see cref="AccountHeader"/>, else <c>anonymous</c>.</summary>
+    internal static string Account(HttpContext context) =>
+        context.Request.Headers.TryGetValue(AccountHeader, out var value) && !string.IsNullOrWhiteSpace(value) ? value.ToString() : ObjectService.AnonymousAccount;
 
     private static bool TryResolveRange(RangeItemHeaderValue range, long size, out long offset, out long length)
     {

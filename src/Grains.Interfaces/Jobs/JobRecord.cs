@@ -17,6 +17,8 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="FailureReason">Why it failed or was cancelled, or the trap message of an accepted failed run.</param>
 /// <param name="Assignments">Every assignment, in order.</param>
 /// <param name="Transitions">Every status change, in order.</param>
+/// <param name="InputObjects">The stored objects the job reads (as submitted).</param>
+/// <param name="OutputObject">Where the validated output was stored (<c>namespace/name</c>), once it was.</param>
 public sealed record JobRecord(
     string Id,
     JobStatus Status,
@@ -33,7 +35,9 @@ public sealed record JobRecord(
     decimal? Price,
     string? FailureReason,
     IReadOnlyList<JobAssignment> Assignments,
-    IReadOnlyList<JobTransition> Transitions)
+    IReadOnlyList<JobTransition> Transitions,
+    IReadOnlyList<string>? InputObjects = null,
+    string? OutputObject = null)
 {
     /// <summary>True for <see cref="JobStatus.Settled"/>, <see cref="JobStatus.Failed"/> and <see cref="JobStatus.Cancelled"/>.</summary>
     public bool IsFinal => IsFinalStatus(Status);

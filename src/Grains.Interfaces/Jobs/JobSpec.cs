@@ -9,9 +9,13 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Limits">Fuel, memory and wall-clock limits.</param>
 /// <param name="MaxPricePerMillionFuel">The highest node price (credits per million fuel) the submitter accepts; null accepts any price.</param>
 /// <param name="Validators">How many further nodes re-run the job to check the result: 0, 1 or 2.</param>
-/// <param name="InputObjects">Stored objects (<c>namespace/name</c>) the job reads, for the storage proxy.</param>
-/// <param name="OutputObject">Where the job's output is stored (<c>namespace/name</c>), if anywhere.</param>
+/// <param name="InputObjects">Stored objects (<c>namespace/name</c>) the job reads: each run sees them as files
+/// <c>/input/namespace/name</c> (its own copy).</param>
+/// <param name="OutputObject">Where the validated output (stdout) is stored: <c>namespace/name</c>, or <c>namespace/prefix/</c>
+/// (ending in '/') for a unique name under the prefix (UTC time plus a counter); null stores nothing.</param>
 /// <param name="Submitter">Who submitted the job (account identity), if known.</param>
+/// <param name="InputSha256">The SHA-256 of each input object's version when the job was submitted (same order); every run
+/// checks it, so the executor and its validators read the same bytes.</param>
 public sealed record JobSpec(
     string ModuleHash,
     string Entry,
@@ -23,7 +27,8 @@ public sealed record JobSpec(
     int Validators,
     IReadOnlyList<string> InputObjects,
     string? OutputObject,
-    string? Submitter)
+    string? Submitter,
+    IReadOnlyList<string>? InputSha256 = null)
 {
     /// <summary>The entry point of WASI commands.</summary>
     public const string WasiStart = "_start";

@@ -3,12 +3,13 @@ using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Jobs.Scheduling;
+using Xmbl.Cluster.Grains.Jobs.Storage;
 using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs;
 
 /// <summary>One job: <see cref="JobStateMachine"/> over persistent state, a reminder for timeouts, settlement once validated.</summary>
-internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJobSettlement settlement, IOptions<ComputeOptions> options)
+internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJobSettlement settlement, JobObjects objects, IOptions<ComputeOptions> options)
     : Grain<JobGrainState>, IJobGrain
 {
     /// <summary>The reminder that times out assignments and retries placement.</summary>
@@ -95,6 +96,13 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
     {
         if (State.Status == JobStatus.Validated)
         {
+            if (State.Spec!.OutputObject is not null && State.OutputObject is null)
+            {
+                var (stored, outputNote) = await objects.StoreOutputAsync(State.Spec, State.Output ?? []);
+                State.OutputObject = stored;
+                _machine.Note(State, outputNote, now);
+            }
+
             var note = await settlement.SettleAsync(JobStateMachine.ToRecord(State));
             _machine.Settle(State, note, now);
         }

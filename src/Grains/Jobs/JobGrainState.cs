@@ -39,5 +39,8 @@ internal sealed class JobGrainState
 
     public string? FailureReason { get; set; }
 
+    /// <summary>Where the validated output was stored (<c>namespace/name</c>).</summary>
+    public string? OutputObject { get; set; }
+
     public bool Exists => Spec is not null;
 }

@@ -1,3 +1,5 @@
+using Xmbl.Cluster.Grains.Jobs.Storage;
+using Xmbl.Cluster.Grains.Objects;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
@@ -15,16 +17,18 @@ public sealed class JobService
     private readonly IGrainFactory _grains;
     private readonly IGrainStateQuery _query;
     private readonly ModuleStore _modules;
+    private readonly JobObjects _objects;
     private readonly JobEvents _events;
     private readonly TimeProvider _time;
     private readonly ComputeOptions _options;
     private readonly JobExecutorHost? _executors;
 
-    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobEvents events, TimeProvider time, IOptions<ComputeOptions> options, JobExecutorHost? executors)
+    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, JobEvents events, TimeProvider time, IOptions<ComputeOptions> options, JobExecutorHost? executors)
     {
         _grains = grains;
         _query = query;
         _modules = modules;
+        _objects = objects;
         _events = events;
         _time = time;
         _options = options.Value;
@@ -126,6 +130,8 @@ public sealed class JobService
             }
         }
 
+        var inputs = request.InputObjects ?? [];
+        var pins = await _objects.CheckAsync(inputs, request.OutputObject, request.Submitter ?? ObjectService.AnonymousAccount, Error);
         if (errors.Count > 0)
         {
             throw new JobRequestException(errors);
@@ -133,7 +139,7 @@ public sealed class JobService
 
         var spec = new JobSpec(
             hash!, entry, request.Args ?? [], env, stdin, new JobLimits(fuel, pages, wall), request.MaxPricePerMillionFuel, validators,
-            request.InputObjects ?? [], request.OutputObject, request.Submitter);
+            inputs, request.OutputObject, request.Submitter, inputs.Count > 0 ? pins : null);
         var id = JobIds.New(_time.GetUtcNow());
         return await _grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
     }

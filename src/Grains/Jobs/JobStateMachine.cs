@@ -214,6 +214,14 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         effects.Changed(state.Id!);
     }
 
+    /// <summary>Records an event that does not change the status (e.g. where the output was stored).</summary>
+    public void Note(JobGrainState state, string reason, DateTimeOffset now)
+    {
+        state.Transitions.Add(new JobTransition(now, state.Status, state.Status, null, reason));
+        state.UpdatedAt = now;
+        effects.Changed(state.Id!);
+    }
+
     public static JobRecord ToRecord(JobGrainState state)
     {
         var executor = state.Assignments.LastOrDefault(a => a.Role == JobRole.Executor)?.NodeId;
@@ -221,7 +229,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         return new JobRecord(
             state.Id!, state.Status, state.Spec!, state.CreatedAt, state.UpdatedAt, state.ScheduledAt, state.ExecutedAt, state.ValidatedAt, state.FinishedAt,
             executor, validators, state.Result, state.Price, state.FailureReason,
-            [.. state.Assignments.Select(a => a.ToRecord())], [.. state.Transitions]);
+            [.. state.Assignments.Select(a => a.ToRecord())], [.. state.Transitions], state.Spec!.InputObjects, state.OutputObject);
     }
 
     /// <summary>Slots the job needs now: executor, validators, and tie-breakers opened by disputes.</summary>

@@ -12,6 +12,9 @@ namespace Xmbl.Cluster.Grains.Objects;
 /// <summary>Stores, reads, lists, deletes and repairs objects: the storage pipeline joined to the object grains and the node registry.</summary>
 public sealed partial class ObjectService
 {
+    /// <summary>The account of requests that name none (until requests are signed).</summary>
+    public const string AnonymousAccount = "anonymous";
+
     private readonly IGrainFactory _grains;
     private readonly IGrainStateQuery _query;
     private readonly NodeDirectory _nodes;

@@ -190,6 +190,31 @@ public sealed class EmbeddedJobsTests : IDisposable
         Assert.Equal((0, "Hello, world!\n"), (outCode, output));
     }
 
+    [Fact]
+    public async Task Cli_SubmitWithInputAndOutputObjects_ReadsStoredFilesAndStoresTheValidatedOutput()
+    {
+        await using var silo = await SiloProcess.StartAsync(_data.Path, "--nodes", "5");
+        var gateway = silo.BaseAddress.ToString();
+        var cat = Path.Combine(_data.Path, "cat.wasm");
+        await File.WriteAllBytesAsync(cat, JobsApi.Fixture("cat.wasm"));
+        var input = Path.Combine(_data.Path, "poem.txt");
+        await File.WriteAllTextAsync(input, "roses are red\n");
+        var back = Path.Combine(_data.Path, "back.txt");
+
+        var (putCode, _, putErr) = await RunCliAsync("--gateway", gateway, "put", input, "texts/poem.txt");
+        var (code, stdout, stderr) = await RunCliAsync("--gateway", gateway, "job", "submit", cat, "--input", "texts/poem.txt", "--output", "results/poem-copy.txt", "--wait", "--", "/input/texts/poem.txt");
+        var (getCode, _, getErr) = await RunCliAsync("--gateway", gateway, "get", "results/poem-copy.txt", back);
+        var (missingCode, _, missingErr) = await RunCliAsync("--gateway", gateway, "job", "submit", cat, "--input", "texts/absent.txt");
+
+        Assert.True(putCode == 0, putErr);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("roses are red\n", stdout);
+        Assert.True(getCode == 0, getErr);
+        Assert.Equal("roses are red\n", await File.ReadAllTextAsync(back));
+        Assert.NotEqual(0, missingCode);
+        Assert.Contains("'texts/absent.txt' does not exist", missingErr, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] args)
     {
         using var stdout = new MemoryStream();

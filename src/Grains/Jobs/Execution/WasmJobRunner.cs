@@ -4,8 +4,10 @@ using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
+using Xmbl.Cluster.Grains.Jobs.Storage;
 using Xmbl.Cluster.Wasm;
 using Xmbl.Cluster.Wasm.Wasi;
+using Xmbl.Cluster.Wasm.Wasi.FileSystem;
 
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
@@ -21,7 +23,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 /// <see cref="NestedUnknownModule"/>, <see cref="NestedTooDeep"/>, <see cref="NestedFailed"/> or
 /// <see cref="NestedNonZeroExit"/>.
 /// </remarks>
-internal sealed class WasmJobRunner(ModuleStore modules, IOptions<ComputeOptions> options) : IJobRunner
+internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOptions<ComputeOptions> options) : IJobRunner
 {
     /// <summary>The import module of the host functions.</summary>
     public const string HostModule = "xmbl";
@@ -54,7 +56,17 @@ internal sealed class WasmJobRunner(ModuleStore modules, IOptions<ComputeOptions
             return new RunResult([], ExitCodes.Invalid, 0, RunOutcome.Invalid, "the module does not compile: " + ex.Message);
         }
 
-        var run = new RunContext(work.JobId, ct);
+        InMemoryWasiFileSystem? inputs;
+        try
+        {
+            inputs = await objects.LoadInputsAsync(spec, ct);
+        }
+        catch (JobInputException ex)
+        {
+            return new RunResult([], ExitCodes.Invalid, 0, RunOutcome.Invalid, ex.Message);
+        }
+
+        var run = new RunContext(work.JobId, ct, inputs);
         // On a guest thread from the start: the run's wasm calls need no hand-off and no pool thread waits for them.
         return await GuestThreads.RunAsync(() => Run(run, compiled, spec.Entry, spec.Args, spec.Env, spec.Stdin, spec.Limits.Fuel, spec.Limits.MemoryPages, spec.Limits.WallTime, JobIds.Seed(work.JobId), depth: 0));
     }
@@ -89,6 +101,11 @@ internal sealed class WasmJobRunner(ModuleStore modules, IOptions<ComputeOptions
         foreach (var (name, value) in env)
         {
             wasiConfig.AddEnvironment(name, value);
+        }
+
+        if (run.Inputs is not null)
+        {
+            wasiConfig.AddPreopen(JobObjects.InputMount, run.Inputs);
         }
 
         using var wasi = new WasiContext(wasiConfig);
@@ -296,13 +313,16 @@ internal sealed class WasmJobRunner(ModuleStore modules, IOptions<ComputeOptions
     };
 
     /// <summary>What nested runs of one job share: its id (for seeds), the cancellation and the nested-call counter.</summary>
-    private sealed class RunContext(string jobId, CancellationToken cancellation)
+    private sealed class RunContext(string jobId, CancellationToken cancellation, InMemoryWasiFileSystem? inputs)
     {
         private int _nested;
 
         public string JobId { get; } = jobId;
 
         public CancellationToken Cancellation { get; } = cancellation;
+
+        /// <summary>The job's input objects, mounted at <see cref="JobObjects.InputMount"/> in the job and its nested runs.</summary>
+        public InMemoryWasiFileSystem? Inputs { get; } = inputs;
 
         /// <summary>Nested calls are numbered in call order, which is deterministic, so seeds are too.</summary>
         public int NextNestedSalt() => ++_nested;

@@ -8,6 +8,8 @@ using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Jobs.Scheduling;
+using Xmbl.Cluster.Grains.Jobs.Storage;
+using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Runtime;
@@ -42,6 +44,11 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ComputeOptions>>().Value.ModulesInDatabase ?? !silo.Embedded));
 
         services.AddSingleton<JobEvents>();
+        services.AddSingleton(sp => new JobObjects(
+            sp.GetService<ObjectService>(),
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<IOptions<ComputeOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ReputationDirectory>();
         services.AddSingleton<JobScheduler>();
         services.AddSingleton<IJobPlacement>(sp => sp.GetRequiredService<JobScheduler>());
@@ -63,6 +70,7 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<IGrainStateQuery>(),
             sp.GetRequiredService<ModuleStore>(),
+            sp.GetRequiredService<JobObjects>(),
             sp.GetRequiredService<JobEvents>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),

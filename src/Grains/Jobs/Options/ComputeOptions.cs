@@ -29,6 +29,12 @@ public sealed class ComputeOptions
     /// <summary>Default cap on a job's stdin: 1 MiB.</summary>
     public const int DefaultMaxStdinBytes = 1 << 20;
 
+    /// <summary>Default of <see cref="MaxInputObjects"/>.</summary>
+    public const int DefaultMaxInputObjects = 16;
+
+    /// <summary>Default of <see cref="MaxInputBytes"/>: 64 MiB.</summary>
+    public const long DefaultMaxInputBytes = 64L << 20;
+
     /// <summary>Default cap on a module's size: 32 MiB.</summary>
     public const int DefaultMaxModuleBytes = 32 << 20;
 
@@ -91,6 +97,12 @@ public sealed class ComputeOptions
 
     /// <summary>Bytes of stdin a job may carry.</summary>
     public int MaxStdinBytes { get; set; } = DefaultMaxStdinBytes;
+
+    /// <summary>The most stored objects one job may read (mounted under <c>/input</c>).</summary>
+    public int MaxInputObjects { get; set; } = DefaultMaxInputObjects;
+
+    /// <summary>The most bytes of stored objects one job may read, all inputs together (each run holds them in memory).</summary>
+    public long MaxInputBytes { get; set; } = DefaultMaxInputBytes;
 
     /// <summary>Bytes a module may have.</summary>
     public int MaxModuleBytes { get; set; } = DefaultMaxModuleBytes;

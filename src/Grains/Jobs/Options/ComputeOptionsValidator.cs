@@ -46,6 +46,11 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:PollInterval, {S}:NodeRefreshInterval and {S}:ReputationFlushInterval must be positive, e.g. \"00:00:01\".");
         }
 
+        if (options.MaxInputObjects < 0 || options.MaxInputBytes < 0)
+        {
+            failures.Add($"{S}:MaxInputObjects and {S}:MaxInputBytes cannot be negative.");
+        }
+
         if (options.MaxOutputBytes < 1 || options.MaxStdinBytes < 0 || options.MaxModuleBytes < 8)
         {
             failures.Add($"{S}:MaxOutputBytes, {S}:MaxStdinBytes and {S}:MaxModuleBytes must be positive.");
