@@ -13,8 +13,11 @@ internal sealed class JobDispatcher(JobExecutorHost executors, IAssignmentNotifi
     }
 }
 
-/// <summary>Tells other silos about assignments of their nodes (PostgreSQL NOTIFY in cluster mode).</summary>
+/// <summary>Tells other silos about assignments of their nodes and about job changes (PostgreSQL NOTIFY in cluster mode).</summary>
 internal interface IAssignmentNotifier
 {
     void Notify(JobDispatch dispatch);
+
+    /// <summary>Wakes the job's watchers (event streams, <c>--wait</c>) in other silos.</summary>
+    void JobChanged(string jobId);
 }

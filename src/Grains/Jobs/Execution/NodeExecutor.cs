@@ -44,6 +44,9 @@ internal sealed partial class NodeExecutor
     /// <summary>Assignments queued or running.</summary>
     public int Known => _known.Count;
 
+    /// <summary>Called with this executor after each assignment it finished (reported or given up).</summary>
+    public Action<NodeExecutor>? Finished { get; set; }
+
     /// <summary>Queues an assignment unless it is already queued or running here.</summary>
     public bool Enqueue(JobDispatch dispatch)
     {
@@ -108,6 +111,8 @@ internal sealed partial class NodeExecutor
                     {
                         cts?.Dispose();
                     }
+
+                    Finished?.Invoke(this);
                 }
             }
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Interfaces.Models;
 using Xmbl.Cluster.Grains.Jobs.Internal;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Nodes;
@@ -37,6 +38,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     private readonly Dictionary<string, List<Reservation>> _reservations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> _latencyMs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> _reputation = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Known, DateTimeOffset At)> _liveLoad = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _pending = new();
     private readonly HashSet<string> _pendingSet = new(StringComparer.Ordinal);
     private TaskCompletionSource _slotFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -116,6 +118,25 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         {
             SignalSlotFreed();
         }
+    }
+
+    /// <summary>
+    /// Takes a node of another silo's announced load (its queued and running assignments, sent when one finishes), so
+    /// slots it frees are used at once rather than after its next heartbeat.
+    /// </summary>
+    public void ObserveLoad(string nodeId, int known)
+    {
+        if (_localNodes.Contains(nodeId))
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            _liveLoad[nodeId] = (Math.Max(0, known), _time.GetUtcNow());
+        }
+
+        SignalSlotFreed();
     }
 
     public void EnqueuePending(string jobId)
@@ -298,11 +319,12 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 }
                 else
                 {
-                    // Reservations older than the heartbeat are already in its count, if they still run.
-                    running = node.RunningJobs;
+                    // Reservations older than the node's last report are already in its count, if they still run.
+                    var (reported, at) = RemoteLoad(node);
+                    running = reported;
                     foreach (var r in list)
                     {
-                        if (r.At > node.LastHeartbeat)
+                        if (r.At > at)
                         {
                             running++;
                         }
@@ -311,7 +333,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
             }
             else if (!_localNodes.Contains(node.NodeId))
             {
-                running = node.RunningJobs;
+                running = RemoteLoad(node).Known;
             }
 
             result.Add(new NodeCandidate(
@@ -327,6 +349,14 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
 
         return result;
     }
+
+    /// <summary>
+    /// A remote node's load: the newer of its heartbeat and its last announcement. An assignment dispatched just before
+    /// an announcement and not yet received by the node is missed by both counts, so a node can briefly get one
+    /// assignment more than its concurrency; its executor queues it.
+    /// </summary>
+    private (int Known, DateTimeOffset At) RemoteLoad(NodeInfo node) =>
+        _liveLoad.TryGetValue(node.NodeId, out var live) && live.At > node.LastHeartbeat ? live : (node.RunningJobs, node.LastHeartbeat);
 
     [LoggerMessage(EventId = JobsEventId.NodeRefreshFailed, Level = LogLevel.Warning, Message = "Reading nodes and reputations for scheduling failed; the last snapshot stays in use")]
     private partial void LogRefreshFailed(Exception exception);
