@@ -19,8 +19,9 @@ head -c $((size_mib * 1024 * 1024)) /dev/urandom >"$work/object.bin"
 expected=$(sha256sum "$work/object.bin" | cut -d' ' -f1)
 rss_before=$(awk '/VmRSS/ {print $2}' /proc/$silo/status)
 
-put_s=$( { /usr/bin/time -f %e curl -sf -X PUT -H 'Content-Type: application/octet-stream' \
-  --data-binary @"$work/object.bin" "http://127.0.0.1:$port/api/objects/bench/object.bin" -o /dev/null; } 2>&1 )
+# -T streams the file (PUT); --data-binary @file reads it all into curl's memory first and fails at 1 GiB.
+put_s=$( { /usr/bin/time -f %e curl -sf -H 'Content-Type: application/octet-stream' \
+  -T "$work/object.bin" "http://127.0.0.1:$port/api/objects/bench/object.bin" -o /dev/null; } 2>&1 )
 get_s=$( { /usr/bin/time -f %e curl -sf "http://127.0.0.1:$port/api/objects/bench/object.bin" -o "$work/back.bin"; } 2>&1 )
 actual=$(sha256sum "$work/back.bin" | cut -d' ' -f1)
 peak_kib=$(awk '/VmHWM/ {print $2}' /proc/$silo/status)

@@ -1,9 +1,18 @@
 namespace Xmbl.Cluster.Storage.Internal;
 
 /// <summary>A read-only, seekable stream over a <see cref="ReadOnlyMemory{T}"/> (a shard slice of a pooled stripe buffer), without copying it.</summary>
-internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
+/// <param name="memory">The bytes.</param>
+/// <param name="computedSha256">
+/// The lowercase hex SHA-256 the caller computed from exactly these bytes in this process, or null. A store may take it
+/// instead of hashing them again; leave it null when the hash was not computed from these bytes (a repaired shard,
+/// whose hash comes from the manifest, must be hashed to prove the decoding right).
+/// </param>
+internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory, string? computedSha256 = null) : Stream
 {
     private int _position;
+
+    /// <summary>The SHA-256 computed from these bytes in this process, when the creator supplied it.</summary>
+    public string? ComputedSha256 => computedSha256;
 
     public override bool CanRead => true;
     public override bool CanSeek => true;

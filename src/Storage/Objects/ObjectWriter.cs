@@ -18,8 +18,9 @@ namespace Xmbl.Cluster.Storage.Objects;
 /// <remarks>
 /// <para>The source is cut into stripes of k × shard size bytes. Each stripe is Reed-Solomon coded into k + m shards,
 /// placed by the <see cref="IPlacementPolicy"/> and written to the nodes in parallel. Reading and coding the next stripe
-/// overlaps with writing the previous one; stripe buffers come from a <see cref="StripeBufferPool"/> and at most
-/// <see cref="StorageOptions.StripesInFlight"/> are held per write, so memory does not grow with object size.</para>
+/// overlaps with writing the previous ones, and the writes of several stripes overlap; stripe buffers come from a
+/// <see cref="StripeBufferPool"/> and at most <see cref="StorageOptions.StripesInFlight"/> are held per write (one being
+/// read, the others being written), so memory does not grow with object size.</para>
 /// <para>A shard whose node fails is retried once on another node. When the write fails or is cancelled, every shard it
 /// stored is deleted and the exception propagates: nothing is visible, since visibility is the caller committing the
 /// returned manifest.</para>
@@ -104,7 +105,7 @@ public sealed class ObjectWriter
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var producer = Task.Run(() => GuardAsync(ProduceAsync(source, cts.Token), cts), CancellationToken.None);
-            var consumer = Task.Run(() => GuardAsync(ConsumeAsync(cts.Token), cts), CancellationToken.None);
+            var consumer = Task.Run(() => GuardAsync(ConsumeAsync(cts), cts), CancellationToken.None);
             try
             {
                 await Task.WhenAll(producer, consumer);
@@ -245,23 +246,74 @@ public sealed class ObjectWriter
             return hashes;
         }
 
-        private async Task<List<StripeManifest>> ConsumeAsync(CancellationToken cancellationToken)
+        private async Task<List<StripeManifest>> ConsumeAsync(CancellationTokenSource cts)
         {
-            var stripes = new List<StripeManifest>();
-            await foreach (var stripe in _stripes.Reader.ReadAllAsync(cancellationToken))
+            // Stripes are written concurrently: one stripe's shard puts (each ending in an fsync) leave the disk idle
+            // between syncs, so overlapping several stripes keeps it busy. The slots bound how many are in flight, since
+            // the producer takes a slot before it reads a stripe and a write gives it back when its puts are done.
+            var writes = new List<Task<StripeManifest>>();
+            Exception? readError = null;
+            try
             {
-                try
+                await foreach (var stripe in _stripes.Reader.ReadAllAsync(cts.Token))
                 {
-                    stripes.Add(await WriteStripeAsync(stripe, cancellationToken));
+                    if (LiveCandidates().Count < _total)
+                    {
+                        // Some node takes several shards of this stripe. A store spreads the shards of one stripe over
+                        // its volumes only when they arrive together, while no other stripe's puts finish in between,
+                        // so such stripes are written one at a time.
+                        await Task.WhenAll(writes).ContinueWith(static _ => { }, TaskScheduler.Default);
+                    }
+
+                    writes.Add(WriteAndReturnAsync(stripe, cts));
                 }
-                finally
-                {
-                    owner._pool.Return(stripe.Buffer, stripe.RentedSize);
-                    _slots.Release();
-                }
+            }
+            catch (Exception e)
+            {
+                readError = e;
+            }
+
+            // Never leave with puts still reading from stripe buffers: the caller deletes what was written only after
+            // this returns, and a put still running then could store a shard nobody deletes.
+            await Task.WhenAll(writes).ContinueWith(static _ => { }, TaskScheduler.Default);
+
+            // The first failed stripe cancelled the rest; report its error, not the cancellations that followed.
+            if (writes.FirstOrDefault(w => w.IsFaulted) is { } failed)
+            {
+                ExceptionDispatchInfo.Throw(failed.Exception!.InnerException!);
+            }
+
+            if (readError is not null)
+            {
+                ExceptionDispatchInfo.Throw(readError);
+            }
+
+            var stripes = new List<StripeManifest>(writes.Count);
+            foreach (var write in writes)
+            {
+                stripes.Add(await write);
             }
 
             return stripes;
+        }
+
+        private async Task<StripeManifest> WriteAndReturnAsync(EncodedStripe stripe, CancellationTokenSource cts)
+        {
+            try
+            {
+                return await WriteStripeAsync(stripe, cts.Token);
+            }
+            catch
+            {
+                // The first failed stripe stops the others (and the producer) at once instead of after they finish.
+                await cts.CancelAsync();
+                throw;
+            }
+            finally
+            {
+                owner._pool.Return(stripe.Buffer, stripe.RentedSize);
+                _slots.Release();
+            }
         }
 
         private async Task<StripeManifest> WriteStripeAsync(EncodedStripe stripe, CancellationToken cancellationToken)
@@ -299,7 +351,7 @@ public sealed class ObjectWriter
                     timeout.CancelAfter(owner._options.ShardTimeout);
                     try
                     {
-                        await owner._client.PutAsync(node, id, new ReadOnlyMemoryStream(memory), stripe.ShardLength, hash, timeout.Token);
+                        await owner._client.PutAsync(node, id, new ReadOnlyMemoryStream(memory, hash), stripe.ShardLength, hash, timeout.Token);
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {

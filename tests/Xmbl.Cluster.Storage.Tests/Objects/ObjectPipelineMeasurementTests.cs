@@ -22,6 +22,11 @@ public sealed class ObjectPipelineMeasurementTests(ITestOutputHelper output)
         var size = (long)mib * 1024 * 1024;
         using var nodes = new LocalNodes(5);
         var options = new StorageOptions();
+        if (int.TryParse(Environment.GetEnvironmentVariable("XMBL_MEASURE_STRIPES_IN_FLIGHT"), out var inFlight))
+        {
+            options.StripesInFlight = inFlight;
+        }
+
         var writePool = new StripeBufferPool();
         var readPool = new StripeBufferPool();
         var writer = new ObjectWriter(nodes.Client, writePool, options: options);
@@ -34,14 +39,22 @@ public sealed class ObjectPipelineMeasurementTests(ITestOutputHelper output)
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var peak = new PeakSampler();
 
+        var cpuBefore = process.TotalProcessorTime;
+        var userBefore = process.UserProcessorTime;
         var write = Stopwatch.StartNew();
         var manifest = await writer.WriteAsync(new ObjectWriteRequest("bench", "big"), new RepeatingStream(size), nodes.Candidates());
         write.Stop();
+        process.Refresh();
+        var cpuAfterWrite = process.TotalProcessorTime;
+        var userAfterWrite = process.UserProcessorTime;
         var allocatedAfterWrite = GC.GetTotalAllocatedBytes(precise: true);
 
         var read = Stopwatch.StartNew();
         await reader.ReadAsync(manifest, Stream.Null);
         read.Stop();
+        process.Refresh();
+        var cpuAfterRead = process.TotalProcessorTime;
+        var userAfterRead = process.UserProcessorTime;
         var allocatedAfterRead = GC.GetTotalAllocatedBytes(precise: true);
         var peakWorkingSet = await peak.StopAsync();
 
@@ -50,9 +63,10 @@ public sealed class ObjectPipelineMeasurementTests(ITestOutputHelper output)
         Assert.InRange(writePool.PeakRentedBytes, 1, options.StripesInFlight * stripeBuffer);
         Assert.InRange(readPool.PeakRentedBytes, 1, options.StripesInFlight * stripeBuffer);
 
-        output.WriteLine($"object: {mib} MiB, {manifest.Stripes.Count} stripes, k={manifest.DataShards} m={manifest.ParityShards} shard={manifest.ShardSize} B, codec kernel {Xmbl.Cluster.Storage.Codec.ReedSolomonCodec.ActiveKernel}");
+        output.WriteLine($"object: {mib} MiB, {manifest.Stripes.Count} stripes, k={manifest.DataShards} m={manifest.ParityShards} shard={manifest.ShardSize} B, {options.StripesInFlight} stripes in flight, codec kernel {Xmbl.Cluster.Storage.Codec.ReedSolomonCodec.ActiveKernel}");
         output.WriteLine($"put: {write.Elapsed.TotalSeconds:F2} s, {mib / write.Elapsed.TotalSeconds:F1} MB/s (MiB/s of object bytes)");
         output.WriteLine($"get: {read.Elapsed.TotalSeconds:F2} s, {mib / read.Elapsed.TotalSeconds:F1} MB/s (MiB/s of object bytes)");
+        output.WriteLine($"CPU time (all threads, of it user): put {(cpuAfterWrite - cpuBefore).TotalSeconds:F2} s ({(userAfterWrite - userBefore).TotalSeconds:F2} s), get {(cpuAfterRead - cpuAfterWrite).TotalSeconds:F2} s ({(userAfterRead - userAfterWrite).TotalSeconds:F2} s)");
         output.WriteLine($"GC allocated: put {(allocatedAfterWrite - allocatedBefore) / 1048576.0:F1} MiB, get {(allocatedAfterRead - allocatedAfterWrite) / 1048576.0:F1} MiB");
         output.WriteLine($"working set: before {workingSetBefore / 1048576.0:F0} MiB, peak during run {peakWorkingSet / 1048576.0:F0} MiB (sampled every 50 ms)");
         output.WriteLine($"stripe buffers: put peak {writePool.PeakRentedBytes / 1048576.0:F0} MiB in {writePool.PeakRentedCount} buffers, get peak {readPool.PeakRentedBytes / 1048576.0:F0} MiB in {readPool.PeakRentedCount} buffers");

@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using Xmbl.Cluster.Storage.Objects;
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Tests.Support;
+using Xmbl.Cluster.Storage.Transport;
 
 namespace Xmbl.Cluster.Storage.Tests.Objects;
 
@@ -237,5 +240,100 @@ public sealed class ObjectWriterTests
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    [Trait("Suite", "Functional")]
+    public async Task Write_ManyStripes_OverlapsStripeWritesWithinStripesInFlight()
+    {
+        using var nodes = new LocalNodes(5);
+        var options = new StorageOptions { StripesInFlight = 4 };
+        var gated = new GatedPutClient(nodes.Client, releaseAt: 10);
+
+        var manifest = await new ObjectWriter(gated, options: options).WriteAsync(Request(), new MemoryStream(TestData.Bytes(40 * 3 * SmallShard)), nodes.Candidates());
+
+        Assert.Equal(40, manifest.Stripes.Count);
+        // The first puts are held until the next stripe's puts have started: only overlapping writes get there.
+        Assert.InRange(gated.MaxConcurrentPuts, 10, options.StripesInFlight * 5);
+        Assert.Equal(40 * 5, await nodes.TotalShardsAsync());
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Write_OneStripeFailsWhileOthersInFlight_DeletesEveryShardAndThrowsItsError()
+    {
+        using var nodes = new LocalNodes(5);
+        var failing = new GatedPutClient(nodes.Client, releaseAt: 10) { FailShardOfStripe = 7 };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            new ObjectWriter(failing, options: new StorageOptions { StripesInFlight = 4 }).WriteAsync(Request(), new MemoryStream(TestData.Bytes(40 * 3 * SmallShard)), nodes.Candidates()));
+
+        Assert.Equal(GatedPutClient.InjectedMessage, error.Message);
+        Assert.True(failing.MaxConcurrentPuts > 5, "the failing stripe should have been written alongside others");
+        Assert.Equal(0, await nodes.TotalShardsAsync());
+        Assert.Equal(0, failing.PutsInFlight);
+    }
+
+    /// <summary>
+    /// Holds every put until <c>releaseAt</c> puts are running at once (or a moment has passed), counts concurrency, and
+    /// can fail the puts of one stripe (recognised by the put number) with an error the writer does not retry.
+    /// </summary>
+    private sealed class GatedPutClient(IShardClient inner, int releaseAt) : IShardClient
+    {
+        public const string InjectedMessage = "Injected non-retryable failure.";
+
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _inFlight;
+        private int _max;
+        private int _started;
+
+        public int? FailShardOfStripe { get; init; }
+
+        public int MaxConcurrentPuts => Volatile.Read(ref _max);
+
+        public int PutsInFlight => Volatile.Read(ref _inFlight);
+
+        public async Task<ShardInfo> PutAsync(string nodeId, ShardId shardId, Stream content, long length, string? sha256, CancellationToken cancellationToken = default)
+        {
+            var number = Interlocked.Increment(ref _started) - 1;
+            var now = Interlocked.Increment(ref _inFlight);
+            InterlockedMax(ref _max, now);
+            try
+            {
+                if (now >= releaseAt)
+                {
+                    _released.TrySetResult();
+                }
+
+                await Task.WhenAny(_released.Task, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+                if (number / 5 == FailShardOfStripe)
+                {
+                    throw new InvalidOperationException(InjectedMessage);
+                }
+
+                return await inner.PutAsync(nodeId, shardId, content, length, sha256, cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+
+        private static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            {
+            }
+        }
+
+        public Task<Stream> OpenReadAsync(string nodeId, ShardId shardId, string? expectedSha256, CancellationToken cancellationToken = default) => inner.OpenReadAsync(nodeId, shardId, expectedSha256, cancellationToken);
+
+        public Task<bool> DeleteAsync(string nodeId, ShardId shardId, CancellationToken cancellationToken = default) => inner.DeleteAsync(nodeId, shardId, cancellationToken);
+
+        public Task<ShardScrubResult> ScrubAsync(string nodeId, ShardId shardId, CancellationToken cancellationToken = default) => inner.ScrubAsync(nodeId, shardId, cancellationToken);
+
+        public Task<ShardStoreStats> GetStatsAsync(string nodeId, CancellationToken cancellationToken = default) => inner.GetStatsAsync(nodeId, cancellationToken);
     }
 }

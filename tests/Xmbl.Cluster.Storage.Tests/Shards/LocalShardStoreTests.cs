@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using Xmbl.Cluster.Storage.Internal;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Tests.Support;
@@ -147,5 +149,61 @@ public sealed class LocalShardStoreTests : ShardStoreConformanceTests, IDisposab
         var v = new StorageVolumeOptions { Name = "same", Path = _dir.Sub("a") };
         var w = new StorageVolumeOptions { Name = "same", Path = _dir.Sub("b") };
         Assert.Throws<ArgumentException>(() => new LocalShardStore([v, w], _dir.Sub("dup.db")));
+    }
+
+    [Fact]
+    [Trait("Suite", "Functional")]
+    public async Task Put_ManyConcurrent_AllIndexedWithTheirHashesAndKeptAcrossReopen()
+    {
+        // Concurrent puts share index commits (group commit); every one must still be indexed, and durably so.
+        var volumes = Volumes(3);
+        var indexPath = _dir.Sub("group.db");
+        var shards = Enumerable.Range(0, 64).Select(i => (Id: ShardId.New(), Bytes: TestData.Bytes(1000 + (i * 37), seed: i))).ToArray();
+        using (var store = new LocalShardStore(volumes, indexPath))
+        {
+            var infos = await Task.WhenAll(shards.Select(s => Task.Run(() => store.PutAsync(s.Id, new MemoryStream(s.Bytes), s.Bytes.Length))));
+            Assert.Equal(shards.Select(s => Convert.ToHexStringLower(SHA256.HashData(s.Bytes))), infos.Select(i => i.Sha256));
+        }
+
+        using var reopened = new LocalShardStore(volumes, indexPath);
+        Assert.Equal(shards.Length, (await reopened.GetStatsAsync()).ShardCount);
+        foreach (var (id, bytes) in shards)
+        {
+            await using var read = await reopened.OpenReadAsync(id);
+            using var copy = new MemoryStream();
+            await read.CopyToAsync(copy);
+            Assert.Equal(bytes, copy.ToArray());
+        }
+
+        var scrub = await reopened.ScrubAllAsync();
+        Assert.Equal(shards.Length, scrub.Checked);
+        Assert.Empty(scrub.Unhealthy);
+        Assert.Empty(scrub.OrphanFiles);
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Put_InProcessBytesWithComputedHash_IndexesThatHash()
+    {
+        var bytes = TestData.Bytes(3000, seed: 5);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+        var info = await Store.PutAsync(ShardId.New(), new ReadOnlyMemoryStream(bytes, sha), bytes.Length, sha);
+
+        Assert.Equal(sha, info.Sha256);
+        Assert.Equal(ShardHealthStatus.Healthy, (await Store.ScrubAsync(info.Id)).Status);
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Put_InProcessBytesWithoutComputedHash_AreStillVerified()
+    {
+        // A repaired shard comes from memory too, but its hash is the manifest's: the store must check it.
+        var bytes = TestData.Bytes(3000, seed: 6);
+        var id = ShardId.New();
+
+        await Assert.ThrowsAsync<ShardCorruptException>(() => Store.PutAsync(id, new ReadOnlyMemoryStream(bytes), bytes.Length, new string('0', 64)));
+
+        Assert.Null(await Store.GetInfoAsync(id));
     }
 }
