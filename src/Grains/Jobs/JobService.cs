@@ -22,8 +22,9 @@ public sealed class JobService
     private readonly TimeProvider _time;
     private readonly ComputeOptions _options;
     private readonly JobExecutorHost? _executors;
+    private readonly IAssignmentNotifier? _notifier;
 
-    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, JobEvents events, TimeProvider time, IOptions<ComputeOptions> options, JobExecutorHost? executors)
+    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, JobEvents events, TimeProvider time, IOptions<ComputeOptions> options, JobExecutorHost? executors, IAssignmentNotifier? notifier = null)
     {
         _grains = grains;
         _query = query;
@@ -33,6 +34,7 @@ public sealed class JobService
         _time = time;
         _options = options.Value;
         _executors = executors;
+        _notifier = notifier;
     }
 
     /// <summary>Validates the request, uploads an inline module, and submits the job.</summary>
@@ -161,7 +163,7 @@ public sealed class JobService
     private async Task<JobGrainState?> ReadAsync(string id) =>
         JobIds.IsValid(id) && await _query.GetAsync<JobGrainState>(nameof(IJobGrain), id) is { State.Exists: true } entry ? entry.State : null;
 
-    /// <summary>Cancels the job (and stops its runs in this silo); null when the id is unknown.</summary>
+    /// <summary>Cancels the job and stops its runs (in other silos through the cluster notifier); null when the id is unknown.</summary>
     /// <param name="id">The job id.</param>
     /// <param name="reason">Why.</param>
     /// <returns>The job after cancelling.</returns>
@@ -176,6 +178,7 @@ public sealed class JobService
         if (record is { Status: JobStatus.Cancelled })
         {
             _executors?.Cancel(id);
+            _notifier?.JobCancelled(id);
         }
 
         return record;

@@ -3,6 +3,7 @@ using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Scheduling;
+using Xmbl.Cluster.Grains.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Xmbl.Cluster.Grains.Tests.Jobs;
@@ -159,6 +160,29 @@ public sealed class JobExecutionTests
         var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(parent, Stdin: Encoding.ASCII.GetBytes(new string('0', 64)), Validators: 0))).Id);
 
         Assert.Equal($"{WasmJobRunner.NestedUnknownModule}:", Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(job.Id))!));
+    }
+
+    [Fact]
+    public async Task StoppedNode_FinishesNothing_ItsAssignmentsTimeOutAndRunElsewhere()
+    {
+        await using var silo = await ComputeSilo.StartAsync(nodes: 2, new Dictionary<string, string?> { ["Xmbl:Compute:DispatchGrace"] = "00:00:00.500" });
+        var nodes = silo.Services.GetRequiredService<LocalNodes>();
+        var stopped = nodes.All[0];
+        nodes.SetOnline(stopped, false);
+        var hash = await silo.UploadAsync("hello.wasm");
+
+        // Until the stopped node is seen dead the scheduler still places jobs on it: six jobs need more than the running
+        // node's two slots.
+        var submitted = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 0, WallTime: TimeSpan.FromSeconds(1)))));
+        var jobs = await Task.WhenAll(submitted.Select(j => silo.WaitAsync(j.Id)));
+
+        Assert.All(jobs, job =>
+        {
+            Assert.Equal(JobStatus.Settled, job.Status);
+            Assert.Equal(nodes.All[1].Id, job.Executor);
+            Assert.All(job.Assignments.Where(a => a.NodeId == stopped.Id), a => Assert.Equal(AssignmentStatus.TimedOut, a.Status));
+        });
+        Assert.Contains(jobs.SelectMany(j => j.Assignments), a => a.NodeId == stopped.Id);
     }
 
     [Fact]

@@ -74,6 +74,51 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
         Assert.Contains(job.GetProperty("transitions").EnumerateArray(), t => t.Text("reason")!.Contains("rescheduled", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Cancel_ThroughAnotherSilo_StopsTheRunningExecution()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartAsync("a", database);
+        await using var b = await StartAsync("b", database);
+        var loop = await JobsApi.UploadAsync(a, "infinite_loop.wasm");
+
+        // Without a cancellation reaching its silo the run would go on until its one-minute wall-time cap.
+        var id = await JobsApi.SubmitAsync(a, new JsonObject
+        {
+            ["module"] = loop,
+            ["validators"] = 0,
+            ["limits"] = new JsonObject { ["fuel"] = 1_000_000_000_000, ["wallTimeMs"] = 60_000 },
+        });
+        var executor = (await a.GetJsonAsync($"/api/jobs/{id}")).Text("executor");
+        var executorSilo = (await a.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray().Single(n => n.Text("id") == executor).Text("siloId");
+        var (running, other) = executorSilo == "a" ? (a, b) : (b, a);
+        Assert.True(await RunningJobsAsync(running, executor!, n => n == 1, TimeSpan.FromSeconds(20)), "the run did not start");
+
+        using var cancel = await other.Http.PostAsync($"/api/jobs/{id}/cancel", null);
+
+        Assert.True(cancel.IsSuccessStatusCode);
+        Assert.Equal("Cancelled", (await running.GetJsonAsync($"/api/jobs/{id}")).Text("status"));
+        Assert.True(await RunningJobsAsync(running, executor!, n => n == 0, TimeSpan.FromSeconds(20)), "the run went on after the cancellation");
+    }
+
+    /// <summary>Polls the node's heartbeat load until <paramref name="done"/> holds or the time is up.</summary>
+    private static async Task<bool> RunningJobsAsync(SiloProcess silo, string nodeId, Func<int, bool> done, TimeSpan within)
+    {
+        var until = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < until)
+        {
+            var node = (await silo.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray().Single(n => n.Text("id") == nodeId);
+            if (done(node.GetProperty("runningJobs").GetInt32()))
+            {
+                return true;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return false;
+    }
+
     private Task<SiloProcess> StartAsync(string siloId, string connectionString) =>
         SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", connectionString, "--silo-id", siloId]);
 }

@@ -20,4 +20,7 @@ internal interface IAssignmentNotifier
 
     /// <summary>Wakes the job's watchers (event streams, <c>--wait</c>) in other silos.</summary>
     void JobChanged(string jobId);
+
+    /// <summary>Stops the job's runs in other silos (it was cancelled).</summary>
+    void JobCancelled(string jobId);
 }

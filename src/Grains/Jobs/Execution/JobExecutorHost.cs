@@ -47,6 +47,18 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
             n => n.Id,
             n => new NodeExecutor(n, announcement.Resources.Concurrency, lying.Contains(n.Index), grains, runner, logger),
             StringComparer.Ordinal);
+        foreach (var node in nodes.All)
+        {
+            _executors[node.Id].SetOnline(nodes.IsOnline(node));
+        }
+
+        nodes.OnlineChanged += (node, online) =>
+        {
+            if (_executors.TryGetValue(node.Id, out var executor))
+            {
+                executor.SetOnline(online);
+            }
+        };
     }
 
     public IReadOnlyCollection<NodeExecutor> Executors => _executors.Values;

@@ -20,6 +20,7 @@ internal sealed partial class NodeExecutor
     private readonly IJobRunner _runner;
     private readonly ILogger _logger;
     private int _running;
+    private volatile bool _offline;
 
     public NodeExecutor(LocalNode node, int concurrency, bool lying, IGrainFactory grains, IJobRunner runner, ILogger logger)
     {
@@ -60,6 +61,22 @@ internal sealed partial class NodeExecutor
 
     public bool IsKnown(string jobId, int assignmentId) => _known.ContainsKey((jobId, assignmentId));
 
+    /// <summary>
+    /// Stops or restarts the node's executor as a crash would: a stopped node abandons its runs and queued
+    /// assignments without reporting them, so they time out and go to other nodes.
+    /// </summary>
+    public void SetOnline(bool online)
+    {
+        _offline = !online;
+        if (!online)
+        {
+            foreach (var (_, cts) in _known)
+            {
+                TryCancel(cts);
+            }
+        }
+    }
+
     /// <summary>Stops the runs of a job on this node (it was cancelled).</summary>
     public void Cancel(string jobId)
     {
@@ -67,15 +84,20 @@ internal sealed partial class NodeExecutor
         {
             if (string.Equals(key.JobId, jobId, StringComparison.Ordinal))
             {
-                try
-                {
-                    cts?.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The run finished meanwhile.
-                }
+                TryCancel(cts);
             }
+        }
+    }
+
+    private static void TryCancel(CancellationTokenSource? cts)
+    {
+        try
+        {
+            cts?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run finished meanwhile.
         }
     }
 
@@ -123,6 +145,11 @@ internal sealed partial class NodeExecutor
 
     private async Task ProcessAsync(JobDispatch dispatch, CancellationToken ct)
     {
+        if (_offline)
+        {
+            return;
+        }
+
         var grain = _grains.GetGrain<IJobGrain>(dispatch.JobId);
         var work = dispatch.Spec is { } spec
             ? new JobWork(dispatch.JobId, dispatch.AssignmentId, dispatch.NodeId, dispatch.Role, spec)
@@ -147,9 +174,9 @@ internal sealed partial class NodeExecutor
             _known[(dispatch.JobId, dispatch.AssignmentId)] = null;
         }
 
-        if (ct.IsCancellationRequested)
+        if (ct.IsCancellationRequested || _offline)
         {
-            // Shutting down: the run was cut short, so it is no result; the assignment times out and moves on.
+            // Shutting down or stopped: the run was cut short, so it is no result; the assignment times out and moves on.
             return;
         }
 

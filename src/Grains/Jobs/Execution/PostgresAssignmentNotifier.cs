@@ -28,6 +28,9 @@ internal sealed partial class PostgresAssignmentNotifier : BackgroundService, IA
     /// <summary>The channel of job changes: the job id.</summary>
     public const string ChangeChannel = "xmbl_job_changed";
 
+    /// <summary>The channel of cancelled jobs: the job id.</summary>
+    public const string CancelChannel = "xmbl_job_cancelled";
+
     /// <summary>Notifications sent in one round trip at most.</summary>
     private const int MaxBatch = 256;
 
@@ -58,6 +61,8 @@ internal sealed partial class PostgresAssignmentNotifier : BackgroundService, IA
     public void Notify(JobDispatch dispatch) => _outbox.Writer.TryWrite((Channel, Format(dispatch)));
 
     public void JobChanged(string jobId) => _outbox.Writer.TryWrite((ChangeChannel, jobId));
+
+    public void JobCancelled(string jobId) => _outbox.Writer.TryWrite((CancelChannel, jobId));
 
     public override void Dispose()
     {
@@ -123,6 +128,10 @@ internal sealed partial class PostgresAssignmentNotifier : BackgroundService, IA
                     {
                         _events.Notify(e.Payload);
                     }
+                    else if (e.Channel == CancelChannel)
+                    {
+                        _executors.Cancel(e.Payload);
+                    }
                     else if (e.Channel == LoadChannel)
                     {
                         if (ParseLoad(e.Payload) is { } load)
@@ -135,7 +144,7 @@ internal sealed partial class PostgresAssignmentNotifier : BackgroundService, IA
                         _executors.TryDispatch(dispatch);
                     }
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {LoadChannel}; LISTEN {ChangeChannel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {LoadChannel}; LISTEN {ChangeChannel}; LISTEN {CancelChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(ct);
                 }

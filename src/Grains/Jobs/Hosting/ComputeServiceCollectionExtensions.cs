@@ -74,7 +74,8 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<JobEvents>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
-            sp.GetRequiredService<JobExecutorHost>()));
+            sp.GetRequiredService<JobExecutorHost>(),
+            sp.GetService<IAssignmentNotifier>()));
 
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobScheduler>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ReputationRecorder>());
