@@ -13,7 +13,7 @@ internal sealed class SqliteMembershipTable(SqliteDatabase database) : IMembersh
     {
         using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
         {
-            database.Use(session =>
+            database.UsePrimary(session =>
             {
                 var command = session.Command(
                     "INSERT INTO xmbl_silos (silo_id, address, status, started_at, last_heartbeat) VALUES ($id, $a, $s, $st, $hb) " +
@@ -33,7 +33,7 @@ internal sealed class SqliteMembershipTable(SqliteDatabase database) : IMembersh
     {
         using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
         {
-            return database.Use(session =>
+            return database.UsePrimary(session =>
             {
                 var update = session.Command(
                     $"UPDATE xmbl_silos SET last_heartbeat = $hb WHERE silo_id = $id AND status <> {Dead}",
@@ -53,7 +53,7 @@ internal sealed class SqliteMembershipTable(SqliteDatabase database) : IMembersh
     {
         using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
         {
-            database.Use(session =>
+            database.UsePrimary(session =>
             {
                 var command = session.Command(
                     $"UPDATE xmbl_silos SET status = $s, last_heartbeat = $hb WHERE silo_id = $id AND status <> {Dead}",
@@ -70,7 +70,7 @@ internal sealed class SqliteMembershipTable(SqliteDatabase database) : IMembersh
     {
         using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
         {
-            return database.Use(session =>
+            return database.UsePrimary(session =>
             {
                 var command = session.Command(
                     $"UPDATE xmbl_silos SET status = {Dead} WHERE status <> {Dead} AND last_heartbeat < $cutoff RETURNING silo_id",

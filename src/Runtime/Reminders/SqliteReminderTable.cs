@@ -14,7 +14,7 @@ internal sealed class SqliteReminderTable(SqliteDatabase database) : IReminderTa
     {
         using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
         {
-            database.Use(session =>
+            database.UsePrimary(session =>
             {
                 var command = session.Command(
                     $"INSERT INTO xmbl_reminders ({Columns}, version) VALUES ($t, $k, $n, $s, $p, $d, 1) " +
@@ -36,7 +36,7 @@ internal sealed class SqliteReminderTable(SqliteDatabase database) : IReminderTa
     {
         using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
         {
-            return database.Use(session =>
+            return database.UsePrimary(session =>
             {
                 var command = session.Command(
                     "DELETE FROM xmbl_reminders WHERE grain_type = $t AND grain_key = $k AND reminder_name = $n",
@@ -67,7 +67,7 @@ internal sealed class SqliteReminderTable(SqliteDatabase database) : IReminderTa
     {
         using (await database.EnterWriteAsync(ct).ConfigureAwait(false))
         {
-            return database.Use(session =>
+            return database.UsePrimary(session =>
             {
                 using var transaction = session.Connection.BeginTransaction(deferred: false);
                 var select = session.Command(

@@ -26,7 +26,8 @@ internal sealed class SqliteGrainStateStore(SqliteDatabase database, TimeProvide
     public ValueTask<IGrainStateTransaction> BeginAsync(GrainId id, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var (version, state) = database.Use(session =>
+        // On the primary connection, whose page cache the writes keep warm.
+        var (version, state) = database.UsePrimary(session =>
         {
             var command = session.Command(LoadSql, ("$t", SqliteType.Text), ("$k", SqliteType.Text));
             command.Parameters[0].Value = id.Type;

@@ -10,14 +10,25 @@ namespace Xmbl.Cluster.Runtime.Persistence.Sqlite;
 /// process are serialized by one async gate (SQLite has one writer; waiting in SQLite's busy handler sleeps for
 /// milliseconds), reads run in parallel.
 /// </summary>
+/// <remarks>
+/// Every write, and every grain load, goes through one primary connection (<see cref="UsePrimary{T}"/>). A SQLite
+/// connection drops its whole page cache when another connection has written; with writes spread over the pool, every
+/// read started cold and re-read its pages with system calls (a quarter of the jobs benchmark's CPU). The primary
+/// connection sees only its own writes, so its cache stays warm; listings and unlocked reads stay on the pool.
+/// </remarks>
 internal sealed class SqliteDatabase : IDisposable
 {
     private const int MaxIdleSessions = 32;
+
+    /// <summary>Page cache of the primary connection, in KiB (SQLite's negative cache_size form).</summary>
+    private const int PrimaryCacheKib = 16 * 1024;
 
     /// <summary>Everything runtimes in one process must share per file: locks, write gate, reminder signal.</summary>
     private static readonly ConcurrentDictionary<string, FileShared> SharedByPath = new(StringComparer.Ordinal);
 
     private readonly ConcurrentQueue<SqliteSession> _idle = new();
+    private readonly Lock _primaryLock = new();
+    private SqliteSession? _primary;
     private readonly string _connectionString;
     private readonly int _commandTimeoutSeconds;
     private int _idleCount;
@@ -71,6 +82,35 @@ internal sealed class SqliteDatabase : IDisposable
         _idle.Enqueue(session);
     }
 
+    /// <summary>Runs <paramref name="action"/> on the primary connection, one caller at a time (see the remarks on the class).</summary>
+    /// <remarks>Synchronous by design: the lock is never held across an await.</remarks>
+    public T UsePrimary<T>(Func<SqliteSession, T> action)
+    {
+        lock (_primaryLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_primary is null)
+            {
+                _primary = Open();
+                using var pragma = _primary.Connection.CreateCommand();
+                pragma.CommandText = $"PRAGMA cache_size=-{PrimaryCacheKib};";
+                pragma.ExecuteNonQuery();
+            }
+
+            try
+            {
+                return action(_primary);
+            }
+            catch (SqliteException)
+            {
+                // The connection may be unusable; the next caller opens a fresh one.
+                _primary.Dispose();
+                _primary = null;
+                throw;
+            }
+        }
+    }
+
     /// <summary>Takes the in-process write gate; dispose the result to release it.</summary>
     public async ValueTask<WriteGateReleaser> EnterWriteAsync(CancellationToken ct)
     {
@@ -108,6 +148,12 @@ internal sealed class SqliteDatabase : IDisposable
     public void Dispose()
     {
         _disposed = true;
+        lock (_primaryLock)
+        {
+            _primary?.Dispose();
+            _primary = null;
+        }
+
         while (_idle.TryDequeue(out var session))
         {
             session.Dispose();

@@ -119,7 +119,7 @@ internal sealed class SqliteWriteBatcher(SqliteDatabase database)
         database.Shared.WriteGate.Wait(CancellationToken.None);
         try
         {
-            database.Use(session =>
+            database.UsePrimary(session =>
             {
                 using var transaction = batch.Count > 1 ? session.Connection.BeginTransaction(deferred: false) : null;
                 var command = session.Command(WriteSql, ("$t", SqliteType.Text), ("$k", SqliteType.Text), ("$v", SqliteType.Integer), ("$s", SqliteType.Blob), ("$u", SqliteType.Integer));
