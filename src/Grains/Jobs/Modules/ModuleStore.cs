@@ -22,6 +22,7 @@ public sealed class ModuleStore
     private readonly ComputeOptions _options;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, CompiledModule> _compiled = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ModuleInfo> _infos = new(StringComparer.Ordinal);
 
     /// <summary>Creates the store.</summary>
     /// <param name="engine">The engine that validates and compiles modules.</param>
@@ -93,8 +94,33 @@ public sealed class ModuleStore
     /// <summary>The module's record, or null when it was never uploaded.</summary>
     /// <param name="hash">The module hash.</param>
     /// <returns>The record.</returns>
-    public Task<ModuleInfo?> GetInfoAsync(string hash) =>
-        IsValidHash(hash) ? _grains.GetGrain<IModuleGrain>(hash).GetAsync() : Task.FromResult<ModuleInfo?>(null);
+    public async Task<ModuleInfo?> GetInfoAsync(string hash)
+    {
+        if (!IsValidHash(hash))
+        {
+            return null;
+        }
+
+        // A module's record never changes once registered (it is named by its bytes), so it is cached; unknown
+        // hashes are not, since they may be uploaded later.
+        if (_infos.TryGetValue(hash, out var known))
+        {
+            return known;
+        }
+
+        var info = await _grains.GetGrain<IModuleGrain>(hash).GetAsync();
+        if (info is not null)
+        {
+            if (_infos.Count >= MaxCompiled)
+            {
+                _infos.Clear();
+            }
+
+            _infos[hash] = info;
+        }
+
+        return info;
+    }
 
     /// <summary>The module's bytes: the local file, else the database copy (then cached as a file); null when unknown.</summary>
     /// <param name="hash">The module hash.</param>
