@@ -109,7 +109,8 @@ public sealed class Linker
         }
 
         var m = module.Module;
-        var context = new InstanceContext(store) { Metered = module.FuelMetering };
+        var code = module.Code;
+        var context = new InstanceContext(store, code) { Metered = module.FuelMetering };
         var exports = new Dictionary<string, object>(StringComparer.Ordinal);
         var instance = new Instance(module, context, exports);
         context.Instance = instance;
@@ -124,7 +125,7 @@ public sealed class Linker
         {
             var index = m.ImportedFunctionCount + i;
             var typeIndex = m.FunctionTypeIndices[index];
-            functions[index] = new Function(m.Types[typeIndex], module.Code.TypeIds[typeIndex], module.Code.FunctionPointers[i], context, null);
+            functions[index] = new Function(m.Types[typeIndex], code.TypeIds[typeIndex], code.PeekEntry(i), context, null, definedIndex: i);
         }
 
         var limits = store.Limits;

@@ -5,11 +5,19 @@ namespace Xmbl.Cluster.Wasm;
 /// instances. Generated IL reads these fields directly (their names are part of the translator's contract). A host
 /// function bound into an instance gets its own context whose <see cref="HostTarget"/> is set.
 /// </summary>
-internal sealed class InstanceContext
+internal sealed unsafe class InstanceContext
 {
     public InstanceContext(Store store)
     {
         Store = store;
+    }
+
+    /// <summary>The context of an instance of <paramref name="code"/>.</summary>
+    public InstanceContext(Store store, ModuleCode code)
+    {
+        Store = store;
+        Code = code;
+        FunctionEntries = code.Entries;
     }
 
     public Store Store;
@@ -21,6 +29,12 @@ internal sealed class InstanceContext
     public Global[] Globals = [];
     public Table[] Tables = [];
     public Function[] Functions = [];
+
+    /// <summary>The module's code (null for host-function contexts).</summary>
+    public ModuleCode? Code;
+
+    /// <summary><see cref="ModuleCode.Entries"/> of <see cref="Code"/>: code pointer per defined function, 0 until translated.</summary>
+    public nint* FunctionEntries;
 
     /// <summary>Resolved element segments (Function or host objects); a dropped segment is empty.</summary>
     public object?[][] ElementSegments = [];

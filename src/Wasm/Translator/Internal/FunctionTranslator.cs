@@ -24,7 +24,9 @@ internal sealed class FunctionTranslator
     private static readonly MethodInfo AbsF64 = typeof(Math).GetMethod(nameof(Math.Abs), [typeof(double)])!;
     private static readonly MethodInfo EnsureStack = typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.EnsureSufficientExecutionStack))!;
 
-    private readonly ModuleTranslator _owner;
+    private readonly ModuleCode _owner;
+    private readonly int _definedIndex;
+    private readonly MethodInfo _self;
     private readonly WasmModule _module;
     private readonly WasmFunctionBody _body;
     private readonly FuncType _type;
@@ -50,23 +52,25 @@ internal sealed class FunctionTranslator
     private bool _unreachable;
     private int _skipDepth;
 
-    public FunctionTranslator(ModuleTranslator owner, WasmFunctionBody body, IlBuffer il, bool fuel, bool canon)
+    public FunctionTranslator(ModuleCode owner, int definedIndex, MethodInfo self, IlBuffer il, bool fuel, bool canon)
     {
         _owner = owner;
+        _definedIndex = definedIndex;
+        _self = self;
         _module = owner.Module;
-        _body = body;
-        _type = _module.Types[body.TypeIndex];
+        _body = _module.Functions[definedIndex];
+        _type = _module.Types[_body.TypeIndex];
         _il = il;
         _fuel = fuel;
         _canon = canon;
         _paramCount = _type.Parameters.Count;
         _depthArg = (short)_paramCount;
         _ctxArg = (short)(_paramCount + 1);
-        _localTypes = [.. _type.Parameters, .. body.Locals];
-        _locals = new IlLocal[body.Locals.Length];
-        for (var i = 0; i < body.Locals.Length; i++)
+        _localTypes = [.. _type.Parameters, .. _body.Locals];
+        _locals = new IlLocal[_body.Locals.Length];
+        for (var i = 0; i < _body.Locals.Length; i++)
         {
-            _locals[i] = il.DeclareLocal(Il.ClrType(body.Locals[i]));
+            _locals[i] = il.DeclareLocal(Il.ClrType(_body.Locals[i]));
         }
     }
 
@@ -891,13 +895,27 @@ internal sealed class FunctionTranslator
             il.Emit(OpCodes.Stloc, callee);
             il.Emit(OpCodes.Ldfld, Il.FunctionContext);
             il.Emit(OpCodes.Ldloc, callee);
-            il.Emit(OpCodes.Ldfld, Il.FunctionCode);
+            il.Emit(OpCodes.Call, Il.FunctionEntryPoint);
             _il.EmitCalli(type);
         }
         else
         {
+            // Itself or an already translated function: a direct call. Otherwise through the module's entry slot,
+            // which translates the callee on its first call.
+            var definedIndex = (int)functionIndex - _module.ImportedFunctionCount;
+            var target = definedIndex == _definedIndex ? _self : _owner.TranslatedMethod(definedIndex);
             il.EmitArg(OpCodes.Ldarg, _ctxArg);
-            il.Emit(OpCodes.Call, _owner.Methods[(int)functionIndex - _module.ImportedFunctionCount]);
+            if (target is not null)
+            {
+                il.Emit(OpCodes.Call, target);
+            }
+            else
+            {
+                il.EmitArg(OpCodes.Ldarg, _ctxArg);
+                _il.EmitInt(definedIndex);
+                il.Emit(OpCodes.Call, Il.ModuleFunctionEntry);
+                _il.EmitCalli(type);
+            }
         }
 
         AfterCall(type);
@@ -954,7 +972,7 @@ internal sealed class FunctionTranslator
         il.Emit(OpCodes.Ldloc, callee);
         il.Emit(OpCodes.Ldfld, Il.FunctionContext);
         il.Emit(OpCodes.Ldloc, callee);
-        il.Emit(OpCodes.Ldfld, Il.FunctionCode);
+        il.Emit(OpCodes.Call, Il.FunctionEntryPoint);
         _il.EmitCalli(type);
         AfterCall(type);
     }
