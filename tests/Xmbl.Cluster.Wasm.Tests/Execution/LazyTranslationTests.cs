@@ -156,6 +156,22 @@ public sealed class LazyTranslationTests
     }
 
     [Fact]
+    public void Instantiate_CreatesFunctionObjectsOnlyForExportsTablesAndRefFunc()
+    {
+        var engine = new WasmEngine();
+        var instance = new Linker(engine).Instantiate(new Store(engine), engine.Compile(CallChain()));
+        Assert.Single(instance.Context.Functions, f => f is not null); // "run"
+        Assert.Same(instance.GetFunction("run"), instance.Context.GetFunction(0));
+
+        Call(instance, "run", I(1));
+        Assert.Single(instance.Context.Functions, f => f is not null); // direct calls need no Function objects
+
+        var helpers = new Linker(engine).Instantiate(new Store(engine), engine.Compile(ManyHelpers()));
+        Assert.All(helpers.Context.Functions, f => Assert.NotNull(f)); // all exported and in the table
+        Assert.Same(helpers.GetFunction("h11"), helpers.Context.Tables[0].Elements[11]); // one object per function
+    }
+
+    [Fact]
     public void CallDepthCap_AppliesToLazilyTranslatedFunctions()
     {
         var engine = new WasmEngine();

@@ -28,7 +28,12 @@ internal sealed unsafe class InstanceContext
     public Memory[] Memories = [];
     public Global[] Globals = [];
     public Table[] Tables = [];
-    public Function[] Functions = [];
+    /// <summary>
+    /// The function index space: imports are set at instantiation, defined functions are created on first use
+    /// (<see cref="GetFunction"/>); generated code reads imported entries directly and defined ones through
+    /// <see cref="RuntimeOps.FunctionRef"/>.
+    /// </summary>
+    public Function?[] Functions = [];
 
     /// <summary>The module's code (null for host-function contexts).</summary>
     public ModuleCode? Code;
@@ -41,6 +46,21 @@ internal sealed unsafe class InstanceContext
 
     /// <summary>Data segments; a dropped segment is empty.</summary>
     public ReadOnlyMemory<byte>[] DataSegments = [];
+
+    /// <summary>The <see cref="Function"/> for function index <paramref name="index"/>, created on first use for a defined function.</summary>
+    public Function GetFunction(int index) => Functions[index] ?? CreateFunction(index);
+
+    private Function CreateFunction(int index)
+    {
+        var code = Code!;
+        var module = code.Module;
+        var typeIndex = module.FunctionTypeIndices[index];
+        var definedIndex = index - module.ImportedFunctionCount;
+        var function = new Function(module.Types[typeIndex], code.TypeIds[typeIndex], code.PeekEntry(definedIndex), this, null, definedIndex);
+
+        // One object per index even if two threads race here (references are compared by identity).
+        return Interlocked.CompareExchange(ref Functions[index], function, null) ?? function;
+    }
 
     /// <summary>The instance (for host functions: the importing instance, exposed as <see cref="Caller.Instance"/>).</summary>
     public Instance? Instance;

@@ -675,10 +675,9 @@ internal sealed class FunctionTranslator
                 Push(WasmValueType.I32);
                 break;
             case Opcode.RefFunc:
-                il.EmitArg(OpCodes.Ldarg, _ctxArg);
-                il.Emit(OpCodes.Ldfld, Il.CtxFunctions);
                 _il.EmitInt((int)op.Index);
-                il.Emit(OpCodes.Ldelem_Ref);
+                il.EmitArg(OpCodes.Ldarg, _ctxArg);
+                il.Emit(OpCodes.Call, RuntimeOpMethods.Get(nameof(RuntimeOps.FunctionRef)));
                 Push(WasmValueType.FuncRef);
                 break;
             case Opcode.MemoryInit:

@@ -22,6 +22,9 @@ internal static unsafe class RuntimeOps
         return entry != 0 ? entry : ctx.Code!.GetEntry(definedIndex);
     }
 
+    /// <summary><c>ref.func</c>: the function object of function index <paramref name="index"/> (created on first use).</summary>
+    public static Function FunctionRef(int index, InstanceContext ctx) => ctx.GetFunction(index);
+
     public static int MemoryGrow(int delta, InstanceContext ctx)
     {
         var memory = ctx.Memory0!;
