@@ -75,7 +75,7 @@ for prog in "${programs[@]}"; do
     read -r rd rl rx rxl < <(awk -v n="$tn" -v d="$td" -v l="$tl" -v x="$tx" \
         'BEGIN { printf "%.2f %.2f %.2f %.2f\n", d / n, l / n, x / n, x / l }')
     echo "| $prog | $tn | $td | $tl | $tx | $rd | $rl | $rx | $rxl | $status |"
-    read -r lognode lognl logx logxnl < <([[ $n -gt 0 ]] && awk -v a="$lognode" -v b="$lognl" -v c="$logx" -v e="$logxnl" \
+    read -r lognode lognl logx logxnl < <(awk -v a="$lognode" -v b="$lognl" -v c="$logx" -v e="$logxnl" \
         -v d="$rd" -v l="$rl" -v x="$rx" -v xl="$rxl" \
         'BEGIN { printf "%f %f %f %f\n", a + log(d), b + log(l), c + log(x), e + log(xl) }')
     n=$((n + 1))

@@ -59,16 +59,10 @@ public sealed class WasmEngine
         var bytes = wasm.ToArray();
         var module = ModuleDecoder.Decode(bytes);
         ModuleValidator.Validate(module);
-        ModuleCode code;
-        try
-        {
-            code = new ModuleTranslator(module).Translate(sha[..16], Options.FuelMetering, Options.CanonicalizeNaNs);
-        }
-        catch (Exception ex) when (ex is not WasmException)
-        {
-            throw new WasmCompileException("translation to IL failed: " + ex.Message, ex);
-        }
 
+        // Function bodies are translated to IL on their first call (ModuleCode); validation above is complete, so
+        // an invalid module is still rejected here.
+        var code = new ModuleCode(module, sha[..16], Options.FuelMetering, Options.CanonicalizeNaNs);
         var compiled = new CompiledModule(this, sha, module, code, Options.FuelMetering);
         AddToCache(compiled);
         return compiled;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Xmbl.Cluster.Wasm;
 
 /// <summary>A WebAssembly function (defined by a module or provided by the host) bound to a store.</summary>
@@ -8,24 +10,29 @@ namespace Xmbl.Cluster.Wasm;
 /// </remarks>
 public sealed class Function
 {
-    // Read by generated code: canonical signature id, code pointer (static R f(params..., InstanceContext)) and context.
+    // Read by generated code: canonical signature id, code pointer (static R f(params..., int depth, InstanceContext))
+    // and context. Code is 0 until a lazily translated function is first called (see EntryPoint).
     internal readonly int TypeId;
-    internal readonly nint Code;
+    internal nint Code;
     internal readonly InstanceContext Context;
     internal readonly HostFunction? Host;
+
+    /// <summary>For a function defined by a module: its defined-function index in <see cref="InstanceContext.Code"/>.</summary>
+    internal readonly int DefinedIndex;
 
     internal Function(FuncType type, nint code, InstanceContext context, HostFunction? host)
         : this(type, FuncTypeRegistry.GetId(type), code, context, host)
     {
     }
 
-    internal Function(FuncType type, int typeId, nint code, InstanceContext context, HostFunction? host)
+    internal Function(FuncType type, int typeId, nint code, InstanceContext context, HostFunction? host, int definedIndex = -1)
     {
         Type = type;
         TypeId = typeId;
         Code = code;
         Context = context;
         Host = host;
+        DefinedIndex = definedIndex;
     }
 
     /// <summary>The function's signature.</summary>
@@ -72,6 +79,23 @@ public sealed class Function
 
     /// <inheritdoc/>
     public override string ToString() => (Host is null ? "wasm function " : "host function ") + Type;
+
+    /// <summary>The function's code pointer; translates a module function on its first call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static nint EntryPoint(Function function)
+    {
+        var code = function.Code;
+        return code != 0 ? code : function.ResolveEntryPoint();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private nint ResolveEntryPoint()
+    {
+        // Idempotent: racing threads store the same pointer.
+        var code = Context.Code!.GetEntry(DefinedIndex);
+        Code = code;
+        return code;
+    }
 
     private void CheckArguments(ReadOnlySpan<WasmValue> args, int resultLength)
     {
@@ -121,7 +145,7 @@ public sealed class Function
                 throw new WasmTrapException(TrapKind.Timeout);
             }
 
-            Invokers.Get(Type)(Code, Context, store);
+            Invokers.Get(Type)(EntryPoint(this), Context, store);
 
             // The generated code holds raw memory pointers; keep the instance (and so its memories) alive until here.
             GC.KeepAlive(Context);

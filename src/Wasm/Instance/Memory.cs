@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Xmbl.Cluster.Wasm;
 
 /// <summary>A linear memory: a zero-initialized byte array in 64 KiB pages, allocated outside the GC heap.</summary>
@@ -37,7 +35,7 @@ public sealed unsafe class Memory
         Maximum = maxPages;
         PageCount = minPages;
         ByteLength = (ulong)minPages * PageSize;
-        BaseAddress = (nint)NativeMemory.AllocZeroed((nuint)Math.Max(ByteLength, 8));
+        BaseAddress = (nint)LinearMemoryPages.Allocate((nuint)ByteLength);
     }
 
     /// <summary>Frees the native allocation.</summary>
@@ -46,7 +44,7 @@ public sealed unsafe class Memory
         var address = Interlocked.Exchange(ref BaseAddress, 0);
         if (address != 0)
         {
-            NativeMemory.Free((void*)address);
+            LinearMemoryPages.Free((void*)address, (nuint)ByteLength);
         }
     }
 
@@ -109,17 +107,12 @@ public sealed unsafe class Memory
 
         var newPages = old + (int)deltaPages;
         var newLength = (ulong)newPages * PageSize;
-        void* moved;
-        try
-        {
-            moved = NativeMemory.Realloc((void*)BaseAddress, (nuint)newLength);
-        }
-        catch (OutOfMemoryException)
+        var moved = LinearMemoryPages.Grow((void*)BaseAddress, (nuint)ByteLength, (nuint)newLength);
+        if (moved == null)
         {
             return -1;
         }
 
-        NativeMemory.Clear((byte*)moved + ByteLength, (nuint)(newLength - ByteLength));
         BaseAddress = (nint)moved;
         ByteLength = newLength;
         PageCount = newPages;

@@ -109,7 +109,8 @@ public sealed class Linker
         }
 
         var m = module.Module;
-        var context = new InstanceContext(store) { Metered = module.FuelMetering };
+        var code = module.Code;
+        var context = new InstanceContext(store, code) { Metered = module.FuelMetering };
         var exports = new Dictionary<string, object>(StringComparer.Ordinal);
         var instance = new Instance(module, context, exports);
         context.Instance = instance;
@@ -120,13 +121,8 @@ public sealed class Linker
         var globals = new Global[m.GlobalTypes.Length];
         ResolveImports(store, m, instance, functions, tables, memories, globals);
 
-        for (var i = 0; i < m.Functions.Length; i++)
-        {
-            var index = m.ImportedFunctionCount + i;
-            var typeIndex = m.FunctionTypeIndices[index];
-            functions[index] = new Function(m.Types[typeIndex], module.Code.TypeIds[typeIndex], module.Code.FunctionPointers[i], context, null);
-        }
-
+        // Function objects of defined functions are created on first use (InstanceContext.GetFunction), so
+        // instantiating a module with thousands of functions does not allocate thousands of objects.
         var limits = store.Limits;
         for (var i = m.ImportedTableCount; i < tables.Length; i++)
         {
@@ -199,7 +195,7 @@ public sealed class Linker
         {
             exports[export.Name] = export.Kind switch
             {
-                ExternalKind.Function => functions[export.Index],
+                ExternalKind.Function => context.GetFunction((int)export.Index),
                 ExternalKind.Table => tables[export.Index],
                 ExternalKind.Memory => memories[export.Index],
                 _ => globals[export.Index],
@@ -252,7 +248,7 @@ public sealed class Linker
 
         if (m.Start is { } start)
         {
-            functions[start].Invoke(ReadOnlySpan<WasmValue>.Empty, Span<WasmValue>.Empty);
+            context.GetFunction((int)start).Invoke(ReadOnlySpan<WasmValue>.Empty, Span<WasmValue>.Empty);
         }
 
         return instance;
@@ -267,7 +263,7 @@ public sealed class Linker
         ConstExprKind.F32Const => WasmValue.FromF32Bits((uint)expr.Value),
         ConstExprKind.F64Const => WasmValue.FromF64Bits(expr.Value),
         ConstExprKind.RefNull => WasmValue.NullRef(expr.RefType),
-        ConstExprKind.RefFunc => WasmValue.FromRef(WasmValueType.FuncRef, context.Functions[expr.Index]),
+        ConstExprKind.RefFunc => WasmValue.FromRef(WasmValueType.FuncRef, context.GetFunction((int)expr.Index)),
         ConstExprKind.GlobalGet => context.Globals[expr.Index].Value,
         _ => throw new WasmInvalidException($"constant expression required (expected {type.ToWatName()})"),
     };

@@ -95,6 +95,28 @@ public sealed class FunctionTranslatorTests
         Assert.Equal(0x7FF8_0000_0000_0000ul, result.F64Bits);
     }
 
+    [Theory]
+    [InlineData(true, 0x7FF8_0000_0000_0000ul)]
+    [InlineData(false, 0x7FFC_0000_0000_0000ul)] // the quiet NaN's payload moves into the wider fraction
+    public void F64PromoteF32_NaNWithPayload_IsCanonicalOnlyWhenCanonicalizationIsOn(bool canonicalize, ulong expected)
+    {
+        var engine = new WasmEngine(new WasmEngineOptions { CanonicalizeNaNs = canonicalize });
+        var instance = new Linker(engine).Instantiate(new Store(engine), engine.Compile(Single(F32, F64, new Code().LocalGet(0).Op(0xBB /* f64.promote_f32 */))));
+        Assert.Equal(expected, Call(instance, "f", WasmValue.FromF32Bits(0x7FE0_0000)).F64Bits);
+    }
+
+    [Theory]
+    [InlineData(0x91)] // f32.sqrt
+    [InlineData(0x96)] // f32.min
+    [InlineData(0x90)] // f32.nearest
+    public void F32Helpers_WithoutCanonicalization_KeepTheOperandsNaNPayload(int op)
+    {
+        var engine = new WasmEngine(new WasmEngineOptions { CanonicalizeNaNs = false });
+        var body = op == 0x96 ? new Code().LocalGet(0).LocalGet(0).Op((byte)op) : new Code().LocalGet(0).Op((byte)op);
+        var instance = new Linker(engine).Instantiate(new Store(engine), engine.Compile(Single(F32, F32, body)));
+        Assert.Equal(0x7FE0_0001u, Call(instance, "f", WasmValue.FromF32Bits(0x7FE0_0001)).F32Bits);
+    }
+
     [Fact]
     public void I32ReinterpretF32_SignalingNaN_KeepsPayload()
     {

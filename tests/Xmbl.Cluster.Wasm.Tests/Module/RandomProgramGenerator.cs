@@ -655,16 +655,65 @@ internal sealed class RandomProgramGenerator
                     return;
                 }
             case F32:
-                Expression(F32, depth - 1);
-                Expression(F32, depth - 1);
-                Emit((byte)(0x92 + _random.Next(7)));
-                return;
+                {
+                    Expression(F32, depth - 1);
+                    Expression(F32, depth - 1);
+                    var op = (byte)(0x92 + _random.Next(7));
+                    if (op == 0x98)
+                    {
+                        SignWithoutNaN(F32);
+                    }
+
+                    Emit(op);
+                    return;
+                }
+
             default:
-                Expression(F64, depth - 1);
-                Expression(F64, depth - 1);
-                Emit((byte)(0xA0 + _random.Next(7)));
-                return;
+                {
+                    Expression(F64, depth - 1);
+                    Expression(F64, depth - 1);
+                    var op = (byte)(0xA0 + _random.Next(7));
+                    if (op == 0xA6)
+                    {
+                        SignWithoutNaN(F64);
+                    }
+
+                    Emit(op);
+                    return;
+                }
         }
+    }
+
+    /// <summary>
+    /// Before a copysign: replaces a NaN sign operand (on top of the stack) by 1.0. The sign of a NaN produced by
+    /// arithmetic or promote/demote is not specified (this engine makes it positive, wasm-interp keeps the CPU's),
+    /// and copysign is the one operation that would carry it into a non-NaN result (seed 1777 did, through
+    /// f64.promote_f32). Draws no random numbers, so every other program stays as it was.
+    /// </summary>
+    private void SignWithoutNaN(byte floatType)
+    {
+        var scratch = NewLocal(floatType);
+        Emit(0x21);
+        EmitLeb((uint)scratch);
+        Emit(0x20);
+        EmitLeb((uint)scratch);
+        if (floatType == F32)
+        {
+            Emit(0x43);
+            _code.AddRange(BitConverter.GetBytes(1f));
+        }
+        else
+        {
+            Emit(0x44);
+            _code.AddRange(BitConverter.GetBytes(1d));
+        }
+
+        Emit(0x20);
+        EmitLeb((uint)scratch);
+        Emit(0x20);
+        EmitLeb((uint)scratch);
+        Emit(floatType == F32 ? (byte)0x5B : (byte)0x61); // eq: false only for NaN
+        Emit(0x1B); // select: the operand unless it is NaN
     }
 
     private void Unary(byte type, int depth)

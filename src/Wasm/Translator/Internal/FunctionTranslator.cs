@@ -24,7 +24,9 @@ internal sealed class FunctionTranslator
     private static readonly MethodInfo AbsF64 = typeof(Math).GetMethod(nameof(Math.Abs), [typeof(double)])!;
     private static readonly MethodInfo EnsureStack = typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.EnsureSufficientExecutionStack))!;
 
-    private readonly ModuleTranslator _owner;
+    private readonly ModuleCode _owner;
+    private readonly int _definedIndex;
+    private readonly MethodInfo _self;
     private readonly WasmModule _module;
     private readonly WasmFunctionBody _body;
     private readonly FuncType _type;
@@ -50,23 +52,25 @@ internal sealed class FunctionTranslator
     private bool _unreachable;
     private int _skipDepth;
 
-    public FunctionTranslator(ModuleTranslator owner, WasmFunctionBody body, IlBuffer il, bool fuel, bool canon)
+    public FunctionTranslator(ModuleCode owner, int definedIndex, MethodInfo self, IlBuffer il, bool fuel, bool canon)
     {
         _owner = owner;
+        _definedIndex = definedIndex;
+        _self = self;
         _module = owner.Module;
-        _body = body;
-        _type = _module.Types[body.TypeIndex];
+        _body = _module.Functions[definedIndex];
+        _type = _module.Types[_body.TypeIndex];
         _il = il;
         _fuel = fuel;
         _canon = canon;
         _paramCount = _type.Parameters.Count;
         _depthArg = (short)_paramCount;
         _ctxArg = (short)(_paramCount + 1);
-        _localTypes = [.. _type.Parameters, .. body.Locals];
-        _locals = new IlLocal[body.Locals.Length];
-        for (var i = 0; i < body.Locals.Length; i++)
+        _localTypes = [.. _type.Parameters, .. _body.Locals];
+        _locals = new IlLocal[_body.Locals.Length];
+        for (var i = 0; i < _body.Locals.Length; i++)
         {
-            _locals[i] = il.DeclareLocal(Il.ClrType(body.Locals[i]));
+            _locals[i] = il.DeclareLocal(Il.ClrType(_body.Locals[i]));
         }
     }
 
@@ -671,10 +675,9 @@ internal sealed class FunctionTranslator
                 Push(WasmValueType.I32);
                 break;
             case Opcode.RefFunc:
-                il.EmitArg(OpCodes.Ldarg, _ctxArg);
-                il.Emit(OpCodes.Ldfld, Il.CtxFunctions);
                 _il.EmitInt((int)op.Index);
-                il.Emit(OpCodes.Ldelem_Ref);
+                il.EmitArg(OpCodes.Ldarg, _ctxArg);
+                il.Emit(OpCodes.Call, RuntimeOpMethods.Get(nameof(RuntimeOps.FunctionRef)));
                 Push(WasmValueType.FuncRef);
                 break;
             case Opcode.MemoryInit:
@@ -891,13 +894,27 @@ internal sealed class FunctionTranslator
             il.Emit(OpCodes.Stloc, callee);
             il.Emit(OpCodes.Ldfld, Il.FunctionContext);
             il.Emit(OpCodes.Ldloc, callee);
-            il.Emit(OpCodes.Ldfld, Il.FunctionCode);
+            il.Emit(OpCodes.Call, Il.FunctionEntryPoint);
             _il.EmitCalli(type);
         }
         else
         {
+            // Itself or an already translated function: a direct call. Otherwise through the module's entry slot,
+            // which translates the callee on its first call.
+            var definedIndex = (int)functionIndex - _module.ImportedFunctionCount;
+            var target = definedIndex == _definedIndex ? _self : _owner.TranslatedMethod(definedIndex);
             il.EmitArg(OpCodes.Ldarg, _ctxArg);
-            il.Emit(OpCodes.Call, _owner.Methods[(int)functionIndex - _module.ImportedFunctionCount]);
+            if (target is not null)
+            {
+                il.Emit(OpCodes.Call, target);
+            }
+            else
+            {
+                il.EmitArg(OpCodes.Ldarg, _ctxArg);
+                _il.EmitInt(definedIndex);
+                il.Emit(OpCodes.Call, Il.ModuleFunctionEntry);
+                _il.EmitCalli(type);
+            }
         }
 
         AfterCall(type);
@@ -954,7 +971,7 @@ internal sealed class FunctionTranslator
         il.Emit(OpCodes.Ldloc, callee);
         il.Emit(OpCodes.Ldfld, Il.FunctionContext);
         il.Emit(OpCodes.Ldloc, callee);
-        il.Emit(OpCodes.Ldfld, Il.FunctionCode);
+        il.Emit(OpCodes.Call, Il.FunctionEntryPoint);
         _il.EmitCalli(type);
         AfterCall(type);
     }
@@ -1120,16 +1137,16 @@ internal sealed class FunctionTranslator
             case Opcode.F32Abs: il.Emit(OpCodes.Call, AbsF32); break;
             case Opcode.F64Abs: il.Emit(OpCodes.Call, AbsF64); break;
             case Opcode.F32Neg or Opcode.F64Neg: il.Emit(OpCodes.Neg); break;
-            case Opcode.F32Ceil: CallNumeric("Ceil", typeof(float)); break;
-            case Opcode.F64Ceil: CallNumeric("Ceil", typeof(double)); break;
-            case Opcode.F32Floor: CallNumeric("Floor", typeof(float)); break;
-            case Opcode.F64Floor: CallNumeric("Floor", typeof(double)); break;
-            case Opcode.F32Trunc: CallNumeric("Trunc", typeof(float)); break;
-            case Opcode.F64Trunc: CallNumeric("Trunc", typeof(double)); break;
-            case Opcode.F32Nearest: CallNumeric("Nearest", typeof(float)); break;
-            case Opcode.F64Nearest: CallNumeric("Nearest", typeof(double)); break;
-            case Opcode.F32Sqrt: CallNumeric("Sqrt", typeof(float)); break;
-            case Opcode.F64Sqrt: CallNumeric("Sqrt", typeof(double)); break;
+            case Opcode.F32Ceil: CallFloatNumeric("Ceil", typeof(float)); break;
+            case Opcode.F64Ceil: CallFloatNumeric("Ceil", typeof(double)); break;
+            case Opcode.F32Floor: CallFloatNumeric("Floor", typeof(float)); break;
+            case Opcode.F64Floor: CallFloatNumeric("Floor", typeof(double)); break;
+            case Opcode.F32Trunc: CallFloatNumeric("Trunc", typeof(float)); break;
+            case Opcode.F64Trunc: CallFloatNumeric("Trunc", typeof(double)); break;
+            case Opcode.F32Nearest: CallFloatNumeric("Nearest", typeof(float)); break;
+            case Opcode.F64Nearest: CallFloatNumeric("Nearest", typeof(double)); break;
+            case Opcode.F32Sqrt: CallFloatNumeric("Sqrt", typeof(float)); break;
+            case Opcode.F64Sqrt: CallFloatNumeric("Sqrt", typeof(double)); break;
             case Opcode.F32Add: Binary(); il.Emit(OpCodes.Add); Canon(typeof(float)); break;
             case Opcode.F64Add: Binary(); il.Emit(OpCodes.Add); Canon(typeof(double)); break;
             case Opcode.F32Sub: Binary(); il.Emit(OpCodes.Sub); Canon(typeof(float)); break;
@@ -1138,10 +1155,10 @@ internal sealed class FunctionTranslator
             case Opcode.F64Mul: Binary(); il.Emit(OpCodes.Mul); Canon(typeof(double)); break;
             case Opcode.F32Div: Binary(); il.Emit(OpCodes.Div); Canon(typeof(float)); break;
             case Opcode.F64Div: Binary(); il.Emit(OpCodes.Div); Canon(typeof(double)); break;
-            case Opcode.F32Min: Binary(); CallNumeric("Min", typeof(float), typeof(float)); break;
-            case Opcode.F64Min: Binary(); CallNumeric("Min", typeof(double), typeof(double)); break;
-            case Opcode.F32Max: Binary(); CallNumeric("Max", typeof(float), typeof(float)); break;
-            case Opcode.F64Max: Binary(); CallNumeric("Max", typeof(double), typeof(double)); break;
+            case Opcode.F32Min: Binary(); CallFloatNumeric("Min", typeof(float), typeof(float)); break;
+            case Opcode.F64Min: Binary(); CallFloatNumeric("Min", typeof(double), typeof(double)); break;
+            case Opcode.F32Max: Binary(); CallFloatNumeric("Max", typeof(float), typeof(float)); break;
+            case Opcode.F64Max: Binary(); CallFloatNumeric("Max", typeof(double), typeof(double)); break;
             case Opcode.F32Copysign: Binary(); CallNumeric("CopySign", typeof(float), typeof(float)); break;
             case Opcode.F64Copysign: Binary(); CallNumeric("CopySign", typeof(double), typeof(double)); break;
 
@@ -1160,12 +1177,12 @@ internal sealed class FunctionTranslator
             case Opcode.F32ConvertI32U: Unary(WasmValueType.F32); CallNumeric("U32ToF32", typeof(int)); break;
             case Opcode.F32ConvertI64S: Unary(WasmValueType.F32); il.Emit(OpCodes.Conv_R4); break;
             case Opcode.F32ConvertI64U: Unary(WasmValueType.F32); CallNumeric("U64ToF32", typeof(long)); break;
-            case Opcode.F32DemoteF64: Unary(WasmValueType.F32); CallNumeric("DemoteF64", typeof(double)); break;
+            case Opcode.F32DemoteF64: Unary(WasmValueType.F32); CallFloatNumeric("DemoteF64", typeof(double)); break;
             case Opcode.F64ConvertI32S: Unary(WasmValueType.F64); il.Emit(OpCodes.Conv_R8); break;
             case Opcode.F64ConvertI32U: Unary(WasmValueType.F64); CallNumeric("U32ToF64", typeof(int)); break;
             case Opcode.F64ConvertI64S: Unary(WasmValueType.F64); il.Emit(OpCodes.Conv_R8); break;
             case Opcode.F64ConvertI64U: Unary(WasmValueType.F64); CallNumeric("U64ToF64", typeof(long)); break;
-            case Opcode.F64PromoteF32: Unary(WasmValueType.F64); CallNumeric("PromoteF32", typeof(float)); break;
+            case Opcode.F64PromoteF32: Unary(WasmValueType.F64); CallFloatNumeric("PromoteF32", typeof(float)); break;
             case Opcode.I32ReinterpretF32: Unary(WasmValueType.I32); il.Emit(OpCodes.Call, Il.F32ToBits); break;
             case Opcode.I64ReinterpretF64: Unary(WasmValueType.I64); il.Emit(OpCodes.Call, Il.F64ToBits); break;
             // int → float reinterprets go through an opaque helper: the .NET 10 JIT folds a bitcast of a narrow load
@@ -1261,6 +1278,9 @@ internal sealed class FunctionTranslator
     }
 
     private void CallNumeric(string name, params Type[] parameters) => _il.Emit(OpCodes.Call, NumericMethods.Get(name, parameters));
+
+    /// <summary>A float helper that may produce a NaN: the canonicalizing one, or its <c>Raw</c> twin when NaNs are kept.</summary>
+    private void CallFloatNumeric(string name, params Type[] parameters) => CallNumeric(_canon ? name : name + "Raw", parameters);
 
     private void EmitTrap(TrapKind kind)
     {

@@ -26,7 +26,8 @@ internal static class Il
     public static readonly FieldInfo GlobalRef = Field<Global>(nameof(Global.Reference));
     public static readonly FieldInfo TableElements = Field<Table>(nameof(Table.Elements));
     public static readonly FieldInfo FunctionTypeId = Field<Function>(nameof(Function.TypeId));
-    public static readonly FieldInfo FunctionCode = Field<Function>(nameof(Function.Code));
+    public static readonly MethodInfo FunctionEntryPoint = Method(typeof(Function), nameof(Function.EntryPoint));
+    public static readonly MethodInfo ModuleFunctionEntry = Method(typeof(RuntimeOps), nameof(RuntimeOps.FunctionEntry));
     public static readonly FieldInfo FunctionContext = Field<Function>(nameof(Function.Context));
 
     public static readonly MethodInfo F32ToBits = typeof(BitConverter).GetMethod(nameof(BitConverter.SingleToUInt32Bits))!;

@@ -174,7 +174,25 @@ internal static class Numeric
     // operand the JIT sees as the constant -0 (`local.get 0; f32.const -0; f32.min`), the .NET 10 x64 JIT's Min
     // intrinsic returned +0 for min(+0, -0) (differential-test seed 1389). Equal operands can only differ in the
     // sign of a zero, so OR-ing the bits gives min's -0 and AND-ing them gives max's +0.
-    public static float Min(float a, float b)
+    public static float Min(float a, float b) => MinCore(a, b, canonicalize: true);
+
+    public static float MinRaw(float a, float b) => MinCore(a, b, canonicalize: false);
+
+    public static float Max(float a, float b) => MaxCore(a, b, canonicalize: true);
+
+    public static float MaxRaw(float a, float b) => MaxCore(a, b, canonicalize: false);
+
+    public static double Min(double a, double b) => MinCore(a, b, canonicalize: true);
+
+    public static double MinRaw(double a, double b) => MinCore(a, b, canonicalize: false);
+
+    public static double Max(double a, double b) => MaxCore(a, b, canonicalize: true);
+
+    public static double MaxRaw(double a, double b) => MaxCore(a, b, canonicalize: false);
+
+    // The *Raw variants (CanonicalizeNaNs = false) return the NaN the CPU produces for a + b (payload kept).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MinCore(float a, float b, bool canonicalize)
     {
         if (a < b)
         {
@@ -186,10 +204,11 @@ internal static class Numeric
             return b;
         }
 
-        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b)) : Canon(a + b);
+        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b)) : canonicalize ? Canon(a + b) : a + b;
     }
 
-    public static float Max(float a, float b)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxCore(float a, float b, bool canonicalize)
     {
         if (a > b)
         {
@@ -201,10 +220,11 @@ internal static class Numeric
             return b;
         }
 
-        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b)) : Canon(a + b);
+        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b)) : canonicalize ? Canon(a + b) : a + b;
     }
 
-    public static double Min(double a, double b)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double MinCore(double a, double b, bool canonicalize)
     {
         if (a < b)
         {
@@ -216,10 +236,11 @@ internal static class Numeric
             return b;
         }
 
-        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) | BitConverter.DoubleToInt64Bits(b)) : Canon(a + b);
+        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) | BitConverter.DoubleToInt64Bits(b)) : canonicalize ? Canon(a + b) : a + b;
     }
 
-    public static double Max(double a, double b)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double MaxCore(double a, double b, bool canonicalize)
     {
         if (a > b)
         {
@@ -231,28 +252,49 @@ internal static class Numeric
             return b;
         }
 
-        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & BitConverter.DoubleToInt64Bits(b)) : Canon(a + b);
+        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & BitConverter.DoubleToInt64Bits(b)) : canonicalize ? Canon(a + b) : a + b;
     }
 
-    public static float Nearest(float x) => Canon(MathF.Round(x, MidpointRounding.ToEven));
+    public static float Nearest(float x) => Canon(NearestRaw(x));
 
-    public static double Nearest(double x) => Canon(Math.Round(x, MidpointRounding.ToEven));
+    public static double Nearest(double x) => Canon(NearestRaw(x));
 
-    public static float Ceil(float x) => Canon(MathF.Ceiling(x));
+    public static float Ceil(float x) => Canon(CeilRaw(x));
 
-    public static double Ceil(double x) => Canon(Math.Ceiling(x));
+    public static double Ceil(double x) => Canon(CeilRaw(x));
 
-    public static float Floor(float x) => Canon(MathF.Floor(x));
+    public static float Floor(float x) => Canon(FloorRaw(x));
 
-    public static double Floor(double x) => Canon(Math.Floor(x));
+    public static double Floor(double x) => Canon(FloorRaw(x));
 
-    public static float Trunc(float x) => Canon(MathF.Truncate(x));
+    public static float Trunc(float x) => Canon(TruncRaw(x));
 
-    public static double Trunc(double x) => Canon(Math.Truncate(x));
+    public static double Trunc(double x) => Canon(TruncRaw(x));
 
-    public static float Sqrt(float x) => Canon(MathF.Sqrt(x));
+    public static float Sqrt(float x) => Canon(SqrtRaw(x));
 
-    public static double Sqrt(double x) => Canon(Math.Sqrt(x));
+    public static double Sqrt(double x) => Canon(SqrtRaw(x));
+
+    // Without canonicalization (CanonicalizeNaNs = false): the NaN is whatever the CPU and runtime produce.
+    public static float NearestRaw(float x) => MathF.Round(x, MidpointRounding.ToEven);
+
+    public static double NearestRaw(double x) => Math.Round(x, MidpointRounding.ToEven);
+
+    public static float CeilRaw(float x) => MathF.Ceiling(x);
+
+    public static double CeilRaw(double x) => Math.Ceiling(x);
+
+    public static float FloorRaw(float x) => MathF.Floor(x);
+
+    public static double FloorRaw(double x) => Math.Floor(x);
+
+    public static float TruncRaw(float x) => MathF.Truncate(x);
+
+    public static double TruncRaw(double x) => Math.Truncate(x);
+
+    public static float SqrtRaw(float x) => MathF.Sqrt(x);
+
+    public static double SqrtRaw(double x) => Math.Sqrt(x);
 
     // abs, neg and copysign are bit operations: they never canonicalize, payloads pass through.
     public static float Abs(float x) => BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(x) & 0x7FFF_FFFF);
@@ -272,6 +314,10 @@ internal static class Numeric
     public static float DemoteF64(double x) => Canon((float)x);
 
     public static double PromoteF32(float x) => Canon((double)x);
+
+    public static float DemoteF64Raw(double x) => (float)x;
+
+    public static double PromoteF32Raw(float x) => x;
 
     public static float U32ToF32(int x) => (uint)x;
 

@@ -14,6 +14,17 @@ internal static unsafe class RuntimeOps
     public const int ElementsPerFuel = 8;
     public const int FuelPerPage = 16;
 
+    /// <summary>Code pointer of defined function <paramref name="definedIndex"/>; translates it on its first call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nint FunctionEntry(InstanceContext ctx, int definedIndex)
+    {
+        var entry = ctx.FunctionEntries[definedIndex];
+        return entry != 0 ? entry : ctx.Code!.GetEntry(definedIndex);
+    }
+
+    /// <summary><c>ref.func</c>: the function object of function index <paramref name="index"/> (created on first use).</summary>
+    public static Function FunctionRef(int index, InstanceContext ctx) => ctx.GetFunction(index);
+
     public static int MemoryGrow(int delta, InstanceContext ctx)
     {
         var memory = ctx.Memory0!;
