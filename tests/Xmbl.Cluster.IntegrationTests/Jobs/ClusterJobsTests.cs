@@ -46,21 +46,9 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
         var database = await postgres.CreateDatabaseAsync();
         await using var a = await StartAsync("a", database);
         await using var b = await StartAsync("b", database);
-        var loop = await JobsApi.UploadAsync(a, "infinite_loop.wasm");
 
         // Long enough to be killed mid-run: fuel for seconds of work, a wall-time cap well above it.
-        var id = await JobsApi.SubmitAsync(a, new JsonObject
-        {
-            ["module"] = loop,
-            ["validators"] = 0,
-            ["limits"] = new JsonObject { ["fuel"] = 20_000_000_000, ["wallTimeMs"] = 20_000 },
-        });
-        var first = await a.GetJsonAsync($"/api/jobs/{id}");
-        var executor = first.Text("executor");
-        Assert.NotNull(executor);
-        var nodes = (await a.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray();
-        var victimId = nodes.Single(n => n.Text("id") == executor).Text("siloId");
-        var (victim, survivor) = victimId == "a" ? (a, b) : (b, a);
+        var (id, executor, victim, survivor) = await SubmitLoopAsync(a, b, 20_000_000_000, 20_000);
 
         await victim.KillAsync();
         Assert.Equal("Scheduled", (await survivor.GetJsonAsync($"/api/jobs/{id}")).Text("status"));
@@ -80,25 +68,32 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
         var database = await postgres.CreateDatabaseAsync();
         await using var a = await StartAsync("a", database);
         await using var b = await StartAsync("b", database);
-        var loop = await JobsApi.UploadAsync(a, "infinite_loop.wasm");
 
         // Without a cancellation reaching its silo the run would go on until its one-minute wall-time cap.
-        var id = await JobsApi.SubmitAsync(a, new JsonObject
-        {
-            ["module"] = loop,
-            ["validators"] = 0,
-            ["limits"] = new JsonObject { ["fuel"] = 1_000_000_000_000, ["wallTimeMs"] = 60_000 },
-        });
-        var executor = (await a.GetJsonAsync($"/api/jobs/{id}")).Text("executor");
-        var executorSilo = (await a.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray().Single(n => n.Text("id") == executor).Text("siloId");
-        var (running, other) = executorSilo == "a" ? (a, b) : (b, a);
-        Assert.True(await RunningJobsAsync(running, executor!, n => n == 1, TimeSpan.FromSeconds(20)), "the run did not start");
+        var (id, executor, running, other) = await SubmitLoopAsync(a, b, 1_000_000_000_000, 60_000);
+        Assert.True(await RunningJobsAsync(running, executor, n => n == 1, TimeSpan.FromSeconds(20)), "the run did not start");
 
         using var cancel = await other.Http.PostAsync($"/api/jobs/{id}/cancel", null);
 
         Assert.True(cancel.IsSuccessStatusCode);
         Assert.Equal("Cancelled", (await running.GetJsonAsync($"/api/jobs/{id}")).Text("status"));
-        Assert.True(await RunningJobsAsync(running, executor!, n => n == 0, TimeSpan.FromSeconds(20)), "the run went on after the cancellation");
+        Assert.True(await RunningJobsAsync(running, executor, n => n == 0, TimeSpan.FromSeconds(20)), "the run went on after the cancellation");
+    }
+
+    /// <summary>Submits the infinite loop through <paramref name="a"/>; returns the job, its executor, the executor's silo and the other one.</summary>
+    private static async Task<(string Id, string Executor, SiloProcess ExecutorSilo, SiloProcess Other)> SubmitLoopAsync(SiloProcess a, SiloProcess b, long fuel, int wallTimeMs)
+    {
+        var loop = await JobsApi.UploadAsync(a, "infinite_loop.wasm");
+        var id = await JobsApi.SubmitAsync(a, new JsonObject
+        {
+            ["module"] = loop,
+            ["validators"] = 0,
+            ["limits"] = new JsonObject { ["fuel"] = fuel, ["wallTimeMs"] = wallTimeMs },
+        });
+        var executor = (await a.GetJsonAsync($"/api/jobs/{id}")).Text("executor");
+        Assert.NotNull(executor);
+        var siloId = (await a.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray().Single(n => n.Text("id") == executor).Text("siloId");
+        return siloId == "a" ? (id, executor, a, b) : (id, executor, b, a);
     }
 
     /// <summary>Polls the node's heartbeat load until <paramref name="done"/> holds or the time is up.</summary>
