@@ -25,6 +25,8 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     private readonly bool _pollContinuously;
     private readonly ILogger<JobExecutorHost> _logger;
     private string? _cursor;
+    private volatile bool _listening;
+    private TaskCompletionSource _scanRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public JobExecutorHost(
         LocalNodes nodes,
@@ -76,6 +78,19 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     }
 
     public bool IsLocal(string nodeId) => _executors.ContainsKey(nodeId);
+
+    /// <summary>
+    /// Set by the cluster notifier: while its LISTEN connection is up no assignment notification is lost, so the
+    /// fallback scan (which reads every recent job) runs only every <see cref="ComputeOptions.PollIntervalWhileListening"/>.
+    /// </summary>
+    public bool Listening
+    {
+        get => _listening;
+        set => _listening = value;
+    }
+
+    /// <summary>Scans at once, e.g. after the notifier reconnected (notifications sent meanwhile were lost).</summary>
+    public void RequestScan() => Interlocked.Exchange(ref _scanRequested, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>Stops the local runs of a cancelled job.</summary>
     public void Cancel(string jobId)
@@ -162,7 +177,10 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
 
             while (_pollContinuously && !stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(_options.PollInterval, _time, stoppingToken);
+                var requested = Volatile.Read(ref _scanRequested).Task;
+                var interval = _listening ? _options.PollIntervalWhileListening : _options.PollInterval;
+                await Task.WhenAny(requested, Task.Delay(interval, _time, stoppingToken));
+                stoppingToken.ThrowIfCancellationRequested();
                 try
                 {
                     await ScanAsync(_time.GetUtcNow() - _options.PendingTimeout - _options.MaxWallTime, stoppingToken);

@@ -149,6 +149,10 @@ internal sealed partial class PostgresAssignmentNotifier : BackgroundService, IA
                     await listen.ExecuteNonQueryAsync(ct);
                 }
 
+                // From here on no assignment notification is lost; what was sent before is found by one scan now.
+                _executors.Listening = true;
+                _executors.RequestScan();
+
                 while (!ct.IsCancellationRequested)
                 {
                     await connection.WaitAsync(ct);
@@ -160,6 +164,7 @@ internal sealed partial class PostgresAssignmentNotifier : BackgroundService, IA
             }
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException)
             {
+                _executors.Listening = false;
                 LogNotifyFailed(ex);
                 try
                 {

@@ -56,6 +56,9 @@ public sealed class ComputeOptions
     /// <summary>Default interval of the executors' fallback poll for assignments.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>Default of <see cref="PollIntervalWhileListening"/>.</summary>
+    public static readonly TimeSpan DefaultPollIntervalWhileListening = TimeSpan.FromSeconds(30);
+
     /// <summary>Default interval at which the scheduler re-reads nodes and reputations.</summary>
     public static readonly TimeSpan DefaultNodeRefreshInterval = TimeSpan.FromSeconds(1);
 
@@ -115,6 +118,12 @@ public sealed class ComputeOptions
 
     /// <summary>Interval of the executors' fallback poll for assignments they were not told about.</summary>
     public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
+
+    /// <summary>
+    /// The fallback poll's interval while the cluster notifier's LISTEN connection is up (no notification is lost then;
+    /// the poll is a safety net, and each poll reads every recent job).
+    /// </summary>
+    public TimeSpan PollIntervalWhileListening { get; set; } = DefaultPollIntervalWhileListening;
 
     /// <summary>Interval at which the scheduler re-reads nodes and reputations.</summary>
     public TimeSpan NodeRefreshInterval { get; set; } = DefaultNodeRefreshInterval;
