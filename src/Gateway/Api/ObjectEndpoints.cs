@@ -31,7 +31,7 @@ internal static partial class ObjectEndpoints
         app.MapGet("/api/storage/usage", UsageAsync).WithName("StorageUsage")
             .WithSummary("Bytes and objects stored by an account (?account=) or in a namespace (?namespace=), as quotas count them.");
         app.MapPost("/api/storage/repair", RepairAsync).WithName("RepairStorage")
-            .WithSummary("Runs a repair pass now: scrubs every object's shards and rebuilds missing or bad ones on live nodes.");
+            .WithSummary("Runs a repair pass now: scrubs every object's shards, rebuilds missing or bad ones on live nodes and deletes orphan shards older than the grace period.");
     }
 
     private static async Task<IResult> PutAsync(string ns, string name, HttpContext context, ObjectService objects, ILoggerFactory loggers, CancellationToken cancellationToken)

@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Grains.Options;
 using Xmbl.Cluster.Runtime;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Policies;
+using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Transport;
 
 namespace Xmbl.Cluster.Grains.Objects;
@@ -25,6 +27,7 @@ public sealed partial class ObjectService
     private readonly ObjectRepairer _repairer;
     private readonly StoragePolicyEvaluator _policies;
     private readonly StoragePolicyOptions _policyOptions;
+    private readonly TimeSpan _orphanGracePeriod;
     private readonly TimeProvider _time;
     private readonly ILogger<ObjectService> _logger;
 
@@ -38,11 +41,14 @@ public sealed partial class ObjectService
         StripeBufferPool pool,
         IOptions<StorageOptions> options,
         IOptions<StoragePolicyOptions> policies,
+        IOptions<ObjectStorageOptions> objectOptions,
         TimeProvider time,
         ILogger<ObjectService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(objectOptions);
+        _orphanGracePeriod = objectOptions.Value.OrphanGracePeriod;
         _policyOptions = policies.Value;
         _policies = new StoragePolicyEvaluator(_policyOptions, options.Value);
         _grains = grains;
@@ -210,7 +216,8 @@ public sealed partial class ObjectService
 
     /// <summary>
     /// One repair pass over every object: scrub its shards, rebuild those on dead nodes or with bad bytes onto live
-    /// nodes, and swap in the repaired manifest unless a newer write came first.
+    /// nodes, and swap in the repaired manifest unless a newer write came first. Then delete the orphans: shards on
+    /// live nodes that no manifest names and that are older than the orphan grace period.
     /// </summary>
     public async Task<RepairPassResult> RepairAllAsync(CancellationToken cancellationToken)
     {
@@ -218,6 +225,15 @@ public sealed partial class ObjectService
         UpdateAddresses(listed);
         var live = listed.Where(n => n.Alive).Select(n => n.Node.NodeId).ToHashSet(StringComparer.Ordinal);
         var candidates = Candidates(listed);
+
+        // Shards are listed BEFORE the manifests are walked: a shard whose manifest is committed after the walk passed
+        // its key was written before that commit, so it is younger than the grace period (longer than any write) and
+        // not among these; a shard old enough to be listed here was committed (if ever) before the walk started.
+        var oldShards = await ListShardsOlderThanGraceAsync(live, cancellationToken);
+
+        // Every shard id some manifest names. A HashSet of ids (about 60 bytes each) is fine at this cluster's scale
+        // (millions of shards at most); at a larger one this would become a sorted merge against the node listings.
+        var named = new HashSet<ShardId>();
         int checkedObjects = 0, repairedObjects = 0, repairedShards = 0, unrecoverable = 0;
         string? after = null;
         while (true)
@@ -231,6 +247,11 @@ public sealed partial class ObjectService
                 }
 
                 checkedObjects++;
+                foreach (var shard in version.Manifest.AllShards)
+                {
+                    named.Add(shard.ShardId);
+                }
+
                 try
                 {
                     var bad = await _repairer.ScrubAsync(version.Manifest, live, cancellationToken);
@@ -274,7 +295,68 @@ public sealed partial class ObjectService
             after = page[^1].Key;
         }
 
-        return new RepairPassResult(checkedObjects, repairedObjects, repairedShards, unrecoverable, _time.GetUtcNow());
+        var orphansDeleted = await DeleteOrphansAsync(oldShards, named, cancellationToken);
+        return new RepairPassResult(checkedObjects, repairedObjects, repairedShards, unrecoverable, _time.GetUtcNow()) { OrphansDeleted = orphansDeleted };
+    }
+
+    // The shards of each live node stored before now minus the grace period; a node that cannot be listed is skipped
+    // this pass (its orphans wait for the next one).
+    private async Task<List<(string NodeId, ShardId ShardId)>> ListShardsOlderThanGraceAsync(IEnumerable<string> liveNodes, CancellationToken cancellationToken)
+    {
+        var cutoff = _time.GetUtcNow() - _orphanGracePeriod;
+        var old = new List<(string, ShardId)>();
+        foreach (var nodeId in liveNodes)
+        {
+            try
+            {
+                ShardId? after = null;
+                while (true)
+                {
+                    var page = await _shards.ListAsync(nodeId, after, ShardListing.MaxPageSize, cancellationToken);
+                    old.AddRange(page.Where(s => s.CreatedUtc < cutoff).Select(s => (nodeId, s.Id)));
+                    if (page.Count < ShardListing.MaxPageSize)
+                    {
+                        break;
+                    }
+
+                    after = page[^1].Id;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException)
+            {
+                old.RemoveAll(s => s.Item1 == nodeId);
+                LogShardListFailed(nodeId, ex);
+            }
+        }
+
+        return old;
+    }
+
+    private async Task<int> DeleteOrphansAsync(List<(string NodeId, ShardId ShardId)> oldShards, HashSet<ShardId> named, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        foreach (var (nodeId, shardId) in oldShards)
+        {
+            if (named.Contains(shardId))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (await _shards.DeleteAsync(nodeId, shardId, cancellationToken))
+                {
+                    deleted++;
+                    LogOrphanDeleted(shardId.Value, nodeId);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException)
+            {
+                LogShardDeleteFailed(shardId.Value, nodeId, ex);
+            }
+        }
+
+        return deleted;
     }
 
     private IStorageUsageGrain Usage(string key) => _grains.GetGrain<IStorageUsageGrain>(key);
@@ -338,8 +420,8 @@ public sealed partial class ObjectService
     private Task DeleteShardsAsync(ObjectManifest manifest, CancellationToken cancellationToken) =>
         DeleteShardsAsync(manifest, except: null, cancellationToken);
 
-    // Reclaiming is best effort: a shard that cannot be deleted now (its node is down) is an orphan that the node's
-    // own scrub reports; it is never referenced by a manifest again.
+    // Reclaiming is best effort: a shard that cannot be deleted now (its node is down) is an orphan, never referenced
+    // by a manifest again, that a later repair pass deletes once it is older than the orphan grace period.
     private async Task DeleteShardsAsync(ObjectManifest manifest, ObjectManifest? except, CancellationToken cancellationToken)
     {
         var keep = except?.AllShards.Select(s => s.ShardId).ToHashSet() ?? [];
@@ -369,6 +451,12 @@ public sealed partial class ObjectService
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "Could not delete shard {ShardId} on {NodeId}; left as an orphan")]
     private partial void LogShardDeleteFailed(string shardId, string nodeId, Exception exception);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Could not list the shards of {NodeId}; its orphans wait for the next pass")]
+    private partial void LogShardListFailed(string nodeId, Exception exception);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "Deleted orphan shard {ShardId} on {NodeId}")]
+    private partial void LogOrphanDeleted(string shardId, string nodeId);
 }
 
 /// <summary>How to write one object.</summary>
@@ -399,4 +487,8 @@ public sealed class ObjectPolicyException(PolicyDecision decision) : Exception(d
 /// <param name="RepairedShards">Shards rebuilt.</param>
 /// <param name="Unrecoverable">Stripes (or objects, on errors) that could not be repaired this pass.</param>
 /// <param name="FinishedAt">When the pass ended.</param>
-public sealed record RepairPassResult(int CheckedObjects, int RepairedObjects, int RepairedShards, int Unrecoverable, DateTimeOffset FinishedAt);
+public sealed record RepairPassResult(int CheckedObjects, int RepairedObjects, int RepairedShards, int Unrecoverable, DateTimeOffset FinishedAt)
+{
+    /// <summary>Shards deleted because no manifest named them and they were older than the orphan grace period.</summary>
+    public int OrphansDeleted { get; init; }
+}

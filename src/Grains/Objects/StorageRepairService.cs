@@ -49,7 +49,7 @@ public sealed partial class StorageRepairService : BackgroundService
         {
             var result = await _objects.RepairAllAsync(cancellationToken);
             LastPass = result;
-            LogPass(result.CheckedObjects, result.RepairedObjects, result.RepairedShards, result.Unrecoverable);
+            LogPass(result.CheckedObjects, result.RepairedObjects, result.RepairedShards, result.Unrecoverable, result.OrphansDeleted);
             return result;
         }
         finally
@@ -85,8 +85,8 @@ public sealed partial class StorageRepairService : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "Repair pass: {Checked} objects checked, {Repaired} repaired ({Shards} shards), {Unrecoverable} unrecoverable")]
-    private partial void LogPass(int @checked, int repaired, int shards, int unrecoverable);
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "Repair pass: {Checked} objects checked, {Repaired} repaired ({Shards} shards), {Unrecoverable} unrecoverable, {Orphans} orphan shards deleted")]
+    private partial void LogPass(int @checked, int repaired, int shards, int unrecoverable, int orphans);
 
     [LoggerMessage(EventId = 3111, Level = LogLevel.Error, Message = "Repair pass failed")]
     private partial void LogPassFailed(Exception exception);

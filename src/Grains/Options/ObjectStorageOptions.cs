@@ -11,4 +11,14 @@ public sealed class ObjectStorageOptions
 
     /// <summary>Interval between repair passes (scrub every object's shards, rebuild missing or bad ones); zero turns the reminder off.</summary>
     public TimeSpan RepairPeriod { get; set; } = DefaultRepairPeriod;
+
+    /// <summary>Default age a shard no manifest names must reach before a repair pass deletes it as an orphan.</summary>
+    public static readonly TimeSpan DefaultOrphanGracePeriod = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How old a shard that no committed manifest names must be before a repair pass deletes it as an orphan. A write
+    /// in progress has stored shards that no manifest names yet, so this must be much longer than the longest write.
+    /// Default <see cref="DefaultOrphanGracePeriod"/>; must be positive.
+    /// </summary>
+    public TimeSpan OrphanGracePeriod { get; set; } = DefaultOrphanGracePeriod;
 }

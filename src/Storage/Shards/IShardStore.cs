@@ -29,6 +29,9 @@ public interface IShardStore
     /// <summary>Lists every stored shard.</summary>
     IAsyncEnumerable<ShardInfo> ListAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Lists the stored shards whose ids sort after <paramref name="after"/> (ordinal order), or every shard when it is null.</summary>
+    IAsyncEnumerable<ShardInfo> ListAsync(ShardId? after, CancellationToken cancellationToken = default);
+
     /// <summary>Re-hashes one shard's file and compares it with the index.</summary>
     Task<ShardScrubResult> ScrubAsync(ShardId id, CancellationToken cancellationToken = default);
 

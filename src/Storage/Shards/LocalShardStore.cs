@@ -426,9 +426,12 @@ public sealed class LocalShardStore : IShardStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<ShardInfo> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ShardInfo> ListAsync(CancellationToken cancellationToken = default) => ListAsync(after: null, cancellationToken);
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ShardInfo> ListAsync(ShardId? after, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var after = "";
+        var afterId = after?.Value ?? "";
         while (true)
         {
             var page = new List<ShardInfo>(ListPageSize);
@@ -438,7 +441,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 using var cmd = _index.CreateCommand();
                 cmd.CommandText = "SELECT id, volume, size, sha256, created_ms FROM shards WHERE id > $after ORDER BY id LIMIT $limit";
-                cmd.Parameters.AddWithValue("$after", after);
+                cmd.Parameters.AddWithValue("$after", afterId);
                 cmd.Parameters.AddWithValue("$limit", ListPageSize);
                 using var reader = cmd.ExecuteReader();
                 while (reader.Read())
@@ -461,7 +464,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
                 yield break;
             }
 
-            after = page[^1].Id.Value;
+            afterId = page[^1].Id.Value;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -90,6 +91,19 @@ public sealed class HttpShardClient(HttpClient http, IShardNodeResolver resolver
         await EnsureSuccessAsync(nodeId, response, cancellationToken);
         return await response.Content.ReadFromJsonAsync<ShardScrubResult>(ShardHttpHeaders.Json, cancellationToken)
             ?? throw new IOException($"Node '{nodeId}' answered a scrub without a body.");
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<ShardListing>> ListAsync(string nodeId, ShardId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, ShardListing.MaxPageSize);
+        var query = string.Create(CultureInfo.InvariantCulture, $"?limit={limit}") + (after is { } a ? "&after=" + a.Value : "");
+        using var request = Request(HttpMethod.Get, nodeId, ShardEndpointRouteBuilderExtensions.ListSegment + query);
+        using var response = await SendAsync(nodeId, request, cancellationToken);
+        await EnsureSuccessAsync(nodeId, response, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<ShardListing[]>(ShardHttpHeaders.Json, cancellationToken)
+            ?? throw new IOException($"Node '{nodeId}' answered a listing without a body.");
     }
 
     /// <inheritdoc/>

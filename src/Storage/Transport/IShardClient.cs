@@ -28,6 +28,13 @@ public interface IShardClient
     /// <summary>Has the node re-hash one shard file and report its state.</summary>
     Task<ShardScrubResult> ScrubAsync(string nodeId, ShardId shardId, CancellationToken cancellationToken = default);
 
+    /// <summary>One page of the node's shards, in ordinal id order, after <paramref name="after"/> (null for the first page); a page shorter than <paramref name="limit"/> is the last.</summary>
+    /// <param name="nodeId">The node whose shards to list.</param>
+    /// <param name="after">The last id of the previous page, or null.</param>
+    /// <param name="limit">The page size, 1 to <see cref="ShardListing.MaxPageSize"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<IReadOnlyList<ShardListing>> ListAsync(string nodeId, ShardId? after, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>The node's used and free bytes per volume.</summary>
     Task<ShardStoreStats> GetStatsAsync(string nodeId, CancellationToken cancellationToken = default);
 }

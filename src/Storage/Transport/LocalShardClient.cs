@@ -43,6 +43,24 @@ public sealed class LocalShardClient(ShardNodeRegistry registry) : IShardClient
         Store(nodeId).ScrubAsync(shardId, cancellationToken);
 
     /// <inheritdoc/>
+    public async Task<IReadOnlyList<ShardListing>> ListAsync(string nodeId, ShardId? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, ShardListing.MaxPageSize);
+        var page = new List<ShardListing>(limit);
+        await foreach (var info in Store(nodeId).ListAsync(after, cancellationToken))
+        {
+            page.Add(new ShardListing(info.Id, info.CreatedUtc));
+            if (page.Count == limit)
+            {
+                break;
+            }
+        }
+
+        return page;
+    }
+
+    /// <inheritdoc/>
     public Task<ShardStoreStats> GetStatsAsync(string nodeId, CancellationToken cancellationToken = default) =>
         Store(nodeId).GetStatsAsync(cancellationToken);
 

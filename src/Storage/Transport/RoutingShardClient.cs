@@ -26,6 +26,10 @@ public sealed class RoutingShardClient(ShardNodeRegistry registry, IShardClient 
         Pick(nodeId).ScrubAsync(nodeId, shardId, cancellationToken);
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<ShardListing>> ListAsync(string nodeId, ShardId? after, int limit, CancellationToken cancellationToken = default) =>
+        Pick(nodeId).ListAsync(nodeId, after, limit, cancellationToken);
+
+    /// <inheritdoc/>
     public Task<ShardStoreStats> GetStatsAsync(string nodeId, CancellationToken cancellationToken = default) =>
         Pick(nodeId).GetStatsAsync(nodeId, cancellationToken);
 

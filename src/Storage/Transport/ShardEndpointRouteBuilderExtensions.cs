@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,12 +16,16 @@ namespace Xmbl.Cluster.Storage.Transport;
 /// <summary>Serves this process's shard stores to other cluster members.</summary>
 /// <remarks>
 /// Routes under the prefix (default <c>/internal/shards</c>): <c>PUT|GET|DELETE {nodeId}/{shardId}</c>,
-/// <c>POST {nodeId}/{shardId}/scrub</c> and <c>GET {nodeId}</c> (stats). Every request must carry a valid
+/// <c>POST {nodeId}/{shardId}/scrub</c>, <c>GET {nodeId}/.list?after={shardId}&amp;limit={n}</c> (a page of shard ids and
+/// creation times; a shard id never starts with '.', so the segment cannot name a shard) and <c>GET {nodeId}</c> (stats). Every request must carry a valid
 /// <see cref="ShardRequestAuthenticator"/> signature, or it gets 401. An unknown node gets 421, an unknown shard 404,
 /// a body that does not match its announced hash or length 422, a full store 507.
 /// </remarks>
 public static class ShardEndpointRouteBuilderExtensions
 {
+    /// <summary>The path segment, after the node id, of the shard listing.</summary>
+    public const string ListSegment = ".list";
+
     /// <summary>Maps the shard endpoints using the <see cref="ShardNodeRegistry"/>, <see cref="ShardRequestAuthenticator"/> and <see cref="ShardTransportOptions"/> registered in DI.</summary>
     /// <param name="endpoints">The route builder.</param>
     /// <param name="routePrefix">The prefix; default <see cref="ShardTransportOptions.RoutePrefix"/>.</param>
@@ -118,6 +123,46 @@ public static class ShardEndpointRouteBuilderExtensions
         group.MapPost("/{nodeId}/{shardId}/scrub", async (HttpContext http, string nodeId, string shardId) =>
             !TryResolve(registry, nodeId, shardId, out var store, out var id, out var error) ? error
             : Results.Json(await store.ScrubAsync(id, http.RequestAborted), ShardHttpHeaders.Json));
+
+        // The query is not signed (the signature covers the path), which gives an attacker on the wire nothing it could
+        // not get by rewriting the unsigned response; the nonce still stops a replay.
+        group.MapGet("/{nodeId}/" + ListSegment, async (HttpContext http, string nodeId, string? after, string? limit) =>
+        {
+            if (!registry.TryGet(nodeId, out var store))
+            {
+                return UnknownNode(nodeId);
+            }
+
+            // Parsed here rather than bound as int, so a malformed query from a stranger still meets the 401 filter first.
+            var pageSize = ShardListing.MaxPageSize;
+            if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > ShardListing.MaxPageSize))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid limit", detail: $"limit must be between 1 and {ShardListing.MaxPageSize}.");
+            }
+
+            ShardId? afterId = null;
+            if (!string.IsNullOrEmpty(after))
+            {
+                if (!ShardId.TryParse(after, out var parsed))
+                {
+                    return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid shard id", detail: "after is not a valid shard id.");
+                }
+
+                afterId = parsed;
+            }
+
+            var page = new List<ShardListing>(pageSize);
+            await foreach (var info in store.ListAsync(afterId, http.RequestAborted))
+            {
+                page.Add(new ShardListing(info.Id, info.CreatedUtc));
+                if (page.Count == pageSize)
+                {
+                    break;
+                }
+            }
+
+            return Results.Json(page, ShardHttpHeaders.Json);
+        });
 
         group.MapGet("/{nodeId}", async (HttpContext http, string nodeId) =>
             registry.TryGet(nodeId, out var store)

@@ -29,7 +29,8 @@ public sealed class ComputeSilo : IAsyncDisposable
 
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null)
+    /// <summary>Starts the silo; <paramref name="time"/> replaces the system clock for everything in it (stores, nodes, runtime).</summary>
+    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         var data = new TempDirectory("xmbl-compute");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -42,6 +43,11 @@ public sealed class ComputeSilo : IAsyncDisposable
         if (settings is not null)
         {
             builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
         }
 
         var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");

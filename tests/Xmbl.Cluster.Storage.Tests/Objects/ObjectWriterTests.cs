@@ -334,6 +334,8 @@ public sealed class ObjectWriterTests
 
         public Task<ShardScrubResult> ScrubAsync(string nodeId, ShardId shardId, CancellationToken cancellationToken = default) => inner.ScrubAsync(nodeId, shardId, cancellationToken);
 
+        public Task<IReadOnlyList<ShardListing>> ListAsync(string nodeId, ShardId? after, int limit, CancellationToken cancellationToken = default) => inner.ListAsync(nodeId, after, limit, cancellationToken);
+
         public Task<ShardStoreStats> GetStatsAsync(string nodeId, CancellationToken cancellationToken = default) => inner.GetStatsAsync(nodeId, cancellationToken);
     }
 }

@@ -47,5 +47,13 @@ public sealed class InMemoryShardClient : IShardClient
     public Task<ShardStoreStats> GetStatsAsync(string nodeId, CancellationToken cancellationToken = default) =>
         Task.FromResult(new ShardStoreStats([new ShardVolumeStats("mem", "", 0, 0, 1L << 40)]));
 
+    public Task<IReadOnlyList<ShardListing>> ListAsync(string nodeId, ShardId? after, int limit, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<ShardListing>>([.. _shards.Keys
+            .Where(k => k.Node == nodeId && (after is null || string.CompareOrdinal(k.Id.Value, after.Value.Value) > 0))
+            .Select(k => k.Id)
+            .Order(Comparer<ShardId>.Create((a, b) => string.CompareOrdinal(a.Value, b.Value)))
+            .Take(limit)
+            .Select(id => new ShardListing(id, DateTimeOffset.UnixEpoch))]);
+
     public void Remove(string nodeId, ShardId shardId) => _shards.TryRemove((nodeId, shardId), out _);
 }

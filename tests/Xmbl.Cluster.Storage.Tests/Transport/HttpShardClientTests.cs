@@ -99,6 +99,86 @@ public sealed class HttpShardClientTests : IAsyncLifetime
         using var put = new HttpRequestMessage(HttpMethod.Put, new Uri(_baseAddress, $"/internal/shards/node-0/{ShardId.New()}")) { Content = new ByteArrayContent([1, 2, 3]) };
         Assert.Equal(HttpStatusCode.Unauthorized, (await _http.SendAsync(put)).StatusCode);
         Assert.Equal(0, (await _nodes.Store("node-0").GetStatsAsync()).ShardCount);
+
+        // The listing too, including with a malformed query that would otherwise be a 400.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _http.GetAsync(new Uri(_baseAddress, "/internal/shards/node-0/.list"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _http.GetAsync(new Uri(_baseAddress, "/internal/shards/node-0/.list?limit=abc&after=..."))).StatusCode);
+    }
+
+    [Fact]
+    [Trait("Suite", "Functional")]
+    public async Task List_SignedWithWrongSecret_Gets401()
+    {
+        await _nodes.Store("node-0").PutAsync(ShardId.New(), new MemoryStream([1, 2, 3]), 3);
+        var stranger = Client(secret: "not-the-cluster-secret-at-all");
+
+        var e = await Assert.ThrowsAsync<HttpRequestException>(() => stranger.ListAsync("node-0", after: null, limit: 10));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, e.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Suite", "Functional")]
+    public async Task List_PagesThroughEveryShardInIdOrder_WithCreationTimes()
+    {
+        var client = Client();
+        var ids = new List<ShardId>();
+        for (var i = 0; i < 7; i++)
+        {
+            var id = ShardId.New();
+            await client.PutAsync("node-1", id, new MemoryStream([(byte)i]), 1, null);
+            ids.Add(id);
+        }
+
+        var listed = new List<ShardListing>();
+        ShardId? after = null;
+        int pages = 0;
+        while (true)
+        {
+            var page = await client.ListAsync("node-1", after, limit: 3);
+            pages++;
+            listed.AddRange(page);
+            if (page.Count < 3)
+            {
+                break;
+            }
+
+            after = page[^1].Id;
+        }
+
+        Assert.Equal(3, pages);
+        Assert.Equal(ids.Select(i => i.Value).Order(StringComparer.Ordinal), listed.Select(l => l.Id.Value));
+        foreach (var entry in listed)
+        {
+            Assert.Equal((await _nodes.Store("node-1").GetInfoAsync(entry.Id))!.CreatedUtc, entry.CreatedUtc);
+        }
+
+        Assert.Empty(await client.ListAsync("node-2", after: null, limit: ShardListing.MaxPageSize));
+    }
+
+    [Theory]
+    [Trait("Suite", "Functional")]
+    [InlineData("limit=0")]
+    [InlineData("limit=1001")]
+    [InlineData("limit=-1")]
+    [InlineData("limit=99999999999")]
+    [InlineData("after=.hidden")]
+    public async Task List_PageSizeOutOfBoundsOrBadCursor_Gets400(string query)
+    {
+        var signer = new ShardRequestAuthenticator(new ShardTransportOptions { ClusterSecret = Secret });
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_baseAddress, "/internal/shards/node-0/.list?" + query));
+        signer.Sign(request);
+
+        using var response = await _http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task List_PageSizeOutOfBounds_IsRefusedByTheClient()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client().ListAsync("node-0", null, ShardListing.MaxPageSize + 1));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => new LocalShardClient(_nodes.Registry).ListAsync("node-0", null, 0));
     }
 
     [Fact]
