@@ -40,6 +40,12 @@ internal sealed class FunctionTranslator
     private readonly IlLocal[] _locals;
     private readonly List<WasmValueType> _stack = new(32);
     private readonly List<Frame> _frames = new(16);
+
+    // Positions on _stack (ascending) of float arithmetic results whose NaN has not been canonicalized yet.
+    private readonly List<int> _uncanonicalized = new(8);
+
+    // Locals (by index) holding such a value since the last control operator; see KeepsUncanonicalized.
+    private readonly List<uint> _uncanonicalizedLocals = new(8);
     private readonly Dictionary<(WasmValueType, int), IlLocal> _temps = [];
     private readonly Dictionary<uint, IlLocal> _globalLocals = [];
     private IlLocal _store;
@@ -51,6 +57,7 @@ internal sealed class FunctionTranslator
     private IlLocal? _elementsLocal;
     private bool _unreachable;
     private int _skipDepth;
+    private bool _producedUncanonical;
 
     public FunctionTranslator(ModuleCode owner, int definedIndex, MethodInfo self, IlBuffer il, bool fuel, bool canon)
     {
@@ -101,7 +108,32 @@ internal sealed class FunctionTranslator
                 continue;
             }
 
+            var keepsUncanonical = KeepsUncanonicalized(op.Opcode);
+            if (!keepsUncanonical && _uncanonicalized.Count > 0)
+            {
+                CanonicalizeStack();
+            }
+
+            if (op.Opcode < Opcode.Drop && _uncanonicalizedLocals.Count > 0)
+            {
+                CanonicalizeLocals();
+            }
+
+            if (op.Opcode is Opcode.LocalSet or Opcode.LocalTee)
+            {
+                TrackLocalWrite(op.Index);
+            }
+
+            if (op.Opcode == Opcode.LocalGet)
+            {
+                _producedUncanonical = _uncanonicalizedLocals.Contains(op.Index);
+            }
+
             TranslateOperator(in op, ref reader);
+            if (keepsUncanonical)
+            {
+                TrackUncanonicalized(op.Opcode is Opcode.Drop or Opcode.LocalSet or Opcode.LocalTee ? _stack.Count : _stack.Count - 1);
+            }
         }
     }
 
@@ -1147,14 +1179,14 @@ internal sealed class FunctionTranslator
             case Opcode.F64Nearest: CallFloatNumeric("Nearest", typeof(double)); break;
             case Opcode.F32Sqrt: CallFloatNumeric("Sqrt", typeof(float)); break;
             case Opcode.F64Sqrt: CallFloatNumeric("Sqrt", typeof(double)); break;
-            case Opcode.F32Add: Binary(); il.Emit(OpCodes.Add); Canon(typeof(float)); break;
-            case Opcode.F64Add: Binary(); il.Emit(OpCodes.Add); Canon(typeof(double)); break;
-            case Opcode.F32Sub: Binary(); il.Emit(OpCodes.Sub); Canon(typeof(float)); break;
-            case Opcode.F64Sub: Binary(); il.Emit(OpCodes.Sub); Canon(typeof(double)); break;
-            case Opcode.F32Mul: Binary(); il.Emit(OpCodes.Mul); Canon(typeof(float)); break;
-            case Opcode.F64Mul: Binary(); il.Emit(OpCodes.Mul); Canon(typeof(double)); break;
-            case Opcode.F32Div: Binary(); il.Emit(OpCodes.Div); Canon(typeof(float)); break;
-            case Opcode.F64Div: Binary(); il.Emit(OpCodes.Div); Canon(typeof(double)); break;
+            case Opcode.F32Add: Binary(); il.Emit(OpCodes.Add); MarkUncanonicalized(); break;
+            case Opcode.F64Add: Binary(); il.Emit(OpCodes.Add); MarkUncanonicalized(); break;
+            case Opcode.F32Sub: Binary(); il.Emit(OpCodes.Sub); MarkUncanonicalized(); break;
+            case Opcode.F64Sub: Binary(); il.Emit(OpCodes.Sub); MarkUncanonicalized(); break;
+            case Opcode.F32Mul: Binary(); il.Emit(OpCodes.Mul); MarkUncanonicalized(); break;
+            case Opcode.F64Mul: Binary(); il.Emit(OpCodes.Mul); MarkUncanonicalized(); break;
+            case Opcode.F32Div: Binary(); il.Emit(OpCodes.Div); MarkUncanonicalized(); break;
+            case Opcode.F64Div: Binary(); il.Emit(OpCodes.Div); MarkUncanonicalized(); break;
             case Opcode.F32Min: Binary(); CallFloatNumeric("Min", typeof(float), typeof(float)); break;
             case Opcode.F64Min: Binary(); CallFloatNumeric("Min", typeof(double), typeof(double)); break;
             case Opcode.F32Max: Binary(); CallFloatNumeric("Max", typeof(float), typeof(float)); break;
@@ -1244,6 +1276,108 @@ internal sealed class FunctionTranslator
         _il.Emit(OpCodes.And);
     }
 
+    // ---- lazy NaN canonicalization -----------------------------------------------------------------------------
+    //
+    // A float arithmetic result is canonicalized where its bits can first be observed, not where it is produced:
+    // IEEE operations, comparisons and float→int conversions depend only on whether an operand is a NaN, never on
+    // its sign or payload, so `a * b + c` needs one check on the sum instead of one per operation. An uncanonicalized
+    // value lives only on the operand stack; every other operator (local/global writes, stores, reinterpret,
+    // abs/neg/copysign, select, calls, all control flow) first canonicalizes every such value on the stack. Values
+    // that were never produced by arithmetic (loads, constants, locals, parameters) keep their payloads as before.
+
+    /// <summary>Whether <paramref name="opcode"/> leaves uncanonicalized NaNs unobservable: it only pushes, works on
+    /// integers, or consumes floats through IEEE arithmetic, comparison or conversion, and produces at most one value.</summary>
+    private static bool KeepsUncanonicalized(Opcode opcode) => opcode switch
+    {
+        Opcode.Drop or Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee or Opcode.GlobalGet or Opcode.MemorySize => true,
+        >= Opcode.I32Load and <= Opcode.I64Load32U => true,
+        >= Opcode.I32Const and <= Opcode.F64Const => true,
+        Opcode.F32Abs or Opcode.F32Neg or Opcode.F32Copysign or Opcode.F64Abs or Opcode.F64Neg or Opcode.F64Copysign => false,
+        >= Opcode.I32ReinterpretF32 and <= Opcode.F64ReinterpretI64 => false,
+        >= Opcode.I32Eqz and <= Opcode.I64Extend32S => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Before <c>local.set</c>/<c>local.tee</c>: the local now holds an uncanonicalized value if the stack top is one
+    /// (the check moves to the control operator that ends the segment, where the JIT drops it if the local is dead).
+    /// </summary>
+    private void TrackLocalWrite(uint index)
+    {
+        var topUncanonical = _uncanonicalized.Count > 0 && _uncanonicalized[^1] == _stack.Count - 1;
+        var known = _uncanonicalizedLocals.IndexOf(index);
+        if (topUncanonical && known < 0)
+        {
+            _uncanonicalizedLocals.Add(index);
+        }
+        else if (!topUncanonical && known >= 0)
+        {
+            _uncanonicalizedLocals.RemoveAt(known);
+        }
+    }
+
+    /// <summary>Before a control operator or call: canonicalizes every local written with an uncanonicalized value,
+    /// in place, so every path into a label or out of the function sees only canonical NaNs in locals.</summary>
+    private void CanonicalizeLocals()
+    {
+        foreach (var index in _uncanonicalizedLocals)
+        {
+            EmitLocalGet(index);
+            Canon(_localTypes[index] == WasmValueType.F32 ? typeof(float) : typeof(double));
+            EmitLocalSet(index);
+        }
+
+        _uncanonicalizedLocals.Clear();
+    }
+
+    /// <summary>After an operator that keeps uncanonicalized values: forgets the positions it consumed or overwrote
+    /// (<paramref name="firstWritten"/> and above) and records its own result if that is uncanonicalized.</summary>
+    private void TrackUncanonicalized(int firstWritten)
+    {
+        while (_uncanonicalized.Count > 0 && _uncanonicalized[^1] >= firstWritten)
+        {
+            _uncanonicalized.RemoveAt(_uncanonicalized.Count - 1);
+        }
+
+        if (_producedUncanonical)
+        {
+            _uncanonicalized.Add(_stack.Count - 1);
+            _producedUncanonical = false;
+        }
+    }
+
+    /// <summary>The float result just pushed may be a NaN with any sign and payload (when canonicalization is on).</summary>
+    private void MarkUncanonicalized() => _producedUncanonical = _canon;
+
+    /// <summary>Canonicalizes every uncanonicalized value on the operand stack; values above the deepest one are
+    /// moved through temporaries (rare: compilers keep arithmetic results on top).</summary>
+    private void CanonicalizeStack()
+    {
+        var deepest = _uncanonicalized[0];
+        var top = _stack.Count - 1;
+        for (var i = top; i > deepest; i--)
+        {
+            _il.Emit(OpCodes.Stloc, Temp(_stack[i], 400 + i));
+        }
+
+        var next = 0;
+        for (var i = deepest; i <= top; i++)
+        {
+            if (i > deepest)
+            {
+                _il.Emit(OpCodes.Ldloc, Temp(_stack[i], 400 + i));
+            }
+
+            if (next < _uncanonicalized.Count && _uncanonicalized[next] == i)
+            {
+                Canon(_stack[i] == WasmValueType.F32 ? typeof(float) : typeof(double));
+                next++;
+            }
+        }
+
+        _uncanonicalized.Clear();
+    }
+
     /// <summary>
     /// Replaces a NaN on top of the stack by the canonical NaN, inline: <c>t = x; if (t != t) t = NaN;</c>. The JIT
     /// turns this into a self-compare and a never-taken jump, off the critical path of the arithmetic (a
@@ -1279,8 +1413,12 @@ internal sealed class FunctionTranslator
 
     private void CallNumeric(string name, params Type[] parameters) => _il.Emit(OpCodes.Call, NumericMethods.Get(name, parameters));
 
-    /// <summary>A float helper that may produce a NaN: the canonicalizing one, or its <c>Raw</c> twin when NaNs are kept.</summary>
-    private void CallFloatNumeric(string name, params Type[] parameters) => CallNumeric(_canon ? name : name + "Raw", parameters);
+    /// <summary>A float helper that may produce a NaN, in its <c>Raw</c> form: the NaN is canonicalized where it becomes observable.</summary>
+    private void CallFloatNumeric(string name, params Type[] parameters)
+    {
+        CallNumeric(name + "Raw", parameters);
+        MarkUncanonicalized();
+    }
 
     private void EmitTrap(TrapKind kind)
     {

@@ -5,8 +5,8 @@ namespace Xmbl.Cluster.Wasm;
 
 /// <summary>
 /// WebAssembly numeric semantics the IL instruction set does not give directly: trapping division and
-/// truncation, saturating truncation, IEEE min/max/nearest, bit-exact copysign, correctly rounded u64→float,
-/// and NaN canonicalization (determinism).
+/// truncation, saturating truncation, IEEE min/max/nearest, bit-exact copysign, correctly rounded u64→float.
+/// NaN results are canonicalized by the translator (FunctionTranslator.Canon), not here.
 /// </summary>
 internal static class Numeric
 {
@@ -20,12 +20,6 @@ internal static class Numeric
     /// <summary>Bits → double without constant folding.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static double F64FromBitsOpaque(long bits) => BitConverter.Int64BitsToDouble(bits);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Canon(float x) => float.IsNaN(x) ? BitConverter.UInt32BitsToSingle(CanonicalF32Bits) : x;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Canon(double x) => double.IsNaN(x) ? BitConverter.UInt64BitsToDouble(CanonicalF64Bits) : x;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int DivS(int a, int b)
@@ -170,29 +164,22 @@ internal static class Numeric
         return (long)((u >> s) + ((u << 1) << (63 - s)));
     }
 
-    // min/max: NaN if either is NaN (then canonical), and -0 < +0. Written out rather than MathF/Math.Min/Max: with an
+    // min/max: NaN if either is NaN, and -0 < +0. Written out rather than MathF/Math.Min/Max: with an
     // operand the JIT sees as the constant -0 (`local.get 0; f32.const -0; f32.min`), the .NET 10 x64 JIT's Min
     // intrinsic returned +0 for min(+0, -0) (differential-test seed 1389). Equal operands can only differ in the
     // sign of a zero, so OR-ing the bits gives min's -0 and AND-ing them gives max's +0.
-    public static float Min(float a, float b) => MinCore(a, b, canonicalize: true);
+    public static float MinRaw(float a, float b) => MinCore(a, b);
 
-    public static float MinRaw(float a, float b) => MinCore(a, b, canonicalize: false);
+    public static float MaxRaw(float a, float b) => MaxCore(a, b);
 
-    public static float Max(float a, float b) => MaxCore(a, b, canonicalize: true);
+    public static double MinRaw(double a, double b) => MinCore(a, b);
 
-    public static float MaxRaw(float a, float b) => MaxCore(a, b, canonicalize: false);
+    public static double MaxRaw(double a, double b) => MaxCore(a, b);
 
-    public static double Min(double a, double b) => MinCore(a, b, canonicalize: true);
-
-    public static double MinRaw(double a, double b) => MinCore(a, b, canonicalize: false);
-
-    public static double Max(double a, double b) => MaxCore(a, b, canonicalize: true);
-
-    public static double MaxRaw(double a, double b) => MaxCore(a, b, canonicalize: false);
-
-    // The *Raw variants (CanonicalizeNaNs = false) return the NaN the CPU produces for a + b (payload kept).
+    // A NaN operand gives the NaN the CPU produces for a + b (payload kept); the translator canonicalizes it where
+    // it becomes observable (CanonicalizeNaNs).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MinCore(float a, float b, bool canonicalize)
+    private static float MinCore(float a, float b)
     {
         if (a < b)
         {
@@ -204,11 +191,11 @@ internal static class Numeric
             return b;
         }
 
-        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b)) : canonicalize ? Canon(a + b) : a + b;
+        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b)) : a + b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MaxCore(float a, float b, bool canonicalize)
+    private static float MaxCore(float a, float b)
     {
         if (a > b)
         {
@@ -220,11 +207,11 @@ internal static class Numeric
             return b;
         }
 
-        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b)) : canonicalize ? Canon(a + b) : a + b;
+        return a == b ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b)) : a + b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double MinCore(double a, double b, bool canonicalize)
+    private static double MinCore(double a, double b)
     {
         if (a < b)
         {
@@ -236,11 +223,11 @@ internal static class Numeric
             return b;
         }
 
-        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) | BitConverter.DoubleToInt64Bits(b)) : canonicalize ? Canon(a + b) : a + b;
+        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) | BitConverter.DoubleToInt64Bits(b)) : a + b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double MaxCore(double a, double b, bool canonicalize)
+    private static double MaxCore(double a, double b)
     {
         if (a > b)
         {
@@ -252,30 +239,10 @@ internal static class Numeric
             return b;
         }
 
-        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & BitConverter.DoubleToInt64Bits(b)) : canonicalize ? Canon(a + b) : a + b;
+        return a == b ? BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & BitConverter.DoubleToInt64Bits(b)) : a + b;
     }
 
-    public static float Nearest(float x) => Canon(NearestRaw(x));
-
-    public static double Nearest(double x) => Canon(NearestRaw(x));
-
-    public static float Ceil(float x) => Canon(CeilRaw(x));
-
-    public static double Ceil(double x) => Canon(CeilRaw(x));
-
-    public static float Floor(float x) => Canon(FloorRaw(x));
-
-    public static double Floor(double x) => Canon(FloorRaw(x));
-
-    public static float Trunc(float x) => Canon(TruncRaw(x));
-
-    public static double Trunc(double x) => Canon(TruncRaw(x));
-
-    public static float Sqrt(float x) => Canon(SqrtRaw(x));
-
-    public static double Sqrt(double x) => Canon(SqrtRaw(x));
-
-    // Without canonicalization (CanonicalizeNaNs = false): the NaN is whatever the CPU and runtime produce.
+    // The NaN is whatever the CPU and runtime produce; the translator canonicalizes it where it becomes observable.
     public static float NearestRaw(float x) => MathF.Round(x, MidpointRounding.ToEven);
 
     public static double NearestRaw(double x) => Math.Round(x, MidpointRounding.ToEven);
@@ -310,10 +277,6 @@ internal static class Numeric
 
     public static double CopySign(double a, double b) => BitConverter.UInt64BitsToDouble(
         (BitConverter.DoubleToUInt64Bits(a) & 0x7FFF_FFFF_FFFF_FFFF) | (BitConverter.DoubleToUInt64Bits(b) & 0x8000_0000_0000_0000));
-
-    public static float DemoteF64(double x) => Canon((float)x);
-
-    public static double PromoteF32(float x) => Canon((double)x);
 
     public static float DemoteF64Raw(double x) => (float)x;
 
