@@ -166,11 +166,22 @@ public sealed class ObjectApiTests(EmbeddedSiloFixture fixture) : IClassFixture<
             await Assert.ThrowsAnyAsync<Exception>(() => client.SendAsync(request));
         }
 
-        // The server notices the broken upload, removes what it wrote and never commits.
+        // The server notices the broken upload, removes what it wrote and never commits. It may still be writing the
+        // stripes it had read when the client gave up, so the count must be back and stay back, not just match once.
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (ShardFileCount() != shardsBefore && DateTime.UtcNow < deadline)
+        var stableSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline)
         {
-            await Task.Delay(100);
+            if (ShardFileCount() != shardsBefore)
+            {
+                stableSince = DateTime.UtcNow;
+            }
+            else if (DateTime.UtcNow - stableSince > TimeSpan.FromSeconds(2))
+            {
+                break;
+            }
+
+            await Task.Delay(50);
         }
 
         using var get = await Http.GetAsync(Url("cut/object"));
