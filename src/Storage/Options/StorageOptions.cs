@@ -75,4 +75,10 @@ public sealed class StorageVolumeOptions
 
     /// <summary>The most bytes of shards the volume may hold; 0 (the default) means whatever the file system has free.</summary>
     public long CapacityBytes { get; set; }
+
+    /// <summary>
+    /// Whether shard files are written with direct I/O (<c>O_DIRECT</c>), bypassing the page cache. Default true; the
+    /// volume falls back to cached writes by itself where the platform or file system has no direct I/O.
+    /// </summary>
+    public bool DirectIo { get; set; } = true;
 }

@@ -146,26 +146,11 @@ public sealed class LocalShardStore : IShardStore, IDisposable
                     }
 
                     cancellationToken.ThrowIfCancellationRequested();
-                    await DiskThreads.Run(() => WriteDurably(tmp, memory.Span));
+                    await DiskThreads.Run(() => WriteDurably(volume, tmp, memory.Span));
                 }
                 else
                 {
-                    await using var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
-                    int n;
-                    while ((n = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
-                    {
-                        length += n;
-                        if (length > expectedLength)
-                        {
-                            throw new ShardCorruptException(id, expectedSha256 ?? "(any)", null, $"more than the announced {expectedLength} bytes arrived");
-                        }
-
-                        hash.AppendData(buffer, 0, n);
-                        await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
-                    }
-
-                    // Durable before it becomes visible: the rename must never expose unflushed data.
-                    await DiskThreads.Run(() => file.Flush(flushToDisk: true));
+                    length = await CopyDurablyAsync(volume, tmp, content, buffer, hash, id, expectedLength, expectedSha256, cancellationToken);
                 }
 
                 sha = content is ReadOnlyMemoryStream { ComputedSha256: { } computed } ? computed.ToLowerInvariant() : Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -252,12 +237,84 @@ public sealed class LocalShardStore : IShardStore, IDisposable
     }
 
     /// <summary>Writes <paramref name="content"/> to a new file at <paramref name="path"/> and flushes it to disk (blocking: runs on a disk thread).</summary>
-    private static void WriteDurably(string path, ReadOnlySpan<byte> content)
+    private static void WriteDurably(Volume volume, string path, ReadOnlySpan<byte> content)
     {
+        // Durable before it becomes visible: the rename must never expose unflushed data.
+        using (var direct = CreateDirect(volume, path))
+        {
+            if (direct is not null)
+            {
+                direct.Write(content);
+                direct.Complete();
+                return;
+            }
+        }
+
         using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
         file.Write(content);
-        // Durable before it becomes visible: the rename must never expose unflushed data.
         file.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Copies a shard arriving as a stream (from the network or a decoder) to a new file and flushes it to disk; returns its length.</summary>
+    private static async Task<long> CopyDurablyAsync(Volume volume, string path, Stream content, byte[] buffer, IncrementalHash hash, ShardId id, long? expectedLength, string? expectedSha256, CancellationToken cancellationToken)
+    {
+        long length = 0;
+        var direct = volume.DirectIo ? await DiskThreads.Run(() => CreateDirect(volume, path)) : null;
+        await using var file = direct is null ? new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous) : null;
+        try
+        {
+            int n;
+            while ((n = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+            {
+                length += n;
+                if (length > expectedLength)
+                {
+                    throw new ShardCorruptException(id, expectedSha256 ?? "(any)", null, $"more than the announced {expectedLength} bytes arrived");
+                }
+
+                hash.AppendData(buffer, 0, n);
+                if (direct is null)
+                {
+                    await file!.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+                    continue;
+                }
+
+                for (var taken = 0; taken < n;)
+                {
+                    taken += direct.Buffer(buffer.AsSpan(taken, n - taken));
+                    if (direct.ChunkFull)
+                    {
+                        await DiskThreads.Run(direct.WriteChunk);
+                    }
+                }
+            }
+
+            // Durable before it becomes visible: the rename must never expose unflushed data.
+            await DiskThreads.Run(direct is null ? () => file!.Flush(flushToDisk: true) : direct.Complete);
+            return length;
+        }
+        finally
+        {
+            direct?.Dispose();
+        }
+    }
+
+    /// <summary>Creates <paramref name="path"/> for direct writing, or returns null when the volume writes through the page cache.</summary>
+    private static DirectFile? CreateDirect(Volume volume, string path)
+    {
+        if (!volume.DirectIo)
+        {
+            return null;
+        }
+
+        var file = DirectFile.TryCreate(path);
+        if (file is null)
+        {
+            // The file system refuses direct I/O (tmpfs, for one): stop asking.
+            volume.DirectIo = false;
+        }
+
+        return file;
     }
 
     /// <summary>Commits <paramref name="batch"/>; called holding the index lock. Each shard's outcome goes to its <see cref="PendingShard.Done"/>.</summary>
@@ -686,6 +743,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
             Name = options.Name;
             Path = System.IO.Path.GetFullPath(options.Path);
             Capacity = options.CapacityBytes;
+            DirectIo = options.DirectIo && DirectFile.PlatformSupported;
             ShardsDirectory = System.IO.Path.Combine(Path, "shards");
             TempDirectory = System.IO.Path.Combine(Path, "tmp");
         }
@@ -693,6 +751,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
         public string Name { get; }
         public string Path { get; }
         public long Capacity { get; }
+        public bool DirectIo { get; set; }
         public string ShardsDirectory { get; }
         public string TempDirectory { get; }
         public long Used { get; set; }

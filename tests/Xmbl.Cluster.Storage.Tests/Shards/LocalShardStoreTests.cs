@@ -206,4 +206,46 @@ public sealed class LocalShardStoreTests : ShardStoreConformanceTests, IDisposab
 
         Assert.Null(await Store.GetInfoAsync(id));
     }
+
+    public static TheoryData<bool, bool, int> WriteModes => new()
+    {
+        { true, true, 1 }, { true, true, 5000 }, { true, true, (1024 * 1024) + 3 },
+        { true, false, 1 }, { true, false, 5000 }, { true, false, (3 * 1024 * 1024) + 3 },
+        { false, true, 5000 }, { false, false, (1024 * 1024) + 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(WriteModes))]
+    [Trait("Suite", "BVT")]
+    public async Task Put_DirectOrCachedWrites_FromMemoryOrStream_ReadBackIdentical(bool directIo, bool fromMemory, int length)
+    {
+        var volume = new StorageVolumeOptions { Name = "v", Path = _dir.Sub($"modes-{directIo}-{fromMemory}-{length}"), DirectIo = directIo };
+        using var store = new LocalShardStore([volume], Path.Combine(volume.Path, "index.db"));
+        var bytes = TestData.Bytes(length, seed: length);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        Stream content = fromMemory ? new ReadOnlyMemoryStream(bytes, sha) : new MemoryStream(bytes);
+
+        var info = await store.PutAsync(ShardId.New(), content, length, sha);
+
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(volume.Path, "shards", info.Id.Value[..2], info.Id.Value)));
+        await using var read = await store.OpenReadAsync(info.Id);
+        using var back = new MemoryStream();
+        await read.CopyToAsync(back);
+        Assert.Equal(bytes, back.ToArray());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(volume.Path, "tmp")));
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public async Task Put_StreamLongerThanAnnounced_FailsAndLeavesNothing()
+    {
+        var volume = new StorageVolumeOptions { Name = "v", Path = _dir.Sub("too-long") };
+        using var store = new LocalShardStore([volume], Path.Combine(volume.Path, "index.db"));
+        var id = ShardId.New();
+
+        await Assert.ThrowsAsync<ShardCorruptException>(() => store.PutAsync(id, new MemoryStream(TestData.Bytes(3 * 1024 * 1024, seed: 1)), 2 * 1024 * 1024));
+
+        Assert.Null(await store.GetInfoAsync(id));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(volume.Path, "tmp")));
+    }
 }
