@@ -7,6 +7,9 @@ namespace Xmbl.Cluster.Cli.Commands;
 /// <summary>The gateway's object API, streamed both ways.</summary>
 internal sealed class ObjectClient(HttpClient http) : IDisposable
 {
+    /// <summary>The response header carrying an object's SHA-256.</summary>
+    public const string Sha256Header = "X-Xmbl-Sha256";
+
     public static ObjectClient Create(Uri gateway) => new(new HttpClient { BaseAddress = gateway, Timeout = Timeout.InfiniteTimeSpan });
 
     public async Task<JsonElement> PutAsync(string address, Stream content, long length, string contentType, CancellationToken ct)

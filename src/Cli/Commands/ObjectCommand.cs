@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
+using Xmbl.Cluster.Cli.Internal;
 
 namespace Xmbl.Cluster.Cli.Commands;
 
@@ -67,10 +68,12 @@ public static class ObjectCommand
             using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse));
             using var response = await client.GetAsync(source, ct);
             var length = response.Content.Headers.ContentLength ?? -1;
-            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            var announced = response.Headers.TryGetValues(ObjectClient.Sha256Header, out var values) ? values.FirstOrDefault() : null;
+            await using var body = new Sha256CheckingStream(await response.Content.ReadAsStreamAsync(ct));
             if (parse.GetValue(file) is not { } target)
             {
                 await body.CopyToAsync(console.Stdout, ct);
+                CheckSha256(source, body, announced, "the bytes written above are not the object");
                 return CliExitCodes.Success;
             }
 
@@ -87,6 +90,7 @@ public static class ObjectCommand
                     });
                 }
 
+                CheckSha256(source, body, announced, "nothing was written");
                 File.Move(temp, target.FullName, overwrite: true);
             }
             finally
@@ -97,6 +101,16 @@ public static class ObjectCommand
             return CliExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>Compares a download with the SHA-256 the gateway announced (absent from older gateways: then nothing is checked).</summary>
+    private static void CheckSha256(string source, Sha256CheckingStream body, string? announced, string consequence)
+    {
+        var actual = body.CurrentSha256;
+        if (announced is not null && !string.Equals(actual, announced, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ObjectClientException($"'{source}' arrived with SHA-256 {actual}, not the {announced} the gateway announced; {consequence}.");
+        }
     }
 
     private static Command List(CliConsole console)

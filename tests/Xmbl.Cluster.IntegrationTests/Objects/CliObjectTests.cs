@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Xmbl.Cluster.Cli;
 using Xmbl.Cluster.IntegrationTests.Support;
@@ -73,6 +75,38 @@ public sealed class CliObjectTests(EmbeddedSiloFixture fixture) : IClassFixture<
 
         Assert.Equal(CliExitCodes.Failure, result.Exit);
         Assert.Contains("cannot reach the gateway", result.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_BytesNotMatchingTheAnnouncedSha256_FailsAndWritesNoFile()
+    {
+        // A gateway (or anything on the way) that hands out other bytes than the object's.
+        var port = SiloProcess.FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var serve = Task.Run(async () =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var context = await listener.GetContextAsync();
+                context.Response.AddHeader("X-Xmbl-Sha256", Convert.ToHexStringLower(SHA256.HashData("the real object"u8)));
+                await context.Response.OutputStream.WriteAsync("something else"u8.ToArray());
+                context.Response.Close();
+            }
+        });
+        var target = _files.File("tampered.bin");
+
+        var toFile = await RunWithGatewayAsync($"http://127.0.0.1:{port}", "get", "cli/object", target);
+        var toStdout = await RunWithGatewayAsync($"http://127.0.0.1:{port}", "get", "cli/object");
+        await serve;
+
+        Assert.Equal(CliExitCodes.Failure, toFile.Exit);
+        Assert.Contains("SHA-256", toFile.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(target));
+        Assert.Empty(Directory.EnumerateFiles(Path.GetDirectoryName(target)!, "*.xmbl-partial"));
+        Assert.Equal(CliExitCodes.Failure, toStdout.Exit);
+        Assert.Contains("not the object", toStdout.Err, StringComparison.Ordinal);
     }
 
     private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
