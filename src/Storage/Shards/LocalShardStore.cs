@@ -416,10 +416,10 @@ public sealed class LocalShardStore : IShardStore, IDisposable
             throw new ShardNotFoundException(id);
         }
 
-        FileStream file;
+        Stream file;
         try
         {
-            file = new FileStream(volume.ShardPath(id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            file = new DiskReadStream(File.OpenHandle(volume.ShardPath(id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
