@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
@@ -88,7 +87,7 @@ public sealed class ObjectWriter
         return await job.RunAsync(source, cancellationToken);
     }
 
-    private readonly record struct EncodedStripe(int Index, int Length, int ShardLength, byte[] Buffer, int RentedSize, string[] Hashes);
+    private readonly record struct EncodedStripe(int Index, int Length, int ShardLength, byte[] Buffer, int RentedSize);
 
     private sealed class WriteJob(ObjectWriter owner, ObjectWriteRequest request, int k, int m, int shardSize, long maxSize, IReadOnlyList<PlacementCandidate> candidates)
     {
@@ -175,8 +174,8 @@ public sealed class ObjectWriter
 
                         hash.AppendData(buffer, 0, n);
                         var shardLength = n == stripeData ? shardSize : (n + k - 1) / k;
-                        var hashes = Encode(codec, buffer, n, shardLength);
-                        await _stripes.Writer.WriteAsync(new EncodedStripe(index, n, shardLength, buffer, rentSize, hashes), cancellationToken);
+                        Encode(codec, buffer, n, shardLength);
+                        await _stripes.Writer.WriteAsync(new EncodedStripe(index, n, shardLength, buffer, rentSize), cancellationToken);
                         handedOver = true;
                         if (n < stripeData)
                         {
@@ -217,8 +216,7 @@ public sealed class ObjectWriter
             }
         }
 
-        [SkipLocalsInit]
-        private string[] Encode(Codec.ReedSolomonCodec codec, byte[] buffer, int length, int shardLength)
+        private void Encode(Codec.ReedSolomonCodec codec, byte[] buffer, int length, int shardLength)
         {
             // Data shards are contiguous in the buffer, so the bytes read are already in place; zero the padding.
             buffer.AsSpan(length, (k * shardLength) - length).Clear();
@@ -235,15 +233,6 @@ public sealed class ObjectWriter
             }
 
             codec.Encode(data, parity);
-            var hashes = new string[_total];
-            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-            for (var i = 0; i < _total; i++)
-            {
-                SHA256.HashData(buffer.AsSpan(i * shardLength, shardLength), digest);
-                hashes[i] = Convert.ToHexStringLower(digest);
-            }
-
-            return hashes;
         }
 
         private async Task<List<StripeManifest>> ConsumeAsync(CancellationTokenSource cts)
@@ -328,17 +317,27 @@ public sealed class ObjectWriter
             var puts = new Task[_total];
             for (var i = 0; i < _total; i++)
             {
-                puts[i] = PutShardAsync(stripe, i, nodes, places, cancellationToken);
+                // Each shard is hashed by its own put, off the producer, which reads and codes the next stripe meanwhile:
+                // one thread hashing every shard and the whole object was half of a put's wall time.
+                var hash = HashShard(stripe, i);
+                puts[i] = PutShardAsync(stripe, i, hash, nodes, places, cancellationToken);
             }
 
             await Task.WhenAll(puts);
             return new StripeManifest(stripe.Index, stripe.Length, stripe.ShardLength, places);
         }
 
-        private async Task PutShardAsync(EncodedStripe stripe, int index, string[] nodes, ShardPlacement[] places, CancellationToken cancellationToken)
+        private static Task<string> HashShard(EncodedStripe stripe, int index) => Task.Run(() =>
+        {
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(stripe.Buffer.AsSpan(index * stripe.ShardLength, stripe.ShardLength), digest);
+            return Convert.ToHexStringLower(digest);
+        });
+
+        private async Task PutShardAsync(EncodedStripe stripe, int index, Task<string> hashing, string[] nodes, ShardPlacement[] places, CancellationToken cancellationToken)
         {
             var memory = stripe.Buffer.AsMemory(index * stripe.ShardLength, stripe.ShardLength);
-            var hash = stripe.Hashes[index];
+            var hash = await hashing;
             for (var attempt = 0; ; attempt++)
             {
                 var node = nodes[index];
