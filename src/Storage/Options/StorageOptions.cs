@@ -24,8 +24,12 @@ public sealed class StorageOptions
     /// <summary>The default maximum object size: 64 GiB.</summary>
     public const long DefaultMaxObjectSize = 64L * 1024 * 1024 * 1024;
 
-    /// <summary>The default number of stripes a writer or reader keeps in memory at once (one being read, one being coded, one being written).</summary>
-    public const int DefaultStripesInFlight = 3;
+    /// <summary>
+    /// The default number of stripes a writer or reader keeps in memory at once (one being read and coded, the others
+    /// being written or sent): 8, 40 MiB at the default coding. Each shard write ends in a sync that takes milliseconds,
+    /// so throughput grows with the writes in flight: a 1 GiB put took 4.0-4.5 s with 3, 3.7 s with 6, 3.5 s with 10.
+    /// </summary>
+    public const int DefaultStripesInFlight = 8;
 
     /// <summary>The default time one shard read may take before the reader gives up on it and reads another shard: 30 seconds.</summary>
     public static readonly TimeSpan DefaultShardTimeout = TimeSpan.FromSeconds(30);
