@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
@@ -87,7 +88,7 @@ public sealed class ObjectWriter
         return await job.RunAsync(source, cancellationToken);
     }
 
-    private readonly record struct EncodedStripe(int Index, int Length, int ShardLength, byte[] Buffer, int RentedSize);
+    private readonly record struct EncodedStripe(int Index, int Length, int ShardLength, byte[] Buffer, int RentedSize, string[] Hashes);
 
     private sealed class WriteJob(ObjectWriter owner, ObjectWriteRequest request, int k, int m, int shardSize, long maxSize, IReadOnlyList<PlacementCandidate> candidates)
     {
@@ -174,8 +175,8 @@ public sealed class ObjectWriter
 
                         hash.AppendData(buffer, 0, n);
                         var shardLength = n == stripeData ? shardSize : (n + k - 1) / k;
-                        Encode(codec, buffer, n, shardLength);
-                        await _stripes.Writer.WriteAsync(new EncodedStripe(index, n, shardLength, buffer, rentSize), cancellationToken);
+                        var hashes = Encode(codec, buffer, n, shardLength);
+                        await _stripes.Writer.WriteAsync(new EncodedStripe(index, n, shardLength, buffer, rentSize, hashes), cancellationToken);
                         handedOver = true;
                         if (n < stripeData)
                         {
@@ -216,7 +217,8 @@ public sealed class ObjectWriter
             }
         }
 
-        private void Encode(Codec.ReedSolomonCodec codec, byte[] buffer, int length, int shardLength)
+        [SkipLocalsInit]
+        private string[] Encode(Codec.ReedSolomonCodec codec, byte[] buffer, int length, int shardLength)
         {
             // Data shards are contiguous in the buffer, so the bytes read are already in place; zero the padding.
             buffer.AsSpan(length, (k * shardLength) - length).Clear();
@@ -233,6 +235,15 @@ public sealed class ObjectWriter
             }
 
             codec.Encode(data, parity);
+            var hashes = new string[_total];
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            for (var i = 0; i < _total; i++)
+            {
+                SHA256.HashData(buffer.AsSpan(i * shardLength, shardLength), digest);
+                hashes[i] = Convert.ToHexStringLower(digest);
+            }
+
+            return hashes;
         }
 
         private async Task<List<StripeManifest>> ConsumeAsync(CancellationTokenSource cts)
@@ -317,27 +328,17 @@ public sealed class ObjectWriter
             var puts = new Task[_total];
             for (var i = 0; i < _total; i++)
             {
-                // Each shard is hashed by its own put, off the producer, which reads and codes the next stripe meanwhile:
-                // one thread hashing every shard and the whole object was half of a put's wall time.
-                var hash = HashShard(stripe, i);
-                puts[i] = PutShardAsync(stripe, i, hash, nodes, places, cancellationToken);
+                puts[i] = PutShardAsync(stripe, i, nodes, places, cancellationToken);
             }
 
             await Task.WhenAll(puts);
             return new StripeManifest(stripe.Index, stripe.Length, stripe.ShardLength, places);
         }
 
-        private static Task<string> HashShard(EncodedStripe stripe, int index) => Task.Run(() =>
-        {
-            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(stripe.Buffer.AsSpan(index * stripe.ShardLength, stripe.ShardLength), digest);
-            return Convert.ToHexStringLower(digest);
-        });
-
-        private async Task PutShardAsync(EncodedStripe stripe, int index, Task<string> hashing, string[] nodes, ShardPlacement[] places, CancellationToken cancellationToken)
+        private async Task PutShardAsync(EncodedStripe stripe, int index, string[] nodes, ShardPlacement[] places, CancellationToken cancellationToken)
         {
             var memory = stripe.Buffer.AsMemory(index * stripe.ShardLength, stripe.ShardLength);
-            var hash = await hashing;
+            var hash = stripe.Hashes[index];
             for (var attempt = 0; ; attempt++)
             {
                 var node = nodes[index];
