@@ -75,18 +75,21 @@ public sealed class ObjectWriterTests
         foreach (var stripe in manifest.Stripes)
         {
             var perNode = stripe.Shards.GroupBy(p => p.NodeId).ToArray();
-            Assert.Equal(5, perNode.Length);
-            Assert.All(perNode, g => Assert.InRange(g.Count(), 2, 3));
+            var layout = new List<string>();
             foreach (var group in perNode)
             {
-                var volumes = new List<string>();
                 foreach (var p in group)
                 {
-                    volumes.Add((await nodes.Store(p.NodeId).GetInfoAsync(p.ShardId))!.Volume);
+                    layout.Add($"{p.ShardIndex}@{p.NodeId}/{(await nodes.Store(p.NodeId).GetInfoAsync(p.ShardId))!.Volume}");
                 }
-
-                Assert.Equal(volumes.Count, volumes.Distinct().Count());
             }
+
+            // The whole layout in the message: a failure says which shard went where.
+            var described = string.Join(", ", layout);
+            Assert.True(perNode.Length == 5, described);
+            Assert.True(perNode.All(g => g.Count() is 2 or 3), described);
+            // No two shards of the stripe on one node/volume.
+            Assert.True(layout.Select(l => l[(l.IndexOf('@', StringComparison.Ordinal) + 1)..]).Distinct().Count() == layout.Count, described);
         }
     }
 
