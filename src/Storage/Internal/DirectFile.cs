@@ -27,9 +27,10 @@ internal sealed partial class DirectFile : IDisposable
     /// <summary>Bytes written per system call.</summary>
     public const int ChunkSize = 1024 * 1024;
 
-    private const int MaxPooledBuffers = 16;
-    private const int WriteOnly = 0x1, Create = 0x40, Exclusive = 0x80, CloseOnExec = 0x80000;
-    private const int InvalidArgument = 22;
+    // Writes (up to 16 disk threads) and reads (a get holds k shards of each stripe in flight) share the pool.
+    private const int MaxPooledBuffers = 32;
+    private const int ReadOnly = 0x0, WriteOnly = 0x1, Create = 0x40, Exclusive = 0x80, CloseOnExec = 0x80000;
+    private const int InvalidArgument = 22, NoSuchFile = 2;
     private const int Permissions = 0b110_100_100; // rw-r--r--
 
     private static readonly ConcurrentStack<nint> Buffers = new();
@@ -43,7 +44,7 @@ internal sealed partial class DirectFile : IDisposable
     private DirectFile(SafeFileHandle handle)
     {
         _handle = handle;
-        _buffer = Buffers.TryPop(out var b) ? b : AllocateBuffer();
+        _buffer = RentBuffer();
     }
 
     /// <summary>Whether this platform has <c>O_DIRECT</c> at all (a given file system may still refuse it).</summary>
@@ -143,17 +144,50 @@ internal sealed partial class DirectFile : IDisposable
         _handle.Dispose();
         if (_buffer != 0)
         {
-            if (Buffers.Count < MaxPooledBuffers)
-            {
-                Buffers.Push(_buffer);
-            }
-            else
-            {
-                FreeBuffer(_buffer);
-            }
-
+            ReturnBuffer(_buffer);
             _buffer = 0;
         }
+    }
+
+    /// <summary>A <see cref="ChunkSize"/> buffer aligned to <see cref="Alignment"/>, from the pool; give it back with <see cref="ReturnBuffer"/>.</summary>
+    public static nint RentBuffer() => Buffers.TryPop(out var b) ? b : AllocateBuffer();
+
+    /// <summary>Gives back a buffer from <see cref="RentBuffer"/>.</summary>
+    public static void ReturnBuffer(nint buffer)
+    {
+        if (Buffers.Count < MaxPooledBuffers)
+        {
+            Buffers.Push(buffer);
+        }
+        else
+        {
+            FreeBuffer(buffer);
+        }
+    }
+
+    /// <summary>Opens <paramref name="path"/> for direct reading, or returns null when direct I/O is unavailable for it.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The file could not be opened.</exception>
+    public static SafeFileHandle? TryOpenRead(string path)
+    {
+        if (DirectFlag == 0)
+        {
+            return null;
+        }
+
+        var fd = Open(path, ReadOnly | CloseOnExec | DirectFlag, 0);
+        if (fd >= 0)
+        {
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno switch
+        {
+            InvalidArgument => null,
+            NoSuchFile => throw new FileNotFoundException($"'{path}' does not exist.", path),
+            _ => throw new IOException($"open of '{path}' for direct reading failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})."),
+        };
     }
 
     private unsafe void WriteBuffered(int length)

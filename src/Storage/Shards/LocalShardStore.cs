@@ -419,7 +419,11 @@ public sealed class LocalShardStore : IShardStore, IDisposable
         Stream file;
         try
         {
-            file = new DiskReadStream(File.OpenHandle(volume.ShardPath(id), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan));
+            var path = volume.ShardPath(id);
+            var direct = volume.DirectIo ? DirectFile.TryOpenRead(path) : null;
+            file = direct is not null
+                ? new DiskReadStream(direct, direct: true)
+                : new DiskReadStream(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
