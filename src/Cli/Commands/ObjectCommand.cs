@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
 using Spectre.Console;
-using Xmbl.Cluster.Cli.Internal;
 
 namespace Xmbl.Cluster.Cli.Commands;
 
@@ -69,11 +69,13 @@ public static class ObjectCommand
             using var response = await client.GetAsync(source, ct);
             var length = response.Content.Headers.ContentLength ?? -1;
             var announced = response.Headers.TryGetValues(ObjectClient.Sha256Header, out var values) ? values.FirstOrDefault() : null;
-            await using var body = new Sha256CheckingStream(await response.Content.ReadAsStreamAsync(ct));
+            await using var raw = await response.Content.ReadAsStreamAsync(ct);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var body = new ObservedReadStream(raw, hash.AppendData);
             if (parse.GetValue(file) is not { } target)
             {
                 await body.CopyToAsync(console.Stdout, ct);
-                CheckSha256(source, body, announced, "the bytes written above are not the object");
+                CheckSha256(source, hash, announced, "the bytes written above are not the object");
                 return CliExitCodes.Success;
             }
 
@@ -90,7 +92,7 @@ public static class ObjectCommand
                     });
                 }
 
-                CheckSha256(source, body, announced, "nothing was written");
+                CheckSha256(source, hash, announced, "nothing was written");
                 File.Move(temp, target.FullName, overwrite: true);
             }
             finally
@@ -104,9 +106,9 @@ public static class ObjectCommand
     }
 
     /// <summary>Compares a download with the SHA-256 the gateway announced (absent from older gateways: then nothing is checked).</summary>
-    private static void CheckSha256(string source, Sha256CheckingStream body, string? announced, string consequence)
+    private static void CheckSha256(string source, IncrementalHash hash, string? announced, string consequence)
     {
-        var actual = body.CurrentSha256;
+        var actual = Convert.ToHexStringLower(hash.GetCurrentHash());
         if (announced is not null && !string.Equals(actual, announced, StringComparison.OrdinalIgnoreCase))
         {
             throw new ObjectClientException($"'{source}' arrived with SHA-256 {actual}, not the {announced} the gateway announced; {consequence}.");
@@ -221,7 +223,7 @@ public static class ObjectCommand
             .StartAsync(async context =>
             {
                 var task = context.AddTask(label, maxValue: length);
-                await using var counted = new ProgressStream(stream, n => task.Increment(n));
+                await using var counted = new ObservedReadStream(stream, data => task.Increment(data.Length));
                 result = await transfer(counted);
                 task.Value = length;
             });

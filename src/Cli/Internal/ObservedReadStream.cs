@@ -1,7 +1,7 @@
 namespace Xmbl.Cluster.Cli;
 
-/// <summary>A read-through stream that reports how many bytes pass, for progress bars.</summary>
-internal sealed class ProgressStream(Stream inner, Action<long> advanced) : Stream
+/// <summary>A read-through stream that shows every piece read to an observer: progress bars count them, downloads hash them. The caller owns <c>inner</c>.</summary>
+internal sealed class ObservedReadStream(Stream inner, Action<ReadOnlySpan<byte>> observe) : Stream
 {
     public override bool CanRead => true;
 
@@ -13,12 +13,21 @@ internal sealed class ProgressStream(Stream inner, Action<long> advanced) : Stre
 
     public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => Report(inner.Read(buffer, offset, count));
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer) => Report(inner.Read(buffer));
+    public override int Read(Span<byte> buffer)
+    {
+        var n = inner.Read(buffer);
+        Observe(buffer[..n]);
+        return n;
+    }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Report(await inner.ReadAsync(buffer, cancellationToken));
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await inner.ReadAsync(buffer, cancellationToken);
+        Observe(buffer.Span[..n]);
+        return n;
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -33,13 +42,11 @@ internal sealed class ProgressStream(Stream inner, Action<long> advanced) : Stre
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    private int Report(int read)
+    private void Observe(ReadOnlySpan<byte> data)
     {
-        if (read > 0)
+        if (!data.IsEmpty)
         {
-            advanced(read);
+            observe(data);
         }
-
-        return read;
     }
 }
