@@ -11,7 +11,7 @@ namespace Xmbl.Cluster.Storage.Internal;
 /// pooled bounce buffer and copies from there: the kernel's copy out of the page cache was a third of a get's CPU, and
 /// shards written directly are not in the cache anyway.</para>
 /// </remarks>
-internal sealed class DiskReadStream(SafeFileHandle handle, bool direct = false) : Stream
+internal sealed class DiskReadStream(SafeFileHandle handle, bool direct = false) : ReadOnlyStream
 {
     private long _position;
     private long _fileOffset;
@@ -20,9 +20,6 @@ internal sealed class DiskReadStream(SafeFileHandle handle, bool direct = false)
     private int _bounceEnd;
     private bool _endOfFile;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => RandomAccess.GetLength(handle);
 
     public override long Position
@@ -30,8 +27,6 @@ internal sealed class DiskReadStream(SafeFileHandle handle, bool direct = false)
         get => _position;
         set => throw new NotSupportedException();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -49,9 +44,6 @@ internal sealed class DiskReadStream(SafeFileHandle handle, bool direct = false)
         _position += n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -100,16 +92,6 @@ internal sealed class DiskReadStream(SafeFileHandle handle, bool direct = false)
         _position += n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

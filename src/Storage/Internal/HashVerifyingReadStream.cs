@@ -7,7 +7,7 @@ namespace Xmbl.Cluster.Storage.Internal;
 /// A read-only stream over a shard that hashes what passes through and, on reaching the end, throws
 /// <see cref="ShardCorruptException"/> when the length or SHA-256 differs from what was expected.
 /// </summary>
-internal sealed class HashVerifyingReadStream : Stream
+internal sealed class HashVerifyingReadStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -27,22 +27,14 @@ internal sealed class HashVerifyingReadStream : Stream
         _expectedLength = expectedLength;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _expectedLength;
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
         var n = _inner.Read(buffer);
         return Account(buffer[..n], buffer.Length);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -81,14 +73,6 @@ internal sealed class HashVerifyingReadStream : Stream
 
         return data.Length;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

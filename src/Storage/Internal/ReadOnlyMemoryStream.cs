@@ -7,16 +7,14 @@ namespace Xmbl.Cluster.Storage.Internal;
 /// instead of hashing them again; leave it null when the hash was not computed from these bytes (a repaired shard,
 /// whose hash comes from the manifest, must be hashed to prove the decoding right).
 /// </param>
-internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory, string? computedSha256 = null) : Stream
+internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory, string? computedSha256 = null) : ReadOnlyStream
 {
     private int _position;
 
     /// <summary>The SHA-256 computed from these bytes in this process, when the creator supplied it.</summary>
     public string? ComputedSha256 => computedSha256;
 
-    public override bool CanRead => true;
     public override bool CanSeek => true;
-    public override bool CanWrite => false;
     public override long Length => memory.Length;
 
     public override long Position
@@ -25,8 +23,6 @@ internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory, string? 
         set => _position = (int)Math.Clamp(value, 0, memory.Length);
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         var n = Math.Min(buffer.Length, memory.Length - _position);
@@ -34,9 +30,6 @@ internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory, string? 
         _position += n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(buffer.AsSpan(offset, count)));
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : new(Read(buffer.Span));
@@ -56,10 +49,6 @@ internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory, string? 
         await destination.WriteAsync(rest, cancellationToken);
     }
 
-    public override void Flush()
-    {
-    }
-
     public override long Seek(long offset, SeekOrigin origin)
     {
         Position = origin switch
@@ -70,7 +59,4 @@ internal sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory, string? 
         };
         return _position;
     }
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
