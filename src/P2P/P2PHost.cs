@@ -34,6 +34,7 @@ public sealed class P2PHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private int _pendingHandshakes;
     private int _connectionCount;
+    private int _disposed;
 
     /// <summary>Creates a host with the given identity; call <see cref="StartAsync"/> or <see cref="ListenAsync"/> to accept connections.</summary>
     public P2PHost(Ed25519KeyPair identity, P2POptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
@@ -188,6 +189,11 @@ public sealed class P2PHost : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         lock (_listenAddresses)
         {
@@ -200,7 +206,6 @@ public sealed class P2PHost : IAsyncDisposable
         }
 
         await Task.WhenAll(_connections.Keys.Select(c => c.CloseAsync("host stopping").AsTask()));
-        _stopping.Dispose();
     }
 
     private async Task AcceptLoopAsync(Socket listener)

@@ -215,13 +215,28 @@ internal sealed class NoiseHandshake : IDisposable
         }
 
         Span<byte> keys = stackalloc byte[64];
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, ReadOnlySpan<byte>.Empty, keys, _ck, ReadOnlySpan<byte>.Empty);
+        Hkdf(_ck, ReadOnlySpan<byte>.Empty, keys);
         var first = new NoiseCipher(keys[..32]);
         var second = new NoiseCipher(keys[32..]);
         CryptographicOperations.ZeroMemory(keys);
         return _initiator
             ? new NoiseSession(peer, remoteKey, first, second, remote.Muxers.Contains(YamuxProtocol), remote.Muxers.Count > 0)
             : new NoiseSession(peer, remoteKey, second, first, remote.Muxers.Contains(YamuxProtocol), remote.Muxers.Count > 0);
+    }
+
+    /// <summary>Noise's HKDF with two outputs (RFC 5869 with salt = ck, no info). Written out with HMAC because
+    /// OpenSSL's HKDF refuses the empty input key material that Split uses.</summary>
+    private static void Hkdf(ReadOnlySpan<byte> chainingKey, ReadOnlySpan<byte> ikm, Span<byte> output)
+    {
+        Span<byte> temp = stackalloc byte[32];
+        Span<byte> input = stackalloc byte[33];
+        HMACSHA256.HashData(chainingKey, ikm, temp);
+        input[0] = 1;
+        HMACSHA256.HashData(temp, input[..1], output[..32]);
+        output[..32].CopyTo(input);
+        input[32] = 2;
+        HMACSHA256.HashData(temp, input, output[32..64]);
+        CryptographicOperations.ZeroMemory(temp);
     }
 
     private void MixHash(ReadOnlySpan<byte> data)
@@ -234,7 +249,7 @@ internal sealed class NoiseHandshake : IDisposable
     private void MixKey(ReadOnlySpan<byte> ikm)
     {
         Span<byte> output = stackalloc byte[64];
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, ikm, output, _ck, ReadOnlySpan<byte>.Empty);
+        Hkdf(_ck, ikm, output);
         output[..32].CopyTo(_ck);
         _cipher?.Dispose();
         _cipher = new NoiseCipher(output[32..]);
