@@ -82,6 +82,48 @@ public sealed class P2PHost : IAsyncDisposable
     /// <summary>Open connections.</summary>
     public IReadOnlyCollection<P2PConnection> Connections => [.. _connections.Keys];
 
+    /// <summary>Raised for each new connection, inbound or outbound, once it is ready (on the connection's own task).</summary>
+    public event Action<P2PConnection>? ConnectionOpened;
+
+    /// <summary>An open connection to <paramref name="peer"/>, or null.</summary>
+    public P2PConnection? GetConnection(PeerId peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        return _connections.Keys.FirstOrDefault(c => c.RemotePeer.Equals(peer) && c.CloseReason is null);
+    }
+
+    /// <summary>An open connection to <paramref name="peer"/>, or a new one dialed at the first of <paramref name="addresses"/> that answers.</summary>
+    /// <exception cref="IOException">No address could be reached; the message lists each failure.</exception>
+    public async Task<P2PConnection> ConnectAsync(PeerId peer, IEnumerable<Multiaddr> addresses, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(addresses);
+        if (GetConnection(peer) is { } open)
+        {
+            return open;
+        }
+
+        var failures = new List<string>();
+        foreach (var address in addresses)
+        {
+            if (!address.TryGetTcpTarget(out _, out _, out _))
+            {
+                continue;
+            }
+
+            try
+            {
+                return await DialAsync(address.WithPeerId(peer), cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or SocketException or TimeoutException or P2PProtocolException)
+            {
+                failures.Add($"{address}: {e.Message}");
+            }
+        }
+
+        throw new IOException($"Could not reach {peer}: " + (failures.Count == 0 ? "no TCP address known." : string.Join("; ", failures)));
+    }
+
     /// <summary>Serves <paramref name="protocol"/> with <paramref name="handler"/> on inbound streams (replacing a previous handler).</summary>
     public void Handle(string protocol, P2PStreamHandler handler)
     {
@@ -337,6 +379,12 @@ public sealed class P2PHost : IAsyncDisposable
         session.Start();
         P2PLog.ConnectionOpened(_logger, initiator ? "to" : "from", remote.ToString(), noise.RemotePeer.ToString());
         _ = ServeAsync(connection);
+        var opened = ConnectionOpened;
+        if (opened is not null)
+        {
+            _ = Task.Run(() => opened(connection), CancellationToken.None);
+        }
+
         return connection;
     }
 
