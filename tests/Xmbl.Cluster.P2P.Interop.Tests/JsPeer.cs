@@ -143,12 +143,21 @@ public sealed class JsPeer : IAsyncDisposable
             return;
         }
 
-        var node = JsonNode.Parse(line)!.AsObject();
+        JsonObject node;
+        try
+        {
+            node = JsonNode.Parse(line)!.AsObject();
+        }
+        catch (JsonException)
+        {
+            return; // not one of our lines
+        }
+
         if (node["event"]?.GetValue<string>() == "ready")
         {
             _ready.TrySetResult(node);
         }
-        else if (node["id"] is { } id && _pending.TryRemove(id.GetValue<int>(), out var pending))
+        else if (node["id"] is JsonValue id && id.TryGetValue<int>(out var key) && _pending.TryRemove(key, out var pending))
         {
             pending.TrySetResult(node);
         }

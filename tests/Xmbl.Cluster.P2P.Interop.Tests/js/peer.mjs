@@ -150,7 +150,7 @@ const commands = {
   },
   async findPeer ({ peerId }) {
     const info = await node.peerRouting.findPeer(peerIdFromString(peerId), { signal: AbortSignal.timeout(20000) })
-    return { id: info.id.toString(), addrs: info.multiaddrs.map((a) => a.toString()) }
+    return { peerId: info.id.toString(), addrs: info.multiaddrs.map((a) => a.toString()) }
   },
   async connections () {
     return { peers: node.getConnections().map((c) => c.remotePeer.toString()) }
@@ -186,7 +186,7 @@ rl.on('line', (line) => {
     return
   }
   fn(msg).then(
-    (result) => write({ id: msg.id, ok: true, ...result }),
+    (result) => write({ ...result, id: msg.id, ok: true }),
     (err) => write({ id: msg.id, ok: false, error: String(err?.stack ?? err) })
   )
 })
