@@ -39,6 +39,7 @@ public sealed class HostilePeerTests : IAsyncLifetime
             HandshakeTimeout = TimeSpan.FromSeconds(3),
             MaxInboundStreams = 4,
             StreamReceiveWindow = P2POptions.InitialStreamWindow,
+            MaxControlBacklog = 1024,
         };
         _server = new P2PHost(_serverKey, options, _logs);
         _address = await _server.ListenAsync(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"), CancellationToken.None);
@@ -123,6 +124,33 @@ public sealed class HostilePeerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PingFloodWithoutReading_ExceedsTheControlBacklogAndClosesOnlyThatConnection()
+    {
+        await using var bad = await SecureConnectAsync(receiveBuffer: 4096);
+        var closed = _logs.WaitForAsync(P2PEventId.ProtocolViolation, "P2P:MaxControlBacklog", TimeSpan.FromSeconds(30));
+        // Pings whose replies we never read: once the server's socket buffers are full its replies queue up.
+        for (var sent = 0; sent < 100_000 && !closed.IsCompleted; sent++)
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                bad.Frame(YamuxType.Ping, YamuxFlags.Syn, 0, i);
+            }
+
+            try
+            {
+                await bad.FlushAsync();
+            }
+            catch (Exception e) when (e is IOException or SocketException or P2PProtocolException or InvalidOperationException)
+            {
+                break; // the server hung up
+            }
+        }
+
+        await closed;
+        await AssertGoodPeerServedAsync();
+    }
+
+    [Fact]
     public async Task HandshakeStall_TimesOutWhileOtherPeersAreServed()
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -178,9 +206,14 @@ public sealed class HostilePeerTests : IAsyncLifetime
         }
     }
 
-    private async Task<(Socket Socket, DuplexPipe Raw, NoiseSession Session)> HandshakeAsync()
+    private async Task<(Socket Socket, DuplexPipe Raw, NoiseSession Session)> HandshakeAsync(int receiveBuffer = 0)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        if (receiveBuffer > 0)
+        {
+            socket.ReceiveBufferSize = receiveBuffer;
+        }
+
         Assert.True(_address.TryGetTcpTarget(out var host, out var port, out _));
         await socket.ConnectAsync(host, port);
         var network = new NetworkStream(socket, ownsSocket: false);
@@ -192,9 +225,9 @@ public sealed class HostilePeerTests : IAsyncLifetime
         return (socket, raw, session);
     }
 
-    private async Task<BadPeer> SecureConnectAsync()
+    private async Task<BadPeer> SecureConnectAsync(int receiveBuffer = 0)
     {
-        var (socket, raw, session) = await HandshakeAsync();
+        var (socket, raw, session) = await HandshakeAsync(receiveBuffer);
         return new BadPeer(socket, new NoiseChannel(raw, session));
     }
 
