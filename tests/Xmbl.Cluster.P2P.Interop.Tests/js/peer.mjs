@@ -41,6 +41,8 @@ const node = await createLibp2p({
   transports: [tcp()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux()],
+  // The connection-set-up benchmark dials many times a second from one address; js throttles that by default.
+  connectionManager: { inboundConnectionThreshold: 10000 },
   services
 })
 
@@ -66,6 +68,16 @@ await node.handle(SINK, async (stream) => {
   const reply = Buffer.alloc(8 + 32)
   reply.writeBigUInt64BE(total, 0)
   hash.digest().copy(reply, 8)
+  stream.send(reply)
+  await stream.close()
+}, { maxInboundStreams: 64 })
+
+// Discard: reads everything without looking at it, then answers with the byte count (8 bytes, big-endian).
+await node.handle('/xmbl-test/discard/1.0.0', async (stream) => {
+  let total = 0n
+  for await (const chunk of stream) total += BigInt(chunk.byteLength)
+  const reply = Buffer.alloc(8)
+  reply.writeBigUInt64BE(total, 0)
   stream.send(reply)
   await stream.close()
 }, { maxInboundStreams: 64 })
@@ -113,17 +125,34 @@ const commands = {
     }
   },
   // Dials the given protocol (on the C# side: a sink that answers with count + SHA-256) and sends `bytes` pattern bytes.
-  async send ({ addr, protocol, bytes, seed }) {
+  // With `reuse`, one pattern chunk is sent over and over (for throughput runs: no per-chunk fill cost).
+  async send ({ addr, protocol, bytes, seed, reuse }) {
     const stream = await node.dialProtocol(multiaddr(addr), protocol, { signal: AbortSignal.timeout(10000) })
     const chunk = 64 * 1024
+    const fixed = reuse ? pattern(0, chunk, seed) : null
+    const start = process.hrtime.bigint()
     for (let off = 0; off < bytes; off += chunk) {
       const n = Math.min(chunk, bytes - off)
-      if (!stream.send(pattern(off, n, seed))) await stream.onDrain()
+      const data = fixed != null ? (n === chunk ? fixed : fixed.subarray(0, n)) : pattern(off, n, seed)
+      if (!stream.send(data)) await stream.onDrain()
     }
     await stream.close()
     const parts = []
     for await (const c of stream) parts.push(Buffer.from(c.subarray ? c.subarray() : c))
-    return { reply: Buffer.concat(parts).toString('hex') }
+    const ms = Number(process.hrtime.bigint() - start) / 1e6
+    return { reply: Buffer.concat(parts).toString('hex'), ms }
+  },
+  // Dials `count` fresh connections one after another (TCP + Noise + Yamux), closing each; returns the mean time.
+  async dialBench ({ addr, count }) {
+    const ma = multiaddr(addr)
+    let total = 0
+    for (let i = 0; i < count; i++) {
+      const start = process.hrtime.bigint()
+      const conn = await node.dial(ma, { force: true, signal: AbortSignal.timeout(10000) })
+      total += Number(process.hrtime.bigint() - start) / 1e6
+      await conn.close()
+    }
+    return { meanMs: total / count }
   },
   // Dials an echo protocol on the other side, sends `bytes` pattern bytes and checks the echo is identical.
   async echo ({ addr, protocol, bytes, seed }) {
