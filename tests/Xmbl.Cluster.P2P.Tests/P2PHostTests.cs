@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.P2P.Multiformats;
@@ -157,6 +158,17 @@ public sealed class P2PHostTests : IAsyncLifetime
         release.SetResult();
         stream.Reset();
         await Assert.ThrowsAnyAsync<IOException>(() => writer);
+    }
+
+    [Fact]
+    public async Task DisposeStream_AfterItsConnectionClosed_DoesNotThrow()
+    {
+        var connection = await _client.DialAsync(_address, CancellationToken.None);
+        var stream = await connection.OpenStreamAsync(Echo, CancellationToken.None);
+        stream.Output.Write(new byte[10]); // buffered, not yet sent
+        await connection.CloseAsync();
+        await stream.DisposeAsync();
+        await Assert.ThrowsAsync<IOException>(async () => await stream.WriteAsync(new byte[1]));
     }
 
     [Fact]

@@ -223,7 +223,19 @@ public sealed class YamuxStream : Stream, IValueTaskSource
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
     {
-        await CloseWriteAsync();
+        try
+        {
+            await CloseWriteAsync();
+            if (_output is not null)
+            {
+                await _output.CompleteAsync();
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            // The stream or its connection is already gone: nothing left to send.
+        }
+
         await _input.CompleteAsync();
         await base.DisposeAsync();
     }
