@@ -36,7 +36,7 @@ public sealed class HostilePeerTests : IAsyncLifetime
         var options = new P2POptions
         {
             // Long enough for a cold, JIT-ing first handshake on a busy 2-core machine; short enough to wait out.
-            HandshakeTimeout = TimeSpan.FromSeconds(3),
+            HandshakeTimeout = TimeSpan.FromSeconds(5),
             MaxInboundStreams = 4,
             StreamReceiveWindow = P2POptions.InitialStreamWindow,
             MaxControlBacklog = 1024,
