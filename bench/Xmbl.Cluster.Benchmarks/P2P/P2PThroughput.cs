@@ -13,7 +13,7 @@ namespace Xmbl.Cluster.Benchmarks.P2P;
 /// into a discarding sink, and connection set-up time (TCP + Noise + Yamux), for ours→ours, ours→JS, JS→ours and
 /// JS→JS, in one run. The JS peers are js/peer.mjs of the interop tests (install with `npm ci` there).
 /// </summary>
-/// <remarks><c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- p2p [--mib 512] [--dials 100] [--rounds 2]</c></remarks>
+/// <remarks><c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- p2p [--mib 512] [--dials 100] [--rounds 2] [--window-kib 1024]</c></remarks>
 public static class P2PThroughput
 {
     /// <summary>The switch that selects this run.</summary>
@@ -26,11 +26,12 @@ public static class P2PThroughput
         var mib = Int(args, "--mib", 512);
         var dials = Int(args, "--dials", 100);
         var rounds = Int(args, "--rounds", 2);
+        var options = new Xmbl.Cluster.P2P.Options.P2POptions { StreamReceiveWindow = Int(args, "--window-kib", Xmbl.Cluster.P2P.Options.P2POptions.DefaultStreamReceiveWindow / 1024) * 1024 };
         var bytes = (long)mib << 20;
 
         using var serverKey = Ed25519KeyPair.Generate();
         using var clientKey = Ed25519KeyPair.Generate();
-        await using var server = new P2PHost(serverKey);
+        await using var server = new P2PHost(serverKey, options);
         server.Handle(Discard, async (stream, _, ct) =>
         {
             long total = 0;
@@ -51,7 +52,7 @@ public static class P2PThroughput
             await stream.CloseWriteAsync();
         });
         var ours = await server.ListenAsync(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"), CancellationToken.None);
-        await using var client = new P2PHost(clientKey);
+        await using var client = new P2PHost(clientKey, options);
 
         var js = JsPeer.MissingReason is null;
         await using var jsServer = js ? await JsPeer.StartAsync() : null;
