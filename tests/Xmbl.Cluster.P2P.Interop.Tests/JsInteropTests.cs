@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.P2P.Multiformats;
+using Xmbl.Cluster.P2P.Options;
 using Xmbl.Cluster.P2P.Protocols;
 
 namespace Xmbl.Cluster.P2P.Interop.Tests;
@@ -173,16 +174,19 @@ public sealed class JsInteropTests : IAsyncLifetime
     }
 
     [InteropFact]
-    public async Task JsConnection_SurvivesItsKeepAlivePingsAndConnectionMonitor()
+    public async Task JsConnection_SurvivesKeepAlivePingsBothWaysAndConnectionMonitor()
     {
-        await using var connection = await _host.DialAsync(Multiaddr.Parse(_js.Address), CancellationToken.None);
+        using var key = Ed25519KeyPair.Generate();
+        await using var host = new P2PHost(key, new P2POptions { KeepAliveInterval = TimeSpan.FromSeconds(2) });
+        await using var connection = await host.DialAsync(Multiaddr.Parse(_js.Address), CancellationToken.None);
         // js pings the yamux session at once and opens a ping stream every 10 s (its connection monitor); a wrong
-        // answer to either aborts the connection.
+        // answer to either aborts the connection. We ping js's session every 2 s and need its answers.
         await Task.Delay(TimeSpan.FromSeconds(12));
         Assert.Null(connection.CloseReason);
-        Assert.True(await _host.PingAsync(connection, CancellationToken.None) < TimeSpan.FromSeconds(5));
+        Assert.True(connection.Session.PingsAnswered >= 3, $"js answered {connection.Session.PingsAnswered} keep-alive pings");
+        Assert.True(await host.PingAsync(connection, CancellationToken.None) < TimeSpan.FromSeconds(5));
         var peers = await _js.CommandAsync("connections");
-        Assert.Contains(_host.PeerId.ToString(), peers["peers"]!.AsArray().Select(p => p!.GetValue<string>()));
+        Assert.Contains(host.PeerId.ToString(), peers["peers"]!.AsArray().Select(p => p!.GetValue<string>()));
     }
 
     // Byte i of a test stream: (i * 31 + seed) & 0xff, as peer.mjs computes it.

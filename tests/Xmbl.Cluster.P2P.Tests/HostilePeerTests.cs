@@ -151,6 +151,22 @@ public sealed class HostilePeerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnansweredKeepAlivePing_ClosesTheConnection()
+    {
+        using var key = Ed25519KeyPair.Generate();
+        var logs = new ListLoggerProvider();
+        await using var server = new P2PHost(key, new P2POptions { KeepAliveInterval = TimeSpan.FromMilliseconds(300) }, logs);
+        var address = await server.ListenAsync(Multiaddr.Parse("/ip4/127.0.0.1/tcp/0"), CancellationToken.None);
+        var (socket, raw, session) = await HandshakeAsync(address, server.PeerId, 0);
+        await using var bad = new BadPeer(socket, new NoiseChannel(raw, session));
+
+        // The peer reads (so its connection is not idle-blocked) but never answers the server's pings.
+        var closed = bad.WaitClosedAsync();
+        await logs.WaitForAsync(P2PEventId.ConnectionClosed, "no reply to a keep-alive ping", Wait);
+        await closed;
+    }
+
+    [Fact]
     public async Task HandshakeStall_TimesOutWhileOtherPeersAreServed()
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -206,7 +222,10 @@ public sealed class HostilePeerTests : IAsyncLifetime
         }
     }
 
-    private async Task<(Socket Socket, DuplexPipe Raw, NoiseSession Session)> HandshakeAsync(int receiveBuffer = 0)
+    private Task<(Socket Socket, DuplexPipe Raw, NoiseSession Session)> HandshakeAsync(int receiveBuffer = 0) =>
+        HandshakeAsync(_address, _server.PeerId, receiveBuffer);
+
+    private async Task<(Socket Socket, DuplexPipe Raw, NoiseSession Session)> HandshakeAsync(Multiaddr address, PeerId server, int receiveBuffer)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         if (receiveBuffer > 0)
@@ -214,12 +233,12 @@ public sealed class HostilePeerTests : IAsyncLifetime
             socket.ReceiveBufferSize = receiveBuffer;
         }
 
-        Assert.True(_address.TryGetTcpTarget(out var host, out var port, out _));
+        Assert.True(address.TryGetTcpTarget(out var host, out var port, out _));
         await socket.ConnectAsync(host, port);
         var network = new NetworkStream(socket, ownsSocket: false);
         var raw = new DuplexPipe(PipeReader.Create(network), PipeWriter.Create(network));
         Assert.Equal("/noise", await MultistreamSelect.SelectAsync(raw.Input, raw.Output, ["/noise"], CancellationToken.None));
-        using var handshake = new NoiseHandshake(_badKey, initiator: true, _server.PeerId);
+        using var handshake = new NoiseHandshake(_badKey, initiator: true, server);
         var session = await handshake.RunAsync(raw.Input, raw.Output, CancellationToken.None);
         Assert.True(session.RemoteSupportsYamux);
         return (socket, raw, session);

@@ -164,6 +164,17 @@ public sealed class P2PHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeepAlive_BetweenOurHosts_IsAnsweredAndKeepsTheConnection()
+    {
+        using var key = Ed25519KeyPair.Generate();
+        await using var pinging = new P2PHost(key, new P2POptions { KeepAliveInterval = TimeSpan.FromMilliseconds(500) });
+        await using var connection = await pinging.DialAsync(_address, CancellationToken.None);
+        await using var stream = await connection.OpenStreamAsync(Echo, CancellationToken.None); // not idle
+        await WaitUntilAsync(() => connection.Session.PingsAnswered >= 2);
+        Assert.Null(connection.CloseReason);
+    }
+
+    [Fact]
     public async Task DisposeStream_AfterItsConnectionClosed_DoesNotThrow()
     {
         var connection = await _client.DialAsync(_address, CancellationToken.None);

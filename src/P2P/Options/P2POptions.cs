@@ -14,6 +14,8 @@ public sealed class P2POptions
     public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
     /// <summary>Default of <see cref="IdleTimeout"/>: 120 s.</summary>
     public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(120);
+    /// <summary>Default of <see cref="KeepAliveInterval"/>: 30 s.</summary>
+    public static readonly TimeSpan DefaultKeepAliveInterval = TimeSpan.FromSeconds(30);
     /// <summary>Default of <see cref="StreamNegotiationTimeout"/>: 10 s.</summary>
     public static readonly TimeSpan DefaultStreamNegotiationTimeout = TimeSpan.FromSeconds(10);
     /// <summary>Default of <see cref="MaxInboundStreams"/>.</summary>
@@ -43,6 +45,10 @@ public sealed class P2POptions
 
     /// <summary>A connection with no open stream and no frame received for this long is closed. Key <c>P2P:IdleTimeout</c>.</summary>
     public TimeSpan IdleTimeout { get; set; } = DefaultIdleTimeout;
+
+    /// <summary>A yamux ping goes out this often; a connection whose remote leaves one unanswered for as long is closed.
+    /// Key <c>P2P:KeepAliveInterval</c>.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = DefaultKeepAliveInterval;
 
     /// <summary>Time for an inbound stream to name a protocol (multistream-select). Key <c>P2P:StreamNegotiationTimeout</c>.</summary>
     public TimeSpan StreamNegotiationTimeout { get; set; } = DefaultStreamNegotiationTimeout;

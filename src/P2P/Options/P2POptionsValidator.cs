@@ -27,6 +27,7 @@ public sealed class P2POptionsValidator : IValidateOptions<P2POptions>
         PositiveTime(failures, "P2P:HandshakeTimeout", options.HandshakeTimeout);
         PositiveTime(failures, "P2P:IdleTimeout", options.IdleTimeout);
         PositiveTime(failures, "P2P:StreamNegotiationTimeout", options.StreamNegotiationTimeout);
+        PositiveTime(failures, "P2P:KeepAliveInterval", options.KeepAliveInterval);
         if (options.StreamReceiveWindow is < P2POptions.InitialStreamWindow or > P2POptions.MaxStreamReceiveWindow)
         {
             failures.Add($"P2P:StreamReceiveWindow: {options.StreamReceiveWindow} is outside {P2POptions.InitialStreamWindow}..{P2POptions.MaxStreamReceiveWindow} bytes.");

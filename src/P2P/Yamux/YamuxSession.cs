@@ -32,6 +32,10 @@ public sealed class YamuxSession : IAsyncDisposable
     private int _refused;
     private int _controlBacklog;
     private long _lastActivity;
+    private uint _pingId;
+    private long _pingSentAt;
+    private long _lastPing;
+    private int _pingsAnswered;
     private bool _remoteGoAway;
     private string? _closeReason;
     private bool _violation;
@@ -75,6 +79,9 @@ public sealed class YamuxSession : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Keep-alive pings the remote has answered (for tests).</summary>
+    internal int PingsAnswered => Volatile.Read(ref _pingsAnswered);
 
     internal void Start()
     {
@@ -338,10 +345,15 @@ public sealed class YamuxSession : IAsyncDisposable
                     throw new P2PProtocolException($"yamux: a ping on stream {header.StreamId} (pings belong to stream 0).");
                 }
 
-                // We send no pings, so only requests are expected; a stray reply is ignored.
                 if (header.Flags == YamuxFlags.Syn)
                 {
                     EnqueueControl(new YamuxHeader(YamuxType.Ping, YamuxFlags.Ack, 0, header.Length));
+                }
+                else if (header.Flags == YamuxFlags.Ack && header.Length == Volatile.Read(ref _pingId))
+                {
+                    // Our keep-alive was answered; a stray reply is ignored.
+                    Volatile.Write(ref _pingSentAt, 0);
+                    Interlocked.Increment(ref _pingsAnswered);
                 }
 
                 return;
@@ -469,7 +481,9 @@ public sealed class YamuxSession : IAsyncDisposable
 
     private async Task IdleLoopAsync()
     {
-        var period = _options.IdleTimeout / 4 < TimeSpan.FromSeconds(1) ? _options.IdleTimeout / 4 : TimeSpan.FromSeconds(1);
+        var shortest = _options.IdleTimeout < _options.KeepAliveInterval ? _options.IdleTimeout : _options.KeepAliveInterval;
+        var period = shortest / 4 < TimeSpan.FromSeconds(1) ? shortest / 4 : TimeSpan.FromSeconds(1);
+        _lastPing = _time.GetTimestamp();
         try
         {
             while (true)
@@ -480,6 +494,21 @@ public sealed class YamuxSession : IAsyncDisposable
                 {
                     Close($"idle for {idle.TotalSeconds:0.#} s with no stream open (P2P:IdleTimeout)", YamuxHeader.GoAwayNormal, violation: false);
                     return;
+                }
+
+                var sentAt = Volatile.Read(ref _pingSentAt);
+                if (sentAt != 0 && _time.GetElapsedTime(sentAt) >= _options.KeepAliveInterval)
+                {
+                    Close($"no reply to a keep-alive ping within {_options.KeepAliveInterval.TotalSeconds:0.#} s (P2P:KeepAliveInterval)", YamuxHeader.GoAwayNormal, violation: false);
+                    return;
+                }
+
+                if (sentAt == 0 && _time.GetElapsedTime(_lastPing) >= _options.KeepAliveInterval)
+                {
+                    _lastPing = _time.GetTimestamp();
+                    Volatile.Write(ref _pingId, _pingId + 1);
+                    Volatile.Write(ref _pingSentAt, _lastPing);
+                    EnqueueControl(new YamuxHeader(YamuxType.Ping, YamuxFlags.Syn, 0, _pingId));
                 }
             }
         }
