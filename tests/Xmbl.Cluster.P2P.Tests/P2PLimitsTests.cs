@@ -28,6 +28,29 @@ public sealed class P2PLimitsTests
     }
 
     [Fact]
+    public async Task MaxPendingHandshakes_WhenReached_RefusesFurtherConnectionsUntilOneFinishes()
+    {
+        using var serverKey = Ed25519KeyPair.Generate();
+        var logs = new ListLoggerProvider();
+        await using var server = new P2PHost(serverKey, new P2POptions { MaxPendingHandshakes = 1, HandshakeTimeout = TimeSpan.FromSeconds(2) }, logs);
+        var address = await server.ListenAsync(Loopback, CancellationToken.None);
+        Assert.True(address.TryGetTcpTarget(out var host, out var port, out _));
+        using var stalled = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await stalled.ConnectAsync(host, port);
+        await Task.Delay(200); // let the server take it into its handshake
+        using var second = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await second.ConnectAsync(host, port);
+
+        await logs.WaitForAsync(P2PEventId.ConnectionRefused, "P2P:MaxPendingHandshakes", TimeSpan.FromSeconds(10));
+        // Once the stalled handshake times out, a real peer gets in.
+        await logs.WaitForAsync(P2PEventId.HandshakeFailed, "P2P:HandshakeTimeout", TimeSpan.FromSeconds(10));
+        using var clientKey = Ed25519KeyPair.Generate();
+        await using var client = new P2PHost(clientKey);
+        await using var connection = await client.DialAsync(address, CancellationToken.None);
+        Assert.True(await client.PingAsync(connection, CancellationToken.None) > TimeSpan.Zero);
+    }
+
+    [Fact]
     public async Task MaxOutboundStreams_WhenReached_OpenStreamThrows()
     {
         using var serverKey = Ed25519KeyPair.Generate();
