@@ -488,6 +488,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         RunOutcome.MemoryExceeded => "memory limit exceeded",
         RunOutcome.Invalid => "invalid module or entry point",
         RunOutcome.WallTimeExceeded => "wall time exceeded",
+        RunOutcome.OutputLimitExceeded => "output limit exceeded",
         _ => outcome.ToString(),
     };
 

@@ -1,0 +1,43 @@
+namespace Xmbl.Cluster.Grains.Tests.Jobs;
+
+/// <summary>Small modules written out in binary here (no WebAssembly toolchain is needed to build the tests).</summary>
+internal static class HandWrittenModules
+{
+    /// <summary>
+    /// A WASI command that writes 4 KiB to stdout forever and ignores every error:
+    /// <code>
+    /// (module
+    ///   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    ///   (memory (export "memory") 1)
+    ///   (func (export "_start")
+    ///     (i32.store (i32.const 0) (i32.const 16))      ;; iovec.buf
+    ///     (i32.store (i32.const 4) (i32.const 4096))    ;; iovec.len
+    ///     (loop $again
+    ///       (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    ///       (br $again))))
+    /// </code>
+    /// </summary>
+    public static byte[] EndlessWriter() =>
+    [
+        0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00,
+        // types: (i32 i32 i32 i32) -> i32, () -> ()
+        0x01, 0x0C, 0x02, 0x60, 0x04, 0x7F, 0x7F, 0x7F, 0x7F, 0x01, 0x7F, 0x60, 0x00, 0x00,
+        // import wasi_snapshot_preview1.fd_write as function 0
+        0x02, 0x23, 0x01, 0x16, .. "wasi_snapshot_preview1"u8, 0x08, .. "fd_write"u8, 0x00, 0x00,
+        // function 1 has type 1
+        0x03, 0x02, 0x01, 0x01,
+        // one memory of one page
+        0x05, 0x03, 0x01, 0x00, 0x01,
+        // exports: memory, _start
+        0x07, 0x13, 0x02, 0x06, .. "memory"u8, 0x02, 0x00, 0x06, .. "_start"u8, 0x00, 0x01,
+        // code
+        0x0A, 0x23, 0x01, 0x21, 0x00,
+        0x41, 0x00, 0x41, 0x10, 0x36, 0x02, 0x00,
+        0x41, 0x04, 0x41, 0x80, 0x20, 0x36, 0x02, 0x00,
+        0x03, 0x40,
+        0x41, 0x01, 0x41, 0x00, 0x41, 0x01, 0x41, 0x08, 0x10, 0x00, 0x1A,
+        0x0C, 0x00,
+        0x0B,
+        0x0B,
+    ];
+}
