@@ -39,6 +39,12 @@ internal sealed class JobGrainState
 
     public string? FailureReason { get; set; }
 
+    /// <summary>Silo restarts after a crash that found one of the job's assignments unfinished.</summary>
+    public int Restarts { get; set; }
+
+    /// <summary>The silo start that counted the last of <see cref="Restarts"/> (each start counts once).</summary>
+    public string? LastRestart { get; set; }
+
     /// <summary>Where the validated output was stored (<c>namespace/name</c>).</summary>
     public string? OutputObject { get; set; }
 

@@ -84,6 +84,35 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             : null;
     }
 
+    /// <summary>
+    /// A silo restarted after a crash and found the open assignment of one of its nodes: counts the restart (once per
+    /// <paramref name="restartId"/>) and fails the job as poisonous at <see cref="ComputeOptions.PoisonAfterRestarts"/>.
+    /// </summary>
+    /// <returns>The work to run again, or null when the assignment is not open or the job failed.</returns>
+    public JobWork? Recover(JobGrainState state, int assignmentId, string nodeId, string restartId, DateTimeOffset now)
+    {
+        var work = GetWork(state, assignmentId, nodeId);
+        if (work is null || string.Equals(state.LastRestart, restartId, StringComparison.Ordinal))
+        {
+            return work;
+        }
+
+        state.LastRestart = restartId;
+        state.Restarts++;
+        state.UpdatedAt = now;
+        if (state.Restarts >= options.PoisonAfterRestarts)
+        {
+            // The job's fault, not the node's: no reputation changes, and it never runs again.
+            Fail(state, $"poisonous: crashed or hung the node on {state.Restarts} restarts (last: assignment {assignmentId} on node {nodeId})", nodeId, now);
+            effects.Changed(state.Id!);
+            return null;
+        }
+
+        state.Transitions.Add(new JobTransition(now, state.Status, state.Status, nodeId, $"assignment {assignmentId} was unfinished when node {nodeId}'s silo restarted; running it again (restart {state.Restarts}; at {options.PoisonAfterRestarts} the job fails as poisonous)"));
+        effects.Changed(state.Id!);
+        return work;
+    }
+
     /// <summary>Records a node's report and decides the job when every open slot has reported.</summary>
     /// <returns>False when the report was not for an open assignment of that node or is inconsistent.</returns>
     public bool Report(JobGrainState state, ExecutionReport report, DateTimeOffset now)

@@ -12,14 +12,18 @@ namespace Xmbl.Cluster.Grains.Tests.Jobs;
 /// <summary>An embedded silo in this process (SQLite in a temp folder, logical nodes, real engine), without HTTP.</summary>
 public sealed class ComputeSilo : IAsyncDisposable
 {
-    private readonly TempDirectory _data;
+    private readonly TempDirectory? _data;
     private readonly IHost _host;
+    private bool _stopped;
 
-    private ComputeSilo(TempDirectory data, IHost host)
+    private ComputeSilo(TempDirectory? data, string dataDirectory, IHost host)
     {
         _data = data;
+        DataDirectory = dataDirectory;
         _host = host;
     }
+
+    public string DataDirectory { get; }
 
     public IServiceProvider Services => _host.Services;
 
@@ -30,13 +34,24 @@ public sealed class ComputeSilo : IAsyncDisposable
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>Starts the silo; <paramref name="time"/> replaces the system clock for everything in it (stores, nodes, runtime).</summary>
-    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    /// <param name="nodes">Logical nodes.</param>
+    /// <param name="settings">Configuration on top of the defaults.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="services">Replaces services after compute is added (e.g. the job runner).</param>
+    /// <param name="dataDirectory">An existing data directory to start on (a restart); the caller deletes it. A new temporary one otherwise.</param>
+    public static async Task<ComputeSilo> StartAsync(
+        int nodes,
+        IDictionary<string, string?>? settings = null,
+        TimeProvider? time = null,
+        Action<IServiceCollection>? services = null,
+        string? dataDirectory = null)
     {
-        var data = new TempDirectory("xmbl-compute");
+        var data = dataDirectory is null ? new TempDirectory("xmbl-compute") : null;
+        var directory = dataDirectory ?? data!.Path;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            [SiloConfiguration.DataDirectoryKey] = data.Path,
+            [SiloConfiguration.DataDirectoryKey] = directory,
             ["Xmbl:Node:Count"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Xmbl:Node:Concurrency"] = "2",
         });
@@ -52,9 +67,21 @@ public sealed class ComputeSilo : IAsyncDisposable
 
         var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
         builder.Services.AddCompute(builder.Configuration, silo);
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
-        return new ComputeSilo(data, host);
+        return new ComputeSilo(data, directory, host);
+    }
+
+    /// <summary>
+    /// Stops the silo as a crash would leave it for the next start: its runs end unreported and no clean-stop marker
+    /// remains (in-process, the host stops cleanly and the marker is then removed).
+    /// </summary>
+    public async Task CrashAsync()
+    {
+        await _host.StopAsync();
+        _stopped = true;
+        File.Delete(Path.Combine(DataDirectory, Xmbl.Cluster.Grains.Jobs.Execution.JobExecutorHost.CleanStopMarker));
     }
 
     public static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", name));
@@ -77,8 +104,12 @@ public sealed class ComputeSilo : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync();
+        if (!_stopped)
+        {
+            await _host.StopAsync();
+        }
+
         _host.Dispose();
-        _data.Dispose();
+        _data?.Dispose();
     }
 }
