@@ -135,10 +135,13 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         }
 
         placement.Release(assignment.NodeId, state.Id!, assignment.Id, report.Duration);
+        assignment.NodeTime = report.Duration;
         if (report.Outcome == RunOutcome.WallTimeExceeded)
         {
-            // Wall time depends on the machine, so it is no result: the role goes to another node.
+            // Wall time depends on the machine, so it is no result: the role goes to another node. The node's time and
+            // fuel are recorded (charged per docs/jobs.md), and count against the job's node-time budget.
             assignment.Status = AssignmentStatus.TimedOut;
+            assignment.Fuel = report.Fuel;
             assignment.ReportedAt = now;
             assignment.Detail = report.Detail ?? $"wall time of {state.Spec!.Limits.WallTime} exceeded";
             state.UpdatedAt = now;
@@ -333,6 +336,12 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
                 return;
             }
 
+            if (NodeTimeBudgetExceeded(state) is { } overBudget)
+            {
+                Fail(state, overBudget, current?.NodeId, now);
+                return;
+            }
+
             // Never the same node twice for one job: a validator is never the executor, a retry goes elsewhere.
             var excluded = state.Assignments.Select(a => a.NodeId).ToHashSet(StringComparer.Ordinal);
             var avoid = role == JobRole.Executor
@@ -386,6 +395,26 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
 
             effects.Dispatch(new JobDispatch(state.Id!, id, choice.NodeId, role, spec));
         }
+    }
+
+    /// <summary>
+    /// The failure reason when one more run could take the job past <see cref="ComputeOptions.NodeTimeBudget"/> wall
+    /// times of node time, else null. Counted: reported run times, the wall time of runs that ended unreported, and the
+    /// wall time open assignments may still use.
+    /// </summary>
+    private string? NodeTimeBudgetExceeded(JobGrainState state)
+    {
+        var wall = state.Spec!.Limits.WallTime;
+        var committed = TimeSpan.Zero;
+        foreach (var a in state.Assignments)
+        {
+            committed += a.NodeTime ?? (a.Status is AssignmentStatus.Assigned or AssignmentStatus.TimedOut ? wall : TimeSpan.Zero);
+        }
+
+        var budget = wall * options.NodeTimeBudget;
+        return committed + wall > budget
+            ? $"node-time budget used: {committed.TotalSeconds:0.###} s of runs and attempts, and another run could take it past {options.NodeTimeBudget} x the wall-clock limit of {wall.TotalSeconds:0.###} s"
+            : null;
     }
 
     /// <summary>Decides the result once every open slot has reported.</summary>
