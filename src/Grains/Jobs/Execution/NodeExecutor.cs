@@ -31,7 +31,7 @@ internal sealed partial class NodeExecutor
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _memoryLock = new();
-    private TaskCompletionSource _memoryFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _memoryFreed;
     private long _reservedMemory;
     private long _stuckMemory;
     private int _stuck;
@@ -239,10 +239,10 @@ internal sealed partial class NodeExecutor
             // The guest did not stop at its wall-clock limit: free the worker, keep the run's memory until it returns.
             abandoned = true;
             TryCancel(run);
-            Interlocked.Increment(ref _stuck);
             Interlocked.Add(ref _stuckMemory, memory);
-            LogRunStuck(work.JobId, work.AssignmentId, Node.Id, work.Spec.Limits.WallTime, _options.StuckRunGrace, Stuck);
-            if (Unhealthy is { } reason)
+            var stuck = Interlocked.Increment(ref _stuck);
+            LogRunStuck(work.JobId, work.AssignmentId, Node.Id, work.Spec.Limits.WallTime, _options.StuckRunGrace, stuck);
+            if (stuck == _options.MaxStuckRuns + 1 && Unhealthy is { } reason)
             {
                 LogNodeUnhealthy(Node.Id, reason);
             }
@@ -331,6 +331,8 @@ internal sealed partial class NodeExecutor
                     return true;
                 }
 
+                // Created only when a run has to wait, so a release costs nothing when nobody does.
+                _memoryFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 freed = _memoryFreed.Task;
             }
 
@@ -353,15 +355,15 @@ internal sealed partial class NodeExecutor
 
     private void ReleaseMemory(long bytes)
     {
-        TaskCompletionSource freed;
+        TaskCompletionSource? freed;
         lock (_memoryLock)
         {
             _reservedMemory -= bytes;
             freed = _memoryFreed;
-            _memoryFreed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _memoryFreed = null;
         }
 
-        freed.TrySetResult();
+        freed?.TrySetResult();
     }
 
     private void StuckRunReturned(Task<RunResult> task, JobWork work, long memory, CancellationTokenSource run)
