@@ -1,5 +1,6 @@
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Execution;
 
 namespace Xmbl.Cluster.Grains.Tests.Jobs;
 
@@ -33,6 +34,21 @@ public sealed class NestedLimitsTests
         var attempt = Assert.Single(job.Assignments);
         Assert.Equal((JobStatus.Failed, AssignmentStatus.TimedOut), (job.Status, attempt.Status));
         Assert.True(attempt.NodeTime < wall + TimeSpan.FromMilliseconds(700), $"the run took {attempt.NodeTime} with a limit of {wall} (spin of {iterations} iterations, probes {shortProbe.Assignments[0].NodeTime} and {longProbe.Assignments[0].NodeTime}): {attempt.Detail}");
+    }
+
+    [Fact]
+    public async Task NestedRun_GetsOnlyTheMemoryItsParentLeaves()
+    {
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1);
+        var child = (await silo.Modules.AddAsync(HandWrittenModules.EmptyCommandWithMemory(10))).Hash;
+        var parent = (await silo.Modules.AddAsync(HandWrittenModules.SpinThenRunNested(0, child, export: true))).Hash;
+
+        // The parent has 1 page: with a cap of 10 pages the child's 10 do not fit beside it, with 11 they do.
+        var tight = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(parent, Entry: "run", MemoryPages: 10, Validators: 0))).Id);
+        var roomy = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(parent, Entry: "run", MemoryPages: 11, Validators: 0))).Id);
+
+        Assert.Equal($"{WasmJobRunner.NestedFailed}\n", System.Text.Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(tight.Id))!));
+        Assert.Equal("0\n", System.Text.Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(roomy.Id))!));
     }
 
     private static async Task<JobRecord> RunAsync(ComputeSilo silo, byte[] module, TimeSpan wall)
