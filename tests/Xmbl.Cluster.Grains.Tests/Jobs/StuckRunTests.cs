@@ -86,6 +86,22 @@ public sealed class StuckRunTests
         Assert.Equal(0, host.Executors.Single().ReservedMemory);
     }
 
+    [Fact]
+    public async Task RunThatStopsOnceCancelledPastItsLimit_IsEndedButNotCountedAsStuck()
+    {
+        // E.g. a run still loading its inputs when its time is up: the engine's own clock had not started yet.
+        using var runner = new ScriptedRunner();
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1, Settings(), services: s => s.AddSingleton<IJobRunner>(runner));
+        var hash = await silo.UploadAsync("hello.wasm");
+
+        var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Args: ["hold"], WallTime: WallTime, Validators: 0))).Id);
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Equal("cancelled", Assert.Single(job.Assignments).Detail);
+        Assert.Equal(0, silo.Services.GetRequiredService<JobExecutorHost>().Executors.Single().Stuck);
+        Assert.Empty(Problems(silo));
+    }
+
     private static List<string> Problems(ComputeSilo silo)
     {
         var problems = new List<string>();

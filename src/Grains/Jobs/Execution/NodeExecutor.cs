@@ -23,6 +23,9 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 /// </remarks>
 internal sealed partial class NodeExecutor
 {
+    /// <summary>How long a run past its limit gets to return once cancelled before it counts as stuck (at most the grace).</summary>
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(1);
+
     private readonly Channel<JobDispatch> _queue = Channel.CreateUnbounded<JobDispatch>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly ConcurrentDictionary<(string JobId, int AssignmentId), CancellationTokenSource?> _known = new();
     private readonly IGrainFactory _grains;
@@ -232,33 +235,15 @@ internal sealed partial class NodeExecutor
         try
         {
             task = _runner.RunAsync(work, run.Token);
-            result = await task.WaitAsync(work.Spec.Limits.WallTime + _options.StuckRunGrace, _time, ct);
-        }
-        catch (TimeoutException) when (task is { IsCompleted: false })
-        {
-            // The guest did not stop at its wall-clock limit: free the worker, keep the run's memory until it returns.
-            abandoned = true;
-            TryCancel(run);
-            Interlocked.Add(ref _stuckMemory, memory);
-            var stuck = Interlocked.Increment(ref _stuck);
-            LogRunStuck(work.JobId, work.AssignmentId, Node.Id, work.Spec.Limits.WallTime, _options.StuckRunGrace, stuck);
-            if (stuck == _options.MaxStuckRuns + 1 && Unhealthy is { } reason)
+            if (await WatchAsync(task, work.Spec.Limits.WallTime, run, ct) is { } finished)
             {
-                LogNodeUnhealthy(Node.Id, reason);
+                result = finished;
             }
-
-            _ = task.ContinueWith(
-                (t, state) => ((NodeExecutor)state!).StuckRunReturned(t, work, memory, run),
-                this,
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-            result = new RunResult(
-                [],
-                ExitCodes.WallTime,
-                0,
-                RunOutcome.WallTimeExceeded,
-                $"the run did not stop within {_options.StuckRunGrace} after its wall-clock limit of {work.Spec.Limits.WallTime}; node {Node.Id} abandoned its thread");
+            else
+            {
+                abandoned = true;
+                result = Abandon(task, work, memory, run);
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested && task is { IsCompleted: false })
         {
@@ -308,6 +293,61 @@ internal sealed partial class NodeExecutor
         if (!await grain.ReportAsync(report))
         {
             LogReportRejected(work.JobId, work.AssignmentId, Node.Id);
+        }
+    }
+
+    /// <summary>
+    /// Gives up on a stuck run: the guest did not stop at its wall-clock limit nor when cancelled. The worker is freed;
+    /// the run keeps its memory (and counts as stuck) until it returns.
+    /// </summary>
+    /// <returns>What to report: ended at the wall-clock limit, with the reason.</returns>
+    private RunResult Abandon(Task<RunResult> task, JobWork work, long memory, CancellationTokenSource run)
+    {
+        Interlocked.Add(ref _stuckMemory, memory);
+        var stuck = Interlocked.Increment(ref _stuck);
+        LogRunStuck(work.JobId, work.AssignmentId, Node.Id, work.Spec.Limits.WallTime, _options.StuckRunGrace, stuck);
+        if (stuck == _options.MaxStuckRuns + 1 && Unhealthy is { } reason)
+        {
+            LogNodeUnhealthy(Node.Id, reason);
+        }
+
+        _ = task.ContinueWith(
+            (t, state) => ((NodeExecutor)state!).StuckRunReturned(t, work, memory, run),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return new RunResult(
+            [],
+            ExitCodes.WallTime,
+            0,
+            RunOutcome.WallTimeExceeded,
+            $"the run did not stop within {_options.StuckRunGrace} after its wall-clock limit of {work.Spec.Limits.WallTime}, nor when cancelled; node {Node.Id} abandoned its thread");
+    }
+
+    /// <summary>
+    /// The run's result, or null when it is stuck: it has not returned <see cref="ComputeOptions.StuckRunGrace"/> after
+    /// its wall-clock limit (counted from the start, loading included), nor within a second (at most the grace) of being
+    /// cancelled then, which also ends a run still loading its module or inputs.
+    /// </summary>
+    private async Task<RunResult?> WatchAsync(Task<RunResult> task, TimeSpan wallTime, CancellationTokenSource run, CancellationToken ct)
+    {
+        try
+        {
+            return await task.WaitAsync(wallTime + _options.StuckRunGrace, _time, ct);
+        }
+        catch (TimeoutException) when (!task.IsCompleted)
+        {
+        }
+
+        TryCancel(run);
+        try
+        {
+            return await task.WaitAsync(_options.StuckRunGrace < StopWait ? _options.StuckRunGrace : StopWait, _time, ct);
+        }
+        catch (TimeoutException) when (!task.IsCompleted)
+        {
+            return null;
         }
     }
 

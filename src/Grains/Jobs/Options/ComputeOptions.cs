@@ -147,7 +147,8 @@ public sealed class ComputeOptions
     public TimeSpan ReputationFlushInterval { get; set; } = DefaultReputationFlushInterval;
 
     /// <summary>
-    /// How long past its wall-clock limit a run may take to return before its executor counts it as stuck: the
+    /// How long past its wall-clock limit a run may take to return before its executor cancels it, and, when it does not
+    /// return within another second (at most this grace) either, counts it as stuck: the
     /// assignment is reported as ended at the wall-clock limit with the reason, the worker moves on, and the stuck
     /// run's thread and memory stay accounted to the node until they return.
     /// </summary>
