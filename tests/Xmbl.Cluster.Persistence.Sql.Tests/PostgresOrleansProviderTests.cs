@@ -95,6 +95,20 @@ public sealed class PostgresOrleansProviderTests(PostgresFixture postgres)
         }
     }
 
+    [Fact]
+    public async Task ReminderTable_meets_the_provider_contract()
+    {
+        var connectionString = await MigratedDatabaseAsync();
+        await ReminderTableConformance.RunAsync(ReminderTableConformance.Create("Npgsql", connectionString, "xmbl-test"));
+    }
+
+    [Fact]
+    public async Task MembershipTable_meets_the_provider_contract()
+    {
+        var connectionString = await MigratedDatabaseAsync();
+        await MembershipTableConformance.RunAsync("Npgsql", connectionString);
+    }
+
     private async Task<string> MigratedDatabaseAsync()
     {
         var connectionString = await postgres.CreateDatabaseAsync();

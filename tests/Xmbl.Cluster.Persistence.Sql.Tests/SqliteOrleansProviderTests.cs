@@ -69,6 +69,14 @@ public sealed class SqliteOrleansProviderTests : IDisposable
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task ReminderTable_meets_the_provider_contract()
+    {
+        SqliteAdoNet.RegisterProviderFactory();
+        var connectionString = await MigrateAsync();
+        await ReminderTableConformance.RunAsync(ReminderTableConformance.Create(SqliteAdoNet.Invariant, connectionString, "xmbl-test"));
+    }
+
     private async Task<string> MigrateAsync()
     {
         var connectionString = $"Data Source={_directory.File("silo.db")}";
