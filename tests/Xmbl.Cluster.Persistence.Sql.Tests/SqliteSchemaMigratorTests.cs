@@ -95,10 +95,10 @@ public sealed class SqliteSchemaMigratorTests : IDisposable
     [Theory]
     [InlineData(SqliteSynchronous.Normal, 1L)]
     [InlineData(SqliteSynchronous.Full, 2L)]
-    public async Task ConnectionSource_applies_the_synchronous_level_to_every_connection(SqliteSynchronous level, long expected)
+    public async Task ConnectionSource_applies_the_synchronous_level_and_busy_timeout_to_every_connection(SqliteSynchronous level, long expected)
     {
         await Migrator().MigrateAsync();
-        await using var source = new SqliteConnectionSource(ConnectionString, level);
+        await using var source = new SqliteConnectionSource(ConnectionString + ";Default Timeout=7", level);
         for (var i = 0; i < 3; i++)
         {
             // Async open is what the AdoNet providers use; pooled handles come back on later rounds.
@@ -106,6 +106,8 @@ public sealed class SqliteSchemaMigratorTests : IDisposable
             await using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA synchronous";
             Assert.Equal(expected, await command.ExecuteScalarAsync());
+            command.CommandText = "PRAGMA busy_timeout";
+            Assert.Equal(7000L, await command.ExecuteScalarAsync());
         }
     }
 

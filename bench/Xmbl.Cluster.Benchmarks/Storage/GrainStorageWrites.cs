@@ -20,8 +20,9 @@ namespace Xmbl.Cluster.Benchmarks.Storage;
 
 /// <summary>
 /// Persisted grain-state writes per second on SQLite (WAL), side by side: Orleans 10.4.2's AdoNet grain storage on our
-/// schema (synchronous=FULL as a connection string gives it, and NORMAL through <see cref="SqliteConnectionSource"/>),
-/// and the group-committing store of src/Runtime (synchronous=NORMAL). Each store gets the same writes: one grain
+/// schema (with a plain connection string: synchronous=FULL and Microsoft.Data.Sqlite's 150 ms busy retry; and through
+/// <see cref="SqliteConnectionSource"/>: synchronous=NORMAL, SQLite's own busy wait), and the group-committing store
+/// of src/Runtime (synchronous=NORMAL). Each store gets the same writes: one grain
 /// writing at a time, then G grains writing concurrently; every write is a versioned (ETag-checked) update.
 /// </summary>
 /// <remarks>
@@ -43,10 +44,10 @@ public static class GrainStorageWrites
         Random.Shared.NextBytes(payload);
 
         Console.WriteLine($"grain state writes on SQLite (WAL), {writes} writes per run, {bytes}-byte state, {Environment.ProcessorCount} cores");
-        Console.WriteLine($"{"store",-44} {"1 grain",12} {grains + " grains",12} {"CPU/write (1, " + grains + ")",22}");
+        Console.WriteLine($"{"store",-44} {"1 grain",12} {grains + " grains",12} {"CPU/write (1, " + grains + ")",22} {"p50/p99 ms (" + grains + ")",18}");
         using var directory = new TempDirectory("xmbl-bench-storage");
 
-        foreach (var (label, synchronous) in new[] { ("Orleans AdoNet, our SQL, synchronous=FULL", (SqliteSynchronous?)null), ("Orleans AdoNet, our SQL, synchronous=NORMAL", SqliteSynchronous.Normal) })
+        foreach (var (label, synchronous) in new[] { ("AdoNet, connection string (FULL)", (SqliteSynchronous?)null), ("AdoNet, SqliteConnectionSource (NORMAL)", SqliteSynchronous.Normal) })
         {
             var path = directory.File($"adonet-{(synchronous is null ? "full" : "normal")}.db");
             var connectionString = $"Data Source={path}";
@@ -65,7 +66,7 @@ public static class GrainStorageWrites
             await backend.InitializeAsync(CancellationToken.None);
             var one = await MeasureAsync(writes, 1, (g, ct) => RuntimeWriter(backend, $"one-{g}", payload));
             var many = await MeasureAsync(writes, grains, (g, ct) => RuntimeWriter(backend, $"many-{g}", payload));
-            Console.WriteLine(Row("src/Runtime SqliteGrainStateStore (batched)", one, many));
+            Console.WriteLine(Row("src/Runtime store, group commit (NORMAL)", one, many));
             await backend.DisposeAsync();
         }
 
@@ -73,55 +74,62 @@ public static class GrainStorageWrites
     }
 
     // Each writer is one grain: it writes its state `count` times, each write naming the version it holds.
-    private static Func<int, Task> AdoNetWriter(IGrainStorage storage, string key, byte[] payload)
+    private static Func<int, List<long>, Task> AdoNetWriter(IGrainStorage storage, string key, byte[] payload)
     {
         var id = OrleansGrainId.Create("bench", key);
         var state = new GrainState<byte[]>(payload);
-        return async count =>
+        return async (count, latencies) =>
         {
             for (var i = 0; i < count; i++)
             {
+                var started = Stopwatch.GetTimestamp();
                 await storage.WriteStateAsync("state", id, state);
+                latencies.Add(Stopwatch.GetTimestamp() - started);
             }
         };
     }
 
-    private static Func<int, Task> RuntimeWriter(SqliteBackend backend, string key, byte[] payload)
+    private static Func<int, List<long>, Task> RuntimeWriter(SqliteBackend backend, string key, byte[] payload)
     {
         var id = new RuntimeGrainId("bench", key);
         long version = 0;
-        return async count =>
+        return async (count, latencies) =>
         {
             for (var i = 0; i < count; i++)
             {
+                var started = Stopwatch.GetTimestamp();
                 version = await backend.States.WriteAsync(id, payload, version, CancellationToken.None);
+                latencies.Add(Stopwatch.GetTimestamp() - started);
             }
         };
     }
 
     private static string Row(string label, Result one, Result many) =>
-        $"{label,-44} {one.PerSecond,10:N0}/s {many.PerSecond,10:N0}/s {one.CpuMicroseconds,10:N0} µs {many.CpuMicroseconds,6:N0} µs";
+        $"{label,-44} {one.PerSecond,10:N0}/s {many.PerSecond,10:N0}/s {one.CpuMicroseconds,10:N0} µs {many.CpuMicroseconds,6:N0} µs {many.P50Ms,8:N1} / {many.P99Ms:N1}";
 
     /// <summary>
     /// Runs <paramref name="writes"/> writes spread over <paramref name="grains"/> concurrent writers, after a warm-up:
     /// writes per second, and process CPU time per write (less sensitive than wall time to other load on the machine).
     /// </summary>
-    private static async Task<Result> MeasureAsync(int writes, int grains, Func<int, CancellationToken, Func<int, Task>> writer)
+    private static async Task<Result> MeasureAsync(int writes, int grains, Func<int, CancellationToken, Func<int, List<long>, Task>> writer)
     {
         var writers = Enumerable.Range(0, grains).Select(g => writer(g, CancellationToken.None)).ToArray();
-        await Task.WhenAll(writers.Select(w => Task.Run(() => w(Math.Max(2, 200 / grains)))));
+        await Task.WhenAll(writers.Select(w => Task.Run(() => w(Math.Max(2, 200 / grains), []))));
         var perWriter = Math.Max(1, writes / grains);
+        var latencies = writers.Select(_ => new List<long>(perWriter)).ToArray();
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(writers.Select(w => Task.Run(() => w(perWriter))));
+        await Task.WhenAll(writers.Select((w, i) => Task.Run(() => w(perWriter, latencies[i]))));
         var elapsed = stopwatch.Elapsed;
         process.Refresh();
         var total = perWriter * grains;
-        return new Result(total / elapsed.TotalSeconds, (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / total);
+        var sorted = latencies.SelectMany(l => l).Order().ToArray();
+        double Percentile(double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))] * 1000.0 / Stopwatch.Frequency;
+        return new Result(total / elapsed.TotalSeconds, (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / total, Percentile(0.50), Percentile(0.99));
     }
 
-    private readonly record struct Result(double PerSecond, double CpuMicroseconds);
+    private readonly record struct Result(double PerSecond, double CpuMicroseconds, double P50Ms, double P99Ms);
 
     private static async Task<IHost> StartSiloAsync(string connectionString, SqliteConnectionSource? source)
     {

@@ -4,10 +4,14 @@ using Microsoft.Data.Sqlite;
 namespace Xmbl.Cluster.Persistence.Sql.Sqlite;
 
 /// <summary>
-/// A <see cref="DbDataSource"/> for SQLite whose connections apply a <c>PRAGMA synchronous</c> level when opened. Give
-/// it to the AdoNet providers' <c>DataSource</c> option (instead of a connection string) to choose the durability of
-/// a commit: <c>synchronous</c> is per connection, and a connection string cannot set it.
+/// A <see cref="DbDataSource"/> for SQLite whose connections, when opened, apply a <c>PRAGMA synchronous</c> level and
+/// let SQLite itself wait for the write lock (<c>busy_timeout</c>, the connection string's <c>Default Timeout</c>).
+/// Give it to the AdoNet providers' <c>DataSource</c> option instead of a connection string, which can set neither.
 /// </summary>
+/// <remarks>
+/// Without a busy timeout, Microsoft.Data.Sqlite answers a busy write lock by sleeping 150 ms and retrying, so
+/// concurrent grain writes queue in 150 ms steps; SQLite's own handler retries after 1, 2, 5, 10… ms.
+/// </remarks>
 public sealed class SqliteConnectionSource : DbDataSource
 {
     private readonly string _pragma;
@@ -23,9 +27,12 @@ public sealed class SqliteConnectionSource : DbDataSource
             throw new ArgumentOutOfRangeException(nameof(synchronous), synchronous, "Use Normal or Full.");
         }
 
-        ConnectionString = new SqliteConnectionStringBuilder(connectionString).ToString();
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        ConnectionString = builder.ToString();
         Synchronous = synchronous;
-        _pragma = synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+        var busyTimeoutMs = (long)builder.DefaultTimeout * 1000;
+        _pragma = (synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;") +
+                  $"PRAGMA busy_timeout={busyTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture)};";
     }
 
     /// <inheritdoc/>
@@ -37,7 +44,7 @@ public sealed class SqliteConnectionSource : DbDataSource
     /// <inheritdoc/>
     protected override DbConnection CreateDbConnection() => new TunedConnection(ConnectionString, _pragma);
 
-    // Opening, wherever it happens (OpenAsync falls back to Open), applies the pragma: pooled handles may be new.
+    // Opening, wherever it happens (OpenAsync falls back to Open), applies the pragmas: pooled handles may be new.
     private sealed class TunedConnection(string connectionString, string pragma) : SqliteConnection(connectionString)
     {
         public override void Open()
