@@ -30,10 +30,10 @@ public sealed class PostgresOrleansProviderTests(PostgresFixture postgres)
         var cluster = await DeployAsync(connectionString, clusterId, silos: 2);
         try
         {
-            // Both silos are in the table as Active (status 3) and see each other.
+            // Both silos are in the table as Active (status 3), and learn of each other from it.
             Assert.Equal(2, await ActiveSilosAsync(connectionString, clusterId));
-            var hosts = await cluster.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-            Assert.Equal(2, hosts.Count);
+            var management = cluster.Client.GetGrain<IManagementGrain>(0);
+            await WaitForAsync(async () => (await management.GetHosts(onlyActive: true)).Count == 2, "both silos to list each other as active");
 
             for (var i = 0; i < 20; i++)
             {
@@ -130,6 +130,16 @@ public sealed class PostgresOrleansProviderTests(PostgresFixture postgres)
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out after 60 s waiting for {what}.");
+            await Task.Delay(200);
+        }
     }
 
     private static Task<int> ActiveSilosAsync(string connectionString, string clusterId) =>
