@@ -49,6 +49,24 @@ public sealed class PostgresSchemaMigratorTests(PostgresFixture postgres)
         Assert.Equal(0L, await ScalarAsync(connectionString, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"));
     }
 
+    [Fact]
+    public async Task Scripts_applied_by_hand_twice_are_taken_over_by_the_first_migration()
+    {
+        // An operator ran the files with psql (twice, by mistake); the silo's first migration must not fail on them.
+        var connectionString = await postgres.CreateDatabaseAsync();
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var script in SchemaScripts.For(SqlDialect.PostgreSql))
+            {
+                await ExecuteAsync(connectionString, script.Text);
+            }
+        }
+
+        var result = await Migrator(connectionString).MigrateAsync();
+        Assert.Equal(SchemaScripts.For(SqlDialect.PostgreSql), result.Applied);
+        Assert.Equal(21L, await ScalarAsync(connectionString, "SELECT count(*) FROM OrleansQuery"));
+    }
+
     private static async Task<object?> ScalarAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
