@@ -74,6 +74,30 @@ internal static class GrainStorageConformance
         Assert.Equal("1", otherRead.ETag);
     }
 
+    /// <summary>With <c>DeleteStateOnClear</c>: a clear removes the row, so the grain starts over at version 1.</summary>
+    public static async Task RunDeleteOnClearAsync(IGrainStorage storage, string run)
+    {
+        const string StateName = "conformance-delete";
+        var id = GrainId.Create("xmbl-conformance", $"{run}-deleted");
+        var state = State(3, "three");
+        await storage.WriteStateAsync(StateName, id, state);
+        Assert.Equal("1", state.ETag);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.ClearStateAsync(StateName, id, State(0, "stale", "7")));
+        await storage.ClearStateAsync(StateName, id, state);
+        Assert.Null(state.ETag);
+        Assert.False(state.RecordExists);
+
+        var read = new GrainState<CounterState>(new CounterState());
+        await storage.ReadStateAsync(StateName, id, read);
+        Assert.False(read.RecordExists);
+        Assert.Null(read.ETag);
+
+        var again = State(4, "again");
+        await storage.WriteStateAsync(StateName, id, again);
+        Assert.Equal("1", again.ETag);
+    }
+
     private static GrainState<CounterState> State(int value, string note, string? etag = null) =>
         new(new CounterState { Value = value, Note = note }, etag) { RecordExists = etag is not null };
 }

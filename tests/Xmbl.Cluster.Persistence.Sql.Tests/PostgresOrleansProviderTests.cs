@@ -87,6 +87,7 @@ public sealed class PostgresOrleansProviderTests(PostgresFixture postgres)
             var silo = Assert.IsType<InProcessSiloHandle>(cluster.Silos[0]);
             var storage = silo.SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(TestStorage.Name);
             await GrainStorageConformance.RunAsync(storage, "postgres");
+            await GrainStorageConformance.RunDeleteOnClearAsync(silo.SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(TestStorage.DeletingName), "postgres");
         }
         finally
         {
@@ -167,6 +168,12 @@ public sealed class PostgresOrleansProviderTests(PostgresFixture postgres)
             {
                 o.Invariant = "Npgsql";
                 o.ConnectionString = connectionString;
+            });
+            siloBuilder.AddAdoNetGrainStorage(TestStorage.DeletingName, o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = connectionString;
+                o.DeleteStateOnClear = true;
             });
             siloBuilder.UseAdoNetReminderService(o =>
             {

@@ -66,6 +66,7 @@ public sealed class SqliteOrleansProviderTests : IDisposable
         await using var host = await StartSiloAsync(connectionString);
         var storage = host.Services.GetRequiredKeyedService<IGrainStorage>(TestStorage.Name);
         await GrainStorageConformance.RunAsync(storage, "sqlite");
+        await GrainStorageConformance.RunDeleteOnClearAsync(host.Services.GetRequiredKeyedService<IGrainStorage>(TestStorage.DeletingName), "sqlite");
         await host.StopAsync();
     }
 
@@ -113,6 +114,12 @@ public sealed class SqliteOrleansProviderTests : IDisposable
             {
                 o.Invariant = SqliteAdoNet.Invariant;
                 o.ConnectionString = connectionString;
+            });
+            silo.AddAdoNetGrainStorage(TestStorage.DeletingName, o =>
+            {
+                o.Invariant = SqliteAdoNet.Invariant;
+                o.ConnectionString = connectionString;
+                o.DeleteStateOnClear = true;
             });
             silo.UseAdoNetReminderService(o =>
             {

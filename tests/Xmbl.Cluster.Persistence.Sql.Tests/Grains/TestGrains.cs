@@ -4,6 +4,9 @@ namespace Xmbl.Cluster.Persistence.Sql.Tests.Grains;
 public static class TestStorage
 {
     public const string Name = "xmbl";
+
+    /// <summary>The same provider with <c>DeleteStateOnClear = true</c> (the optional DeleteStorageKey query).</summary>
+    public const string DeletingName = "xmbl-delete";
 }
 
 /// <summary>A persisted counter.</summary>
