@@ -39,6 +39,12 @@ internal sealed class JobGrainState
 
     public string? FailureReason { get; set; }
 
+    /// <summary>Slots without an open assignment that found no eligible node, and since when they wait.</summary>
+    public Dictionary<int, DateTimeOffset> SlotWaitingSince { get; set; } = [];
+
+    /// <summary>Why the last attempt to settle the validated job failed; it is retried at every reminder tick.</summary>
+    public string? SettleError { get; set; }
+
     /// <summary>Where the validated output was stored (<c>namespace/name</c>).</summary>
     public string? OutputObject { get; set; }
 

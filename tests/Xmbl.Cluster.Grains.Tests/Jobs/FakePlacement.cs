@@ -48,5 +48,8 @@ internal sealed class FakePlacement : IJobPlacement
 
     public void EnqueuePending(string jobId) => Pending.Add(jobId);
 
+    public string ExplainNoNode(PlacementRequest request) =>
+        string.Join("; ", _nodes.Select(n => $"node {n} {(request.ExcludedNodes.Contains(n) ? "already on the job" : Busy(n) >= SlotsPerNode ? "busy" : "eligible now")}"));
+
     public void Add(string nodeId) => _nodes.Add(nodeId);
 }
