@@ -30,7 +30,11 @@ public sealed class ComputeSilo : IAsyncDisposable
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>Starts the silo; <paramref name="time"/> replaces the system clock for everything in it (stores, nodes, runtime).</summary>
-    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    /// <param name="nodes">Logical nodes.</param>
+    /// <param name="settings">Configuration on top of the defaults.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="services">Replaces services after compute is added (e.g. the job runner).</param>
+    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
         var data = new TempDirectory("xmbl-compute");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -52,6 +56,7 @@ public sealed class ComputeSilo : IAsyncDisposable
 
         var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
         builder.Services.AddCompute(builder.Configuration, silo);
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return new ComputeSilo(data, host);
