@@ -420,7 +420,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             if (choice is null)
             {
                 // The role's wait for a node is bounded: see FailWaitedTooLong.
-                state.SlotWaitingSince.TryAdd(slot, now);
+                (state.SlotWaitingSince ??= []).TryAdd(slot, now);
                 if (slot == 0 && state.Status == JobStatus.Pending)
                 {
                     placement.EnqueuePending(state.Id!);
@@ -432,7 +432,11 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
                 continue;
             }
 
-            state.SlotWaitingSince.Remove(slot);
+            if (state.SlotWaitingSince?.Remove(slot) == true && state.SlotWaitingSince.Count == 0)
+            {
+                state.SlotWaitingSince = null;
+            }
+
             var assignment = new AssignmentState
             {
                 Id = id,
@@ -485,7 +489,12 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
     /// <summary>Fails the job when a role of a scheduled job has waited <see cref="ComputeOptions.RoleWaitTimeout"/> for a node, saying why no node was eligible.</summary>
     private void FailWaitedTooLong(JobGrainState state, DateTimeOffset now)
     {
-        foreach (var (slot, since) in state.SlotWaitingSince.OrderBy(w => w.Key))
+        if (state.SlotWaitingSince is not { Count: > 0 } waits)
+        {
+            return;
+        }
+
+        foreach (var (slot, since) in waits.OrderBy(w => w.Key))
         {
             if (now - since < options.RoleWaitTimeout || Current(state, slot) is { Status: AssignmentStatus.Assigned or AssignmentStatus.Reported })
             {
