@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Testing;
@@ -52,6 +53,42 @@ public sealed class JobDeadlineChaosTests(ITestOutputHelper output)
         Assert.StartsWith($"no eligible node for {role} within 00:10:00: nodes ", job.FailureReason, StringComparison.Ordinal);
         Assert.Contains(" already on the job; its last node: no report by ", job.FailureReason, StringComparison.Ordinal);
         Assert.DoesNotContain(job.Transitions, t => t.Reason == "validators have reported");
+    }
+
+    [Theory]
+    [InlineData(2, JobStatus.Settled)]
+    [InlineData(int.MaxValue, JobStatus.Failed)]
+    public async Task SettlementThatThrows_KeepsTheValidatedResult_RetriesAtEveryTick_AndEndsWithinSettleTimeout(int failures, JobStatus expected)
+    {
+        var time = new ManualTimeProvider();
+        var settlement = new FlakySettlement(failures);
+        await using var silo = await ComputeSilo.StartAsync(nodes: 2, time: time, services: s => s.AddSingleton<IJobSettlement>(settlement));
+        var hash = await silo.UploadAsync("hello.wasm");
+
+        var submitted = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1, WallTime: WallTime));
+        JobRecord record = submitted;
+        for (var i = 0; i < 1000 && record.Status != JobStatus.Validated; i++)
+        {
+            await Task.Delay(10);
+            record = (await silo.Jobs.GetAsync(submitted.Id))!;
+        }
+
+        Assert.Equal(JobStatus.Validated, record.Status);
+        Assert.All(record.Assignments, a => Assert.Equal(AssignmentStatus.Reported, a.Status));
+        Assert.Contains(record.Transitions, t => t.Reason.StartsWith("settling failed, retried until ", StringComparison.Ordinal));
+        await AdvanceAsync(time, ComputeOptions.DefaultSettleTimeout + TimeSpan.FromSeconds(10));
+
+        var job = await silo.WaitAsync(submitted.Id, TimeSpan.FromSeconds(30));
+        Assert.Equal(expected, job.Status);
+        Assert.True(job.FinishedAt - job.ValidatedAt <= ComputeOptions.DefaultSettleTimeout + JobStateMachine.TickPeriod(WallTime, ComputeOptions.DefaultDispatchGrace));
+        if (expected == JobStatus.Failed)
+        {
+            Assert.Equal("validated, but settling failed for 00:10:00, so nothing was charged: InvalidOperationException: ledger unreachable", job.FailureReason);
+        }
+        else
+        {
+            Assert.Equal(failures + 1, settlement.Calls);
+        }
     }
 
     [Fact]
@@ -135,6 +172,19 @@ public sealed class JobDeadlineChaosTests(ITestOutputHelper output)
         {
             output.WriteLine($"{failed.Id}: {failed.FailureReason}");
         }
+    }
+
+    /// <summary>A settlement that throws its first <c>failures</c> times, as an unreachable ledger would.</summary>
+    private sealed class FlakySettlement(int failures) : IJobSettlement
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Task<string> SettleAsync(JobRecord job) =>
+            Interlocked.Increment(ref _calls) <= failures
+                ? throw new InvalidOperationException("ledger unreachable")
+                : Task.FromResult("charged");
     }
 
     /// <summary>Moves the clock a second at a time, letting the silo's loops run between steps.</summary>
