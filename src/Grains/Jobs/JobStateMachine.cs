@@ -207,10 +207,11 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         {
             if (assignment.Status == AssignmentStatus.Assigned && assignment.Deadline <= now)
             {
+                // The node pays only once another node has produced the result (see Accept): a job that times out
+                // on every node it is given to is at fault itself.
                 assignment.Status = AssignmentStatus.TimedOut;
                 assignment.Detail = $"no report by {assignment.Deadline:O}";
                 placement.Release(assignment.NodeId, state.Id!, assignment.Id, null);
-                effects.Reputation(assignment.NodeId, 0, 0, 1);
                 changed = true;
             }
         }
@@ -639,10 +640,11 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             }
         }
 
-        // A node that could not run the job while others could: the fault was the node's, as with a timeout.
+        // Nodes that went silent past their deadline (no ReportedAt; a run over wall time reports and is no fault) or
+        // could not run the job while another node could: the fault was theirs.
         foreach (var a in state.Assignments)
         {
-            if (a.Status == AssignmentStatus.Failed)
+            if (a.Status == AssignmentStatus.Failed || (a.Status == AssignmentStatus.TimedOut && a.ReportedAt is null))
             {
                 effects.Reputation(a.NodeId, 0, 0, 1);
             }

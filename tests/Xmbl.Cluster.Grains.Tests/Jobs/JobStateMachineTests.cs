@@ -199,13 +199,15 @@ public sealed class JobStateMachineTests
         Assert.Equal(("n2", JobRole.Executor, 0), (retry.NodeId, retry.Role, retry.Slot));
         Assert.Equal(JobStatus.Scheduled, _state.Status);
         Assert.Contains("rescheduled", _state.Transitions[^1].Reason, StringComparison.Ordinal);
-        Assert.Equal((0, 0, 1), _effects.Reputation["n1"]);
         Assert.Contains(_placement.Released, r => r.NodeId == "n1");
+        // Not yet known to be the node's fault rather than the job's.
+        Assert.Empty(_effects.Reputation);
 
         // The late report of the first node no longer counts; the new executor's does.
         Assert.False(_machine.Report(_state, Report(1, "n1", "x"), T0.AddSeconds(17)));
         Assert.True(_machine.Report(_state, Report(2, "n2", "x"), T0.AddSeconds(17)));
         Assert.Equal(JobStatus.Validated, _state.Status);
+        Assert.Equal((0, 0, 1), _effects.Reputation["n1"]);
     }
 
     [Fact]
@@ -230,6 +232,8 @@ public sealed class JobStateMachineTests
         Assert.Equal(JobStatus.Failed, _state.Status);
         Assert.Contains("executor timed out on 2 node(s)", _state.FailureReason, StringComparison.Ordinal);
         Assert.NotNull(_state.FinishedAt);
+        // It timed out on every node it was given to: the job's fault, so no node pays.
+        Assert.Empty(_effects.Reputation);
     }
 
     [Fact]
@@ -243,6 +247,11 @@ public sealed class JobStateMachineTests
         Assert.Equal(AssignmentStatus.TimedOut, _state.Assignments[0].Status);
         Assert.Equal("n2", _state.Assignments[1].NodeId);
         Assert.Equal(JobStatus.Scheduled, _state.Status);
+
+        // Wall time is machine-dependent, so it costs the node nothing even when another node finishes in time.
+        _machine.Report(_state, Report(2, "n2", "x"), T0.AddSeconds(11));
+        Assert.Equal(JobStatus.Validated, _state.Status);
+        Assert.Empty(_effects.Reputation);
     }
 
     [Fact]
