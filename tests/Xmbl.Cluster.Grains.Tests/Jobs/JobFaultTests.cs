@@ -41,6 +41,35 @@ public sealed class JobFaultTests
     }
 
     [Fact]
+    public async Task NullArgumentPastSubmission_EndsPromptlyWithoutTimeouts_AndNoNodePays()
+    {
+        // What "args":[null] did before submission refused it: straight to the job grain, the real engine behind it.
+        await using var silo = await ComputeSilo.StartAsync(nodes: 3);
+        var hash = await silo.UploadAsync("hello.wasm");
+        var spec = new JobSpec(hash, JobSpec.WasiStart, [null!], [], [], new JobLimits(1_000_000_000, 16, TimeSpan.FromSeconds(30)), null, 1, [], null, null);
+        var id = JobIds.New(DateTimeOffset.UtcNow);
+
+        await silo.Grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
+        var job = await silo.WaitAsync(id, TimeSpan.FromSeconds(30));
+
+        // Today the runner throws on the null; were it to return an "invalid" result instead, the job would end just
+        // as promptly, validated. Either way nothing times out and no node pays.
+        Assert.DoesNotContain(job.Assignments, a => a.Status == AssignmentStatus.TimedOut);
+        if (job.Status == JobStatus.Failed)
+        {
+            Assert.StartsWith("the job fails the same way on 2 nodes (", job.FailureReason, StringComparison.Ordinal);
+            Assert.Equal(2, job.Assignments.Count(a => a.Status == AssignmentStatus.Failed));
+        }
+
+        await silo.Services.GetRequiredService<ReputationRecorder>().FlushAsync(CancellationToken.None);
+        foreach (var node in silo.Services.GetRequiredService<LocalNodes>().All)
+        {
+            var reputation = await silo.Grains.GetGrain<INodeReputationGrain>(node.Id).GetAsync();
+            Assert.Equal(0, reputation.Timeouts + reputation.Disagreements);
+        }
+    }
+
+    [Fact]
     public async Task RunnerThatThrowsOnOneNodeOnly_MovesTheRoleAtOnce_AndOnlyThatNodePays()
     {
         var time = new ManualTimeProvider();
