@@ -44,6 +44,9 @@ public sealed class ComputeOptions
     /// <summary>Default reputation under which a node gets no jobs.</summary>
     public const double DefaultMinReputation = 0.2;
 
+    /// <summary>Default of <see cref="SameFailureNodes"/>.</summary>
+    public const int DefaultSameFailureNodes = 2;
+
     /// <summary>Default wall-clock limit of one run.</summary>
     public static readonly TimeSpan DefaultWallTime = TimeSpan.FromSeconds(30);
 
@@ -52,6 +55,15 @@ public sealed class ComputeOptions
 
     /// <summary>Default time a job may wait for a node before it fails.</summary>
     public static readonly TimeSpan DefaultPendingTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default of <see cref="RoleWaitTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultRoleWaitTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default of <see cref="SettleTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultSettleTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default of <see cref="ReputationHalfLife"/>.</summary>
+    public static readonly TimeSpan DefaultReputationHalfLife = TimeSpan.FromMinutes(10);
 
     /// <summary>Default interval of the executors' fallback poll for assignments.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
@@ -94,6 +106,18 @@ public sealed class ComputeOptions
 
     /// <summary>How long a job may wait for a node before it fails.</summary>
     public TimeSpan PendingTimeout { get; set; } = DefaultPendingTimeout;
+
+    /// <summary>How long a role (executor, validator or tie-breaker slot) of a scheduled job may wait for an eligible node before the job fails.</summary>
+    public TimeSpan RoleWaitTimeout { get; set; } = DefaultRoleWaitTimeout;
+
+    /// <summary>How long a validated job may keep failing to settle (retried at every reminder tick) before it fails.</summary>
+    public TimeSpan SettleTimeout { get; set; } = DefaultSettleTimeout;
+
+    /// <summary>Distinct nodes that must report the same error for a job before it fails as the job's own fault (no node loses reputation).</summary>
+    public int SameFailureNodes { get; set; } = DefaultSameFailureNodes;
+
+    /// <summary>A reputation below the neutral <c>0.5</c> moves halfway back to it every this long since its last change.</summary>
+    public TimeSpan ReputationHalfLife { get; set; } = DefaultReputationHalfLife;
 
     /// <summary>Bytes of output a run may write; more fails the write.</summary>
     public int MaxOutputBytes { get; set; } = DefaultMaxOutputBytes;

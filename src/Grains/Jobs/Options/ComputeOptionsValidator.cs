@@ -41,6 +41,21 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:DispatchGrace must not be negative and {S}:PendingTimeout must be positive.");
         }
 
+        if (options.RoleWaitTimeout <= TimeSpan.Zero || options.SettleTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:RoleWaitTimeout and {S}:SettleTimeout must be positive, e.g. \"00:10:00\"; they are {options.RoleWaitTimeout} and {options.SettleTimeout}.");
+        }
+
+        if (options.SameFailureNodes < 2)
+        {
+            failures.Add($"{S}:SameFailureNodes must be at least 2 (one node alone cannot tell its own fault from the job's); it is {options.SameFailureNodes}.");
+        }
+
+        if (options.ReputationHalfLife <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:ReputationHalfLife must be positive, e.g. \"00:10:00\"; it is {options.ReputationHalfLife}.");
+        }
+
         if (options.PollInterval <= TimeSpan.Zero || options.PollIntervalWhileListening <= TimeSpan.Zero || options.NodeRefreshInterval <= TimeSpan.Zero || options.ReputationFlushInterval <= TimeSpan.Zero)
         {
             failures.Add($"{S}:PollInterval, {S}:PollIntervalWhileListening, {S}:NodeRefreshInterval and {S}:ReputationFlushInterval must be positive, e.g. \"00:00:01\".");
