@@ -10,8 +10,8 @@ namespace Xmbl.Cluster.Gateway.Api;
 /// <summary>
 /// Reads the body of <c>POST /api/jobs</c> into a <see cref="JobRequest"/>. Every field is checked for its JSON type, for
 /// nulls where a value is needed, and (numbers) for the range of the type it becomes, before anything is converted; each
-/// problem is reported under the field's path (<c>args[2]</c>, <c>env.HOME</c>, <c>limits.fuel</c>). The sizes of the
-/// values are checked by <see cref="JobService.SubmitAsync"/>.
+/// problem is reported under the field's path (<c>args[2]</c>, <c>env.HOME</c>, <c>limits.fuel</c>). A body with such
+/// problems is refused here; the values' ranges and sizes are then checked by <see cref="JobService.SubmitAsync"/>.
 /// </summary>
 internal static class JobSubmission
 {
@@ -134,7 +134,7 @@ internal static class JobSubmission
                     case "stdinbase64": stdinBase64 = Base64(value, "stdinBase64", options.MaxStdinBytes); break;
                     case "limits": (fuel, memoryPages, wallTime) = Limits(value); break;
                     case "maxprice": maxPrice = Price(value); break;
-                    case "validators": validators = (int?)Integer(value, "validators", 0, JobSpec.MaxValidators, $"0, 1 or {JobSpec.MaxValidators}"); break;
+                    case "validators": validators = (int?)Integer(value, "validators", int.MinValue, int.MaxValue, $"0, 1 or {JobSpec.MaxValidators}"); break;
                     case "inputobjects": inputObjects = TextList(value, "inputObjects"); break;
                     case "outputobject": outputObject = Text(value, "outputObject"); break;
                     case "submitter":
@@ -181,8 +181,8 @@ internal static class JobSubmission
 
                 switch (name.ToLowerInvariant())
                 {
-                    case "fuel": fuel = Integer(property.Value, "limits.fuel", 1, options.MaxFuel, $"an integer from 1 to {options.MaxFuel}"); break;
-                    case "memorypages": memoryPages = Integer(property.Value, "limits.memoryPages", 1, options.MaxMemoryPages, $"an integer from 1 to {options.MaxMemoryPages}"); break;
+                    case "fuel": fuel = Integer(property.Value, "limits.fuel", long.MinValue, long.MaxValue, $"an integer from 1 to {options.MaxFuel}"); break;
+                    case "memorypages": memoryPages = Integer(property.Value, "limits.memoryPages", int.MinValue, int.MaxValue, $"an integer from 1 to {options.MaxMemoryPages}"); break;
                     case "walltimems":
                         // Checked against the limit before it becomes a TimeSpan, which overflows far below long.MaxValue.
                         var maxMs = (long)options.MaxWallTime.TotalMilliseconds;
@@ -303,6 +303,11 @@ internal static class JobSubmission
             return decoded;
         }
 
+        /// <summary>
+        /// An integer that fits [<paramref name="min"/>, <paramref name="max"/>], the range of the type it becomes (the
+        /// service checks the job's own limits, so that all errors are reported together); else an error saying
+        /// <paramref name="expected"/>.
+        /// </summary>
         private long? Integer(JsonElement value, string path, long min, long max, string expected)
         {
             if (value.ValueKind == JsonValueKind.Null)
@@ -326,7 +331,7 @@ internal static class JobSubmission
                 return null;
             }
 
-            if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var price) && price >= 0)
+            if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var price))
             {
                 return price;
             }
