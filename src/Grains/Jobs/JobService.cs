@@ -313,6 +313,11 @@ public sealed class JobService
             return;
         }
 
+        if (env.Count == 0)
+        {
+            return;
+        }
+
         long bytes = 0;
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, value) in env)

@@ -60,6 +60,31 @@ public sealed class SubmissionValidationTests(ApiSiloFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task BodyThatIsNotAJobObject_Answers400()
+    {
+        using var array = await PostAsync("[1, 2]");
+        using var empty = await PostAsync("");
+        using var deep = await PostAsync(new string('[', 100) + new string(']', 100));
+
+        Assert.Contains("JSON object", (await ProblemAsync(array, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("not valid JSON", (await ProblemAsync(empty, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("not valid JSON", (await ProblemAsync(deep, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvalidUtf8InTheBody_Answers400NotServerError()
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"module":"{{fixture.Hello}}","args":["x"]}""");
+        body[body.Length - 4] = 0xFF;
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await fixture.Silo.Http.PostAsync(new Uri("/api/jobs", UriKind.Relative), content);
+
+        await ProblemAsync(response, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task SubmitterField_IsRefused_TheCallerIsTheAccount()
     {
         var errors = await RefusedAsync($$"""{"module":"{{fixture.Hello}}","submitter":"did:key:someone-else"}""");
