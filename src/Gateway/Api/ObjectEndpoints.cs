@@ -195,6 +195,11 @@ internal static partial class ObjectEndpoints
             return Problems.BadRequest($"account is not a valid account: use {Accounts.Syntax}.");
         }
 
+        if (@namespace is not null && !ObjectKey.IsValidNamespace(@namespace))
+        {
+            return Problems.BadRequest($"Namespace '{@namespace}' is not valid.");
+        }
+
         var key = account is not null ? StorageUsageGrain.AccountKey(account) : StorageUsageGrain.NamespaceKey(@namespace!);
         return Results.Ok(await objects.UsageAsync(key));
     }
