@@ -293,9 +293,13 @@ public sealed class JobService
         long bytes = 0;
         for (var i = 0; i < args.Count; i++)
         {
-            if (CheckText(args[i], $"args[{i}]", error) is { } n)
+            if (TextProblem(args[i]) is { } problem)
             {
-                bytes += n + 1;
+                error($"args[{i}]", problem);
+            }
+            else
+            {
+                bytes += Encoding.UTF8.GetByteCount(args[i]) + 1;
             }
         }
 
@@ -313,31 +317,31 @@ public sealed class JobService
             return;
         }
 
-        if (env.Count == 0)
-        {
-            return;
-        }
-
         long bytes = 0;
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, value) in env)
+        // Few variables are scanned for repeats without allocating; many get a set.
+        var names = env.Count > 32 ? new HashSet<string>(StringComparer.Ordinal) : null;
+        for (var i = 0; i < env.Count; i++)
         {
-            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || !IsProgramText(name))
+            var (name, value) = env[i];
+            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || TextProblem(name) is not null)
             {
                 error("env", $"'{Shorten(name)}' is not a valid variable name (non-empty, valid Unicode, no '=', no NUL)");
                 continue;
             }
 
-            if (!names.Add(name))
+            if (names is null ? IsRepeated(env, i) : !names.Add(name))
             {
                 error("env", $"'{Shorten(name)}' is given twice");
                 continue;
             }
 
-            if (CheckText(value, "env." + Shorten(name), error) is { } n)
+            if (TextProblem(value) is { } problem)
             {
-                bytes += Encoding.UTF8.GetByteCount(name) + 1 + n + 1;
+                error("env." + Shorten(name), problem);
+                continue;
             }
+
+            bytes += Encoding.UTF8.GetByteCount(name) + 1 + Encoding.UTF8.GetByteCount(value) + 1;
         }
 
         if (bytes > _options.MaxEnvBytes)
@@ -374,25 +378,26 @@ public sealed class JobService
         }
     }
 
-    /// <summary>The UTF-8 length of a program string, or null (and an error) when it is null, holds NUL or is not valid Unicode.</summary>
-    private static int? CheckText(string? text, string path, Action<string, string> error)
+    /// <summary>Why a program string (argument, variable) is refused, or null: it is null, holds NUL or is not valid Unicode.</summary>
+    private static string? TextProblem(string? text) =>
+        text is null ? "must be a string, not null"
+        : text.Contains('\0', StringComparison.Ordinal) || !WellFormedText.IsWellFormed(text)
+            ? "cannot contain NUL (programs see it as the end of the string) or a lone surrogate (not valid Unicode)"
+            : null;
+
+    /// <summary>Whether the variable at <paramref name="index"/> was named before.</summary>
+    private static bool IsRepeated(IReadOnlyList<KeyValuePair<string, string>> env, int index)
     {
-        if (text is null)
+        for (var j = 0; j < index; j++)
         {
-            error(path, "must be a string, not null");
-            return null;
+            if (string.Equals(env[j].Key, env[index].Key, StringComparison.Ordinal))
+            {
+                return true;
+            }
         }
 
-        if (!IsProgramText(text))
-        {
-            error(path, "cannot contain NUL (programs see it as the end of the string) or a lone surrogate (not valid Unicode)");
-            return null;
-        }
-
-        return Encoding.UTF8.GetByteCount(text);
+        return false;
     }
-
-    private static bool IsProgramText(string text) => !text.Contains('\0', StringComparison.Ordinal) && WellFormedText.IsWellFormed(text);
 
     private static string Shorten(string? text) => text is null ? "" : text.Length <= 64 ? text : text[..64] + "…";
 

@@ -22,6 +22,20 @@ public sealed class JobRequestValidationTests
             ex.Errors.Keys.Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(40)]
+    public async Task RepeatedVariable_IsRefused_WhateverTheCount(int count)
+    {
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1);
+        var hello = (await silo.Modules.AddAsync(ComputeSilo.Fixture("hello.wasm"))).Hash;
+        List<KeyValuePair<string, string>> env = [.. Enumerable.Range(0, count).Select(i => new KeyValuePair<string, string>($"V{i}", "x")), new("V1", "again")];
+
+        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(hello, Env: env)));
+
+        Assert.Contains("'V1' is given twice", Assert.Single(ex.Errors["env"]), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SizesOverTheConfiguredLimits_AreRefusedNamingTheField()
     {
