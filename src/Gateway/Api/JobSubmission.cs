@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -18,6 +19,15 @@ internal static class JobSubmission
     /// <summary>The fields of a job, as written in the JSON body (matched case-insensitively).</summary>
     public static readonly string[] Fields =
         ["module", "moduleBase64", "entry", "args", "env", "stdin", "stdinBase64", "limits", "maxPrice", "validators", "inputObjects", "outputObject"];
+
+    // Same order as Fields, then the refused one.
+    private enum Field { Module, ModuleBase64, Entry, Args, Env, Stdin, StdinBase64, Limits, MaxPrice, Validators, InputObjects, OutputObject, Submitter }
+
+    private static readonly FrozenDictionary<string, Field> FieldIndex =
+        Fields.Append("submitter").Select((name, i) => (name, (Field)i)).ToFrozenDictionary(f => f.name, f => f.Item2, StringComparer.OrdinalIgnoreCase);
+
+    private static readonly FrozenDictionary<string, int> LimitIndex =
+        new[] { "fuel", "memoryPages", "wallTimeMs" }.Select((name, i) => (name, i)).ToFrozenDictionary(f => f.name, f => f.i, StringComparer.OrdinalIgnoreCase);
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 16, AllowDuplicateProperties = false };
 
@@ -108,7 +118,7 @@ internal static class JobSubmission
             int? memoryPages = null, validators = null;
             TimeSpan? wallTime = null;
             decimal? maxPrice = null;
-            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var seen = 0;
             foreach (var property in root.EnumerateObject())
             {
                 if (!TryName(property, "", out var name))
@@ -116,33 +126,36 @@ internal static class JobSubmission
                     continue;
                 }
 
-                if (!seen.Add(name))
+                if (!FieldIndex.TryGetValue(name, out var field))
                 {
-                    Error(Shorten(name), "is given twice");
+                    Error(Shorten(name), $"is not a field of a job; the fields are {string.Join(", ", Fields)}");
                     continue;
                 }
 
-                var value = property.Value;
-                switch (name.ToLowerInvariant())
+                // Exact repeats are refused by the parser; this catches the same field in another case.
+                if ((seen & (1 << (int)field)) != 0)
                 {
-                    case "module": module = Text(value, "module"); break;
-                    case "modulebase64": moduleBytes = Base64(value, "moduleBase64", options.MaxModuleBytes); break;
-                    case "entry": entry = Text(value, "entry"); break;
-                    case "args": args = TextList(value, "args"); break;
-                    case "env": env = Env(value); break;
-                    case "stdin": stdin = Text(value, "stdin") is { } text ? Encoding.UTF8.GetBytes(text) : null; break;
-                    case "stdinbase64": stdinBase64 = Base64(value, "stdinBase64", options.MaxStdinBytes); break;
-                    case "limits": (fuel, memoryPages, wallTime) = Limits(value); break;
-                    case "maxprice": maxPrice = Price(value); break;
-                    case "validators": validators = (int?)Integer(value, "validators", int.MinValue, int.MaxValue, $"0, 1 or {JobSpec.MaxValidators}"); break;
-                    case "inputobjects": inputObjects = TextList(value, "inputObjects"); break;
-                    case "outputobject": outputObject = Text(value, "outputObject"); break;
-                    case "submitter":
-                        Error("submitter", "is not accepted; the caller is the account (the X-Xmbl-Account header)");
-                        break;
-                    default:
-                        Error(Shorten(name), $"is not a field of a job; the fields are {string.Join(", ", Fields)}");
-                        break;
+                    Error(name, "is given twice");
+                    continue;
+                }
+
+                seen |= 1 << (int)field;
+                var value = property.Value;
+                switch (field)
+                {
+                    case Field.Module: module = Text(value, "module"); break;
+                    case Field.ModuleBase64: moduleBytes = Base64(value, "moduleBase64", options.MaxModuleBytes); break;
+                    case Field.Entry: entry = Text(value, "entry"); break;
+                    case Field.Args: args = TextList(value, "args"); break;
+                    case Field.Env: env = Env(value); break;
+                    case Field.Stdin: stdin = Text(value, "stdin") is { } text ? Encoding.UTF8.GetBytes(text) : null; break;
+                    case Field.StdinBase64: stdinBase64 = Base64(value, "stdinBase64", options.MaxStdinBytes); break;
+                    case Field.Limits: (fuel, memoryPages, wallTime) = Limits(value); break;
+                    case Field.MaxPrice: maxPrice = Price(value); break;
+                    case Field.Validators: validators = (int?)Integer(value, "validators", int.MinValue, int.MaxValue, $"0, 1 or {JobSpec.MaxValidators}"); break;
+                    case Field.InputObjects: inputObjects = TextList(value, "inputObjects"); break;
+                    case Field.OutputObject: outputObject = Text(value, "outputObject"); break;
+                    case Field.Submitter: Error("submitter", "is not accepted; the caller is the account (the X-Xmbl-Account header)"); break;
                 }
             }
 
@@ -164,7 +177,7 @@ internal static class JobSubmission
             }
 
             long? fuel = null, memoryPages = null, wallTimeMs = null;
-            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var seen = 0;
             foreach (var property in value.EnumerateObject())
             {
                 if (!TryName(property, "limits.", out var name))
@@ -172,23 +185,28 @@ internal static class JobSubmission
                     continue;
                 }
 
-                var path = "limits." + Shorten(name);
-                if (!seen.Add(name))
+                if (!LimitIndex.TryGetValue(name, out var limit))
                 {
-                    Error(path, "is given twice");
+                    Error("limits." + Shorten(name), "is not a limit; the limits are fuel, memoryPages and wallTimeMs");
                     continue;
                 }
 
-                switch (name.ToLowerInvariant())
+                if ((seen & (1 << limit)) != 0)
                 {
-                    case "fuel": fuel = Integer(property.Value, "limits.fuel", long.MinValue, long.MaxValue, $"an integer from 1 to {options.MaxFuel}"); break;
-                    case "memorypages": memoryPages = Integer(property.Value, "limits.memoryPages", int.MinValue, int.MaxValue, $"an integer from 1 to {options.MaxMemoryPages}"); break;
-                    case "walltimems":
+                    Error("limits." + name, "is given twice");
+                    continue;
+                }
+
+                seen |= 1 << limit;
+                switch (limit)
+                {
+                    case 0: fuel = Integer(property.Value, "limits.fuel", long.MinValue, long.MaxValue, $"an integer from 1 to {options.MaxFuel}"); break;
+                    case 1: memoryPages = Integer(property.Value, "limits.memoryPages", int.MinValue, int.MaxValue, $"an integer from 1 to {options.MaxMemoryPages}"); break;
+                    default:
                         // Checked against the limit before it becomes a TimeSpan, which overflows far below long.MaxValue.
                         var maxMs = (long)options.MaxWallTime.TotalMilliseconds;
                         wallTimeMs = Integer(property.Value, "limits.wallTimeMs", 1, maxMs, $"an integer from 1 to {maxMs} (milliseconds)");
                         break;
-                    default: Error(path, "is not a limit; the limits are fuel, memoryPages and wallTimeMs"); break;
                 }
             }
 
