@@ -96,7 +96,7 @@ internal static class JobsEndpoints
         string? node,
         string? submitter,
         string? after,
-        int? limit,
+        string? limit,
         CancellationToken cancellationToken)
     {
         JobStatus? parsed = null;
@@ -115,12 +115,12 @@ internal static class JobsEndpoints
             return Problems.BadRequest($"submitter is not a valid account: use {Accounts.Syntax}.");
         }
 
-        if (limit is < 1 or > 1000)
+        if (!Problems.TryPageSize(limit, 50, 1000, out var take, out var refused))
         {
-            return Problems.BadRequest("limit must be between 1 and 1000.");
+            return refused;
         }
 
-        var page = await jobs.ListAsync(new JobQuery(parsed, module, node, submitter, after, limit ?? 50), cancellationToken);
+        var page = await jobs.ListAsync(new JobQuery(parsed, module, node, submitter, after, take), cancellationToken);
         return Results.Ok(new JobListView([.. page.Items.Select(JobView.From)], page.Next));
     }
 

@@ -160,7 +160,7 @@ internal static partial class ObjectEndpoints
         return await objects.DeleteAsync(key, cancellationToken) is null ? Problems.NotFound($"No object {key}.") : Results.NoContent();
     }
 
-    private static async Task<IResult> ListAsync(string ns, string? prefix, string? after, int? limit, HttpContext context, ObjectService objects, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string ns, string? prefix, string? after, string? limit, HttpContext context, ObjectService objects, CancellationToken cancellationToken)
     {
         if (!ObjectKey.IsValidNamespace(ns))
         {
@@ -172,10 +172,9 @@ internal static partial class ObjectEndpoints
             return refused;
         }
 
-        var take = limit ?? DefaultListLimit;
-        if (take is < 1 or > MaxListLimit)
+        if (!Problems.TryPageSize(limit, DefaultListLimit, MaxListLimit, out var take, out var badLimit))
         {
-            return Problems.BadRequest($"limit must be 1 to {MaxListLimit}.");
+            return badLimit;
         }
 
         var items = await objects.ListAsync(ns, prefix, after, take, cancellationToken);

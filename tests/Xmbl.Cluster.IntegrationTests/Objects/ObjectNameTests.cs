@@ -84,6 +84,18 @@ public sealed class ObjectNameTests(EmbeddedSiloFixture fixture) : IClassFixture
         Assert.Equal(JsonValueKind.Null, next.ValueKind);
     }
 
+    [Theory]
+    [InlineData("/api/objects/paged?limit=abc")]
+    [InlineData("/api/objects/paged?limit=0")]
+    [InlineData("/api/jobs?limit=99999999999")]
+    [InlineData("/api/jobs?limit=-1")]
+    public async Task ListingLimit_NotAPageSize_Answers400SayingWhy(string url)
+    {
+        using var response = await Http.GetAsync(new Uri(url, UriKind.Relative));
+
+        Assert.Contains("limit must be", (await SubmissionValidationTests.ProblemAsync(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     private Task<HttpResponseMessage> PutAsync(string address) =>
         Http.SendAsync(new HttpRequestMessage(HttpMethod.Put, RawHttp.Exact(fixture.Silo.BaseAddress, "/api/objects/" + address)) { Content = new ByteArrayContent([1, 2, 3]) });
 }
