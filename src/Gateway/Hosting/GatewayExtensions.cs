@@ -30,6 +30,8 @@ public static class GatewayExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDotSegmentCheck();
+        app.UseAccountCheck();
         app.MapGet("/healthz", () => Results.Text("ok")).WithName("Health");
         app.MapClusterEndpoints();
         app.MapObjectEndpoints();

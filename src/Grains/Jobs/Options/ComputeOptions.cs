@@ -38,6 +38,24 @@ public sealed class ComputeOptions
     /// <summary>Default cap on a module's size: 32 MiB.</summary>
     public const int DefaultMaxModuleBytes = 32 << 20;
 
+    /// <summary>Default of <see cref="MaxArgs"/>.</summary>
+    public const int DefaultMaxArgs = 1024;
+
+    /// <summary>Default of <see cref="MaxArgsBytes"/>: 64 KiB.</summary>
+    public const int DefaultMaxArgsBytes = 64 << 10;
+
+    /// <summary>Default of <see cref="MaxEnvVars"/>.</summary>
+    public const int DefaultMaxEnvVars = 256;
+
+    /// <summary>Default of <see cref="MaxEnvBytes"/>: 64 KiB.</summary>
+    public const int DefaultMaxEnvBytes = 64 << 10;
+
+    /// <summary>Default of <see cref="MaxEntryLength"/>.</summary>
+    public const int DefaultMaxEntryLength = 256;
+
+    /// <summary>Default of <see cref="MaxJobRequestBytes"/>: 48 MiB, room for a 32 MiB module in base64 plus a 1 MiB stdin.</summary>
+    public const int DefaultMaxJobRequestBytes = 48 << 20;
+
     /// <summary>Default depth of nested jobs (a module running a module running a module …).</summary>
     public const int DefaultMaxNestingDepth = 4;
 
@@ -133,6 +151,27 @@ public sealed class ComputeOptions
 
     /// <summary>Bytes a module may have.</summary>
     public int MaxModuleBytes { get; set; } = DefaultMaxModuleBytes;
+
+    /// <summary>The most arguments a job may have.</summary>
+    public int MaxArgs { get; set; } = DefaultMaxArgs;
+
+    /// <summary>The most bytes of arguments a job may have, all together, each counted as UTF-8 plus its terminating NUL.</summary>
+    public int MaxArgsBytes { get; set; } = DefaultMaxArgsBytes;
+
+    /// <summary>The most environment variables a job may have.</summary>
+    public int MaxEnvVars { get; set; } = DefaultMaxEnvVars;
+
+    /// <summary>The most bytes of environment a job may have, all together, each variable counted as UTF-8 <c>NAME=value</c> plus NUL.</summary>
+    public int MaxEnvBytes { get; set; } = DefaultMaxEnvBytes;
+
+    /// <summary>The longest entry (exported function name) a job may name, in characters.</summary>
+    public int MaxEntryLength { get; set; } = DefaultMaxEntryLength;
+
+    /// <summary>
+    /// The largest body of <c>POST /api/jobs</c>, in bytes; larger is refused with 413 before it is read. It must leave
+    /// room for a module of <see cref="MaxModuleBytes"/> and a stdin of <see cref="MaxStdinBytes"/>, both in base64.
+    /// </summary>
+    public int MaxJobRequestBytes { get; set; } = DefaultMaxJobRequestBytes;
 
     /// <summary>How deep nested jobs may go.</summary>
     public int MaxNestingDepth { get; set; } = DefaultMaxNestingDepth;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 namespace Xmbl.Cluster.Grains.Jobs.Options;
 
@@ -71,6 +72,21 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:MaxOutputBytes, {S}:MaxStdinBytes and {S}:MaxModuleBytes must be positive.");
         }
 
+        if (options.MaxArgs < 0 || options.MaxArgsBytes < 0 || options.MaxEnvVars < 0 || options.MaxEnvBytes < 0)
+        {
+            failures.Add($"{S}:MaxArgs, {S}:MaxArgsBytes, {S}:MaxEnvVars and {S}:MaxEnvBytes cannot be negative (0 allows none).");
+        }
+
+        if (options.MaxEntryLength < JobSpec.WasiStart.Length)
+        {
+            failures.Add($"{S}:MaxEntryLength must be at least {JobSpec.WasiStart.Length} (the length of {JobSpec.WasiStart}); it is {options.MaxEntryLength}.");
+        }
+
+        if (options.MaxModuleBytes >= 8 && options.MaxStdinBytes >= 0 && options.MaxJobRequestBytes < MinJobRequestBytes(options))
+        {
+            failures.Add($"{S}:MaxJobRequestBytes must leave room for a module of {S}:MaxModuleBytes and a stdin of {S}:MaxStdinBytes in base64, with the other fields: at least {MinJobRequestBytes(options)}; it is {options.MaxJobRequestBytes}.");
+        }
+
         if (options.MaxNestingDepth < 0)
         {
             failures.Add($"{S}:MaxNestingDepth must not be negative (0 turns nested jobs off); it is {options.MaxNestingDepth}.");
@@ -82,5 +98,16 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// The smallest <see cref="ComputeOptions.MaxJobRequestBytes"/> that fits the largest valid job: the module and stdin in
+    /// base64, the arguments and environment unescaped, and 64 KiB for the JSON around them and the other fields.
+    /// </summary>
+    public static long MinJobRequestBytes(ComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        static long Base64(long bytes) => (bytes + 2) / 3 * 4;
+        return Base64(options.MaxModuleBytes) + Base64(options.MaxStdinBytes) + (long)options.MaxArgsBytes + options.MaxEnvBytes + (64 << 10);
     }
 }
