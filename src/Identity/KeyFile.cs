@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Xmbl.Cluster.Identity;
 
 /// <summary>Loads or creates a key kept as a file (the 32-byte seed, base64), readable by the owner only.</summary>
@@ -32,12 +35,27 @@ public static class KeyFile
         Directory.CreateDirectory(directory);
         var pair = Ed25519KeyPair.Generate();
 
-        // Write to a temp file and rename, so a crash never leaves a half-written key.
+        // Write to a temp file created owner-only (never readable by others, not even for a moment) and rename,
+        // so a crash never leaves a half-written key.
         var temp = path + ".tmp";
-        File.WriteAllText(temp, Convert.ToBase64String(pair.ExportSeed()));
-        if (!OperatingSystem.IsWindows())
+        var secret = pair.ExportSeed();
+        try
         {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Delete(temp); // a crashed run's leftover: CreateNew below must make the file, with our mode
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using (var writer = new StreamWriter(temp, Encoding.ASCII, options))
+            {
+                writer.Write(Convert.ToBase64String(secret));
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
         }
 
         File.Move(temp, path, overwrite: false);

@@ -31,6 +31,8 @@ public static class GatewayExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDotSegmentCheck();
+        app.UseAccountCheck();
         app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health");
         app.MapClusterEndpoints();
         app.MapObjectEndpoints();

@@ -42,6 +42,11 @@ public interface IJobGrain : IRemindable, IGrainWithStringKey
     /// <returns>False when the assignment was not open (timed out, cancelled, decided, or not this node's).</returns>
     Task<bool> ReportAsync(ExecutionReport report);
 
+    /// <summary>Records that a node could not run its assignment; the role goes to another node, or the job fails when nodes fail the same way.</summary>
+    /// <param name="report">The node's error.</param>
+    /// <returns>False when the assignment was not open (timed out, cancelled, decided, or not this node's).</returns>
+    Task<bool> ReportErrorAsync(RunErrorReport report);
+
     /// <summary>Tries to assign nodes to a pending job (capacity may have freed).</summary>
     /// <returns>True when the job is no longer pending.</returns>
     Task<bool> TryScheduleAsync();

@@ -25,7 +25,9 @@ public static class SiloHost
         WebApplication app;
         try
         {
-            var builder = WebApplication.CreateBuilder(args);
+            // appsettings.json ships beside the binaries, so it is found from any working directory; relative
+            // paths (./data) stay relative to where the silo was started.
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
             builder.Configuration.AddSiloShortForms(args);
             var urls = builder.Configuration["urls"];
             if (string.IsNullOrWhiteSpace(urls))

@@ -12,18 +12,16 @@ namespace Xmbl.Cluster.Grains.Tests.Jobs;
 /// <summary>An embedded silo in this process (SQLite in a temp folder, logical nodes, real engine), without HTTP.</summary>
 public sealed class ComputeSilo : IAsyncDisposable
 {
-    private readonly TempDirectory? _data;
-    private readonly IHost _host;
-    private bool _stopped;
+    private readonly TempDirectory _data;
+    private readonly Func<string, Task<IHost>> _start;
+    private IHost _host;
 
-    private ComputeSilo(TempDirectory? data, string dataDirectory, IHost host)
+    private ComputeSilo(TempDirectory data, Func<string, Task<IHost>> start, IHost host)
     {
         _data = data;
-        DataDirectory = dataDirectory;
+        _start = start;
         _host = host;
     }
-
-    public string DataDirectory { get; }
 
     public IServiceProvider Services => _host.Services;
 
@@ -38,50 +36,52 @@ public sealed class ComputeSilo : IAsyncDisposable
     /// <param name="settings">Configuration on top of the defaults.</param>
     /// <param name="time">The clock.</param>
     /// <param name="services">Replaces services after compute is added (e.g. the job runner).</param>
-    /// <param name="dataDirectory">An existing data directory to start on (a restart); the caller deletes it. A new temporary one otherwise.</param>
-    public static async Task<ComputeSilo> StartAsync(
-        int nodes,
-        IDictionary<string, string?>? settings = null,
-        TimeProvider? time = null,
-        Action<IServiceCollection>? services = null,
-        string? dataDirectory = null)
+    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
-        var data = dataDirectory is null ? new TempDirectory("xmbl-compute") : null;
-        var directory = dataDirectory ?? data!.Path;
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var data = new TempDirectory("xmbl-compute");
+        async Task<IHost> Start(string path)
         {
-            [SiloConfiguration.DataDirectoryKey] = directory,
-            ["Xmbl:Node:Count"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Xmbl:Node:Concurrency"] = "2",
-        });
-        if (settings is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(settings);
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [SiloConfiguration.DataDirectoryKey] = path,
+                ["Xmbl:Node:Count"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Xmbl:Node:Concurrency"] = "2",
+            });
+            if (settings is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+            }
+
+            if (time is not null)
+            {
+                builder.Services.AddSingleton(time);
+            }
+
+            var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
+            builder.Services.AddCompute(builder.Configuration, silo);
+            services?.Invoke(builder.Services);
+            var host = builder.Build();
+            await host.StartAsync();
+            return host;
         }
 
-        if (time is not null)
-        {
-            builder.Services.AddSingleton(time);
-        }
-
-        var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
-        builder.Services.AddCompute(builder.Configuration, silo);
-        services?.Invoke(builder.Services);
-        var host = builder.Build();
-        await host.StartAsync();
-        return new ComputeSilo(data, directory, host);
+        return new ComputeSilo(data, Start, await Start(data.Path));
     }
 
-    /// <summary>
-    /// Stops the silo as a crash would leave it for the next start: its runs end unreported and no clean-stop marker
-    /// remains (in-process, the host stops cleanly and the marker is then removed).
-    /// </summary>
-    public async Task CrashAsync()
+    /// <summary>Stops the silo and starts it again on the same data (grain state, reminders, node keys), as a process restart would.</summary>
+    /// <param name="afterCrash">Start as after a crash: its runs ended unreported and no clean-stop marker remains (in
+    /// process, the host stops cleanly and the marker is then removed).</param>
+    public async Task RestartAsync(bool afterCrash = false)
     {
         await _host.StopAsync();
-        _stopped = true;
-        File.Delete(Path.Combine(DataDirectory, Xmbl.Cluster.Grains.Jobs.Execution.JobExecutorHost.CleanStopMarker));
+        _host.Dispose();
+        if (afterCrash)
+        {
+            File.Delete(Path.Combine(_data.Path, Xmbl.Cluster.Grains.Jobs.Execution.JobExecutorHost.CleanStopMarker));
+        }
+
+        _host = await _start(_data.Path);
     }
 
     public static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", name));
@@ -104,12 +104,8 @@ public sealed class ComputeSilo : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_stopped)
-        {
-            await _host.StopAsync();
-        }
-
+        await _host.StopAsync();
         _host.Dispose();
-        _data?.Dispose();
+        _data.Dispose();
     }
 }

@@ -26,6 +26,25 @@ public sealed class NodeFitnessTests
     }
 
     [Fact]
+    public void Explain_GroupsEveryNodeByWhyItIsNotEligible()
+    {
+        NodeCandidate[] nodes =
+        [
+            Node("a"),
+            Node("b"),
+            Node("dead") with { Alive = false },
+            Node("full") with { Running = 2, Concurrency = 2 },
+            Node("pricey") with { PricePerMillionFuel = 5m },
+            Node("distrusted") with { Reputation = 0.1 },
+        ];
+
+        var why = NodeFitness.Explain(nodes, maxPrice: 1m, minReputation: 0.2, excluded: ["a", "b"]);
+
+        Assert.Equal("nodes a, b already on the job; node dead offline; node full busy; node pricey price above 1; node distrusted reputation below 0.2", why);
+        Assert.Equal("no nodes are registered", NodeFitness.Explain([], null, 0.2, None));
+    }
+
+    [Fact]
     public void Pick_NoEligibleNode_ReturnsNull()
     {
         Assert.Null(NodeFitness.Pick([Node("a") with { Running = 1, Concurrency = 1 }], "job", null, 0.2, None, None));

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
-using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.Grains.Tests.Jobs;
 
@@ -15,59 +14,46 @@ public sealed class PoisonJobTests
     [Fact]
     public async Task JobUnfinishedAtTwoRestartsAfterCrashes_FailsAsPoisonous_WithoutRunningAgain()
     {
-        using var data = new TempDirectory("xmbl-poison");
-        string jobId;
-        await using (var first = await ComputeSilo.StartAsync(nodes: 2, dataDirectory: data.Path))
-        {
-            var loop = await first.UploadAsync("infinite_loop.wasm");
-            jobId = (await first.Jobs.SubmitAsync(new JobRequest(loop, Fuel: 1_000_000_000_000, WallTime: TimeSpan.FromMinutes(2), Validators: 1))).Id;
-            await WaitRunningAsync(first, 2);
-            await first.CrashAsync();
-        }
+        await using var silo = await ComputeSilo.StartAsync(nodes: 2);
+        var loop = await silo.UploadAsync("infinite_loop.wasm");
+        var id = (await silo.Jobs.SubmitAsync(new JobRequest(loop, Fuel: 1_000_000_000_000, WallTime: TimeSpan.FromMinutes(2), Validators: 1))).Id;
+        await WaitRunningAsync(silo, 2);
 
-        await using (var second = await ComputeSilo.StartAsync(nodes: 2, dataDirectory: data.Path))
-        {
-            // Executor and validator were both unfinished: one restart, counted once, and both run again.
-            await WaitRunningAsync(second, 2);
-            var record = (await second.Jobs.GetAsync(jobId))!;
-            Assert.False(record.IsFinal);
-            Assert.Single(record.Transitions, t => t.Reason.Contains(Restarted, StringComparison.Ordinal) && t.Reason.Contains("restart 1;", StringComparison.Ordinal));
-            await second.CrashAsync();
-        }
+        await silo.RestartAsync(afterCrash: true);
 
-        await using var third = await ComputeSilo.StartAsync(nodes: 2, dataDirectory: data.Path);
-        var job = await third.WaitAsync(jobId, TimeSpan.FromSeconds(30));
+        // Executor and validator were both unfinished: one restart, counted once, and both run again.
+        await WaitRunningAsync(silo, 2);
+        var record = (await silo.Jobs.GetAsync(id))!;
+        Assert.False(record.IsFinal);
+        Assert.Single(record.Transitions, t => t.Reason.Contains(Restarted, StringComparison.Ordinal) && t.Reason.Contains("restart 1;", StringComparison.Ordinal));
+
+        await silo.RestartAsync(afterCrash: true);
+        var job = await silo.WaitAsync(id, TimeSpan.FromSeconds(30));
 
         Assert.Equal(JobStatus.Failed, job.Status);
         Assert.StartsWith("poisonous: crashed or hung the node on 2 restarts", job.FailureReason, StringComparison.Ordinal);
         Assert.All(job.Assignments, a => Assert.Equal(AssignmentStatus.Cancelled, a.Status));
-        Assert.Equal(0, third.Services.GetRequiredService<JobExecutorHost>().Executors.Sum(e => e.InFlight));
+        Assert.Equal(0, silo.Services.GetRequiredService<JobExecutorHost>().Executors.Sum(e => e.InFlight));
     }
 
     [Fact]
     public async Task CleanRestarts_DoNotCountAgainstTheJob()
     {
-        using var data = new TempDirectory("xmbl-poison");
-        string jobId;
-        await using (var first = await ComputeSilo.StartAsync(nodes: 1, dataDirectory: data.Path))
-        {
-            var loop = await first.UploadAsync("infinite_loop.wasm");
-            jobId = (await first.Jobs.SubmitAsync(new JobRequest(loop, Fuel: 1_000_000_000_000, WallTime: TimeSpan.FromMinutes(2), Validators: 0))).Id;
-            await WaitRunningAsync(first, 1);
-        }
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1);
+        var loop = await silo.UploadAsync("infinite_loop.wasm");
+        var id = (await silo.Jobs.SubmitAsync(new JobRequest(loop, Fuel: 1_000_000_000_000, WallTime: TimeSpan.FromMinutes(2), Validators: 0))).Id;
+        await WaitRunningAsync(silo, 1);
 
-        for (var restart = 0; restart < 2; restart++)
+        for (var restart = 0; restart < 3; restart++)
         {
-            await using var silo = await ComputeSilo.StartAsync(nodes: 1, dataDirectory: data.Path);
+            await silo.RestartAsync();
             await WaitRunningAsync(silo, 1);
         }
 
-        await using var last = await ComputeSilo.StartAsync(nodes: 1, dataDirectory: data.Path);
-        await WaitRunningAsync(last, 1);
-        var record = (await last.Jobs.GetAsync(jobId))!;
+        var record = (await silo.Jobs.GetAsync(id))!;
         Assert.Equal(JobStatus.Scheduled, record.Status);
         Assert.DoesNotContain(record.Transitions, t => t.Reason.Contains(Restarted, StringComparison.Ordinal));
-        await last.Jobs.CancelAsync(jobId, null);
+        await silo.Jobs.CancelAsync(id, null);
     }
 
     private static async Task WaitRunningAsync(ComputeSilo silo, int runs)

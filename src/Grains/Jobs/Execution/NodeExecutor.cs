@@ -175,8 +175,10 @@ internal sealed partial class NodeExecutor
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
-                    // The assignment times out and goes to another node; this worker keeps serving.
+                    // Said, not left to time out: the role goes to another node at once, and a job that fails the
+                    // same way on several nodes fails as its own fault. This worker keeps serving.
                     LogRunFailed(dispatch.JobId, dispatch.AssignmentId, Node.Id, ex);
+                    await ReportErrorAsync(dispatch, ex);
                 }
                 finally
                 {
@@ -423,6 +425,24 @@ internal sealed partial class NodeExecutor
         }
 
         Finished?.Invoke(this);
+    }
+
+    private async Task ReportErrorAsync(JobDispatch dispatch, Exception error)
+    {
+        if (_offline)
+        {
+            return;
+        }
+
+        try
+        {
+            await _grains.GetGrain<IJobGrain>(dispatch.JobId).ReportErrorAsync(new RunErrorReport(dispatch.AssignmentId, Node.Id, $"{error.GetType().Name}: {error.Message}"));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Then the assignment times out as before.
+            LogRunFailed(dispatch.JobId, dispatch.AssignmentId, Node.Id, ex);
+        }
     }
 
     [LoggerMessage(EventId = JobsEventId.RunFailed, Level = LogLevel.Warning, Message = "Assignment {AssignmentId} of job {JobId} on node {NodeId} failed before reporting")]

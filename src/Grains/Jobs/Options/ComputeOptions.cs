@@ -38,6 +38,24 @@ public sealed class ComputeOptions
     /// <summary>Default cap on a module's size: 32 MiB.</summary>
     public const int DefaultMaxModuleBytes = 32 << 20;
 
+    /// <summary>Default of <see cref="MaxArgs"/>.</summary>
+    public const int DefaultMaxArgs = 1024;
+
+    /// <summary>Default of <see cref="MaxArgsBytes"/>: 64 KiB.</summary>
+    public const int DefaultMaxArgsBytes = 64 << 10;
+
+    /// <summary>Default of <see cref="MaxEnvVars"/>.</summary>
+    public const int DefaultMaxEnvVars = 256;
+
+    /// <summary>Default of <see cref="MaxEnvBytes"/>: 64 KiB.</summary>
+    public const int DefaultMaxEnvBytes = 64 << 10;
+
+    /// <summary>Default of <see cref="MaxEntryLength"/>.</summary>
+    public const int DefaultMaxEntryLength = 256;
+
+    /// <summary>Default of <see cref="MaxJobRequestBytes"/>: 48 MiB, room for a 32 MiB module in base64 plus a 1 MiB stdin.</summary>
+    public const int DefaultMaxJobRequestBytes = 48 << 20;
+
     /// <summary>Default depth of nested jobs (a module running a module running a module …).</summary>
     public const int DefaultMaxNestingDepth = 4;
 
@@ -59,6 +77,9 @@ public sealed class ComputeOptions
     /// <summary>Default of <see cref="NodeTimeBudget"/>.</summary>
     public const int DefaultNodeTimeBudget = 8;
 
+    /// <summary>Default of <see cref="SameFailureNodes"/>.</summary>
+    public const int DefaultSameFailureNodes = 2;
+
     /// <summary>Default wall-clock limit of one run.</summary>
     public static readonly TimeSpan DefaultWallTime = TimeSpan.FromSeconds(30);
 
@@ -67,6 +88,15 @@ public sealed class ComputeOptions
 
     /// <summary>Default time a job may wait for a node before it fails.</summary>
     public static readonly TimeSpan DefaultPendingTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default of <see cref="RoleWaitTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultRoleWaitTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default of <see cref="SettleTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultSettleTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default of <see cref="ReputationHalfLife"/>.</summary>
+    public static readonly TimeSpan DefaultReputationHalfLife = TimeSpan.FromMinutes(10);
 
     /// <summary>Default interval of the executors' fallback poll for assignments.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
@@ -110,6 +140,18 @@ public sealed class ComputeOptions
     /// <summary>How long a job may wait for a node before it fails.</summary>
     public TimeSpan PendingTimeout { get; set; } = DefaultPendingTimeout;
 
+    /// <summary>How long a role (executor, validator or tie-breaker slot) of a scheduled job may wait for an eligible node before the job fails.</summary>
+    public TimeSpan RoleWaitTimeout { get; set; } = DefaultRoleWaitTimeout;
+
+    /// <summary>How long a validated job may keep failing to settle (retried at every reminder tick) before it fails.</summary>
+    public TimeSpan SettleTimeout { get; set; } = DefaultSettleTimeout;
+
+    /// <summary>Distinct nodes that must report the same error for a job before it fails as the job's own fault (no node loses reputation).</summary>
+    public int SameFailureNodes { get; set; } = DefaultSameFailureNodes;
+
+    /// <summary>A reputation below the neutral <c>0.5</c> moves halfway back to it every this long since its last change.</summary>
+    public TimeSpan ReputationHalfLife { get; set; } = DefaultReputationHalfLife;
+
     /// <summary>Bytes of output a run may write; more fails the write.</summary>
     public int MaxOutputBytes { get; set; } = DefaultMaxOutputBytes;
 
@@ -124,6 +166,27 @@ public sealed class ComputeOptions
 
     /// <summary>Bytes a module may have.</summary>
     public int MaxModuleBytes { get; set; } = DefaultMaxModuleBytes;
+
+    /// <summary>The most arguments a job may have.</summary>
+    public int MaxArgs { get; set; } = DefaultMaxArgs;
+
+    /// <summary>The most bytes of arguments a job may have, all together, each counted as UTF-8 plus its terminating NUL.</summary>
+    public int MaxArgsBytes { get; set; } = DefaultMaxArgsBytes;
+
+    /// <summary>The most environment variables a job may have.</summary>
+    public int MaxEnvVars { get; set; } = DefaultMaxEnvVars;
+
+    /// <summary>The most bytes of environment a job may have, all together, each variable counted as UTF-8 <c>NAME=value</c> plus NUL.</summary>
+    public int MaxEnvBytes { get; set; } = DefaultMaxEnvBytes;
+
+    /// <summary>The longest entry (exported function name) a job may name, in characters.</summary>
+    public int MaxEntryLength { get; set; } = DefaultMaxEntryLength;
+
+    /// <summary>
+    /// The largest body of <c>POST /api/jobs</c>, in bytes; larger is refused with 413 before it is read. It must leave
+    /// room for a module of <see cref="MaxModuleBytes"/> and a stdin of <see cref="MaxStdinBytes"/>, both in base64.
+    /// </summary>
+    public int MaxJobRequestBytes { get; set; } = DefaultMaxJobRequestBytes;
 
     /// <summary>How deep nested jobs may go.</summary>
     public int MaxNestingDepth { get; set; } = DefaultMaxNestingDepth;

@@ -39,7 +39,8 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<Reservation>> _reservations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> _latencyMs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, double> _reputation = new(StringComparer.Ordinal);
+    // The score at its last change and when that was; recovery is applied on read (NodeReputationGrain.Recover).
+    private readonly ConcurrentDictionary<string, (double Score, DateTimeOffset At)> _reputation = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (int Known, DateTimeOffset At)> _liveLoad = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _pending = new();
     private readonly HashSet<string> _pendingSet = new(StringComparer.Ordinal);
@@ -102,6 +103,15 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         }
     }
 
+    public string ExplainNoNode(PlacementRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        lock (_lock)
+        {
+            return NodeFitness.Explain(Candidates(_time.GetUtcNow()), request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes);
+        }
+    }
+
     public void Release(string nodeId, string jobId, int assignmentId, TimeSpan? runTime)
     {
         var released = false;
@@ -156,10 +166,13 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     }
 
     /// <summary>Takes a reputation change into account at once, before the next refresh.</summary>
-    public void ObserveReputation(string nodeId, double score) => _reputation[nodeId] = score;
+    public void ObserveReputation(string nodeId, double score) => _reputation[nodeId] = (score, _time.GetUtcNow());
 
-    /// <summary>The reputation the scheduler uses for a node.</summary>
-    public double ReputationOf(string nodeId) => _reputation.TryGetValue(nodeId, out var r) ? r : NodeReputation.InitialScore;
+    /// <summary>The reputation the scheduler uses for a node now.</summary>
+    public double ReputationOf(string nodeId) => ReputationAt(nodeId, _time.GetUtcNow());
+
+    private double ReputationAt(string nodeId, DateTimeOffset now) =>
+        _reputation.TryGetValue(nodeId, out var r) ? NodeReputationGrain.Recover(r.Score, r.At, now, _options.ReputationHalfLife) : NodeReputation.InitialScore;
 
     /// <summary>The candidates now, for diagnostics and tests.</summary>
     public IReadOnlyList<NodeCandidate> Snapshot()
@@ -180,7 +193,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
             var page = await _query.ListAsync<NodeReputationGrainState>(nameof(INodeReputationGrain), null, after, 1000, ct);
             foreach (var entry in page)
             {
-                _reputation[entry.Key] = entry.State.Score;
+                _reputation[entry.Key] = (entry.State.Score, entry.State.UpdatedAt);
             }
 
             if (page.Count < 1000)
@@ -373,7 +386,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 Math.Max(1, node.Resources.Concurrency),
                 running,
                 node.Prices.PerMillionFuel,
-                ReputationOf(node.NodeId),
+                ReputationAt(node.NodeId, now),
                 _latencyMs.TryGetValue(node.NodeId, out var ms) ? ms : null,
                 node.Resources.MemoryBytes,
                 memory));

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 
 /// <summary>
@@ -24,6 +26,58 @@ internal static class NodeFitness
         && (maxPrice is null || node.PricePerMillionFuel <= maxPrice.Value)
         && node.Reputation >= minReputation
         && !excluded.Contains(node.NodeId);
+
+    /// <summary>Why a node is not eligible, or null when it is; the checks of <see cref="IsEligible"/>, in that order.</summary>
+    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded)
+    {
+        if (excluded.Contains(node.NodeId))
+        {
+            return "already on the job";
+        }
+
+        if (!node.Alive)
+        {
+            return "offline";
+        }
+
+        if (node.Reputation < minReputation)
+        {
+            return $"reputation below {minReputation.ToString(CultureInfo.InvariantCulture)}";
+        }
+
+        if (maxPrice is { } max && node.PricePerMillionFuel > max)
+        {
+            return $"price above {max.ToString(CultureInfo.InvariantCulture)}";
+        }
+
+        return node.FreeSlots > 0 ? null : "busy";
+    }
+
+    /// <summary>Every node's reason, grouped: "nodes a, b already on the job; c offline"; the text a job fails with.</summary>
+    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded)
+    {
+        var groups = new List<(string Reason, List<string> Nodes)>();
+        foreach (var node in nodes)
+        {
+            var reason = Ineligibility(node, maxPrice, minReputation, excluded) ?? "eligible now";
+            var group = groups.FindIndex(g => string.Equals(g.Reason, reason, StringComparison.Ordinal));
+            if (group < 0)
+            {
+                groups.Add((reason, [node.NodeId]));
+            }
+            else
+            {
+                groups[group].Nodes.Add(node.NodeId);
+            }
+        }
+
+        if (groups.Count == 0)
+        {
+            return "no nodes are registered";
+        }
+
+        return string.Join("; ", groups.Select(g => $"{(g.Nodes.Count == 1 ? "node" : "nodes")} {string.Join(", ", g.Nodes)} {g.Reason}"));
+    }
 
     /// <summary>The fitness of an eligible node, higher is better.</summary>
     public static double Score(NodeCandidate node, decimal? maxPrice)
