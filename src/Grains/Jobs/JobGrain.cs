@@ -36,6 +36,19 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
 
     public Task<JobWork?> GetWorkAsync(int assignmentId, string nodeId) => Task.FromResult(State.Exists ? JobStateMachine.GetWork(State, assignmentId, nodeId) : null);
 
+    public async Task<JobWork?> RecoverAsync(int assignmentId, string nodeId, string restartId)
+    {
+        if (!State.Exists)
+        {
+            return null;
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        var work = _machine.Recover(State, assignmentId, nodeId, restartId, now);
+        await AfterTransitionAsync(now, registerReminder: false);
+        return work;
+    }
+
     public async Task<bool> ReportAsync(ExecutionReport report)
     {
         if (!State.Exists)

@@ -40,6 +40,12 @@ internal sealed class JobGrainState
 
     public string? FailureReason { get; set; }
 
+    /// <summary>Silo restarts after a crash that found one of the job's assignments unfinished.</summary>
+    public int Restarts { get; set; }
+
+    /// <summary>The silo start that counted the last of <see cref="Restarts"/> (each start counts once).</summary>
+    public string? LastRestart { get; set; }
+
     /// <summary>Slots without an open assignment that found no eligible node, and since when they wait; null when none waits.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Dictionary<int, DateTimeOffset>? SlotWaitingSince { get; set; }

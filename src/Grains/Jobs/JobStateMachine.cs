@@ -87,6 +87,35 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             : null;
     }
 
+    /// <summary>
+    /// A silo restarted after a crash and found the open assignment of one of its nodes: counts the restart (once per
+    /// <paramref name="restartId"/>) and fails the job as poisonous at <see cref="ComputeOptions.PoisonAfterRestarts"/>.
+    /// </summary>
+    /// <returns>The work to run again, or null when the assignment is not open or the job failed.</returns>
+    public JobWork? Recover(JobGrainState state, int assignmentId, string nodeId, string restartId, DateTimeOffset now)
+    {
+        var work = GetWork(state, assignmentId, nodeId);
+        if (work is null || string.Equals(state.LastRestart, restartId, StringComparison.Ordinal))
+        {
+            return work;
+        }
+
+        state.LastRestart = restartId;
+        state.Restarts++;
+        state.UpdatedAt = now;
+        if (state.Restarts >= options.PoisonAfterRestarts)
+        {
+            // The job's fault, not the node's: no reputation changes, and it never runs again.
+            Fail(state, $"poisonous: crashed or hung the node on {state.Restarts} restarts (last: assignment {assignmentId} on node {nodeId})", nodeId, now);
+            effects.Changed(state.Id!);
+            return null;
+        }
+
+        state.Transitions.Add(new JobTransition(now, state.Status, state.Status, nodeId, $"assignment {assignmentId} was unfinished when node {nodeId}'s silo restarted; running it again (restart {state.Restarts}; at {options.PoisonAfterRestarts} the job fails as poisonous)"));
+        effects.Changed(state.Id!);
+        return work;
+    }
+
     /// <summary>Records a node's report and decides the job when every open slot has reported.</summary>
     /// <returns>False when the report was not for an open assignment of that node or is inconsistent.</returns>
     public bool Report(JobGrainState state, ExecutionReport report, DateTimeOffset now)
@@ -109,10 +138,13 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         }
 
         placement.Release(assignment.NodeId, state.Id!, assignment.Id, report.Duration);
+        assignment.NodeTime = report.Duration;
         if (report.Outcome == RunOutcome.WallTimeExceeded)
         {
-            // Wall time depends on the machine, so it is no result: the role goes to another node.
+            // Wall time depends on the machine, so it is no result: the role goes to another node. The node's time and
+            // fuel are recorded (charged per docs/jobs.md), and count against the job's node-time budget.
             assignment.Status = AssignmentStatus.TimedOut;
+            assignment.Fuel = report.Fuel;
             assignment.ReportedAt = now;
             assignment.Detail = report.Detail ?? $"wall time of {state.Spec!.Limits.WallTime} exceeded";
             state.UpdatedAt = now;
@@ -415,6 +447,12 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
                 return;
             }
 
+            if (NodeTimeBudgetExceeded(state) is { } overBudget)
+            {
+                Fail(state, overBudget, current?.NodeId, now);
+                return;
+            }
+
             var id = NextAssignmentId(state);
             var request = Request(state, slot, id, now);
             var choice = placement.Place(request);
@@ -470,6 +508,26 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
 
             effects.Dispatch(new JobDispatch(state.Id!, id, choice.NodeId, role, spec));
         }
+    }
+
+    /// <summary>
+    /// The failure reason when one more run could take the job past <see cref="ComputeOptions.NodeTimeBudget"/> wall
+    /// times of node time, else null. Counted: reported run times, the wall time of runs that ended unreported, and the
+    /// wall time open assignments may still use.
+    /// </summary>
+    private string? NodeTimeBudgetExceeded(JobGrainState state)
+    {
+        var wall = state.Spec!.Limits.WallTime;
+        var committed = TimeSpan.Zero;
+        foreach (var a in state.Assignments)
+        {
+            committed += a.NodeTime ?? (a.Status is AssignmentStatus.Assigned or AssignmentStatus.TimedOut ? wall : TimeSpan.Zero);
+        }
+
+        var budget = wall * options.NodeTimeBudget;
+        return committed + wall > budget
+            ? $"node-time budget used: {committed.TotalSeconds:0.###} s of runs and attempts, and another run could take it past {options.NodeTimeBudget} x the wall-clock limit of {wall.TotalSeconds:0.###} s"
+            : null;
     }
 
     /// <summary>
@@ -694,6 +752,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         RunOutcome.MemoryExceeded => "memory limit exceeded",
         RunOutcome.Invalid => "invalid module or entry point",
         RunOutcome.WallTimeExceeded => "wall time exceeded",
+        RunOutcome.OutputLimitExceeded => "output limit exceeded",
         _ => outcome.ToString(),
     };
 

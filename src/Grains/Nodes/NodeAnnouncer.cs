@@ -95,7 +95,7 @@ public sealed partial class NodeAnnouncer : BackgroundService
                 try
                 {
                     var load = _announcement.CurrentLoad(node);
-                    await _grains.GetGrain<INodeGrain>(node.Id).HeartbeatAsync(new NodeHeartbeat(now, load.RunningJobs, load.UsedStorageBytes));
+                    await _grains.GetGrain<INodeGrain>(node.Id).HeartbeatAsync(new NodeHeartbeat(now, load.RunningJobs, load.UsedStorageBytes, load.ReservedMemoryBytes, load.Unhealthy));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -70,10 +70,17 @@ public sealed class ComputeSilo : IAsyncDisposable
     }
 
     /// <summary>Stops the silo and starts it again on the same data (grain state, reminders, node keys), as a process restart would.</summary>
-    public async Task RestartAsync()
+    /// <param name="afterCrash">Start as after a crash: its runs ended unreported and no clean-stop marker remains (in
+    /// process, the host stops cleanly and the marker is then removed).</param>
+    public async Task RestartAsync(bool afterCrash = false)
     {
         await _host.StopAsync();
         _host.Dispose();
+        if (afterCrash)
+        {
+            File.Delete(Path.Combine(_data.Path, Xmbl.Cluster.Grains.Jobs.Execution.JobExecutorHost.CleanStopMarker));
+        }
+
         _host = await _start(_data.Path);
     }
 

@@ -255,6 +255,58 @@ public sealed class JobStateMachineTests
     }
 
     [Fact]
+    public void Report_WallTimeExceeded_RecordsTheNodeTimeAndFuelOfTheAttempt()
+    {
+        Submit(validators: 0);
+        var report = Report(1, "n1", "", fuel: 777, outcome: RunOutcome.WallTimeExceeded) with { Duration = TimeSpan.FromSeconds(10.2) };
+
+        Assert.True(_machine.Report(_state, report, T0.AddSeconds(11)));
+
+        var attempt = JobStateMachine.ToRecord(_state).Assignments[0];
+        Assert.Equal((AssignmentStatus.TimedOut, TimeSpan.FromSeconds(10.2), 777L), (attempt.Status, attempt.NodeTime, attempt.Fuel));
+    }
+
+    [Fact]
+    public void RunsCutOffAtTheWallClock_StopAtTheNodeTimeBudget_NotAtTheAttemptLimit()
+    {
+        _options.MaxAttempts = 10;
+        _options.NodeTimeBudget = 3;
+        _placement.Add("n5");
+        Submit(validators: 0);
+
+        // Each attempt runs its full 10 s and is cut off: the third makes 30 s, and a fourth could make 40 s.
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            var node = _state.Assignments[^1].NodeId;
+            Assert.True(_machine.Report(_state, Report(attempt, node, "", outcome: RunOutcome.WallTimeExceeded) with { Duration = TimeSpan.FromSeconds(10) }, T0.AddSeconds(11 * attempt)));
+        }
+
+        Assert.Equal(JobStatus.Failed, _state.Status);
+        Assert.Equal(3, _state.Assignments.Count);
+        Assert.StartsWith("node-time budget used: 30 s", _state.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(30), TimeSpan.FromTicks(JobStateMachine.ToRecord(_state).Assignments.Sum(a => a.NodeTime!.Value.Ticks)));
+    }
+
+    [Fact]
+    public void Recover_CountsEachRestartOnce_AndFailsThePoisonousJobAtTheLimit()
+    {
+        Submit(validators: 1);
+
+        Assert.NotNull(_machine.Recover(_state, 1, "n1", "start-1", T0.AddSeconds(1)));
+        Assert.NotNull(_machine.Recover(_state, 2, "n2", "start-1", T0.AddSeconds(1)));
+        Assert.Equal(1, _state.Restarts);
+        Assert.Null(_machine.Recover(_state, 1, "n2", "start-2", T0.AddSeconds(2)));
+        Assert.Equal(1, _state.Restarts);
+
+        Assert.Null(_machine.Recover(_state, 1, "n1", "start-2", T0.AddSeconds(2)));
+
+        Assert.Equal(JobStatus.Failed, _state.Status);
+        Assert.StartsWith("poisonous: crashed or hung the node on 2 restarts", _state.FailureReason, StringComparison.Ordinal);
+        Assert.Empty(_effects.Reputation);
+        Assert.Null(_machine.Recover(_state, 2, "n2", "start-3", T0.AddSeconds(3)));
+    }
+
+    [Fact]
     public void Report_OutOfFuelAgreedByTheValidator_IsValidatedPricedAndExplained()
     {
         Submit(validators: 1);

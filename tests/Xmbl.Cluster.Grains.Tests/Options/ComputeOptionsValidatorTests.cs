@@ -22,7 +22,20 @@ public sealed class ComputeOptionsValidatorTests
         { "Xmbl:Compute:SettleTimeout", o => o.SettleTimeout = TimeSpan.FromSeconds(-1) },
         { "Xmbl:Compute:SameFailureNodes", o => o.SameFailureNodes = 1 },
         { "Xmbl:Compute:ReputationHalfLife", o => o.ReputationHalfLife = TimeSpan.Zero },
+        { "Xmbl:Compute:StuckRunGrace", o => o.StuckRunGrace = TimeSpan.Zero },
+        { "Xmbl:Compute:MaxStuckRuns", o => o.MaxStuckRuns = -1 },
+        { "Xmbl:Compute:RunMemoryOverheadBytes", o => o.RunMemoryOverheadBytes = -1 },
+        { "Xmbl:Compute:PoisonAfterRestarts", o => o.PoisonAfterRestarts = 0 },
+        { "Xmbl:Compute:NodeTimeBudget", o => o.NodeTimeBudget = 2 },
     };
+
+    [Fact]
+    public void NoStuckRunsAllowed_NoOverhead_AndTheSmallestBudgets_AreValid()
+    {
+        var options = new ComputeOptions { MaxStuckRuns = 0, RunMemoryOverheadBytes = 0, PoisonAfterRestarts = 1, NodeTimeBudget = 3 };
+
+        Assert.True(new ComputeOptionsValidator().Validate(null, options).Succeeded);
+    }
 
     [Theory]
     [MemberData(nameof(Invalid))]

@@ -62,6 +62,21 @@ public sealed class ComputeOptions
     /// <summary>Default reputation under which a node gets no jobs.</summary>
     public const double DefaultMinReputation = 0.2;
 
+    /// <summary>Default of <see cref="StuckRunGrace"/>.</summary>
+    public static readonly TimeSpan DefaultStuckRunGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default of <see cref="MaxStuckRuns"/>.</summary>
+    public const int DefaultMaxStuckRuns = 1;
+
+    /// <summary>Default of <see cref="RunMemoryOverheadBytes"/>: 16 MiB.</summary>
+    public const long DefaultRunMemoryOverheadBytes = 16L << 20;
+
+    /// <summary>Default of <see cref="PoisonAfterRestarts"/>.</summary>
+    public const int DefaultPoisonAfterRestarts = 2;
+
+    /// <summary>Default of <see cref="NodeTimeBudget"/>.</summary>
+    public const int DefaultNodeTimeBudget = 8;
+
     /// <summary>Default of <see cref="SameFailureNodes"/>.</summary>
     public const int DefaultSameFailureNodes = 2;
 
@@ -193,6 +208,35 @@ public sealed class ComputeOptions
 
     /// <summary>Interval at which batched reputation agreements are written.</summary>
     public TimeSpan ReputationFlushInterval { get; set; } = DefaultReputationFlushInterval;
+
+    /// <summary>
+    /// How long past its wall-clock limit a run may take to return before its executor cancels it, and, when it does not
+    /// return within another second (at most this grace) either, counts it as stuck: the
+    /// assignment is reported as ended at the wall-clock limit with the reason, the worker moves on, and the stuck
+    /// run's thread and memory stay accounted to the node until they return.
+    /// </summary>
+    public TimeSpan StuckRunGrace { get; set; } = DefaultStuckRunGrace;
+
+    /// <summary>Stuck runs a node carries and still takes jobs; with more it is unhealthy (no jobs, <c>/healthz</c> 503) until they return.</summary>
+    public int MaxStuckRuns { get; set; } = DefaultMaxStuckRuns;
+
+    /// <summary>
+    /// Memory counted per run on top of its linear memory cap (memory pages x 64 KiB) when a node admits runs and
+    /// when the scheduler places them: engine structures, stdin, the output buffer and input objects.
+    /// </summary>
+    public long RunMemoryOverheadBytes { get; set; } = DefaultRunMemoryOverheadBytes;
+
+    /// <summary>
+    /// Silo restarts (not clean stops) that may find a job's assignment still running before the job fails as
+    /// poisonous instead of running again.
+    /// </summary>
+    public int PoisonAfterRestarts { get; set; } = DefaultPoisonAfterRestarts;
+
+    /// <summary>
+    /// Node time one job may use, all runs and retries together, in multiples of its wall-clock limit; a retry that
+    /// could exceed it fails the job instead.
+    /// </summary>
+    public int NodeTimeBudget { get; set; } = DefaultNodeTimeBudget;
 
     /// <summary>Keep module bytes in the database so every silo can fetch them; null decides by mode (on with PostgreSQL).</summary>
     public bool? ModulesInDatabase { get; set; }

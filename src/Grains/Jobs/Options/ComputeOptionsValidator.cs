@@ -97,6 +97,26 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:MinReputation must be in [0, 1); it is {options.MinReputation}.");
         }
 
+        if (options.StuckRunGrace <= TimeSpan.Zero || options.MaxStuckRuns < 0)
+        {
+            failures.Add($"{S}:StuckRunGrace must be positive (e.g. \"00:00:05\") and {S}:MaxStuckRuns must not be negative; they are {options.StuckRunGrace} and {options.MaxStuckRuns}.");
+        }
+
+        if (options.RunMemoryOverheadBytes < 0)
+        {
+            failures.Add($"{S}:RunMemoryOverheadBytes must not be negative; it is {options.RunMemoryOverheadBytes}.");
+        }
+
+        if (options.PoisonAfterRestarts < 1)
+        {
+            failures.Add($"{S}:PoisonAfterRestarts must be at least 1; it is {options.PoisonAfterRestarts}.");
+        }
+
+        if (options.NodeTimeBudget < 1 + JobSpec.MaxValidators)
+        {
+            failures.Add($"{S}:NodeTimeBudget must be at least {1 + JobSpec.MaxValidators} (wall times), so a job with the most validators can run once on each node; it is {options.NodeTimeBudget}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

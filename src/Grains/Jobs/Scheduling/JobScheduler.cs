@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Interfaces.Models;
+using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Internal;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Nodes;
@@ -34,6 +35,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     private readonly ComputeOptions _options;
     private readonly HashSet<string> _localNodes;
     private readonly ILogger<JobScheduler> _logger;
+    private readonly JobExecutorHost _executors;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<Reservation>> _reservations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> _latencyMs = new(StringComparer.Ordinal);
@@ -52,8 +54,10 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         TimeProvider time,
         IOptions<ComputeOptions> options,
         LocalNodes localNodes,
+        JobExecutorHost executors,
         ILogger<JobScheduler> logger)
     {
+        _executors = executors;
         _directory = directory;
         _query = query;
         _grains = grains;
@@ -82,7 +86,8 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         lock (_lock)
         {
             var candidates = Candidates(now);
-            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators);
+            var memory = RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes);
+            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators, memory);
             if (pick is null)
             {
                 return null;
@@ -93,7 +98,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 _reservations[pick.NodeId] = list = [];
             }
 
-            list.Add(new Reservation(request.JobId, request.AssignmentId, now, request.Deadline));
+            list.Add(new Reservation(request.JobId, request.AssignmentId, now, request.Deadline, memory));
             return new PlacementChoice(pick.NodeId, pick.Operator, pick.PricePerMillionFuel);
         }
     }
@@ -322,13 +327,33 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         foreach (var status in nodes)
         {
             var node = status.Node;
+            var local = _localNodes.Contains(node.NodeId);
             var running = 0;
+            long memory = 0;
+            var alive = status.Alive;
+            if (local)
+            {
+                // A local node is counted exactly; its stuck runs hold memory that no reservation covers any more.
+                var (unhealthy, stuckMemory) = _executors.Condition(node.NodeId);
+                alive &= unhealthy is null;
+                memory = stuckMemory;
+            }
+            else
+            {
+                alive &= node.Unhealthy is null;
+                memory = node.ReservedMemoryBytes;
+            }
+
             if (_reservations.TryGetValue(node.NodeId, out var list))
             {
                 list.RemoveAll(r => r.Deadline <= now);
-                if (_localNodes.Contains(node.NodeId))
+                if (local)
                 {
                     running = list.Count;
+                    foreach (var r in list)
+                    {
+                        memory += r.Memory;
+                    }
                 }
                 else
                 {
@@ -341,10 +366,15 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                         {
                             running++;
                         }
+
+                        if (r.At > node.LastHeartbeat)
+                        {
+                            memory += r.Memory;
+                        }
                     }
                 }
             }
-            else if (!_localNodes.Contains(node.NodeId))
+            else if (!local)
             {
                 running = RemoteLoad(node).Known;
             }
@@ -352,12 +382,14 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
             result.Add(new NodeCandidate(
                 node.NodeId,
                 node.Operator,
-                status.Alive,
+                alive,
                 Math.Max(1, node.Resources.Concurrency),
                 running,
                 node.Prices.PerMillionFuel,
                 ReputationAt(node.NodeId, now),
-                _latencyMs.TryGetValue(node.NodeId, out var ms) ? ms : null));
+                _latencyMs.TryGetValue(node.NodeId, out var ms) ? ms : null,
+                node.Resources.MemoryBytes,
+                memory));
         }
 
         return result;
@@ -377,5 +409,5 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     [LoggerMessage(EventId = JobsEventId.PendingRetryFailed, Level = LogLevel.Warning, Message = "Retrying placement of pending job {JobId} failed")]
     private partial void LogPendingRetryFailed(string jobId, Exception exception);
 
-    private sealed record Reservation(string JobId, int AssignmentId, DateTimeOffset At, DateTimeOffset Deadline);
+    private sealed record Reservation(string JobId, int AssignmentId, DateTimeOffset At, DateTimeOffset Deadline, long Memory);
 }

@@ -3,8 +3,8 @@ using System.Globalization;
 namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 
 /// <summary>
-/// Ranks nodes for a job. Eligible: alive, not excluded, a free slot, price at most the job's maximum, reputation at
-/// least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
+/// Ranks nodes for a job. Eligible: alive, not excluded, a free slot, room for the run's memory, price at most the
+/// job's maximum, reputation at least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
 /// </summary>
 internal static class NodeFitness
 {
@@ -19,9 +19,10 @@ internal static class NodeFitness
     /// <summary>Width of the per-job jitter that spreads jobs over equally fit nodes.</summary>
     public const double JitterWidth = 0.02;
 
-    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded) =>
+    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0) =>
         node.Alive
         && node.FreeSlots > 0
+        && node.FreeMemoryBytes >= memoryBytes
         && (maxPrice is null || node.PricePerMillionFuel <= maxPrice.Value)
         && node.Reputation >= minReputation
         && !excluded.Contains(node.NodeId);
@@ -98,14 +99,15 @@ internal static class NodeFitness
         decimal? maxPrice,
         double minReputation,
         IReadOnlyCollection<string> excluded,
-        IReadOnlyCollection<string> avoidOperators)
+        IReadOnlyCollection<string> avoidOperators,
+        long memoryBytes = 0)
     {
         NodeCandidate? best = null;
         var bestScore = double.NegativeInfinity;
         var bestPreferred = false;
         foreach (var node in nodes)
         {
-            if (!IsEligible(node, maxPrice, minReputation, excluded))
+            if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes))
             {
                 continue;
             }
