@@ -108,7 +108,8 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         ArgumentNullException.ThrowIfNull(request);
         lock (_lock)
         {
-            return NodeFitness.Explain(Candidates(_time.GetUtcNow()), request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes);
+            return NodeFitness.Explain(
+                Candidates(_time.GetUtcNow()), request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes));
         }
     }
 

@@ -28,7 +28,7 @@ internal static class NodeFitness
         && !excluded.Contains(node.NodeId);
 
     /// <summary>Why a node is not eligible, or null when it is; the checks of <see cref="IsEligible"/>, in that order.</summary>
-    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded)
+    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0)
     {
         if (excluded.Contains(node.NodeId))
         {
@@ -50,16 +50,31 @@ internal static class NodeFitness
             return $"price above {max.ToString(CultureInfo.InvariantCulture)}";
         }
 
-        return node.FreeSlots > 0 ? null : "busy";
+        if (node.FreeSlots <= 0)
+        {
+            return "busy";
+        }
+
+        if (node.FreeMemoryBytes < memoryBytes)
+        {
+            // Say whether waiting can help: a run larger than the node's whole memory never fits there.
+            return node.MemoryBytes < memoryBytes
+                ? $"announces {Mib(node.MemoryBytes)} MiB of memory, the run needs {Mib(memoryBytes)} MiB"
+                : $"has {Mib(node.FreeMemoryBytes)} MiB of memory free, the run needs {Mib(memoryBytes)} MiB";
+        }
+
+        return null;
     }
 
+    private static string Mib(long bytes) => (bytes >> 20).ToString(CultureInfo.InvariantCulture);
+
     /// <summary>Every node's reason, grouped: "nodes a, b already on the job; c offline"; the text a job fails with.</summary>
-    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded)
+    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0)
     {
         var groups = new List<(string Reason, List<string> Nodes)>();
         foreach (var node in nodes)
         {
-            var reason = Ineligibility(node, maxPrice, minReputation, excluded) ?? "eligible now";
+            var reason = Ineligibility(node, maxPrice, minReputation, excluded, memoryBytes) ?? "eligible now";
             var group = groups.FindIndex(g => string.Equals(g.Reason, reason, StringComparison.Ordinal));
             if (group < 0)
             {
