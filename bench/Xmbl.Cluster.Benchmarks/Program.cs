@@ -26,6 +26,12 @@ public static class Program
             return P2P.P2PThroughput.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        // Grain-state writes on SQLite: Orleans' AdoNet storage against src/Runtime's store (see Storage/GrainStorageWrites.cs).
+        if (args.Length > 0 && args[0] == Storage.GrainStorageWrites.Switch)
+        {
+            return Storage.GrainStorageWrites.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

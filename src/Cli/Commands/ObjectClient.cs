@@ -65,11 +65,16 @@ internal sealed class ObjectClient(HttpClient http) : IDisposable
         return slash > 0 && name.Length > 0;
     }
 
-    private static Uri Url(string address)
+    /// <summary>
+    /// The object's URL, sent exactly as built: System.Uri would otherwise resolve <c>a/../b</c> to <c>b</c> here, and
+    /// the gateway (which refuses dot segments) would store the wrong name instead of saying why.
+    /// </summary>
+    private Uri Url(string address)
     {
         TrySplit(address, out var ns, out var name);
         var escapedName = string.Join('/', name.Split('/').Select(Uri.EscapeDataString));
-        return new Uri($"/api/objects/{Uri.EscapeDataString(ns)}/{escapedName}", UriKind.Relative);
+        var origin = (http.BaseAddress ?? throw new InvalidOperationException("The client has no gateway address.")).GetLeftPart(UriPartial.Authority);
+        return new Uri($"{origin}/api/objects/{Uri.EscapeDataString(ns)}/{escapedName}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
     }
 
     private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -32,7 +33,7 @@ internal static class JobsEndpoints
     public static void MapJobsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/jobs", SubmitAsync).WithName("SubmitJob")
-            .WithSummary("Submits a job: module hash (or inline module), entry, args, env, stdin, limits, max price, validators.");
+            .WithSummary("Submits a job for the calling account: module hash (or inline module), entry, args, env, stdin, limits, max price, validators, input and output objects. Body at most Xmbl:Compute:MaxJobRequestBytes (else 413).");
         app.MapGet("/api/jobs", ListAsync).WithName("ListJobs")
             .WithSummary("Lists jobs in submission order; filters ?status=&module=&node=&submitter=, paging ?after=<next>&limit=.");
         app.MapGet("/api/jobs/{id}", GetAsync).WithName("GetJob")
@@ -45,63 +46,21 @@ internal static class JobsEndpoints
         app.MapDelete("/api/jobs/{id}", CancelAsync).WithName("DeleteJob").WithSummary("Cancels the job unless it is final.");
     }
 
-    private static async Task<IResult> SubmitAsync(JobSubmitBody? body, JobService jobs, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<IResult> SubmitAsync(HttpContext context, JobService jobs, IOptions<ComputeOptions> options, CancellationToken cancellationToken)
     {
-        if (body is null)
+        var limits = options.Value;
+        var body = await RequestBodies.ReadAsync(context, limits.MaxJobRequestBytes, ComputeOptions.SectionName + ":" + nameof(ComputeOptions.MaxJobRequestBytes), cancellationToken);
+        if (body.Problem is { } refused)
         {
-            return Problems.BadRequest("Send the job as JSON: {\"module\": \"<sha256>\", \"args\": [], \"validators\": 1}.");
+            return refused;
         }
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        byte[]? module = null;
-        byte[]? stdin = null;
-        if (body.ModuleBase64 is { } m && !TryBase64(m, out module))
+        // The submitter is always the caller's account; a body cannot name another.
+        if (JobSubmission.Parse(body.Bytes, limits, Accounts.Of(context), out var problem) is not { } request)
         {
-            errors["moduleBase64"] = ["is not valid base64"];
+            return problem!;
         }
 
-        if (body.StdinBase64 is { } s)
-        {
-            if (body.Stdin is not null)
-            {
-                errors["stdin"] = ["give stdin or stdinBase64, not both"];
-            }
-            else if (!TryBase64(s, out stdin))
-            {
-                errors["stdinBase64"] = ["is not valid base64"];
-            }
-        }
-        else if (body.Stdin is { } text)
-        {
-            stdin = Encoding.UTF8.GetBytes(text);
-        }
-
-        if (body.Limits?.WallTimeMs is <= 0)
-        {
-            errors["limits.wallTimeMs"] = ["must be positive"];
-        }
-
-        if (errors.Count > 0)
-        {
-            return Results.ValidationProblem(errors);
-        }
-
-        var request = new JobRequest(
-            body.Module,
-            module,
-            body.Entry,
-            body.Args,
-            body.Env?.Select(e => new KeyValuePair<string, string>(e.Key, e.Value)).ToList(),
-            stdin,
-            body.Limits?.Fuel,
-            body.Limits?.MemoryPages,
-            body.Limits?.WallTimeMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            body.MaxPrice,
-            body.Validators,
-            body.InputObjects,
-            body.OutputObject,
-            // The account that reads the inputs and owns the stored output: as given, else as for object requests.
-            body.Submitter ?? ObjectEndpoints.Account(context));
         try
         {
             var job = await jobs.SubmitAsync(request, cancellationToken);
@@ -109,7 +68,7 @@ internal static class JobsEndpoints
         }
         catch (JobRequestException ex)
         {
-            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
+            return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal), detail: "The job request is invalid; errors names each field.");
         }
     }
 
@@ -137,7 +96,7 @@ internal static class JobsEndpoints
         string? node,
         string? submitter,
         string? after,
-        int? limit,
+        string? limit,
         CancellationToken cancellationToken)
     {
         JobStatus? parsed = null;
@@ -151,12 +110,17 @@ internal static class JobsEndpoints
             parsed = s;
         }
 
-        if (limit is < 1 or > 1000)
+        if (submitter is not null && !Accounts.IsValid(submitter))
         {
-            return Problems.BadRequest("limit must be between 1 and 1000.");
+            return Problems.BadRequest($"submitter is not a valid account: use {Accounts.Syntax}.");
         }
 
-        var page = await jobs.ListAsync(new JobQuery(parsed, module, node, submitter, after, limit ?? 50), cancellationToken);
+        if (!Problems.TryPageSize(limit, 50, 1000, out var take, out var refused))
+        {
+            return refused;
+        }
+
+        var page = await jobs.ListAsync(new JobQuery(parsed, module, node, submitter, after, take), cancellationToken);
         return Results.Ok(new JobListView([.. page.Items.Select(JobView.From)], page.Next));
     }
 
@@ -181,56 +145,7 @@ internal static class JobsEndpoints
             await context.Response.Body.FlushAsync(cancellationToken);
         }
     }
-
-    private static bool TryBase64(string text, out byte[] bytes)
-    {
-        try
-        {
-            bytes = Convert.FromBase64String(text);
-            return true;
-        }
-        catch (FormatException)
-        {
-            bytes = [];
-            return false;
-        }
-    }
 }
-
-/// <summary>The body of <c>POST /api/jobs</c>.</summary>
-/// <param name="Module">The module's SHA-256 from <c>POST /api/modules</c>.</param>
-/// <param name="ModuleBase64">Or the module inline, base64.</param>
-/// <param name="Entry"><c>_start</c> (default) or an exported function.</param>
-/// <param name="Args">Arguments.</param>
-/// <param name="Env">Environment variables.</param>
-/// <param name="Stdin">Standard input as UTF-8 text.</param>
-/// <param name="StdinBase64">Or standard input as base64.</param>
-/// <param name="Limits">Fuel, memory pages, wall time.</param>
-/// <param name="MaxPrice">The highest price per million fuel accepted.</param>
-/// <param name="Validators">0, 1 or 2.</param>
-/// <param name="InputObjects">Objects the job reads.</param>
-/// <param name="OutputObject">Where to store the output.</param>
-/// <param name="Submitter">Who submits.</param>
-internal sealed record JobSubmitBody(
-    string? Module,
-    string? ModuleBase64,
-    string? Entry,
-    List<string>? Args,
-    Dictionary<string, string>? Env,
-    string? Stdin,
-    string? StdinBase64,
-    JobLimitsBody? Limits,
-    decimal? MaxPrice,
-    int? Validators,
-    List<string>? InputObjects,
-    string? OutputObject,
-    string? Submitter);
-
-/// <summary>Limits in a submission.</summary>
-/// <param name="Fuel">Fuel units.</param>
-/// <param name="MemoryPages">64 KiB pages.</param>
-/// <param name="WallTimeMs">Milliseconds.</param>
-internal sealed record JobLimitsBody(long? Fuel, int? MemoryPages, long? WallTimeMs);
 
 /// <summary>A job as the API shows it.</summary>
 internal sealed record JobView(
@@ -299,4 +214,4 @@ internal sealed record JobView(
 }
 
 /// <summary>A page of jobs.</summary>
-internal sealed record JobListView(IReadOnlyList<JobView> Items, string? Next);
+internal sealed record JobListView(IReadOnlyList<JobView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next);

@@ -1,7 +1,10 @@
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Jobs.Modules;
+using Xmbl.Cluster.Grains.Jobs.Options;
 
 namespace Xmbl.Cluster.Gateway.Api;
 
@@ -11,22 +14,22 @@ internal static class ModulesEndpoints
     public static void MapModulesEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/modules", UploadAsync).WithName("UploadModule")
-            .WithSummary("Uploads a WebAssembly module (the request body); validates it and stores it under its SHA-256. 201 when new, 200 when already known.");
+            .WithSummary("Uploads a WebAssembly module (the request body, at most Xmbl:Compute:MaxModuleBytes, else 413); validates it and stores it under its SHA-256. 201 when new, 200 when already known.");
         app.MapGet("/api/modules/{hash}", GetAsync).WithName("GetModule")
             .WithSummary("The module's record: size, exports, imports, whether it is a WASI command.");
         app.MapGet("/api/modules/{hash}/content", GetContentAsync).WithName("GetModuleContent")
             .WithSummary("The module's bytes (application/wasm).");
     }
 
-    private static async Task<IResult> UploadAsync(HttpContext context, ModuleStore modules, CancellationToken cancellationToken)
+    private static async Task<IResult> UploadAsync(HttpContext context, ModuleStore modules, IOptions<ComputeOptions> options, CancellationToken cancellationToken)
     {
-        byte[] bytes;
-        using (var buffer = new MemoryStream())
+        var body = await RequestBodies.ReadAsync(context, options.Value.MaxModuleBytes, ComputeOptions.SectionName + ":" + nameof(ComputeOptions.MaxModuleBytes), cancellationToken);
+        if (body.Problem is { } refused)
         {
-            await context.Request.Body.CopyToAsync(buffer, cancellationToken);
-            bytes = buffer.ToArray();
+            return refused;
         }
 
+        var bytes = body.Bytes;
         if (bytes.Length == 0)
         {
             return Problems.BadRequest("The request body is empty; send the .wasm bytes (Content-Type: application/wasm).");
@@ -34,7 +37,7 @@ internal static class ModulesEndpoints
 
         try
         {
-            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+            var hash = Convert.ToHexStringLower(SHA256.HashData(bytes.Span));
             var known = await modules.GetInfoAsync(hash) is not null;
             var info = await modules.AddAsync(bytes, cancellationToken);
             return known ? Results.Ok(info) : Results.Created($"/api/modules/{info.Hash}", info);

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -13,9 +14,6 @@ namespace Xmbl.Cluster.Gateway.Api;
 /// <summary>Object storage over REST: <c>PUT/GET/HEAD/DELETE /api/objects/{namespace}/{name}</c>, listing and repair.</summary>
 internal static partial class ObjectEndpoints
 {
-    /// <summary>Header naming the account a request acts for, until requests are signed.</summary>
-    public const string AccountHeader = "X-Xmbl-Account";
-
     private const int DefaultListLimit = 100;
     private const int MaxListLimit = 1000;
 
@@ -34,9 +32,9 @@ internal static partial class ObjectEndpoints
             .WithSummary("Runs a repair pass now: scrubs every object's shards, rebuilds missing or bad ones on live nodes and deletes orphan shards older than the grace period.");
     }
 
-    private static async Task<IResult> PutAsync(string ns, string name, HttpContext context, ObjectService objects, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> PutAsync(HttpContext context, ObjectService objects, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (!ObjectKey.TryCreate(ns, name, out var key, out var error))
+        if (!ObjectAddress.TryRead(context, out var key, out var error))
         {
             return Problems.BadRequest(error);
         }
@@ -47,7 +45,7 @@ internal static partial class ObjectEndpoints
             sizeFeature.MaxRequestBodySize = null;
         }
 
-        var write = new ObjectWriteOptions(Account(context), context.Request.ContentType ?? "application/octet-stream");
+        var write = new ObjectWriteOptions(Accounts.Of(context), context.Request.ContentType ?? "application/octet-stream");
         try
         {
             var version = await objects.PutAsync(key, write, context.Request.ContentLength, context.Request.Body, cancellationToken);
@@ -73,14 +71,14 @@ internal static partial class ObjectEndpoints
         }
     }
 
-    private static async Task<IResult> GetAsync(string ns, string name, HttpContext context, ObjectService objects, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(HttpContext context, ObjectService objects, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (!ObjectKey.TryCreate(ns, name, out var key, out var error))
+        if (!ObjectAddress.TryRead(context, out var key, out var error))
         {
             return Problems.BadRequest(error);
         }
 
-        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, Account(context), ObjectOperations.Read)) is { } refused)
+        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, Accounts.Of(context), ObjectOperations.Read)) is { } refused)
         {
             return refused;
         }
@@ -147,14 +145,14 @@ internal static partial class ObjectEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> DeleteAsync(string ns, string name, HttpContext context, ObjectService objects, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(HttpContext context, ObjectService objects, CancellationToken cancellationToken)
     {
-        if (!ObjectKey.TryCreate(ns, name, out var key, out var error))
+        if (!ObjectAddress.TryRead(context, out var key, out var error))
         {
             return Problems.BadRequest(error);
         }
 
-        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, Account(context), ObjectOperations.Delete)) is { } refused)
+        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, Accounts.Of(context), ObjectOperations.Delete)) is { } refused)
         {
             return refused;
         }
@@ -162,22 +160,21 @@ internal static partial class ObjectEndpoints
         return await objects.DeleteAsync(key, cancellationToken) is null ? Problems.NotFound($"No object {key}.") : Results.NoContent();
     }
 
-    private static async Task<IResult> ListAsync(string ns, string? prefix, string? after, int? limit, HttpContext context, ObjectService objects, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string ns, string? prefix, string? after, string? limit, HttpContext context, ObjectService objects, CancellationToken cancellationToken)
     {
         if (!ObjectKey.IsValidNamespace(ns))
         {
             return Problems.BadRequest($"Namespace '{ns}' is not valid.");
         }
 
-        if (Refusal(() => objects.Authorize(ns, null, Account(context), ObjectOperations.List)) is { } refused)
+        if (Refusal(() => objects.Authorize(ns, null, Accounts.Of(context), ObjectOperations.List)) is { } refused)
         {
             return refused;
         }
 
-        var take = limit ?? DefaultListLimit;
-        if (take is < 1 or > MaxListLimit)
+        if (!Problems.TryPageSize(limit, DefaultListLimit, MaxListLimit, out var take, out var badLimit))
         {
-            return Problems.BadRequest($"limit must be 1 to {MaxListLimit}.");
+            return badLimit;
         }
 
         var items = await objects.ListAsync(ns, prefix, after, take, cancellationToken);
@@ -190,6 +187,16 @@ internal static partial class ObjectEndpoints
         if ((account is null) == (@namespace is null))
         {
             return Problems.BadRequest("Name exactly one of ?account= or ?namespace=.");
+        }
+
+        if (account is not null && !Accounts.IsValid(account))
+        {
+            return Problems.BadRequest($"account is not a valid account: use {Accounts.Syntax}.");
+        }
+
+        if (@namespace is not null && !ObjectKey.IsValidNamespace(@namespace))
+        {
+            return Problems.BadRequest($"Namespace '{@namespace}' is not valid.");
         }
 
         var key = account is not null ? StorageUsageGrain.AccountKey(account) : StorageUsageGrain.NamespaceKey(@namespace!);
@@ -211,10 +218,6 @@ internal static partial class ObjectEndpoints
             return Problems.Refused(ex.Decision);
         }
     }
-
-    /// <summary>The account a request acts for: the <see cref="AccountHeader"/>, else <c>anonymous</c>.</summary>
-    internal static string Account(HttpContext context) =>
-        context.Request.Headers.TryGetValue(AccountHeader, out var value) && !string.IsNullOrWhiteSpace(value) ? value.ToString() : ObjectService.AnonymousAccount;
 
     private static bool TryResolveRange(RangeItemHeaderValue range, long size, out long offset, out long length)
     {
@@ -272,7 +275,7 @@ internal sealed record ObjectView(
 }
 
 /// <summary>A page of a listing; <c>next</c> is the <c>after</c> value of the next page, or null at the end.</summary>
-internal sealed record ObjectListView(IReadOnlyList<ObjectView> Items, string? Next);
+internal sealed record ObjectListView(IReadOnlyList<ObjectView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next);
 
 /// <summary>An object's shard health.</summary>
 internal sealed record HealthView(string Object, long HealthyShards, long TotalShards, bool FullyHealthy, bool Readable, IReadOnlyList<StripeHealth> Stripes)

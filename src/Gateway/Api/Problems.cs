@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Xmbl.Cluster.Storage.Policies;
 
@@ -21,6 +23,25 @@ internal static class Problems
     /// <summary>A storage policy refusal: 413 when too large, 403 otherwise.</summary>
     public static IResult Refused(PolicyDecision decision) =>
         decision.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge(decision.Reason) : Forbidden(decision.Reason);
+
+    /// <summary>Reads a listing's <c>?limit=</c> (bound as text, so that a non-number gets this answer too, not an empty 400).</summary>
+    public static bool TryPageSize(string? text, int @default, int max, out int size, [NotNullWhen(false)] out IResult? problem)
+    {
+        size = @default;
+        problem = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out size) && size >= 1 && size <= max)
+        {
+            return true;
+        }
+
+        problem = BadRequest($"limit must be a whole number from 1 to {max}.");
+        return false;
+    }
 
     private static IResult Make(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
 }

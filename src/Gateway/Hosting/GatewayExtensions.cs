@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
+using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Transport;
 
@@ -30,7 +31,9 @@ public static class GatewayExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapGet("/healthz", () => Results.Text("ok")).WithName("Health");
+        app.UseDotSegmentCheck();
+        app.UseAccountCheck();
+        app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health");
         app.MapClusterEndpoints();
         app.MapObjectEndpoints();
         app.MapComputeEndpoints();
@@ -45,5 +48,19 @@ public static class GatewayExtensions
                 app.Services.GetRequiredService<IOptions<ShardTransportOptions>>().Value.RoutePrefix);
         }
         return app;
+    }
+
+    /// <summary>200 "ok", or 503 "degraded: …" with every problem the silo's parts report (e.g. a node with stuck runs).</summary>
+    private static IResult SiloHealth(HttpContext context)
+    {
+        var problems = new List<string>();
+        foreach (var reporter in context.RequestServices.GetServices<ISiloHealthReporter>())
+        {
+            reporter.AddProblems(problems);
+        }
+
+        return problems.Count == 0
+            ? Results.Text("ok")
+            : Results.Text("degraded: " + string.Join("; ", problems), statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

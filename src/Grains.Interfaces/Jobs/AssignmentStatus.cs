@@ -14,4 +14,7 @@ public enum AssignmentStatus
 
     /// <summary>The job ended (cancelled, decided or failed) before the node reported.</summary>
     Cancelled,
+
+    /// <summary>The node could not run the job and said why (<see cref="RunErrorReport"/>); the role went to another node.</summary>
+    Failed,
 }

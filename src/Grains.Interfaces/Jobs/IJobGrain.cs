@@ -26,10 +26,26 @@ public interface IJobGrain : IRemindable, IGrainWithStringKey
     /// <returns>The work.</returns>
     Task<JobWork?> GetWorkAsync(int assignmentId, string nodeId);
 
+    /// <summary>
+    /// A silo that restarted after a crash found this open assignment of one of its nodes: counts the restart against the
+    /// job (once per silo start) before the node runs it again, and fails the job as poisonous when it has taken its
+    /// nodes down too often.
+    /// </summary>
+    /// <param name="assignmentId">The assignment.</param>
+    /// <param name="nodeId">The node that would run it again.</param>
+    /// <param name="restartId">Identifies the silo start, so several assignments of one job found by it count once.</param>
+    /// <returns>The work to run again, or null when the assignment is no longer open or the job failed.</returns>
+    Task<JobWork?> RecoverAsync(int assignmentId, string nodeId, string restartId);
+
     /// <summary>Records a node's result; decides the job when enough results agree.</summary>
     /// <param name="report">The report.</param>
     /// <returns>False when the assignment was not open (timed out, cancelled, decided, or not this node's).</returns>
     Task<bool> ReportAsync(ExecutionReport report);
+
+    /// <summary>Records that a node could not run its assignment; the role goes to another node, or the job fails when nodes fail the same way.</summary>
+    /// <param name="report">The node's error.</param>
+    /// <returns>False when the assignment was not open (timed out, cancelled, decided, or not this node's).</returns>
+    Task<bool> ReportErrorAsync(RunErrorReport report);
 
     /// <summary>Tries to assign nodes to a pending job (capacity may have freed).</summary>
     /// <returns>True when the job is no longer pending.</returns>

@@ -15,6 +15,8 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Outcome">The reported outcome.</param>
 /// <param name="Agreed">After the decision: whether the node's hash is the accepted one.</param>
 /// <param name="Detail">A timeout or failure reason, or the trap message.</param>
+/// <param name="NodeTime">How long the node ran it, as the node reported (runs cut off at the wall-clock limit
+/// included); null when the node never reported.</param>
 public sealed record JobAssignment(
     int Id,
     string NodeId,
@@ -29,4 +31,5 @@ public sealed record JobAssignment(
     int? ExitCode,
     RunOutcome? Outcome,
     bool? Agreed,
-    string? Detail);
+    string? Detail,
+    TimeSpan? NodeTime = null);

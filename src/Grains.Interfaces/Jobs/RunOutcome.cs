@@ -23,4 +23,7 @@ public enum RunOutcome
 
     /// <summary>The run was stopped at the wall-clock limit; machine-dependent, so it is never accepted as a result.</summary>
     WallTimeExceeded,
+
+    /// <summary>The module wrote past the output cap; the run ends at that write, with the output written before it.</summary>
+    OutputLimitExceeded,
 }

@@ -4,4 +4,6 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="At">When the heartbeat was sent.</param>
 /// <param name="RunningJobs">Jobs running on the node now.</param>
 /// <param name="UsedStorageBytes">Bytes of shards the node holds.</param>
-public sealed record NodeHeartbeat(DateTimeOffset At, int RunningJobs, long UsedStorageBytes);
+/// <param name="ReservedMemoryBytes">Memory admitted to the node's runs (their caps plus overhead), stuck runs included.</param>
+/// <param name="Unhealthy">Why the node takes no jobs now, or null when it does.</param>
+public sealed record NodeHeartbeat(DateTimeOffset At, int RunningJobs, long UsedStorageBytes, long ReservedMemoryBytes = 0, string? Unhealthy = null);

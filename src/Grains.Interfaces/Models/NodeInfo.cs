@@ -12,6 +12,8 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="RunningJobs">Jobs running at the last heartbeat.</param>
 /// <param name="UsedStorageBytes">Bytes of shards held at the last heartbeat.</param>
 /// <param name="Retired">True when the node left on purpose.</param>
+/// <param name="ReservedMemoryBytes">Memory admitted to its runs at the last heartbeat.</param>
+/// <param name="Unhealthy">Why the node takes no jobs (e.g. runs stuck past their wall-clock limit), or null.</param>
 public sealed record NodeInfo(
     string NodeId,
     string SiloId,
@@ -23,7 +25,9 @@ public sealed record NodeInfo(
     DateTimeOffset LastHeartbeat,
     int RunningJobs,
     long UsedStorageBytes,
-    bool Retired)
+    bool Retired,
+    long ReservedMemoryBytes = 0,
+    string? Unhealthy = null)
 {
     /// <summary>A node is alive when it has not retired and heartbeated within <paramref name="deathTimeout"/>.</summary>
     public bool IsAlive(DateTimeOffset now, TimeSpan deathTimeout) => !Retired && now - LastHeartbeat <= deathTimeout;

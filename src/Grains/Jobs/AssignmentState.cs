@@ -36,11 +36,14 @@ internal sealed class AssignmentState
 
     public string? Detail { get; set; }
 
+    /// <summary>The run's duration as the node reported it (also for runs cut off at the wall-clock limit).</summary>
+    public TimeSpan? NodeTime { get; set; }
+
     /// <summary>The reported output, kept until the job's result is decided.</summary>
     public byte[]? Output { get; set; }
 
     public bool? Agreed { get; set; }
 
     public JobAssignment ToRecord() => new(
-        Id, NodeId, Role, AssignedAt, Deadline, Status, PricePerMillionFuel, ReportedAt, ResultHash, Fuel, ExitCode, Outcome, Agreed, Detail);
+        Id, NodeId, Role, AssignedAt, Deadline, Status, PricePerMillionFuel, ReportedAt, ResultHash, Fuel, ExitCode, Outcome, Agreed, Detail, NodeTime);
 }

@@ -36,6 +36,19 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
 
     public Task<JobWork?> GetWorkAsync(int assignmentId, string nodeId) => Task.FromResult(State.Exists ? JobStateMachine.GetWork(State, assignmentId, nodeId) : null);
 
+    public async Task<JobWork?> RecoverAsync(int assignmentId, string nodeId, string restartId)
+    {
+        if (!State.Exists)
+        {
+            return null;
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        var work = _machine.Recover(State, assignmentId, nodeId, restartId, now);
+        await AfterTransitionAsync(now, registerReminder: false);
+        return work;
+    }
+
     public async Task<bool> ReportAsync(ExecutionReport report)
     {
         if (!State.Exists)
@@ -45,6 +58,24 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
 
         var now = TimeProvider.GetUtcNow();
         var accepted = _machine.Report(State, report, now);
+        if (accepted)
+        {
+            await AfterTransitionAsync(now, registerReminder: false);
+        }
+
+        return accepted;
+    }
+
+    public async Task<bool> ReportErrorAsync(RunErrorReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (!State.Exists)
+        {
+            return false;
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        var accepted = _machine.ReportError(State, report, now);
         if (accepted)
         {
             await AfterTransitionAsync(now, registerReminder: false);
@@ -103,8 +134,22 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
                 _machine.Note(State, outputNote, now);
             }
 
-            var note = await settlement.SettleAsync(JobStateMachine.ToRecord(State));
-            _machine.Settle(State, note, now);
+            string? note = null;
+            try
+            {
+                note = await settlement.SettleAsync(JobStateMachine.ToRecord(State));
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Keep the validated result (a throw would discard the whole call, reports included); every reminder
+                // tick retries until SettleTimeout.
+                _machine.SettleFailed(State, $"{ex.GetType().Name}: {ex.Message}", now);
+            }
+
+            if (note is not null)
+            {
+                _machine.Settle(State, note, now);
+            }
         }
 
         if (!State.Exists || JobRecord.IsFinalStatus(State.Status))
@@ -119,12 +164,11 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
 
         if (registerReminder)
         {
-            // Ticks at the first deadline, then often enough to notice later ones without hammering the table.
-            var limits = State.Spec!.Limits;
-            var options1 = options.Value;
-            var first = limits.WallTime + options1.DispatchGrace;
-            var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, first.Ticks / 2));
-            await RegisterOrUpdateReminderAsync(TimeoutReminder, first, period);
+            // Ticks at the first deadline, then often enough to notice later ones without hammering the table. It
+            // lives until the job is final, so every state's deadline (JobStateMachine.Tick) fires, after restarts too.
+            var wallTime = State.Spec!.Limits.WallTime;
+            var first = wallTime + options.Value.DispatchGrace;
+            await RegisterOrUpdateReminderAsync(TimeoutReminder, first, JobStateMachine.TickPeriod(wallTime, options.Value.DispatchGrace));
         }
     }
 }

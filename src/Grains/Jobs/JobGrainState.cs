@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 namespace Xmbl.Cluster.Grains.Jobs;
@@ -38,6 +39,20 @@ internal sealed class JobGrainState
     public decimal? Price { get; set; }
 
     public string? FailureReason { get; set; }
+
+    /// <summary>Silo restarts after a crash that found one of the job's assignments unfinished.</summary>
+    public int Restarts { get; set; }
+
+    /// <summary>The silo start that counted the last of <see cref="Restarts"/> (each start counts once).</summary>
+    public string? LastRestart { get; set; }
+
+    /// <summary>Slots without an open assignment that found no eligible node, and since when they wait; null when none waits.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<int, DateTimeOffset>? SlotWaitingSince { get; set; }
+
+    /// <summary>Why the last attempt to settle the validated job failed; it is retried at every reminder tick.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? SettleError { get; set; }
 
     /// <summary>Where the validated output was stored (<c>namespace/name</c>).</summary>
     public string? OutputObject { get; set; }

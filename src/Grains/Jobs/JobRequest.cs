@@ -14,7 +14,8 @@ namespace Xmbl.Cluster.Grains.Jobs;
 /// <param name="Validators">0, 1 or 2 (default 1).</param>
 /// <param name="InputObjects">Stored objects the job reads.</param>
 /// <param name="OutputObject">Where to store the output.</param>
-/// <param name="Submitter">Who submits.</param>
+/// <param name="Submitter">The calling account: it reads the inputs and owns the output. Callers set it from who is
+/// calling (the gateway from the request's account), never from the request body.</param>
 public sealed record JobRequest(
     string? ModuleHash,
     byte[]? ModuleBytes = null,

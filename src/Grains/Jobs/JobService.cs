@@ -1,6 +1,7 @@
 using Xmbl.Cluster.Grains.Jobs.Storage;
 using Xmbl.Cluster.Grains.Objects;
 using System.Runtime.CompilerServices;
+using System.Text;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
@@ -48,44 +49,10 @@ public sealed class JobService
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         void Error(string field, string message) => errors[field] = [.. errors.GetValueOrDefault(field, []), message];
 
-        var hash = request.ModuleHash;
-        ModuleInfo? module = null;
-        if (request.ModuleBytes is { } bytes)
-        {
-            try
-            {
-                module = await _modules.AddAsync(bytes, ct);
-                if (hash is not null && !string.Equals(hash, module.Hash, StringComparison.Ordinal))
-                {
-                    Error("module", $"the inline module's hash is {module.Hash}, not {hash}");
-                }
-
-                hash = module.Hash;
-            }
-            catch (ModuleRejectedException ex)
-            {
-                Error("moduleBase64", ex.Message);
-            }
-        }
-        else if (!ModuleStore.IsValidHash(hash))
-        {
-            Error("module", "give the module's SHA-256 as 64 lower-case hex digits (from POST /api/modules), or the module inline");
-        }
-        else
-        {
-            module = await _modules.GetInfoAsync(hash!);
-            if (module is null)
-            {
-                Error("module", $"module {hash} was never uploaded; POST it to /api/modules first");
-            }
-        }
-
         var entry = string.IsNullOrEmpty(request.Entry) ? JobSpec.WasiStart : request.Entry;
-        if (module is not null && !module.Exports.Contains(entry, StringComparer.Ordinal))
+        if (entry.Length > _options.MaxEntryLength)
         {
-            Error("entry", entry == JobSpec.WasiStart
-                ? "the module exports no _start (not a WASI command); name an exported function as the entry"
-                : $"the module exports no function '{entry}'; it exports: {string.Join(", ", module.Exports)}");
+            Error("entry", $"has {entry.Length} characters; the limit is {_options.MaxEntryLength}");
         }
 
         var fuel = request.Fuel ?? _options.DefaultFuel;
@@ -123,16 +90,62 @@ public sealed class JobService
             Error("stdin", $"has {stdin.Length} bytes; the limit is {_options.MaxStdinBytes}");
         }
 
+        var args = request.Args ?? [];
+        CheckArgs(args, Error);
         var env = request.Env ?? [];
-        foreach (var (name, _) in env)
+        CheckEnv(env, Error);
+        var inputs = request.InputObjects ?? [];
+        CheckAddresses(inputs, request.OutputObject, Error);
+        var hash = request.ModuleHash;
+        ModuleInfo? module = null;
+        if (request.ModuleBytes is { } bytes)
         {
-            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal))
+            if (errors.Count > 0)
             {
-                Error("env", $"'{name}' is not a valid variable name (non-empty, no '=')");
+                // A refused request stores nothing, not even its inline module.
+                throw new JobRequestException(errors);
+            }
+
+            try
+            {
+                module = await _modules.AddAsync(bytes, ct);
+                if (hash is not null && !string.Equals(hash, module.Hash, StringComparison.Ordinal))
+                {
+                    Error("module", $"the inline module's hash is {module.Hash}, not {hash}");
+                }
+
+                hash = module.Hash;
+            }
+            catch (ModuleRejectedException ex)
+            {
+                Error("moduleBase64", ex.Message);
+            }
+        }
+        else if (!ModuleStore.IsValidHash(hash))
+        {
+            Error("module", "give the module's SHA-256 as 64 lower-case hex digits (from POST /api/modules), or the module inline");
+        }
+        else
+        {
+            module = await _modules.GetInfoAsync(hash!);
+            if (module is null)
+            {
+                Error("module", $"module {hash} was never uploaded; POST it to /api/modules first");
             }
         }
 
-        var inputs = request.InputObjects ?? [];
+        if (module is not null && entry.Length <= _options.MaxEntryLength && !module.Exports.Contains(entry, StringComparer.Ordinal))
+        {
+            Error("entry", entry == JobSpec.WasiStart
+                ? "the module exports no _start (not a WASI command); name an exported function as the entry"
+                : $"the module exports no function '{entry}'; it exports: {Listing(module.Exports)}");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new JobRequestException(errors);
+        }
+
         var pins = await _objects.CheckAsync(inputs, request.OutputObject, request.Submitter ?? ObjectService.AnonymousAccount, Error);
         if (errors.Count > 0)
         {
@@ -140,7 +153,7 @@ public sealed class JobService
         }
 
         var spec = new JobSpec(
-            hash!, entry, request.Args ?? [], env, stdin, new JobLimits(fuel, pages, wall), request.MaxPricePerMillionFuel, validators,
+            hash!, entry, args, env, stdin, new JobLimits(fuel, pages, wall), request.MaxPricePerMillionFuel, validators,
             inputs, request.OutputObject, request.Submitter, inputs.Count > 0 ? pins : null);
         var id = JobIds.New(_time.GetUtcNow());
         return await _grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
@@ -268,6 +281,128 @@ public sealed class JobService
             }
         }
     }
+
+    private void CheckArgs(IReadOnlyList<string> args, Action<string, string> error)
+    {
+        if (args.Count > _options.MaxArgs)
+        {
+            error("args", $"has {args.Count} arguments; the limit is {_options.MaxArgs}");
+            return;
+        }
+
+        long bytes = 0;
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (TextProblem(args[i]) is { } problem)
+            {
+                error($"args[{i}]", problem);
+            }
+            else
+            {
+                bytes += Encoding.UTF8.GetByteCount(args[i]) + 1;
+            }
+        }
+
+        if (bytes > _options.MaxArgsBytes)
+        {
+            error("args", $"has {bytes} bytes (UTF-8, one NUL after each); the limit is {_options.MaxArgsBytes}");
+        }
+    }
+
+    private void CheckEnv(IReadOnlyList<KeyValuePair<string, string>> env, Action<string, string> error)
+    {
+        if (env.Count > _options.MaxEnvVars)
+        {
+            error("env", $"has {env.Count} variables; the limit is {_options.MaxEnvVars}");
+            return;
+        }
+
+        long bytes = 0;
+        // Few variables are scanned for repeats without allocating; many get a set.
+        var names = env.Count > 32 ? new HashSet<string>(StringComparer.Ordinal) : null;
+        for (var i = 0; i < env.Count; i++)
+        {
+            var (name, value) = env[i];
+            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || TextProblem(name) is not null)
+            {
+                error("env", $"'{Shorten(name)}' is not a valid variable name (non-empty, valid Unicode, no '=', no NUL)");
+                continue;
+            }
+
+            if (names is null ? IsRepeated(env, i) : !names.Add(name))
+            {
+                error("env", $"'{Shorten(name)}' is given twice");
+                continue;
+            }
+
+            if (TextProblem(value) is { } problem)
+            {
+                error("env." + Shorten(name), problem);
+                continue;
+            }
+
+            bytes += Encoding.UTF8.GetByteCount(name) + 1 + Encoding.UTF8.GetByteCount(value) + 1;
+        }
+
+        if (bytes > _options.MaxEnvBytes)
+        {
+            error("env", $"has {bytes} bytes (UTF-8 NAME=value, one NUL after each); the limit is {_options.MaxEnvBytes}");
+        }
+    }
+
+    /// <summary>Checks object addresses before storage is asked about them: present, and not longer than an address can be.</summary>
+    private void CheckAddresses(IReadOnlyList<string> inputs, string? output, Action<string, string> error)
+    {
+        const int MaxAddress = ObjectKey.MaxNamespaceLength + 1 + ObjectKey.MaxNameLength;
+        if (inputs.Count > _options.MaxInputObjects)
+        {
+            error("inputObjects", $"has {inputs.Count} objects; the limit is {_options.MaxInputObjects}");
+            return;
+        }
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i] is null)
+            {
+                error($"inputObjects[{i}]", "must be an object address (namespace/name), not null");
+            }
+            else if (inputs[i].Length > MaxAddress)
+            {
+                error($"inputObjects[{i}]", $"has {inputs[i].Length} characters; an address has at most {MaxAddress}");
+            }
+        }
+
+        if (output is { Length: > MaxAddress })
+        {
+            error("outputObject", $"has {output.Length} characters; an address has at most {MaxAddress}");
+        }
+    }
+
+    /// <summary>Why a program string (argument, variable) is refused, or null: it is null, holds NUL or is not valid Unicode.</summary>
+    private static string? TextProblem(string? text) =>
+        text is null ? "must be a string, not null"
+        : text.Contains('\0', StringComparison.Ordinal) || !WellFormedText.IsWellFormed(text)
+            ? "cannot contain NUL (programs see it as the end of the string) or a lone surrogate (not valid Unicode)"
+            : null;
+
+    /// <summary>Whether the variable at <paramref name="index"/> was named before.</summary>
+    private static bool IsRepeated(IReadOnlyList<KeyValuePair<string, string>> env, int index)
+    {
+        for (var j = 0; j < index; j++)
+        {
+            if (string.Equals(env[j].Key, env[index].Key, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Shorten(string? text) => text is null ? "" : text.Length <= 64 ? text : text[..64] + "…";
+
+    private static string Listing(IReadOnlyList<string> exports) =>
+        exports.Count <= 20 ? string.Join(", ", exports) : string.Join(", ", exports.Take(20)) + $" and {exports.Count - 20} more";
 
     private static bool Matches(JobGrainState state, JobQuery query) =>
         (query.Status is null || state.Status == query.Status)

@@ -17,6 +17,9 @@ namespace Xmbl.Cluster.Grains.Jobs;
 /// </remarks>
 internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effects, ComputeOptions options)
 {
+    /// <summary>Characters of a node's error or a settlement error kept in the job's state.</summary>
+    public const int MaxErrorLength = 1000;
+
     /// <summary>Creates the job and assigns what can be assigned.</summary>
     public void Submit(JobGrainState state, string jobId, JobSpec spec, DateTimeOffset now)
     {
@@ -84,6 +87,35 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             : null;
     }
 
+    /// <summary>
+    /// A silo restarted after a crash and found the open assignment of one of its nodes: counts the restart (once per
+    /// <paramref name="restartId"/>) and fails the job as poisonous at <see cref="ComputeOptions.PoisonAfterRestarts"/>.
+    /// </summary>
+    /// <returns>The work to run again, or null when the assignment is not open or the job failed.</returns>
+    public JobWork? Recover(JobGrainState state, int assignmentId, string nodeId, string restartId, DateTimeOffset now)
+    {
+        var work = GetWork(state, assignmentId, nodeId);
+        if (work is null || string.Equals(state.LastRestart, restartId, StringComparison.Ordinal))
+        {
+            return work;
+        }
+
+        state.LastRestart = restartId;
+        state.Restarts++;
+        state.UpdatedAt = now;
+        if (state.Restarts >= options.PoisonAfterRestarts)
+        {
+            // The job's fault, not the node's: no reputation changes, and it never runs again.
+            Fail(state, $"poisonous: crashed or hung the node on {state.Restarts} restarts (last: assignment {assignmentId} on node {nodeId})", nodeId, now);
+            effects.Changed(state.Id!);
+            return null;
+        }
+
+        state.Transitions.Add(new JobTransition(now, state.Status, state.Status, nodeId, $"assignment {assignmentId} was unfinished when node {nodeId}'s silo restarted; running it again (restart {state.Restarts}; at {options.PoisonAfterRestarts} the job fails as poisonous)"));
+        effects.Changed(state.Id!);
+        return work;
+    }
+
     /// <summary>Records a node's report and decides the job when every open slot has reported.</summary>
     /// <returns>False when the report was not for an open assignment of that node or is inconsistent.</returns>
     public bool Report(JobGrainState state, ExecutionReport report, DateTimeOffset now)
@@ -106,10 +138,13 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         }
 
         placement.Release(assignment.NodeId, state.Id!, assignment.Id, report.Duration);
+        assignment.NodeTime = report.Duration;
         if (report.Outcome == RunOutcome.WallTimeExceeded)
         {
-            // Wall time depends on the machine, so it is no result: the role goes to another node.
+            // Wall time depends on the machine, so it is no result: the role goes to another node. The node's time and
+            // fuel are recorded (charged per docs/jobs.md), and count against the job's node-time budget.
             assignment.Status = AssignmentStatus.TimedOut;
+            assignment.Fuel = report.Fuel;
             assignment.ReportedAt = now;
             assignment.Detail = report.Detail ?? $"wall time of {state.Spec!.Limits.WallTime} exceeded";
             state.UpdatedAt = now;
@@ -134,12 +169,59 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             Transition(state, JobStatus.Executed, assignment.NodeId, $"executor reported {Describe(report.Outcome, report.ExitCode)}, fuel {report.Fuel}", now);
             if (state.Spec!.Validators > 0)
             {
-                var waiting = OpenSlots(state).Count(s => s.Status == AssignmentStatus.Assigned);
-                Transition(state, JobStatus.Validating, null, waiting > 0 ? $"waiting for {waiting} validator(s)" : "validators have reported", now);
+                Transition(state, JobStatus.Validating, null, DescribeValidators(state), now);
             }
         }
 
         Decide(state, now);
+        effects.Changed(state.Id!);
+        return true;
+    }
+
+    /// <summary>
+    /// Records that a node could not run its assignment. The role goes to another node; once
+    /// <see cref="ComputeOptions.SameFailureNodes"/> distinct nodes have failed with the same reason, the failure is the
+    /// job's own and the job fails with it, and no node's reputation moves.
+    /// </summary>
+    /// <returns>False when the report was not for an open assignment of that node.</returns>
+    public bool ReportError(JobGrainState state, RunErrorReport report, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var assignment = Find(state, report.AssignmentId);
+        if (assignment is null
+            || assignment.Status != AssignmentStatus.Assigned
+            || !string.Equals(assignment.NodeId, report.NodeId, StringComparison.Ordinal)
+            || JobRecord.IsFinalStatus(state.Status))
+        {
+            return false;
+        }
+
+        var reason = string.IsNullOrWhiteSpace(report.Reason) ? "the node gave no reason" : report.Reason;
+        if (reason.Length > MaxErrorLength)
+        {
+            reason = reason[..MaxErrorLength];
+        }
+
+        placement.Release(assignment.NodeId, state.Id!, assignment.Id, null);
+        assignment.Status = AssignmentStatus.Failed;
+        assignment.ReportedAt = now;
+        assignment.Detail = reason;
+        state.UpdatedAt = now;
+
+        var nodes = state.Assignments
+            .Where(a => a.Status == AssignmentStatus.Failed && string.Equals(a.Detail, reason, StringComparison.Ordinal))
+            .Select(a => a.NodeId)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        if (nodes.Count >= options.SameFailureNodes)
+        {
+            Fail(state, $"the job fails the same way on {nodes.Count} nodes ({string.Join(", ", nodes)}), so the fault is the job's: {reason}", null, now);
+        }
+        else
+        {
+            FillSlots(state, now);
+        }
+
         effects.Changed(state.Id!);
         return true;
     }
@@ -157,18 +239,41 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         {
             if (assignment.Status == AssignmentStatus.Assigned && assignment.Deadline <= now)
             {
+                // The node pays only once another node has produced the result (see Accept): a job that times out
+                // on every node it is given to is at fault itself.
                 assignment.Status = AssignmentStatus.TimedOut;
                 assignment.Detail = $"no report by {assignment.Deadline:O}";
                 placement.Release(assignment.NodeId, state.Id!, assignment.Id, null);
-                effects.Reputation(assignment.NodeId, 0, 0, 1);
                 changed = true;
             }
         }
 
+        var bound = LifetimeBound(options, state.Spec!.Limits.WallTime);
+        if (now - state.CreatedAt >= bound)
+        {
+            // A backstop: every state below has its own deadline, so this fires only if one of them failed to.
+            Fail(state, $"not finished within {bound}, the longest any job with this wall time may take (it was {state.Status.ToString().ToLowerInvariant()})", null, now);
+            effects.Changed(state.Id!);
+            return;
+        }
+
         if (state.Status == JobStatus.Pending && now - state.CreatedAt >= options.PendingTimeout)
         {
-            Fail(state, $"no eligible node (alive, with free capacity, price at most {FormatPrice(state.Spec!.MaxPricePerMillionFuel)}) within {options.PendingTimeout}", null, now);
+            var request = Request(state, 0, NextAssignmentId(state), now);
+            Fail(state, $"no eligible node (alive, with free capacity, price at most {FormatPrice(state.Spec!.MaxPricePerMillionFuel)}) within {options.PendingTimeout}: {placement.ExplainNoNode(request)}", null, now);
             effects.Changed(state.Id!);
+            return;
+        }
+
+        if (state.Status == JobStatus.Validated)
+        {
+            // Settlement is retried by the grain at every tick; it may not go on forever.
+            if (now - state.ValidatedAt >= options.SettleTimeout)
+            {
+                Fail(state, $"validated, but settling failed for {options.SettleTimeout}, so nothing was charged: {state.SettleError ?? "no reason recorded"}", state.Result?.NodeId, now);
+                effects.Changed(state.Id!);
+            }
+
             return;
         }
 
@@ -177,6 +282,11 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         if (!JobRecord.IsFinalStatus(state.Status))
         {
             Decide(state, now);
+        }
+
+        if (!JobRecord.IsFinalStatus(state.Status) && state.Status != JobStatus.Validated)
+        {
+            FailWaitedTooLong(state, now);
         }
 
         if (changed || before != state.Status)
@@ -222,6 +332,36 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         effects.Changed(state.Id!);
     }
 
+    /// <summary>Records that settling the validated job failed (the grain retries at every tick, up to <see cref="ComputeOptions.SettleTimeout"/>).</summary>
+    public void SettleFailed(JobGrainState state, string error, DateTimeOffset now)
+    {
+        if (state.SettleError is null)
+        {
+            state.Transitions.Add(new JobTransition(now, state.Status, state.Status, null, $"settling failed, retried until {state.ValidatedAt + options.SettleTimeout:O}: {error}"));
+        }
+
+        state.SettleError = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
+        state.UpdatedAt = now;
+        effects.Changed(state.Id!);
+    }
+
+    /// <summary>
+    /// The longest a job may stay unfinished: every state's deadline added up, each observed up to one reminder
+    /// period late. Pending + settling + (1 + tie-breakers) rounds of attempts, each attempt a wait for a node plus a
+    /// run to its deadline.
+    /// </summary>
+    public static TimeSpan LifetimeBound(ComputeOptions options, TimeSpan wallTime)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var period = TickPeriod(wallTime, options.DispatchGrace);
+        var attempt = options.RoleWaitTimeout + wallTime + options.DispatchGrace + (2 * period);
+        return options.PendingTimeout + options.SettleTimeout + ((1 + options.MaxTieBreakers) * options.MaxAttempts * attempt) + (2 * period);
+    }
+
+    /// <summary>How often the job's reminder ticks: half the first deadline (wall time + grace), at least a second.</summary>
+    public static TimeSpan TickPeriod(TimeSpan wallTime, TimeSpan dispatchGrace) =>
+        TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, (wallTime + dispatchGrace).Ticks / 2));
+
     public static JobRecord ToRecord(JobGrainState state)
     {
         var executor = state.Assignments.LastOrDefault(a => a.Role == JobRole.Executor)?.NodeId;
@@ -265,6 +405,8 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         return current;
     }
 
+    private static int NextAssignmentId(JobGrainState state) => state.Assignments.Count == 0 ? 1 : state.Assignments[^1].Id + 1;
+
     private static AssignmentState? Find(JobGrainState state, int id)
     {
         foreach (var a in state.Assignments)
@@ -300,20 +442,24 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             if (attempts >= options.MaxAttempts)
             {
                 var last = current?.Detail ?? "no report";
-                Fail(state, $"{role.ToString().ToLowerInvariant()} timed out on {attempts} node(s), the limit (last: {last})", current?.NodeId, now);
+                var what = state.Assignments.All(a => a.Slot != slot || a.Status == AssignmentStatus.TimedOut) ? "timed out on" : "got no result from";
+                Fail(state, $"{role.ToString().ToLowerInvariant()} {what} {attempts} node(s), the limit (last: {last})", current?.NodeId, now);
                 return;
             }
 
-            // Never the same node twice for one job: a validator is never the executor, a retry goes elsewhere.
-            var excluded = state.Assignments.Select(a => a.NodeId).ToHashSet(StringComparer.Ordinal);
-            var avoid = role == JobRole.Executor
-                ? (IReadOnlyCollection<string>)[]
-                : state.Assignments.Where(a => a.Role == JobRole.Executor).Select(a => a.Operator).ToHashSet(StringComparer.Ordinal);
-            var id = state.Assignments.Count == 0 ? 1 : state.Assignments[^1].Id + 1;
-            var deadline = now + spec.Limits.WallTime + options.DispatchGrace;
-            var choice = placement.Place(new PlacementRequest(state.Id!, id, spec, role, excluded, avoid, deadline));
+            if (NodeTimeBudgetExceeded(state) is { } overBudget)
+            {
+                Fail(state, overBudget, current?.NodeId, now);
+                return;
+            }
+
+            var id = NextAssignmentId(state);
+            var request = Request(state, slot, id, now);
+            var choice = placement.Place(request);
             if (choice is null)
             {
+                // The role's wait for a node is bounded: see FailWaitedTooLong.
+                (state.SlotWaitingSince ??= []).TryAdd(slot, now);
                 if (slot == 0 && state.Status == JobStatus.Pending)
                 {
                     placement.EnqueuePending(state.Id!);
@@ -325,6 +471,11 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
                 continue;
             }
 
+            if (state.SlotWaitingSince?.Remove(slot) == true && state.SlotWaitingSince.Count == 0)
+            {
+                state.SlotWaitingSince = null;
+            }
+
             var assignment = new AssignmentState
             {
                 Id = id,
@@ -333,7 +484,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
                 Operator = choice.Operator,
                 Role = role,
                 AssignedAt = now,
-                Deadline = deadline,
+                Deadline = request.Deadline,
                 Status = AssignmentStatus.Assigned,
                 PricePerMillionFuel = choice.PricePerMillionFuel,
             };
@@ -357,6 +508,109 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
 
             effects.Dispatch(new JobDispatch(state.Id!, id, choice.NodeId, role, spec));
         }
+    }
+
+    /// <summary>
+    /// The failure reason when one more run could take the job past <see cref="ComputeOptions.NodeTimeBudget"/> wall
+    /// times of node time, else null. Counted: reported run times, the wall time of runs that ended unreported, and the
+    /// wall time open assignments may still use.
+    /// </summary>
+    private string? NodeTimeBudgetExceeded(JobGrainState state)
+    {
+        var wall = state.Spec!.Limits.WallTime;
+        var committed = TimeSpan.Zero;
+        foreach (var a in state.Assignments)
+        {
+            committed += a.NodeTime ?? (a.Status is AssignmentStatus.Assigned or AssignmentStatus.TimedOut ? wall : TimeSpan.Zero);
+        }
+
+        var budget = wall * options.NodeTimeBudget;
+        return committed + wall > budget
+            ? $"node-time budget used: {committed.TotalSeconds:0.###} s of runs and attempts, and another run could take it past {options.NodeTimeBudget} x the wall-clock limit of {wall.TotalSeconds:0.###} s"
+            : null;
+    }
+
+    /// <summary>
+    /// What placing a slot asks for. Never the same node twice for one job: a validator is never the executor, a
+    /// retry goes elsewhere.
+    /// </summary>
+    private PlacementRequest Request(JobGrainState state, int slot, int assignmentId, DateTimeOffset now)
+    {
+        var spec = state.Spec!;
+        var role = RoleOf(state, slot);
+        var excluded = state.Assignments.Select(a => a.NodeId).ToHashSet(StringComparer.Ordinal);
+        var avoid = role == JobRole.Executor
+            ? (IReadOnlyCollection<string>)[]
+            : state.Assignments.Where(a => a.Role == JobRole.Executor).Select(a => a.Operator).ToHashSet(StringComparer.Ordinal);
+        return new PlacementRequest(state.Id!, assignmentId, spec, role, excluded, avoid, now + spec.Limits.WallTime + options.DispatchGrace);
+    }
+
+    /// <summary>Fails the job when a role of a scheduled job has waited <see cref="ComputeOptions.RoleWaitTimeout"/> for a node, saying why no node was eligible.</summary>
+    private void FailWaitedTooLong(JobGrainState state, DateTimeOffset now)
+    {
+        if (state.SlotWaitingSince is not { Count: > 0 } waits)
+        {
+            return;
+        }
+
+        foreach (var (slot, since) in waits.OrderBy(w => w.Key))
+        {
+            if (now - since < options.RoleWaitTimeout || Current(state, slot) is { Status: AssignmentStatus.Assigned or AssignmentStatus.Reported })
+            {
+                continue;
+            }
+
+            var role = RoleOf(state, slot);
+            var last = Current(state, slot) is { Detail: { } detail } ? $"; its last node: {detail}" : "";
+            var why = placement.ExplainNoNode(Request(state, slot, NextAssignmentId(state), now));
+            var name = role == JobRole.TieBreaker ? "tie-breaker" : role.ToString().ToLowerInvariant();
+            Fail(state, $"no eligible node for {name} slot {slot} within {options.RoleWaitTimeout}: {why}{last}", null, now);
+            return;
+        }
+    }
+
+    /// <summary>Where the validators stand, for the transition to validating.</summary>
+    private static string DescribeValidators(JobGrainState state)
+    {
+        int reported = 0, running = 0, unplaced = 0;
+        for (var slot = 1; slot < SlotCount(state); slot++)
+        {
+            switch (Current(state, slot)?.Status)
+            {
+                case AssignmentStatus.Reported:
+                    reported++;
+                    break;
+                case AssignmentStatus.Assigned:
+                    running++;
+                    break;
+                default:
+                    unplaced++;
+                    break;
+            }
+        }
+
+        if (running == 0 && unplaced == 0)
+        {
+            return "validators have reported";
+        }
+
+        var parts = new List<string>(3);
+        if (reported > 0)
+        {
+            parts.Add($"{reported} reported");
+        }
+
+        if (running > 0)
+        {
+            parts.Add($"{running} running");
+        }
+
+        if (unplaced > 0)
+        {
+            parts.Add($"{unplaced} waiting for a node");
+        }
+
+        return $"waiting for validators: {string.Join(", ", parts)}";
     }
 
     /// <summary>Decides the result once every open slot has reported.</summary>
@@ -444,6 +698,16 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             }
         }
 
+        // Nodes that went silent past their deadline (no ReportedAt; a run over wall time reports and is no fault) or
+        // could not run the job while another node could: the fault was theirs.
+        foreach (var a in state.Assignments)
+        {
+            if (a.Status == AssignmentStatus.Failed || (a.Status == AssignmentStatus.TimedOut && a.ReportedAt is null))
+            {
+                effects.Reputation(a.NodeId, 0, 0, 1);
+            }
+        }
+
         CloseOpenAssignments(state, "result decided");
         state.ValidatedAt = now;
         Transition(state, JobStatus.Validated, chosen.NodeId, reason, now);
@@ -488,6 +752,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         RunOutcome.MemoryExceeded => "memory limit exceeded",
         RunOutcome.Invalid => "invalid module or entry point",
         RunOutcome.WallTimeExceeded => "wall time exceeded",
+        RunOutcome.OutputLimitExceeded => "output limit exceeded",
         _ => outcome.ToString(),
     };
 

@@ -1,10 +1,16 @@
+using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs;
 
-/// <summary>A node's reputation: rises slowly with agreements, falls fast when outvoted or timing out.</summary>
-internal sealed class NodeReputationGrain : Grain<NodeReputationGrainState>, INodeReputationGrain
+/// <summary>
+/// A node's reputation: rises slowly with agreements, falls fast when outvoted or timing out, and a score below the
+/// neutral one drifts back to it over time (<see cref="Recover"/>), so a network whose nodes all fell below
+/// <see cref="ComputeOptions.MinReputation"/> heals by itself.
+/// </summary>
+internal sealed class NodeReputationGrain(IOptions<ComputeOptions> options) : Grain<NodeReputationGrainState>, INodeReputationGrain
 {
     /// <summary>Share of the distance to 1 gained per agreement.</summary>
     public const double AgreementGain = 0.02;
@@ -23,18 +29,26 @@ internal sealed class NodeReputationGrain : Grain<NodeReputationGrainState>, INo
             throw new ArgumentOutOfRangeException(nameof(delta), "Reputation counts cannot be negative.");
         }
 
-        State.Score = Apply(State.Score, delta.Agreements, delta.Disagreements, delta.Timeouts);
+        // The outcomes apply to the score as recovered until now; recovery then starts again from this change.
+        var score = Recover(State.Score, State.UpdatedAt, delta.At, options.Value.ReputationHalfLife);
+        State.Score = Apply(score, delta.Agreements, delta.Disagreements, delta.Timeouts);
         State.Agreements += delta.Agreements;
         State.Disagreements += delta.Disagreements;
         State.Timeouts += delta.Timeouts;
-        State.UpdatedAt = delta.At;
+        if (delta.At > State.UpdatedAt)
+        {
+            State.UpdatedAt = delta.At;
+        }
+
         return GetAsync();
     }
 
-    public Task<NodeReputation> GetAsync() => Task.FromResult(ToRecord(GetPrimaryKeyString(), State));
+    public Task<NodeReputation> GetAsync() =>
+        Task.FromResult(ToRecord(GetPrimaryKeyString(), State, TimeProvider.GetUtcNow(), options.Value.ReputationHalfLife));
 
-    public static NodeReputation ToRecord(string nodeId, NodeReputationGrainState state) =>
-        new(nodeId, state.Score, state.Agreements, state.Disagreements, state.Timeouts, state.UpdatedAt);
+    /// <summary>The node's reputation as read at <paramref name="now"/>: the stored score with its recovery applied.</summary>
+    public static NodeReputation ToRecord(string nodeId, NodeReputationGrainState state, DateTimeOffset now, TimeSpan halfLife) =>
+        new(nodeId, Recover(state.Score, state.UpdatedAt, now, halfLife), state.Agreements, state.Disagreements, state.Timeouts, state.UpdatedAt);
 
     /// <summary>The score after the outcomes; the order of a batch does not matter much, losses are applied last.</summary>
     public static double Apply(double score, int agreements, int disagreements, int timeouts)
@@ -43,5 +57,22 @@ internal sealed class NodeReputationGrain : Grain<NodeReputationGrainState>, INo
         score *= Math.Pow(1 - DisagreementLoss, disagreements);
         score *= Math.Pow(1 - TimeoutLoss, timeouts);
         return Math.Clamp(score, 0, 1);
+    }
+
+    /// <summary>
+    /// A score below the neutral <see cref="NodeReputation.InitialScore"/> as it has recovered by <paramref name="now"/>:
+    /// its distance to neutral halves every <paramref name="halfLife"/> since <paramref name="changedAt"/>, its last
+    /// change. A score at or above neutral is kept (it was earned). Deterministic and applied on read, so nothing
+    /// has to run for a node to recover, and the stored score stays the one of the last change.
+    /// </summary>
+    public static double Recover(double score, DateTimeOffset changedAt, DateTimeOffset now, TimeSpan halfLife)
+    {
+        const double Neutral = NodeReputation.InitialScore;
+        if (score >= Neutral || now <= changedAt || halfLife <= TimeSpan.Zero)
+        {
+            return score;
+        }
+
+        return Neutral - ((Neutral - score) * Math.Pow(2, -((now - changedAt) / halfLife)));
     }
 }

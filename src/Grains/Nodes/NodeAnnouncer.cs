@@ -95,7 +95,7 @@ public sealed partial class NodeAnnouncer : BackgroundService
                 try
                 {
                     var load = _announcement.CurrentLoad(node);
-                    await _grains.GetGrain<INodeGrain>(node.Id).HeartbeatAsync(new NodeHeartbeat(now, load.RunningJobs, load.UsedStorageBytes));
+                    await _grains.GetGrain<INodeGrain>(node.Id).HeartbeatAsync(new NodeHeartbeat(now, load.RunningJobs, load.UsedStorageBytes, load.ReservedMemoryBytes, load.Unhealthy));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -126,12 +126,12 @@ public sealed partial class NodeAnnouncer : BackgroundService
         _registered.TrySetResult();
     }
 
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Node {Index} registered as {NodeId}")]
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Node {Index} registered as {NodeId}")]
     private partial void LogRegistered(int index, string nodeId);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Heartbeat of node {NodeId} failed")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Heartbeat of node {NodeId} failed")]
     private partial void LogHeartbeatFailed(string nodeId, Exception exception);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retiring node {NodeId} at shutdown failed")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Retiring node {NodeId} at shutdown failed")]
     private partial void LogRetireFailed(string nodeId, Exception exception);
 }

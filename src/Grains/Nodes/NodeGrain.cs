@@ -50,6 +50,8 @@ public sealed class NodeGrain : Grain<NodeGrainState>, INodeGrain
             LastHeartbeat = heartbeat.At,
             RunningJobs = heartbeat.RunningJobs,
             UsedStorageBytes = heartbeat.UsedStorageBytes,
+            ReservedMemoryBytes = heartbeat.ReservedMemoryBytes,
+            Unhealthy = heartbeat.Unhealthy,
             Retired = false,
         };
         return Task.CompletedTask;

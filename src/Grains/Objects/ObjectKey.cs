@@ -20,7 +20,7 @@ public readonly record struct ObjectKey
     /// <summary>The namespace: 1-63 characters of <c>[a-z0-9._-]</c>, starting with a letter or digit.</summary>
     public string Namespace { get; }
 
-    /// <summary>The name: 1-1024 characters, no control characters, no empty, <c>.</c> or <c>..</c> segments.</summary>
+    /// <summary>The name: 1-1024 characters of valid Unicode, no control characters, no empty, <c>.</c> or <c>..</c> segments.</summary>
     public string Name { get; }
 
     /// <summary>The grain key, <c>namespace/name</c>.</summary>
@@ -49,6 +49,12 @@ public readonly record struct ObjectKey
                 error = "An object name cannot contain control characters.";
                 return false;
             }
+        }
+
+        if (!WellFormedText.IsWellFormed(name))
+        {
+            error = "An object name must be valid Unicode; it has a lone surrogate.";
+            return false;
         }
 
         foreach (var segment in name.Split('/'))

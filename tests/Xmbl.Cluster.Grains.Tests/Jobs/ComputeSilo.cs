@@ -13,11 +13,13 @@ namespace Xmbl.Cluster.Grains.Tests.Jobs;
 public sealed class ComputeSilo : IAsyncDisposable
 {
     private readonly TempDirectory _data;
-    private readonly IHost _host;
+    private readonly Func<string, Task<IHost>> _start;
+    private IHost _host;
 
-    private ComputeSilo(TempDirectory data, IHost host)
+    private ComputeSilo(TempDirectory data, Func<string, Task<IHost>> start, IHost host)
     {
         _data = data;
+        _start = start;
         _host = host;
     }
 
@@ -30,31 +32,56 @@ public sealed class ComputeSilo : IAsyncDisposable
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>Starts the silo; <paramref name="time"/> replaces the system clock for everything in it (stores, nodes, runtime).</summary>
-    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    /// <param name="nodes">Logical nodes.</param>
+    /// <param name="settings">Configuration on top of the defaults.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="services">Replaces services after compute is added (e.g. the job runner).</param>
+    public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
         var data = new TempDirectory("xmbl-compute");
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        async Task<IHost> Start(string path)
         {
-            [SiloConfiguration.DataDirectoryKey] = data.Path,
-            ["Xmbl:Node:Count"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Xmbl:Node:Concurrency"] = "2",
-        });
-        if (settings is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(settings);
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [SiloConfiguration.DataDirectoryKey] = path,
+                ["Xmbl:Node:Count"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Xmbl:Node:Concurrency"] = "2",
+            });
+            if (settings is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+            }
+
+            if (time is not null)
+            {
+                builder.Services.AddSingleton(time);
+            }
+
+            var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
+            builder.Services.AddCompute(builder.Configuration, silo);
+            services?.Invoke(builder.Services);
+            var host = builder.Build();
+            await host.StartAsync();
+            return host;
         }
 
-        if (time is not null)
+        return new ComputeSilo(data, Start, await Start(data.Path));
+    }
+
+    /// <summary>Stops the silo and starts it again on the same data (grain state, reminders, node keys), as a process restart would.</summary>
+    /// <param name="afterCrash">Start as after a crash: its runs ended unreported and no clean-stop marker remains (in
+    /// process, the host stops cleanly and the marker is then removed).</param>
+    public async Task RestartAsync(bool afterCrash = false)
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        if (afterCrash)
         {
-            builder.Services.AddSingleton(time);
+            File.Delete(Path.Combine(_data.Path, Xmbl.Cluster.Grains.Jobs.Execution.JobExecutorHost.CleanStopMarker));
         }
 
-        var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
-        builder.Services.AddCompute(builder.Configuration, silo);
-        var host = builder.Build();
-        await host.StartAsync();
-        return new ComputeSilo(data, host);
+        _host = await _start(_data.Path);
     }
 
     public static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", name));

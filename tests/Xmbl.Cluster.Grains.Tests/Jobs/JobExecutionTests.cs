@@ -115,7 +115,8 @@ public sealed class JobExecutionTests
         Assert.True(stored.Disagreements >= 1);
         Assert.True(stored.Score < NodeReputation.InitialScore);
         var listed = await silo.Services.GetRequiredService<ReputationDirectory>().ListAsync();
-        Assert.Equal(stored.Score, listed[liar].Score);
+        // Read a moment apart, and a low score recovers with time.
+        Assert.Equal(stored.Score, listed[liar].Score, 4);
         Assert.All(others, n => Assert.True(listed[n].Score > listed[liar].Score));
     }
 

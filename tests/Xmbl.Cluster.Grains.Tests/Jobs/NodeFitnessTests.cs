@@ -26,6 +26,39 @@ public sealed class NodeFitnessTests
     }
 
     [Fact]
+    public void Explain_GroupsEveryNodeByWhyItIsNotEligible()
+    {
+        NodeCandidate[] nodes =
+        [
+            Node("a"),
+            Node("b"),
+            Node("dead") with { Alive = false },
+            Node("full") with { Running = 2, Concurrency = 2 },
+            Node("pricey") with { PricePerMillionFuel = 5m },
+            Node("distrusted") with { Reputation = 0.1 },
+        ];
+
+        var why = NodeFitness.Explain(nodes, maxPrice: 1m, minReputation: 0.2, excluded: ["a", "b"]);
+
+        Assert.Equal("nodes a, b already on the job; node dead offline; node full busy; node pricey price above 1; node distrusted reputation below 0.2", why);
+        Assert.Equal("no nodes are registered", NodeFitness.Explain([], null, 0.2, None));
+    }
+
+    [Fact]
+    public void Explain_RunLargerThanANodesFreeOrWholeMemory_SaysWhichAndWhetherWaitingHelps()
+    {
+        NodeCandidate[] nodes =
+        [
+            Node("small") with { MemoryBytes = 400L << 20 },
+            Node("loaded") with { MemoryBytes = 4096L << 20, ReservedMemoryBytes = 3584L << 20 },
+        ];
+
+        var why = NodeFitness.Explain(nodes, maxPrice: null, minReputation: 0.2, excluded: None, memoryBytes: 1040L << 20);
+
+        Assert.Equal("node small announces 400 MiB of memory, the run needs 1040 MiB; node loaded has 512 MiB of memory free, the run needs 1040 MiB", why);
+    }
+
+    [Fact]
     public void Pick_NoEligibleNode_ReturnsNull()
     {
         Assert.Null(NodeFitness.Pick([Node("a") with { Running = 1, Concurrency = 1 }], "job", null, 0.2, None, None));

@@ -52,6 +52,21 @@ public sealed class CliObjectTests(EmbeddedSiloFixture fixture) : IClassFixture<
         Assert.Equal("hello, cluster\n", get.Out);
     }
 
+    [Fact]
+    public async Task Put_NameWithDotSegment_IsRefusedByTheGateway_NotStoredUnderAnotherName()
+    {
+        var source = _files.File("dots.txt");
+        await File.WriteAllTextAsync(source, "dots\n");
+
+        var put = await RunAsync("put", source, "cli/a/../b.txt");
+        var getOther = await RunAsync("get", "cli/b.txt");
+
+        Assert.Equal(1, put.Exit);
+        Assert.Contains("400", put.Err, StringComparison.Ordinal);
+        Assert.Contains("'..'", put.Err, StringComparison.Ordinal);
+        Assert.Equal(1, getOther.Exit);
+    }
+
     [Theory]
     [InlineData("put", "missing-file", "cli/x")]
     [InlineData("put", "PLACEHOLDER", "no-name")]

@@ -24,6 +24,8 @@ public sealed class PolicySiloFixture : IAsyncLifetime
         // "archive": everyone reads and lists; only did:key:alice writes.
         $"{P}:1:Namespace", "archive", $"{P}:1:AccessLevel", "MeshGlobal", $"{P}:1:OwnerAccount", "did:key:alice",
         $"{P}:1:Grants:0:Account", "*", $"{P}:1:Grants:0:Operations", "Read, List",
+        // "alice": private to did:key:alice (no grants).
+        $"{P}:2:Namespace", "alice", $"{P}:2:AccessLevel", "MeshGlobal", $"{P}:2:OwnerAccount", "did:key:alice",
         // Each account may store 4,000 bytes in all.
         "--Xmbl:Storage:Policies:DefaultAccountQuotaBytes", "4000");
 

@@ -1,8 +1,14 @@
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
-/// <summary>A write-only memory stream that refuses writes past a cap (the guest then sees an I/O error).</summary>
+/// <summary>
+/// A write-only memory stream that ends the run at the first write past its cap: it throws
+/// <see cref="OutputLimitExceededException"/>, which is not an <see cref="IOException"/>, so the WASI host does not turn
+/// it into an error code the guest could ignore; the engine traps with it as the cause.
+/// </summary>
 internal sealed class CappedOutputStream(int cap) : MemoryStream
 {
+    public int Cap => cap;
+
     public override void Write(byte[] buffer, int offset, int count)
     {
         Check(count);
@@ -22,7 +28,31 @@ internal sealed class CappedOutputStream(int cap) : MemoryStream
     {
         if (Length + count > cap)
         {
-            throw new IOException($"output limit of {cap} bytes exceeded");
+            throw new OutputLimitExceededException(cap);
         }
+    }
+}
+
+/// <summary>A run wrote past its output cap. The write that would cross the cap is refused whole, so the output kept
+/// and the fuel used are the same on every node.</summary>
+internal sealed class OutputLimitExceededException : Exception
+{
+    public OutputLimitExceededException()
+    {
+    }
+
+    public OutputLimitExceededException(string message)
+        : base(message)
+    {
+    }
+
+    public OutputLimitExceededException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public OutputLimitExceededException(int cap)
+        : base($"output limit of {cap} bytes exceeded")
+    {
     }
 }

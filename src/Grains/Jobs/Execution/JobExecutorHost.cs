@@ -14,9 +14,19 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 /// in-process call (<see cref="JobDispatcher"/>), by database notification, and, as the fallback that also recovers
 /// work after a restart, by scanning recent unfinished jobs for open assignments of local nodes.
 /// </summary>
-internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadReporter
+/// <remarks>
+/// After a start that did not follow a clean stop (a crash, a kill, a hang ended by the operator), every open assignment
+/// of a local node made before the start is counted against its job before it runs again
+/// (<see cref="IJobGrain.RecoverAsync"/>), so a job that takes its node down fails as poisonous after
+/// <see cref="ComputeOptions.PoisonAfterRestarts"/> restarts instead of coming back forever. A clean stop leaves a marker
+/// file, written only when every run had returned, and the next start does not count.
+/// </remarks>
+internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadReporter, ISiloHealthReporter
 {
     private const int ScanPage = 500;
+
+    /// <summary>The marker a clean stop leaves in the data directory.</summary>
+    public const string CleanStopMarker = "executor.clean-stop";
 
     private readonly Dictionary<string, NodeExecutor> _executors;
     private readonly IGrainStateQuery _query;
@@ -24,6 +34,10 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     private readonly ComputeOptions _options;
     private readonly bool _pollContinuously;
     private readonly ILogger<JobExecutorHost> _logger;
+    private readonly IGrainFactory _grains;
+    private readonly string? _markerPath;
+    private readonly DateTimeOffset _startedAt;
+    private readonly string _startId = Guid.NewGuid().ToString("N");
     private string? _cursor;
     private volatile bool _listening;
     private TaskCompletionSource _scanRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,10 +58,13 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
         _options = options.Value;
         _pollContinuously = !mode.Embedded;
         _logger = logger;
+        _grains = grains;
+        _markerPath = mode.DataDirectory is { } data ? Path.Combine(data, CleanStopMarker) : null;
+        _startedAt = time.GetUtcNow();
         var lying = _options.LyingNodes.ToHashSet();
         _executors = nodes.All.ToDictionary(
             n => n.Id,
-            n => new NodeExecutor(n, announcement.Resources.Concurrency, lying.Contains(n.Index), grains, runner, logger),
+            n => new NodeExecutor(n, announcement.Resources, lying.Contains(n.Index), grains, runner, _options, time, logger),
             StringComparer.Ordinal);
         foreach (var node in nodes.All)
         {
@@ -104,11 +121,31 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     public NodeLoad GetLoad(LocalNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return new NodeLoad(_executors.TryGetValue(node.Id, out var e) ? e.Known : 0, 0);
+        return _executors.TryGetValue(node.Id, out var e) ? new NodeLoad(e.Known, 0, e.ReservedMemory, e.Unhealthy) : default;
+    }
+
+    /// <summary>For the scheduler: whether a local node takes jobs, and the memory its stuck runs hold beyond the reservations.</summary>
+    public (string? Unhealthy, long StuckMemory) Condition(string nodeId) =>
+        _executors.TryGetValue(nodeId, out var e) ? (e.Unhealthy, e.StuckMemory) : (null, 0);
+
+    public void AddProblems(ICollection<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(problems);
+        foreach (var executor in _executors.Values)
+        {
+            if (executor.Unhealthy is { } reason)
+            {
+                problems.Add(reason);
+            }
+        }
     }
 
     /// <summary>Scans unfinished jobs from the cursor and queues open assignments of local nodes; returns how many were queued.</summary>
-    public async Task<int> ScanAsync(DateTimeOffset since, CancellationToken ct)
+    /// <param name="since">How far back to look.</param>
+    /// <param name="ct">Stops the scan.</param>
+    /// <param name="recovery">The start-up scan after an unclean stop: assignments made before this start are counted
+    /// against their job before they run again.</param>
+    public async Task<int> ScanAsync(DateTimeOffset since, CancellationToken ct, bool recovery = false)
     {
         var floor = JobIds.TimePrefix(since);
         var after = _cursor is null || string.CompareOrdinal(_cursor, floor) > 0 ? floor : _cursor;
@@ -132,7 +169,20 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
                 {
                     if (a.Status == AssignmentStatus.Assigned && _executors.TryGetValue(a.NodeId, out var executor) && !executor.IsKnown(entry.Key, a.Id))
                     {
-                        if (executor.Enqueue(new JobDispatch(entry.Key, a.Id, a.NodeId, a.Role, null)))
+                        var dispatch = new JobDispatch(entry.Key, a.Id, a.NodeId, a.Role, null);
+                        if (recovery && a.AssignedAt < _startedAt)
+                        {
+                            // Counted (and written) before it runs again: a job that kills the silo each time stops.
+                            var work = await RecoverAsync(entry.Key, a.Id, a.NodeId);
+                            if (work is null)
+                            {
+                                continue;
+                            }
+
+                            dispatch = dispatch with { Spec = work.Spec };
+                        }
+
+                        if (executor.Enqueue(dispatch))
                         {
                             queued++;
                         }
@@ -168,8 +218,9 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
         var workers = Task.WhenAll(_executors.Values.Select(e => e.RunAsync(stoppingToken)));
         try
         {
-            // Recovery: work assigned to these nodes before a restart.
-            var recovered = await ScanAsync(_time.GetUtcNow() - _options.PendingTimeout - _options.MaxWallTime, stoppingToken);
+            // Recovery: work assigned to these nodes before a restart; a restart after a crash counts against the jobs.
+            var afterCrash = !ConsumeCleanStopMarker();
+            var recovered = await ScanAsync(_time.GetUtcNow() - _options.PendingTimeout - _options.MaxWallTime, stoppingToken, recovery: afterCrash);
             if (recovered > 0)
             {
                 LogRecovered(recovered);
@@ -202,6 +253,64 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
         await workers;
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+
+        // The runs were told to stop; a run that does not return in time may be what hangs the node, so the next start
+        // then counts it as a crash.
+        var waited = _time.GetTimestamp();
+        while (_executors.Values.Any(e => e.InFlight > 0) && _time.GetElapsedTime(waited) < _options.StuckRunGrace && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, CancellationToken.None);
+        }
+
+        if (_markerPath is not null && _executors.Values.All(e => e.InFlight == 0))
+        {
+            try
+            {
+                await File.WriteAllTextAsync(_markerPath, _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogRecoveryFailed(_markerPath, ex);
+            }
+        }
+    }
+
+    /// <summary>Deletes the clean-stop marker; true when it was there (the last stop was clean).</summary>
+    private bool ConsumeCleanStopMarker()
+    {
+        if (_markerPath is null || !File.Exists(_markerPath))
+        {
+            return false;
+        }
+
+        try
+        {
+            File.Delete(_markerPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left in place, it would make the next crash look like a clean stop.
+            LogRecoveryFailed(_markerPath, ex);
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task<JobWork?> RecoverAsync(string jobId, int assignmentId, string nodeId)
+    {
+        var work = await _grains.GetGrain<IJobGrain>(jobId).RecoverAsync(assignmentId, nodeId, _startId);
+        if (work is null)
+        {
+            LogNotRecovered(jobId, assignmentId, nodeId);
+        }
+
+        return work;
+    }
+
     /// <summary>A key just before <paramref name="key"/> in ordinal order, so a scan "after" it includes it.</summary>
     private static string Before(string key) => key[..^1] + (char)(key[^1] - 1);
 
@@ -211,10 +320,17 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     [LoggerMessage(EventId = JobsEventId.Recovered, Level = LogLevel.Information, Message = "Recovered {Count} open assignment(s) of this silo's nodes")]
     private partial void LogRecovered(int count);
 
+    [LoggerMessage(EventId = JobsEventId.NotRecovered, Level = LogLevel.Warning, Message = "Assignment {AssignmentId} of job {JobId} on node {NodeId} was unfinished at this start and is not run again (the job ended meanwhile, or failed as poisonous)")]
+    private partial void LogNotRecovered(string jobId, int assignmentId, string nodeId);
+
+    [LoggerMessage(EventId = JobsEventId.RecoveryFailed, Level = LogLevel.Warning, Message = "The clean-stop marker {Path} could not be written or removed")]
+    private partial void LogRecoveryFailed(string path, Exception exception);
+
     [LoggerMessage(EventId = JobsEventId.PollFailed, Level = LogLevel.Warning, Message = "Scanning for assignments failed; retrying at the next poll")]
     private partial void LogPollFailed(Exception exception);
 }
 
 /// <summary>Whether the silo runs embedded (SQLite, one process) or in a cluster (PostgreSQL).</summary>
 /// <param name="Embedded">True for embedded mode.</param>
-internal sealed record ComputeMode(bool Embedded);
+/// <param name="DataDirectory">The silo's data directory (for the executors' clean-stop marker), when it has one.</param>
+internal sealed record ComputeMode(bool Embedded, string? DataDirectory = null);

@@ -21,4 +21,7 @@ internal static class ExitCodes
 
     /// <summary>The wall-clock limit was reached (like timeout(1)).</summary>
     public const int WallTime = 124;
+
+    /// <summary>The module wrote past the output cap (like SIGXFSZ, file size limit exceeded: 128 + 25).</summary>
+    public const int OutputLimit = 153;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -66,7 +67,7 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
             return new RunResult([], ExitCodes.Invalid, 0, RunOutcome.Invalid, ex.Message);
         }
 
-        var run = new RunContext(work.JobId, ct, inputs);
+        var run = new RunContext(work.JobId, ct, inputs, spec.Limits.WallTime);
         // On a guest thread from the start: the run's wasm calls need no hand-off and no pool thread waits for them.
         return await GuestThreads.RunAsync(() => Run(run, compiled, spec.Entry, spec.Args, spec.Env, spec.Stdin, spec.Limits.Fuel, spec.Limits.MemoryPages, spec.Limits.WallTime, JobIds.Seed(work.JobId), depth: 0));
     }
@@ -112,7 +113,7 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
         try
         {
             var linker = wasi.AddToLinker(new Linker(compiled.Engine));
-            linker.Define(HostModule, RunModuleFunction, RunModuleType, (caller, a, r) => r[0] = WasmValue.FromI64(RunNested(run, caller, a, memoryPages, wallTime, depth)));
+            linker.Define(HostModule, RunModuleFunction, RunModuleType, (caller, a, r) => r[0] = WasmValue.FromI64(RunNested(run, caller, a, memoryPages, depth)));
             var instance = linker.Instantiate(store, compiled);
             int exitCode;
             RunOutcome outcome;
@@ -153,6 +154,15 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
         {
             return new RunResult(output.ToArray(), exit.ExitCode, store.FuelConsumed, RunOutcome.Exited, null);
         }
+        catch (WasmTrapException trap) when (trap.InnerException is OutputLimitExceededException limit)
+        {
+            return OutputLimit(output, store, limit);
+        }
+        catch (OutputLimitExceededException limit)
+        {
+            // An export's results printed past the cap (not through WASI).
+            return OutputLimit(output, store, limit);
+        }
         catch (WasmTrapException trap)
         {
             var (outcome, code) = trap.Kind switch
@@ -175,10 +185,13 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
         }
     }
 
+    private static RunResult OutputLimit(CappedOutputStream output, Store store, OutputLimitExceededException limit) =>
+        new(output.ToArray(), ExitCodes.OutputLimit, store.FuelConsumed, RunOutcome.OutputLimitExceeded, limit.Message);
+
     private static RunResult Invalid(Store store, string detail) => new([], ExitCodes.Invalid, store.FuelConsumed, RunOutcome.Invalid, detail);
 
     /// <summary>The body of <c>xmbl.run_module</c>.</summary>
-    private long RunNested(RunContext run, Caller caller, ReadOnlySpan<WasmValue> args, int memoryPages, TimeSpan wallTime, int depth)
+    private long RunNested(RunContext run, Caller caller, ReadOnlySpan<WasmValue> args, int memoryPages, int depth)
     {
         var memory = caller.GetMemory() ?? throw new WasmTrapException(TrapKind.HostError, "xmbl.run_module needs the caller to export its memory as \"memory\".");
         var hash = Encoding.ASCII.GetString(Slice(memory, args[0].I32, args[1].I32));
@@ -206,9 +219,18 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
             return NestedUnknownModule;
         }
 
+        // The job's limits bound it with all its nested runs: a child gets the memory its ancestors leave (they cannot
+        // grow while it runs) and the rest of the job's wall-clock time, so node admission and the watchdog hold.
+        var childPages = Math.Max(0, memoryPages - memory.Pages);
+        var childWallTime = run.RemainingWallTime();
+        if (childWallTime <= TimeSpan.Zero)
+        {
+            throw new WasmTrapException(TrapKind.Timeout, "the job ran past the wall-clock limit");
+        }
+
         var parent = caller.Store;
         var budget = parent.FuelRemaining ?? _options.MaxFuel;
-        var result = Run(run, child, JobSpec.WasiStart, [], [], input, budget, memoryPages, wallTime, JobIds.Seed(run.JobId, run.NextNestedSalt()), depth + 1);
+        var result = Run(run, child, JobSpec.WasiStart, [], [], input, budget, childPages, childWallTime, JobIds.Seed(run.JobId, run.NextNestedSalt()), depth + 1);
 
         // The child's fuel is the parent's: charging it may exhaust the parent, which then traps out of fuel.
         parent.ConsumeFuel(Math.Min(result.Fuel, budget));
@@ -313,8 +335,9 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
     };
 
     /// <summary>What nested runs of one job share: its id (for seeds), the cancellation and the nested-call counter.</summary>
-    private sealed class RunContext(string jobId, CancellationToken cancellation, InMemoryWasiFileSystem? inputs)
+    private sealed class RunContext(string jobId, CancellationToken cancellation, InMemoryWasiFileSystem? inputs, TimeSpan wallTime)
     {
+        private readonly long _started = Stopwatch.GetTimestamp();
         private int _nested;
 
         public string JobId { get; } = jobId;
@@ -323,6 +346,9 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
 
         /// <summary>The job's input objects, mounted at <see cref="JobObjects.InputMount"/> in the job and its nested runs.</summary>
         public InMemoryWasiFileSystem? Inputs { get; } = inputs;
+
+        /// <summary>What is left of the job's wall-clock limit.</summary>
+        public TimeSpan RemainingWallTime() => wallTime - Stopwatch.GetElapsedTime(_started);
 
         /// <summary>Nested calls are numbered in call order, which is deterministic, so seeds are too.</summary>
         public int NextNestedSalt() => ++_nested;

@@ -31,7 +31,7 @@ public static class ComputeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(silo);
         services.AddOptions<ComputeOptions>().Bind(configuration.GetSection(ComputeOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ComputeOptions>, ComputeOptionsValidator>();
-        services.AddSingleton(new ComputeMode(silo.Embedded));
+        services.AddSingleton(new ComputeMode(silo.Embedded, silo.DataDirectory));
 
         // One engine per silo: a module compiles once and every local node's executor shares the compiled code.
         services.TryAddSingleton(_ => new WasmEngine(new WasmEngineOptions { FuelMetering = true }));
@@ -56,6 +56,7 @@ public static class ComputeServiceCollectionExtensions
         services.AddSingleton<IJobRunner, WasmJobRunner>();
         services.AddSingleton<JobExecutorHost>();
         services.AddSingleton<INodeLoadReporter>(sp => sp.GetRequiredService<JobExecutorHost>());
+        services.AddSingleton<ISiloHealthReporter>(sp => sp.GetRequiredService<JobExecutorHost>());
         if (!silo.Embedded)
         {
             services.AddSingleton<PostgresAssignmentNotifier>();

@@ -14,4 +14,13 @@ internal static class JobsEventId
     public const int Recovered = 5008;
     public const int LyingNode = 5009;
     public const int NotifyFailed = 5010;
+
+    // Executor hardening (stuck runs, memory admission, poisonous jobs).
+    public const int RunStuck = 5020;
+    public const int StuckRunReturned = 5021;
+    public const int NodeUnhealthy = 5022;
+    public const int NodeHealthyAgain = 5023;
+    public const int RunDeclined = 5024;
+    public const int RecoveryFailed = 5025;
+    public const int NotRecovered = 5026;
 }

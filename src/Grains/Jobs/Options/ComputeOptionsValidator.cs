@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 namespace Xmbl.Cluster.Grains.Jobs.Options;
 
@@ -41,6 +42,21 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:DispatchGrace must not be negative and {S}:PendingTimeout must be positive.");
         }
 
+        if (options.RoleWaitTimeout <= TimeSpan.Zero || options.SettleTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:RoleWaitTimeout and {S}:SettleTimeout must be positive, e.g. \"00:10:00\"; they are {options.RoleWaitTimeout} and {options.SettleTimeout}.");
+        }
+
+        if (options.SameFailureNodes < 2)
+        {
+            failures.Add($"{S}:SameFailureNodes must be at least 2 (one node alone cannot tell its own fault from the job's); it is {options.SameFailureNodes}.");
+        }
+
+        if (options.ReputationHalfLife <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:ReputationHalfLife must be positive, e.g. \"00:10:00\"; it is {options.ReputationHalfLife}.");
+        }
+
         if (options.PollInterval <= TimeSpan.Zero || options.PollIntervalWhileListening <= TimeSpan.Zero || options.NodeRefreshInterval <= TimeSpan.Zero || options.ReputationFlushInterval <= TimeSpan.Zero)
         {
             failures.Add($"{S}:PollInterval, {S}:PollIntervalWhileListening, {S}:NodeRefreshInterval and {S}:ReputationFlushInterval must be positive, e.g. \"00:00:01\".");
@@ -56,6 +72,21 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:MaxOutputBytes, {S}:MaxStdinBytes and {S}:MaxModuleBytes must be positive.");
         }
 
+        if (options.MaxArgs < 0 || options.MaxArgsBytes < 0 || options.MaxEnvVars < 0 || options.MaxEnvBytes < 0)
+        {
+            failures.Add($"{S}:MaxArgs, {S}:MaxArgsBytes, {S}:MaxEnvVars and {S}:MaxEnvBytes cannot be negative (0 allows none).");
+        }
+
+        if (options.MaxEntryLength < JobSpec.WasiStart.Length)
+        {
+            failures.Add($"{S}:MaxEntryLength must be at least {JobSpec.WasiStart.Length} (the length of {JobSpec.WasiStart}); it is {options.MaxEntryLength}.");
+        }
+
+        if (options.MaxModuleBytes >= 8 && options.MaxStdinBytes >= 0 && options.MaxJobRequestBytes < MinJobRequestBytes(options))
+        {
+            failures.Add($"{S}:MaxJobRequestBytes must leave room for a module of {S}:MaxModuleBytes and a stdin of {S}:MaxStdinBytes in base64, with the other fields: at least {MinJobRequestBytes(options)}; it is {options.MaxJobRequestBytes}.");
+        }
+
         if (options.MaxNestingDepth < 0)
         {
             failures.Add($"{S}:MaxNestingDepth must not be negative (0 turns nested jobs off); it is {options.MaxNestingDepth}.");
@@ -66,6 +97,37 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:MinReputation must be in [0, 1); it is {options.MinReputation}.");
         }
 
+        if (options.StuckRunGrace <= TimeSpan.Zero || options.MaxStuckRuns < 0)
+        {
+            failures.Add($"{S}:StuckRunGrace must be positive (e.g. \"00:00:05\") and {S}:MaxStuckRuns must not be negative; they are {options.StuckRunGrace} and {options.MaxStuckRuns}.");
+        }
+
+        if (options.RunMemoryOverheadBytes < 0)
+        {
+            failures.Add($"{S}:RunMemoryOverheadBytes must not be negative; it is {options.RunMemoryOverheadBytes}.");
+        }
+
+        if (options.PoisonAfterRestarts < 1)
+        {
+            failures.Add($"{S}:PoisonAfterRestarts must be at least 1; it is {options.PoisonAfterRestarts}.");
+        }
+
+        if (options.NodeTimeBudget < 1 + JobSpec.MaxValidators)
+        {
+            failures.Add($"{S}:NodeTimeBudget must be at least {1 + JobSpec.MaxValidators} (wall times), so a job with the most validators can run once on each node; it is {options.NodeTimeBudget}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// The smallest <see cref="ComputeOptions.MaxJobRequestBytes"/> that fits the largest valid job: the module and stdin in
+    /// base64, the arguments and environment unescaped, and 64 KiB for the JSON around them and the other fields.
+    /// </summary>
+    public static long MinJobRequestBytes(ComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        static long Base64(long bytes) => (bytes + 2) / 3 * 4;
+        return Base64(options.MaxModuleBytes) + Base64(options.MaxStdinBytes) + (long)options.MaxArgsBytes + options.MaxEnvBytes + (64 << 10);
     }
 }

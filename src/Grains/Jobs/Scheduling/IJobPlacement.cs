@@ -16,6 +16,10 @@ internal interface IJobPlacement
     /// <param name="runTime">How long the run took, when the node reported one.</param>
     void Release(string nodeId, string jobId, int assignmentId, TimeSpan? runTime);
 
+    /// <summary>Why no node is eligible for the request now, node by node (e.g. "n1, n2 already on the job; n3 offline").</summary>
+    /// <param name="request">The request that found no node.</param>
+    string ExplainNoNode(PlacementRequest request);
+
     /// <summary>Remembers a job that could not be placed, to retry as soon as a slot frees.</summary>
     /// <param name="jobId">The job.</param>
     void EnqueuePending(string jobId);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Interfaces.Models;
+using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Internal;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Nodes;
@@ -34,10 +35,12 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     private readonly ComputeOptions _options;
     private readonly HashSet<string> _localNodes;
     private readonly ILogger<JobScheduler> _logger;
+    private readonly JobExecutorHost _executors;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<Reservation>> _reservations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> _latencyMs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, double> _reputation = new(StringComparer.Ordinal);
+    // The score at its last change and when that was; recovery is applied on read (NodeReputationGrain.Recover).
+    private readonly ConcurrentDictionary<string, (double Score, DateTimeOffset At)> _reputation = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (int Known, DateTimeOffset At)> _liveLoad = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _pending = new();
     private readonly HashSet<string> _pendingSet = new(StringComparer.Ordinal);
@@ -51,8 +54,10 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         TimeProvider time,
         IOptions<ComputeOptions> options,
         LocalNodes localNodes,
+        JobExecutorHost executors,
         ILogger<JobScheduler> logger)
     {
+        _executors = executors;
         _directory = directory;
         _query = query;
         _grains = grains;
@@ -81,7 +86,8 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         lock (_lock)
         {
             var candidates = Candidates(now);
-            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators);
+            var memory = RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes);
+            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators, memory);
             if (pick is null)
             {
                 return null;
@@ -92,8 +98,18 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 _reservations[pick.NodeId] = list = [];
             }
 
-            list.Add(new Reservation(request.JobId, request.AssignmentId, now, request.Deadline));
+            list.Add(new Reservation(request.JobId, request.AssignmentId, now, request.Deadline, memory));
             return new PlacementChoice(pick.NodeId, pick.Operator, pick.PricePerMillionFuel);
+        }
+    }
+
+    public string ExplainNoNode(PlacementRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        lock (_lock)
+        {
+            return NodeFitness.Explain(
+                Candidates(_time.GetUtcNow()), request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes));
         }
     }
 
@@ -151,10 +167,13 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     }
 
     /// <summary>Takes a reputation change into account at once, before the next refresh.</summary>
-    public void ObserveReputation(string nodeId, double score) => _reputation[nodeId] = score;
+    public void ObserveReputation(string nodeId, double score) => _reputation[nodeId] = (score, _time.GetUtcNow());
 
-    /// <summary>The reputation the scheduler uses for a node.</summary>
-    public double ReputationOf(string nodeId) => _reputation.TryGetValue(nodeId, out var r) ? r : NodeReputation.InitialScore;
+    /// <summary>The reputation the scheduler uses for a node now.</summary>
+    public double ReputationOf(string nodeId) => ReputationAt(nodeId, _time.GetUtcNow());
+
+    private double ReputationAt(string nodeId, DateTimeOffset now) =>
+        _reputation.TryGetValue(nodeId, out var r) ? NodeReputationGrain.Recover(r.Score, r.At, now, _options.ReputationHalfLife) : NodeReputation.InitialScore;
 
     /// <summary>The candidates now, for diagnostics and tests.</summary>
     public IReadOnlyList<NodeCandidate> Snapshot()
@@ -175,7 +194,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
             var page = await _query.ListAsync<NodeReputationGrainState>(nameof(INodeReputationGrain), null, after, 1000, ct);
             foreach (var entry in page)
             {
-                _reputation[entry.Key] = entry.State.Score;
+                _reputation[entry.Key] = (entry.State.Score, entry.State.UpdatedAt);
             }
 
             if (page.Count < 1000)
@@ -309,13 +328,33 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         foreach (var status in nodes)
         {
             var node = status.Node;
+            var local = _localNodes.Contains(node.NodeId);
             var running = 0;
+            long memory = 0;
+            var alive = status.Alive;
+            if (local)
+            {
+                // A local node is counted exactly; its stuck runs hold memory that no reservation covers any more.
+                var (unhealthy, stuckMemory) = _executors.Condition(node.NodeId);
+                alive &= unhealthy is null;
+                memory = stuckMemory;
+            }
+            else
+            {
+                alive &= node.Unhealthy is null;
+                memory = node.ReservedMemoryBytes;
+            }
+
             if (_reservations.TryGetValue(node.NodeId, out var list))
             {
                 list.RemoveAll(r => r.Deadline <= now);
-                if (_localNodes.Contains(node.NodeId))
+                if (local)
                 {
                     running = list.Count;
+                    foreach (var r in list)
+                    {
+                        memory += r.Memory;
+                    }
                 }
                 else
                 {
@@ -328,10 +367,15 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                         {
                             running++;
                         }
+
+                        if (r.At > node.LastHeartbeat)
+                        {
+                            memory += r.Memory;
+                        }
                     }
                 }
             }
-            else if (!_localNodes.Contains(node.NodeId))
+            else if (!local)
             {
                 running = RemoteLoad(node).Known;
             }
@@ -339,12 +383,14 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
             result.Add(new NodeCandidate(
                 node.NodeId,
                 node.Operator,
-                status.Alive,
+                alive,
                 Math.Max(1, node.Resources.Concurrency),
                 running,
                 node.Prices.PerMillionFuel,
-                ReputationOf(node.NodeId),
-                _latencyMs.TryGetValue(node.NodeId, out var ms) ? ms : null));
+                ReputationAt(node.NodeId, now),
+                _latencyMs.TryGetValue(node.NodeId, out var ms) ? ms : null,
+                node.Resources.MemoryBytes,
+                memory));
         }
 
         return result;
@@ -364,5 +410,5 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     [LoggerMessage(EventId = JobsEventId.PendingRetryFailed, Level = LogLevel.Warning, Message = "Retrying placement of pending job {JobId} failed")]
     private partial void LogPendingRetryFailed(string jobId, Exception exception);
 
-    private sealed record Reservation(string JobId, int AssignmentId, DateTimeOffset At, DateTimeOffset Deadline);
+    private sealed record Reservation(string JobId, int AssignmentId, DateTimeOffset At, DateTimeOffset Deadline, long Memory);
 }

@@ -9,6 +9,8 @@ namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 /// <param name="PricePerMillionFuel">Its price.</param>
 /// <param name="Reputation">Its reputation, 0 to 1.</param>
 /// <param name="LatencyMs">Recent run latency (moving average), or null when unknown.</param>
+/// <param name="MemoryBytes">Memory the node announced for runs.</param>
+/// <param name="ReservedMemoryBytes">Memory of the runs it has now (<see cref="Execution.RunMemory"/> each), stuck ones included.</param>
 internal sealed record NodeCandidate(
     string NodeId,
     string Operator,
@@ -17,7 +19,11 @@ internal sealed record NodeCandidate(
     int Running,
     decimal PricePerMillionFuel,
     double Reputation,
-    double? LatencyMs)
+    double? LatencyMs,
+    long MemoryBytes = long.MaxValue,
+    long ReservedMemoryBytes = 0)
 {
     public int FreeSlots => Math.Max(0, Concurrency - Running);
+
+    public long FreeMemoryBytes => Math.Max(0, MemoryBytes - ReservedMemoryBytes);
 }

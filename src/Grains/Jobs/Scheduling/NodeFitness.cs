@@ -1,8 +1,10 @@
+using System.Globalization;
+
 namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 
 /// <summary>
-/// Ranks nodes for a job. Eligible: alive, not excluded, a free slot, price at most the job's maximum, reputation at
-/// least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
+/// Ranks nodes for a job. Eligible: alive, not excluded, a free slot, room for the run's memory, price at most the
+/// job's maximum, reputation at least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
 /// </summary>
 internal static class NodeFitness
 {
@@ -17,12 +19,80 @@ internal static class NodeFitness
     /// <summary>Width of the per-job jitter that spreads jobs over equally fit nodes.</summary>
     public const double JitterWidth = 0.02;
 
-    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded) =>
+    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0) =>
         node.Alive
         && node.FreeSlots > 0
+        && node.FreeMemoryBytes >= memoryBytes
         && (maxPrice is null || node.PricePerMillionFuel <= maxPrice.Value)
         && node.Reputation >= minReputation
         && !excluded.Contains(node.NodeId);
+
+    /// <summary>Why a node is not eligible, or null when it is; the checks of <see cref="IsEligible"/>, in that order.</summary>
+    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0)
+    {
+        if (excluded.Contains(node.NodeId))
+        {
+            return "already on the job";
+        }
+
+        if (!node.Alive)
+        {
+            return "offline";
+        }
+
+        if (node.Reputation < minReputation)
+        {
+            return $"reputation below {minReputation.ToString(CultureInfo.InvariantCulture)}";
+        }
+
+        if (maxPrice is { } max && node.PricePerMillionFuel > max)
+        {
+            return $"price above {max.ToString(CultureInfo.InvariantCulture)}";
+        }
+
+        if (node.FreeSlots <= 0)
+        {
+            return "busy";
+        }
+
+        if (node.FreeMemoryBytes < memoryBytes)
+        {
+            // Say whether waiting can help: a run larger than the node's whole memory never fits there.
+            return node.MemoryBytes < memoryBytes
+                ? $"announces {Mib(node.MemoryBytes)} MiB of memory, the run needs {Mib(memoryBytes)} MiB"
+                : $"has {Mib(node.FreeMemoryBytes)} MiB of memory free, the run needs {Mib(memoryBytes)} MiB";
+        }
+
+        return null;
+    }
+
+    private static string Mib(long bytes) => (bytes >> 20).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Every node's reason, grouped: "nodes a, b already on the job; c offline"; the text a job fails with.</summary>
+    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0)
+    {
+        var groups = new List<(string Reason, List<string> Nodes)>();
+        foreach (var node in nodes)
+        {
+            var reason = Ineligibility(node, maxPrice, minReputation, excluded, memoryBytes) ?? "eligible now";
+            var group = groups.FindIndex(g => string.Equals(g.Reason, reason, StringComparison.Ordinal));
+            if (group < 0)
+            {
+                groups.Add((reason, [node.NodeId]));
+            }
+            else
+            {
+                groups[group].Nodes.Add(node.NodeId);
+            }
+        }
+
+        if (groups.Count == 0)
+        {
+            return "no nodes are registered";
+        }
+
+        return string.Join("; ", groups.Select(g => $"{(g.Nodes.Count == 1 ? "node" : "nodes")} {string.Join(", ", g.Nodes)} {g.Reason}"));
+    }
 
     /// <summary>The fitness of an eligible node, higher is better.</summary>
     public static double Score(NodeCandidate node, decimal? maxPrice)
@@ -44,14 +114,15 @@ internal static class NodeFitness
         decimal? maxPrice,
         double minReputation,
         IReadOnlyCollection<string> excluded,
-        IReadOnlyCollection<string> avoidOperators)
+        IReadOnlyCollection<string> avoidOperators,
+        long memoryBytes = 0)
     {
         NodeCandidate? best = null;
         var bestScore = double.NegativeInfinity;
         var bestPreferred = false;
         foreach (var node in nodes)
         {
-            if (!IsEligible(node, maxPrice, minReputation, excluded))
+            if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes))
             {
                 continue;
             }
