@@ -20,6 +20,12 @@ public static class Program
             return Jobs.JobThroughput.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        // Bulk throughput and connection set-up, ours and js-libp2p (see P2P/P2PThroughput.cs).
+        if (args.Length > 0 && args[0] == P2P.P2PThroughput.Switch)
+        {
+            return P2P.P2PThroughput.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         // Grain-state writes on SQLite: Orleans' AdoNet storage against src/Runtime's store (see Storage/GrainStorageWrites.cs).
         if (args.Length > 0 && args[0] == Storage.GrainStorageWrites.Switch)
         {
