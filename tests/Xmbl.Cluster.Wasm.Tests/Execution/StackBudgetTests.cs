@@ -1,3 +1,5 @@
+using Xunit.Abstractions;
+
 namespace Xmbl.Cluster.Wasm.Tests.Execution;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Xmbl.Cluster.Wasm.Tests.Execution;
 /// (issue 10: 20,000 i64 locals crashed the process).
 /// </summary>
 [Trait("Suite", "Functional")]
-public sealed class StackBudgetTests
+public sealed class StackBudgetTests(ITestOutputHelper output)
 {
     private const int MaxLocals = 50_000; // WasmModuleLimits.MaxFunctionLocals
 
@@ -24,7 +26,7 @@ public sealed class StackBudgetTests
             data.Add(size, WasmValueType.I64);
         }
 
-        foreach (var type in LocalTypes)
+        foreach (var type in LocalTypes.Where(t => t != WasmValueType.I64))
         {
             data.Add(20_000, type);
         }
@@ -41,6 +43,7 @@ public sealed class StackBudgetTests
         var first = RunToTrap(wasm);
         var second = RunToTrap(wasm);
 
+        output.WriteLine($"{locals} {type} locals: {first}");
         Assert.Equal(TrapKind.CallStackExhausted, first.Kind);
         Assert.Equal(first, second);
     }
@@ -140,6 +143,7 @@ public sealed class StackBudgetTests
         var depth = instance.GetGlobal("depth")!.Value.I32;
         var chargedBytes = (long)(limit / depth) * StoreLimits.StackUnitBytes;
 
+        output.WriteLine($"{locals} {type} locals: real frame {realFrame} bytes, charged {chargedBytes} bytes ({limit / depth} units)");
         Assert.InRange(realFrame, 1, chargedBytes);
     }
 

@@ -8,8 +8,9 @@ namespace Xmbl.Cluster.Wasm;
 /// <summary>
 /// The code of one validated module, translated lazily: a defined function becomes IL on its first call, as the
 /// single static method <c>R f(params..., int depth, InstanceContext ctx)</c> of its own class <c>f{i}</c> in the
-/// module's collectible dynamic assembly. Compiling therefore costs decode + validate only, and a module pays IL
-/// emission and JIT just for the functions it runs.
+/// module's collectible dynamic assembly (for a frame over one stack unit: class <c>f{i}w</c>, where <c>f</c> is a
+/// wrapper charging the stack budget and <c>b</c> the body; see <see cref="StackBudget"/>). Compiling therefore costs
+/// decode + validate only, and a module pays IL emission and JIT just for the functions it runs.
 /// </summary>
 /// <remarks>
 /// <para>Every defined function has an entry slot (in a pinned array, read through <see cref="Entries"/> without a
