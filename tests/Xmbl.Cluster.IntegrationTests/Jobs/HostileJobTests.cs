@@ -43,6 +43,26 @@ public sealed class HostileJobTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task NestedStackBomb_RunInlineFromADeepParent_FailsTheChildOnlyAndTheSiloKeepsServing()
+    {
+        // The parent recurses nearly to its call-depth budget, then runs the stack bomb as a nested job
+        // (xmbl.run_module runs it inline on the parent's guest thread): the child must trap, the parent goes on.
+        await using var silo = await SiloProcess.StartAsync(_data.Path, "--nodes", "2");
+        var bomb = await UploadAsync(silo, HostileModules.StackBomb(20_000, WasmModuleWriter.I64, RecursionShape.Self).Wasm);
+        var parent = await UploadAsync(silo, DeepParent(bomb!, 9_900));
+
+        var job = await JobsApi.WaitAsync(silo, await JobsApi.SubmitAsync(silo, new JsonObject { ["module"] = parent, ["validators"] = 1 }), TimeSpan.FromMinutes(2));
+
+        Assert.False(silo.HasExited, silo.Output);
+        Assert.Equal("Settled", job.Text("status"));
+        Assert.Equal("Exited", job.Text("outcome"));
+        Assert.Equal(0, job.GetProperty("exitCode").GetInt32());
+        Assert.Equal("-3", await JobsApi.OutputAsync(silo, job.Text("id")!)); // NestedFailed
+        Assert.DoesNotContain(job.GetProperty("transitions").EnumerateArray(), t => t.Text("to") == "Disputed");
+        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
+    }
+
+    [Fact]
     public async Task LargeMemoryJobs_OneAfterAnother_ReleaseTheirMemorySoRssReturnsNearBaseline()
     {
         await using var silo = await SiloProcess.StartAsync(_data.Path, "--nodes", "1");
@@ -135,6 +155,43 @@ public sealed class HostileJobTests(ITestOutputHelper output) : IDisposable
             0x41, 0x00, 0x41, 0x01, 0x41, .. WasmModuleWriter.SignedLeb(pages * 65_536L), 0xFC, 0x0B, 0x00,
         ];
         w.Export("_start", 0, w.Function(t, [], code));
+        w.Export("memory", 2, 0);
+        return w.Build();
+    }
+
+    /// <summary>
+    /// f(n) = n == 0 ? run_module(hash) : f(n - 1), called with <paramref name="depth"/>; _start writes the
+    /// (negative, one-digit) result to stdout with fd_write, so the test sees what happened to the child.
+    /// </summary>
+    private static byte[] DeepParent(string childHash, int depth)
+    {
+        var w = new WasmModuleWriter();
+        var runModule = w.ImportFunction("xmbl", "run_module", [WasmModuleWriter.I32, WasmModuleWriter.I32, WasmModuleWriter.I32, WasmModuleWriter.I32, WasmModuleWriter.I32, WasmModuleWriter.I32], [WasmModuleWriter.I64]);
+        var fdWrite = w.ImportFunction("wasi_snapshot_preview1", "fd_write", [WasmModuleWriter.I32, WasmModuleWriter.I32, WasmModuleWriter.I32, WasmModuleWriter.I32], [WasmModuleWriter.I32]);
+        w.Memory(1);
+        var fType = w.Type([WasmModuleWriter.I32], [WasmModuleWriter.I64]);
+        var code = new List<byte>();
+        code.AddRange([0x20, 0x00, 0x45, 0x04, WasmModuleWriter.I64]); // if (n == 0) (result i64)
+        for (var i = 0; i < childHash.Length; i++)
+        {
+            code.AddRange([0x41, .. WasmModuleWriter.SignedLeb(i), 0x41, .. WasmModuleWriter.SignedLeb(childHash[i]), 0x3A, 0x00, 0x00]);
+        }
+
+        code.AddRange([0x41, 0x00, 0x41, .. WasmModuleWriter.SignedLeb(childHash.Length), 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x10, .. WasmModuleWriter.Leb(runModule)]);
+        code.AddRange([0x05, 0x20, 0x00, 0x41, 0x01, 0x6B, 0x10, 0x02, 0x0B]); // else f(n - 1) end
+        var f = w.Function(fType, [], [.. code]);
+
+        // r = f(depth); the result is -1..-4 or a length: write "-" and its magnitude's digit (enough here).
+        byte[] start =
+        [
+            0x41, .. WasmModuleWriter.SignedLeb(depth), 0x10, .. WasmModuleWriter.Leb(f), 0xA7, 0x21, 0x00,
+            0x41, 0x80, 0x01, 0x41, 0x2D, 0x3A, 0x00, 0x00, // mem[128] = '-'
+            0x41, 0x81, 0x01, 0x41, 0x30, 0x41, 0x00, 0x20, 0x00, 0x6B, 0x6A, 0x3A, 0x00, 0x00, // mem[129] = '0' - r
+            0x41, 0x90, 0x01, 0x41, 0x80, 0x01, 0x36, 0x02, 0x00, // iov.base = 128
+            0x41, 0x94, 0x01, 0x41, 0x02, 0x36, 0x02, 0x00, // iov.len = 2
+            0x41, 0x01, 0x41, 0x90, 0x01, 0x41, 0x01, 0x41, 0xA0, 0x01, 0x10, .. WasmModuleWriter.Leb(fdWrite), 0x1A,
+        ];
+        w.Export("_start", 0, w.Function(w.Type([], []), [(1, WasmModuleWriter.I32)], start));
         w.Export("memory", 2, 0);
         return w.Build();
     }
