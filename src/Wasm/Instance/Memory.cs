@@ -4,8 +4,10 @@ namespace Xmbl.Cluster.Wasm;
 /// <remarks>
 /// Compiled code reads <see cref="BaseAddress"/> and <see cref="ByteLength"/> directly and checks every access with one
 /// unsigned compare. Growing may move the memory, so spans obtained from <see cref="Span"/> are invalid after a grow.
+/// <see cref="Dispose"/> releases the pages at once (a <see cref="Store"/> disposes the memories its instances
+/// created); the finalizer is only a backstop. A disposed memory has no pages: every access traps out of bounds.
 /// </remarks>
-public sealed unsafe class Memory
+public sealed unsafe class Memory : IDisposable
 {
     /// <summary>Bytes per page.</summary>
     public const int PageSize = 65_536;
@@ -38,15 +40,14 @@ public sealed unsafe class Memory
         BaseAddress = (nint)LinearMemoryPages.Allocate((nuint)ByteLength);
     }
 
-    /// <summary>Frees the native allocation.</summary>
+    /// <summary>Frees the native allocation if <see cref="Dispose"/> was not called.</summary>
     ~Memory()
     {
-        var address = Interlocked.Exchange(ref BaseAddress, 0);
-        if (address != 0)
-        {
-            LinearMemoryPages.Free((void*)address, (nuint)ByteLength);
-        }
+        Release();
     }
+
+    /// <summary>Bytes of linear memory currently allocated by this process (all memories not yet released).</summary>
+    public static long AllocatedBytes => LinearMemoryPages.AllocatedBytes;
 
     /// <summary>Current size in pages.</summary>
     public int Pages => PageCount;
@@ -86,6 +87,28 @@ public sealed unsafe class Memory
         return new Span<byte>((byte*)BaseAddress + offset, length);
     }
 
+    /// <summary>
+    /// Releases the pages now. The memory then has zero pages and cannot grow; do not dispose a memory while guest
+    /// code that uses it is running.
+    /// </summary>
+    public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Release()
+    {
+        var address = Interlocked.Exchange(ref BaseAddress, 0);
+        if (address != 0)
+        {
+            LinearMemoryPages.Free((void*)address, (nuint)ByteLength);
+            ByteLength = 0;
+            PageCount = 0;
+            GrowLimit = 0;
+        }
+    }
+
     /// <summary>Grows the memory by <paramref name="deltaPages"/> zeroed pages.</summary>
     /// <param name="deltaPages">Pages to add.</param>
     /// <returns>The previous size in pages, or -1 when the declared maximum, the store's limit or 4 GiB would be exceeded.</returns>
@@ -100,7 +123,7 @@ public sealed unsafe class Memory
         }
 
         var limit = Math.Min(Maximum ?? MaxPages, GrowLimit);
-        if (deltaPages > (uint)(limit - old))
+        if (BaseAddress == 0 || deltaPages > (uint)(limit - old))
         {
             return -1;
         }

@@ -149,6 +149,7 @@ public sealed class Linker
             }
 
             memories[i] = new Memory((int)type.Limits.Min, ClampMax(type.Limits.Max)) { GrowLimit = limits.MaxMemoryPages };
+            store.Own(memories[i]);
         }
 
         for (var i = 0; i < m.ImportedMemoryCount; i++)

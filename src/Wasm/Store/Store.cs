@@ -1,11 +1,17 @@
 namespace Xmbl.Cluster.Wasm;
 
 /// <summary>
-/// Per-job execution state: the limits, the fuel counter, the call-depth counter and the interrupt flag shared by all
-/// instances created in it. A store is single-threaded: run one call at a time.
+/// Per-job execution state: the limits, the fuel counter, the call-depth (stack) budget and the interrupt flag shared
+/// by all instances created in it. A store is single-threaded: run one call at a time. Dispose it when the run is over:
+/// that releases the linear memories its instances created at once, instead of whenever the GC finalizes them.
 /// </summary>
-public sealed class Store
+public sealed class Store : IDisposable
 {
+    // The store whose guest code runs innermost on this thread: a store entered from inside one of its host functions
+    // (a nested job) gets no more stack budget than that caller has left, so the thread's stack bounds them together.
+    [ThreadStatic]
+    private static Store? t_running;
+
     // Unlimited fuel still counts down from here so FuelConsumed stays meaningful.
     private const long UnlimitedFuel = long.MaxValue / 4;
 
@@ -18,6 +24,7 @@ public sealed class Store
     internal ulong[] ResultBits = new ulong[16];
     internal object?[] ResultRefs = new object?[16];
 
+    private readonly List<Memory> _memories = [];
     private long _fuelAdded;
     private int _activeCalls;
     private WasmValue[]?[] _hostFramePool = new WasmValue[]?[17];
@@ -75,6 +82,28 @@ public sealed class Store
         }
     }
 
+    /// <summary>
+    /// Releases the linear memories created by instantiations in this store (memories the host created and defined
+    /// stay the host's). Instances of the store must not be used afterwards; their memory accesses trap.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Guest code of the store is running.</exception>
+    public void Dispose()
+    {
+        if (_activeCalls != 0)
+        {
+            throw new InvalidOperationException("The store is running guest code; dispose it after the call returns.");
+        }
+
+        foreach (var memory in _memories)
+        {
+            memory.Dispose();
+        }
+
+        _memories.Clear();
+    }
+
+    internal void Own(Memory memory) => _memories.Add(memory);
+
     internal void EnsureResultCapacity(int count)
     {
         if (count > ResultBits.Length)
@@ -108,9 +137,12 @@ public sealed class Store
     internal CallScope EnterCall()
     {
         var outermost = _activeCalls++ == 0;
-        var scope = new CallScope(this, DepthLeft, outermost);
+        var scope = new CallScope(this, DepthLeft, outermost, t_running);
         if (outermost)
         {
+            // Deterministic: the caller's budget is what its code published when it called the host.
+            var available = t_running is { } caller ? caller.DepthLeft - StackBudget.HostReentryUnits : StackBudget.ThreadUnits;
+            DepthLeft = Math.Min(Limits.MaxCallDepth, available);
             Interrupt = 0;
             var token = Limits.Cancellation;
             if (token.IsCancellationRequested)
@@ -131,6 +163,13 @@ public sealed class Store
             }
         }
 
+        else
+        {
+            // A host function of this store calls back into it: its frames are charged here.
+            DepthLeft -= StackBudget.HostReentryUnits;
+        }
+
+        t_running = this;
         return scope;
     }
 
@@ -138,6 +177,7 @@ public sealed class Store
     {
         _activeCalls--;
         DepthLeft = scope.SavedDepth;
+        t_running = scope.Running;
         if (scope.Outermost)
         {
             scope.Registration.Dispose();
@@ -149,16 +189,18 @@ public sealed class Store
     /// <summary>Bookkeeping of one host-to-guest call.</summary>
     internal struct CallScope
     {
-        public CallScope(Store store, int savedDepth, bool outermost)
+        public CallScope(Store store, int savedDepth, bool outermost, Store? running)
         {
             Store = store;
             SavedDepth = savedDepth;
             Outermost = outermost;
+            Running = running;
         }
 
         public Store Store;
         public int SavedDepth;
         public bool Outermost;
+        public Store? Running;
         public CancellationTokenRegistration Registration;
         public Timer? Timer;
     }

@@ -87,7 +87,7 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
     {
         var output = new CappedOutputStream(_options.MaxOutputBytes);
         var limits = new StoreLimitsBuilder().Fuel(Math.Max(0, fuel)).MemoryPages(memoryPages).WallClock(wallTime).Cancellation(run.Cancellation).Build();
-        var store = new Store(compiled.Engine, limits);
+        using var store = new Store(compiled.Engine, limits); // releases the run's linear memory as soon as it ends
         var wasiConfig = new WasiConfiguration { Stdin = new MemoryStream(stdin, writable: false), Stdout = output, Cancellation = run.Cancellation }
             .MakeDeterministic(seed)
             .AddArgument(entry == JobSpec.WasiStart ? "job" : entry);

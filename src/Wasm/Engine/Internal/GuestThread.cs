@@ -8,10 +8,13 @@ namespace Xmbl.Cluster.Wasm;
 /// wasm calls never run on the caller's (possibly small) stack: the call-depth limit plus this stack size keep
 /// deep recursion a catchable trap. Idle threads are reused.
 /// </summary>
-internal static class GuestThread
+internal static unsafe class GuestThread
 {
     /// <summary>Stack reserved per guest thread (virtual; pages are committed on use).</summary>
     public const int StackSize = 512 * 1024 * 1024;
+
+    /// <summary>Kept free at the low end of a guest stack below <see cref="StackLimit"/> (guard page, thread start).</summary>
+    private const int StackLimitReserve = 1024 * 1024;
 
     private const int MaxIdleWorkers = 16;
 
@@ -19,6 +22,13 @@ internal static class GuestThread
 
     [ThreadStatic]
     private static bool t_isGuest;
+
+    /// <summary>
+    /// The lowest stack address guest code may use on this thread (0 elsewhere). Only the real-stack safety net of
+    /// large frames reads it (see <c>StackBudget</c>); the deterministic stack budget traps long before.
+    /// </summary>
+    [ThreadStatic]
+    internal static nuint StackLimit;
 
     public static bool IsCurrent => t_isGuest;
 
@@ -167,6 +177,8 @@ internal static class GuestThread
 
         private void Loop()
         {
+            var marker = 0;
+            StackLimit = (nuint)(&marker) - StackSize + StackLimitReserve;
             t_isGuest = true;
             var spins = SpinIterations;
             while (true)

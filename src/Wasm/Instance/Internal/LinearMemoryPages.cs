@@ -22,13 +22,20 @@ internal static unsafe partial class LinearMemoryPages
 
     private static readonly bool UseMmap = OperatingSystem.IsLinux();
 
+    private static long _allocatedBytes;
+
+    /// <summary>Bytes currently allocated (requested lengths of live allocations).</summary>
+    public static long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
+
     /// <summary>Allocates <paramref name="length"/> zeroed bytes (at least a few, so the address is never null).</summary>
     /// <exception cref="OutOfMemoryException">The system refused the allocation.</exception>
     public static void* Allocate(nuint length)
     {
         if (!UseMmap)
         {
-            return NativeMemory.AllocZeroed(Math.Max(length, 8));
+            var block = NativeMemory.AllocZeroed(Math.Max(length, 8));
+            Interlocked.Add(ref _allocatedBytes, (long)length);
+            return block;
         }
 
         var address = Mmap(0, MappingLength(length), ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
@@ -37,6 +44,7 @@ internal static unsafe partial class LinearMemoryPages
             throw new OutOfMemoryException($"mmap of {length} bytes failed (errno {Marshal.GetLastPInvokeError()}).");
         }
 
+        Interlocked.Add(ref _allocatedBytes, (long)length);
         return (void*)address;
     }
 
@@ -57,11 +65,18 @@ internal static unsafe partial class LinearMemoryPages
             }
 
             NativeMemory.Clear((byte*)moved + oldLength, newLength - oldLength);
+            Interlocked.Add(ref _allocatedBytes, (long)(newLength - oldLength));
             return moved;
         }
 
         var remapped = Mremap((nint)address, MappingLength(oldLength), MappingLength(newLength), MremapMayMove);
-        return remapped == -1 ? null : (void*)remapped;
+        if (remapped == -1)
+        {
+            return null;
+        }
+
+        Interlocked.Add(ref _allocatedBytes, (long)(newLength - oldLength));
+        return (void*)remapped;
     }
 
     /// <summary>Releases an allocation of <paramref name="length"/> bytes.</summary>
@@ -75,6 +90,8 @@ internal static unsafe partial class LinearMemoryPages
         {
             NativeMemory.Free(address);
         }
+
+        Interlocked.Add(ref _allocatedBytes, -(long)length);
     }
 
     // A zero-page memory still gets a real mapping, so the base address is valid and distinct.

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Reflection.Emit;
-using System.Runtime.CompilerServices;
 
 namespace Xmbl.Cluster.Wasm;
 
@@ -12,17 +11,14 @@ namespace Xmbl.Cluster.Wasm;
 /// </summary>
 /// <remarks>
 /// Fuel: each straight-line segment (ended by loop, if, else, end, br, br_if, br_table, return, unreachable) is
-/// charged its total cost on entry: 1 per instruction, 0 for block/loop/end/else/nop. The call-depth counter is
-/// decremented in the prologue and restored in the epilogue; the interrupt flag (timeouts, cancellation) is
-/// polled at function entry and at every loop header.
+/// charged its total cost on entry: 1 per instruction, 0 for block/loop/end/else/nop. The remaining stack budget
+/// arrives as an argument and is charged in the prologue (see <see cref="StackBudget"/>); the interrupt flag
+/// (timeouts, cancellation) is polled at function entry and at every loop header.
 /// </remarks>
 internal sealed class FunctionTranslator
 {
-    private const int LargeFrameLocals = 48;
-
     private static readonly MethodInfo AbsF32 = typeof(MathF).GetMethod(nameof(MathF.Abs), [typeof(float)])!;
     private static readonly MethodInfo AbsF64 = typeof(Math).GetMethod(nameof(Math.Abs), [typeof(double)])!;
-    private static readonly MethodInfo EnsureStack = typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.EnsureSufficientExecutionStack))!;
 
     private readonly ModuleCode _owner;
     private readonly int _definedIndex;
@@ -33,6 +29,7 @@ internal sealed class FunctionTranslator
     private readonly IlBuffer _il;
     private readonly bool _fuel;
     private readonly bool _canon;
+    private readonly bool _wrapped;
     private readonly short _ctxArg;
     private readonly short _depthArg;
     private readonly int _paramCount;
@@ -58,8 +55,10 @@ internal sealed class FunctionTranslator
     private bool _unreachable;
     private int _skipDepth;
     private bool _producedUncanonical;
+    private int _maxCallArguments;
 
-    public FunctionTranslator(ModuleCode owner, int definedIndex, MethodInfo self, IlBuffer il, bool fuel, bool canon)
+    // wrapped: the body runs behind a wrapper that has charged the stack budget already (ModuleCode).
+    public FunctionTranslator(ModuleCode owner, int definedIndex, MethodInfo self, IlBuffer il, bool fuel, bool canon, bool wrapped)
     {
         _owner = owner;
         _definedIndex = definedIndex;
@@ -70,16 +69,21 @@ internal sealed class FunctionTranslator
         _il = il;
         _fuel = fuel;
         _canon = canon;
+        _wrapped = wrapped;
         _paramCount = _type.Parameters.Count;
         _depthArg = (short)_paramCount;
         _ctxArg = (short)(_paramCount + 1);
         _localTypes = [.. _type.Parameters, .. _body.Locals];
+        il.OperandStack = _stack;
         _locals = new IlLocal[_body.Locals.Length];
         for (var i = 0; i < _body.Locals.Length; i++)
         {
             _locals[i] = il.DeclareLocal(Il.ClrType(_body.Locals[i]));
         }
     }
+
+    /// <summary>Upper bound of the function's native frame, known once <see cref="Translate"/> has run.</summary>
+    public long FrameBytes => StackBudget.FrameBytes(_paramCount, _il.LocalCount, _il.SpillSlots, _maxCallArguments);
 
     private enum FrameKind : byte
     {
@@ -169,13 +173,21 @@ internal sealed class FunctionTranslator
         il.Emit(OpCodes.Ldfld, Il.CtxStore);
         il.Emit(OpCodes.Stloc, _store);
 
-        // Call depth: the remaining depth arrives as an argument (no shared counter to update); trap at zero.
-        var depthOk = il.DefineLabel();
-        il.EmitArg(OpCodes.Ldarg, _depthArg);
-        il.Emit(OpCodes.Ldc_I4_0);
-        il.Emit(OpCodes.Bgt, depthOk);
-        EmitTrap(TrapKind.CallStackExhausted);
-        il.MarkLabel(depthOk);
+        // Stack budget: the remainder arrives as an argument (no shared counter to update); a frame of one unit
+        // charges it here, a larger one was charged by its wrapper (StackBudget). Callees get what is left.
+        if (!_wrapped)
+        {
+            var depthOk = il.DefineLabel();
+            il.EmitArg(OpCodes.Ldarg, _depthArg);
+            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Sub);
+            il.EmitArg(OpCodes.Starg, _depthArg);
+            il.EmitArg(OpCodes.Ldarg, _depthArg);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Bge, depthOk);
+            EmitTrap(TrapKind.CallStackExhausted);
+            il.MarkLabel(depthOk);
+        }
 
         if (_fuel)
         {
@@ -184,12 +196,6 @@ internal sealed class FunctionTranslator
             il.Emit(OpCodes.Ldloc, _store);
             il.Emit(OpCodes.Ldfld, Il.StoreFuelLeft);
             il.Emit(OpCodes.Stloc, _fuelLocal.Value);
-        }
-
-        if (_localTypes.Length >= LargeFrameLocals)
-        {
-            // Big frames: the depth cap alone might not keep us inside the thread's stack.
-            il.Emit(OpCodes.Call, EnsureStack);
         }
 
         EmitInterruptCheck();
@@ -789,12 +795,11 @@ internal sealed class FunctionTranslator
         }
     }
 
-    /// <summary>Pushes the callee's remaining call depth (ours minus one).</summary>
-    private void PushCalleeDepth()
+    /// <summary>Pushes the callee's stack budget (what is left after our own charge).</summary>
+    private void PushCalleeDepth(FuncType callee)
     {
+        _maxCallArguments = Math.Max(_maxCallArguments, callee.Parameters.Count + 2);
         _il.EmitArg(OpCodes.Ldarg, _depthArg);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Sub);
     }
 
     /// <summary>A runtime helper that charges fuel: synchronize the fuel local around it.</summary>
@@ -914,7 +919,7 @@ internal sealed class FunctionTranslator
         var type = _module.FunctionType((int)functionIndex);
         var il = _il;
         SaveFuel();
-        PushCalleeDepth();
+        PushCalleeDepth(type);
         if (functionIndex < _module.ImportedFunctionCount)
         {
             var callee = CalleeLocal();
@@ -999,7 +1004,7 @@ internal sealed class FunctionTranslator
         il.MarkLabel(typeOk);
 
         SaveFuel();
-        PushCalleeDepth();
+        PushCalleeDepth(type);
         il.Emit(OpCodes.Ldloc, callee);
         il.Emit(OpCodes.Ldfld, Il.FunctionContext);
         il.Emit(OpCodes.Ldloc, callee);

@@ -30,6 +30,15 @@ internal sealed class IlBuffer
         _tokens = tokens;
     }
 
+    /// <summary>The translator's operand (type) stack; each emitted branch adds its depth to <see cref="SpillSlots"/>.</summary>
+    public List<WasmValueType>? OperandStack { get; set; }
+
+    /// <summary>Sum of the operand-stack depth at every emitted branch (a bound on the JIT's spill temporaries).</summary>
+    public long SpillSlots { get; private set; }
+
+    /// <summary>IL locals declared so far.</summary>
+    public int LocalCount => _locals.Count;
+
     public IlLocal DeclareLocal(Type type)
     {
         _locals.Add(_il.DeclareLocal(type));
@@ -86,9 +95,17 @@ internal sealed class IlBuffer
 
     public void Emit(OpCode op, IlLocal local) => _il.Emit(op, _locals[local.Index]);
 
-    public void Emit(OpCode op, IlLabel label) => _il.Emit(op, _labels[label.Index]);
+    public void Emit(OpCode op, IlLabel label)
+    {
+        SpillSlots += OperandStack?.Count ?? 0;
+        _il.Emit(op, _labels[label.Index]);
+    }
 
-    public void Emit(OpCode op, IlLabel[] labels) => _il.Emit(op, Array.ConvertAll(labels, l => _labels[l.Index]));
+    public void Emit(OpCode op, IlLabel[] labels)
+    {
+        SpillSlots += OperandStack?.Count ?? 0;
+        _il.Emit(op, Array.ConvertAll(labels, l => _labels[l.Index]));
+    }
 
     public void Emit(OpCode op, FieldInfo field) => _il.Emit(op, _tokens.Get(field));
 

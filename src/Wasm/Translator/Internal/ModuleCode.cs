@@ -8,8 +8,9 @@ namespace Xmbl.Cluster.Wasm;
 /// <summary>
 /// The code of one validated module, translated lazily: a defined function becomes IL on its first call, as the
 /// single static method <c>R f(params..., int depth, InstanceContext ctx)</c> of its own class <c>f{i}</c> in the
-/// module's collectible dynamic assembly. Compiling therefore costs decode + validate only, and a module pays IL
-/// emission and JIT just for the functions it runs.
+/// module's collectible dynamic assembly (for a frame over one stack unit: class <c>f{i}w</c>, where <c>f</c> is a
+/// wrapper charging the stack budget and <c>b</c> the body; see <see cref="StackBudget"/>). Compiling therefore costs
+/// decode + validate only, and a module pays IL emission and JIT just for the functions it runs.
 /// </summary>
 /// <remarks>
 /// <para>Every defined function has an entry slot (in a pinned array, read through <see cref="Entries"/> without a
@@ -114,17 +115,78 @@ internal sealed unsafe class ModuleCode
 
         var body = Module.Functions[definedIndex];
         var type = Module.Types[body.TypeIndex];
-        var typeBuilder = _moduleBuilder.DefineType(
-            "f" + definedIndex.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+        var name = "f" + definedIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // Most functions fit one stack unit and charge it in their own prologue. For a larger frame the first
+        // translation is dropped (its type is never created) and the function is emitted again as a body behind a
+        // wrapper that charges the whole frame before the JIT's prologue allocates and zeroes it.
+        var typeBuilder = _moduleBuilder.DefineType(name, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
         var method = typeBuilder.DefineMethod("f", MethodAttributes.Public | MethodAttributes.Static, Il.ReturnType(type), Il.ParameterTypes(type));
         method.SetImplementationFlags(Il.FunctionImpl);
         var il = new IlBuffer(method.GetILGenerator(Math.Max(64, body.Code.Length * 4)), _tokens);
-        new FunctionTranslator(this, definedIndex, method, il, _fuel, _canonicalizeNaNs).Translate();
+        var translator = new FunctionTranslator(this, definedIndex, method, il, _fuel, _canonicalizeNaNs, wrapped: false);
+        translator.Translate();
+        if (StackBudget.FrameUnits(translator.FrameBytes) > 1)
+        {
+            typeBuilder = _moduleBuilder.DefineType(name + "w", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+            method = typeBuilder.DefineMethod("f", MethodAttributes.Public | MethodAttributes.Static, Il.ReturnType(type), Il.ParameterTypes(type));
+            method.SetImplementationFlags(Il.FunctionImpl);
+            var bodyMethod = typeBuilder.DefineMethod("b", MethodAttributes.Public | MethodAttributes.Static, Il.ReturnType(type), Il.ParameterTypes(type));
+            bodyMethod.SetImplementationFlags(Il.FunctionImpl | MethodImplAttributes.NoInlining);
+            il = new IlBuffer(bodyMethod.GetILGenerator(Math.Max(64, body.Code.Length * 4)), _tokens);
+            translator = new FunctionTranslator(this, definedIndex, method, il, _fuel, _canonicalizeNaNs, wrapped: true);
+            translator.Translate();
+            EmitWrapper(method.GetILGenerator(), type, bodyMethod, translator.FrameBytes);
+        }
 
         var created = typeBuilder.CreateType();
         var runtimeMethod = created.GetMethod("f", BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)!;
         _methods[definedIndex] = runtimeMethod;
         return runtimeMethod.MethodHandle.GetFunctionPointer();
+    }
+
+    /// <summary>
+    /// The entry of a large-frame function: charges its units, then (safety net, never reached while the estimate
+    /// holds) checks that the real stack has room for the frame, then calls the body with the remaining budget.
+    /// </summary>
+    private static void EmitWrapper(ILGenerator il, FuncType type, MethodInfo body, long frameBytes)
+    {
+        var parameters = type.Parameters.Count;
+        var depthArg = (short)parameters;
+        var marker = il.DeclareLocal(typeof(int));
+        var budgetOk = il.DefineLabel();
+        var stackOk = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg, depthArg);
+        il.Emit(OpCodes.Ldc_I4, StackBudget.FrameUnits(frameBytes));
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Starg, depthArg);
+        il.Emit(OpCodes.Ldarg, depthArg);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Bge, budgetOk);
+        Il.EmitInt(il, (int)TrapKind.CallStackExhausted);
+        il.Emit(OpCodes.Call, Il.CreateTrap);
+        il.Emit(OpCodes.Throw);
+        il.MarkLabel(budgetOk);
+
+        // (nuint)&marker - (frame + margin) >= GuestThread.StackLimit (0 off guest threads: never traps there).
+        il.Emit(OpCodes.Ldloca, marker);
+        il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Ldc_I8, frameBytes + StackBudget.SafetyNetMarginBytes);
+        il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Ldsfld, typeof(GuestThread).GetField(nameof(GuestThread.StackLimit), BindingFlags.NonPublic | BindingFlags.Static)!);
+        il.Emit(OpCodes.Bge_Un, stackOk);
+        Il.EmitInt(il, (int)TrapKind.CallStackExhausted);
+        il.Emit(OpCodes.Call, Il.CreateTrap);
+        il.Emit(OpCodes.Throw);
+        il.MarkLabel(stackOk);
+
+        for (var i = 0; i <= parameters + 1; i++)
+        {
+            il.Emit(OpCodes.Ldarg, (short)i);
+        }
+
+        il.Emit(OpCodes.Call, body);
+        il.Emit(OpCodes.Ret);
     }
 }
