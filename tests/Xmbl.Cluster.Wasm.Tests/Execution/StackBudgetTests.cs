@@ -16,7 +16,6 @@ public sealed class StackBudgetTests(ITestOutputHelper output)
     private static readonly WasmValueType[] LocalTypes =
         [WasmValueType.I32, WasmValueType.I64, WasmValueType.F32, WasmValueType.F64, WasmValueType.FuncRef, WasmValueType.ExternRef];
 
-    private static nint _probed;
 
     public static TheoryData<int, WasmValueType> SizesAndTypes()
     {
@@ -132,9 +131,10 @@ public sealed class StackBudgetTests(ITestOutputHelper output)
     [InlineData(WasmValueType.ExternRef, MaxLocals)]
     public void ChargedStack_CoversTheFrameTheJitReallyAllocates(WasmValueType type, int locals)
     {
-        // The real frame: where a host probe's local lies one recursion level deeper.
+        // The real frame: where a host probe's local lies one recursion level deeper, both probes taken in one call so
+        // they are on the same guest thread (two calls may run on two pooled threads with unrelated stacks).
         var wasm = ProbedRecursive(locals, type);
-        var realFrame = Probe(wasm, 0) - Probe(wasm, 1);
+        var realFrame = ProbeOneLevelApart(wasm);
 
         // The charge: how deep the same function nests within the largest budget.
         var limit = StoreLimits.MaxSupportedCallDepth;
@@ -235,23 +235,28 @@ public sealed class StackBudgetTests(ITestOutputHelper output)
         module.ImportFunction("env", "probe", [], []);
         var depth = module.Global(WasmValueType.I32, true, new Code().I32Const(0));
         var code = Count(depth).LocalGet(0).Op(Ops.I32Eqz).If().Call(0).Else().LocalGet(0).I32Const(1).Op(Ops.I32Sub).Call(1).End();
-        module.Export("f", module.Function([WasmValueType.I32], [], code.LocalGet(locals).Drop(), Enumerable.Repeat(type, locals).ToArray()));
+        var f = module.Function([WasmValueType.I32], [], code.LocalGet(locals).Drop(), Enumerable.Repeat(type, locals).ToArray());
+        module.Export("f", f);
+        module.Export("f0then1", module.Function([], [], new Code().I32Const(0).Call(f).I32Const(1).Call(f)));
         module.ExportKind("depth", 0x03, (uint)depth);
         return module.Build();
     }
 
-    private static void DefineProbe(Linker linker) => linker.Define("env", "probe", new FuncType([], []), (_, _, _) => RecordProbe());
+    private static void DefineProbe(Linker linker) => linker.Define("env", "probe", new FuncType([], []), (_, _, _) => StackAddress());
 
-    private static unsafe void RecordProbe()
+    private static unsafe nint StackAddress()
     {
         var marker = 0;
-        _probed = (nint)(&marker);
+        return (nint)(&marker);
     }
 
-    private static long Probe(byte[] wasm, int n)
+    /// <summary>The distance between the probe's stack address under f(0) and under f(1), called one after the other.</summary>
+    private static long ProbeOneLevelApart(byte[] wasm)
     {
-        var instance = Harness.Instantiate(wasm, define: DefineProbe);
-        instance.GetFunction("f")!.Invoke(WasmValue.FromI32(n));
-        return _probed;
+        var probes = new List<nint>();
+        var instance = Harness.Instantiate(wasm, define: l => l.Define("env", "probe", new FuncType([], []), (_, _, _) => probes.Add(StackAddress())));
+        instance.GetFunction("f0then1")!.Invoke();
+        Assert.Equal(2, probes.Count);
+        return probes[0] - probes[1];
     }
 }
