@@ -79,13 +79,10 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
     }
 
     /// <summary>The work of an open assignment, or null.</summary>
-    public static JobWork? GetWork(JobGrainState state, int assignmentId, string nodeId)
-    {
-        var assignment = Find(state, assignmentId);
-        return assignment is { Status: AssignmentStatus.Assigned } && string.Equals(assignment.NodeId, nodeId, StringComparison.Ordinal) && !JobRecord.IsFinalStatus(state.Status)
+    public static JobWork? GetWork(JobGrainState state, int assignmentId, string nodeId) =>
+        OpenAssignmentOf(state, assignmentId, nodeId) is { } assignment
             ? new JobWork(state.Id!, assignment.Id, assignment.NodeId, assignment.Role, state.Spec!)
             : null;
-    }
 
     /// <summary>
     /// A silo restarted after a crash and found the open assignment of one of its nodes: counts the restart (once per
@@ -121,11 +118,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
     public bool Report(JobGrainState state, ExecutionReport report, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var assignment = Find(state, report.AssignmentId);
-        if (assignment is null
-            || assignment.Status != AssignmentStatus.Assigned
-            || !string.Equals(assignment.NodeId, report.NodeId, StringComparison.Ordinal)
-            || JobRecord.IsFinalStatus(state.Status))
+        if (OpenAssignmentOf(state, report.AssignmentId, report.NodeId) is not { } assignment)
         {
             return false;
         }
@@ -187,11 +180,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
     public bool ReportError(JobGrainState state, RunErrorReport report, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var assignment = Find(state, report.AssignmentId);
-        if (assignment is null
-            || assignment.Status != AssignmentStatus.Assigned
-            || !string.Equals(assignment.NodeId, report.NodeId, StringComparison.Ordinal)
-            || JobRecord.IsFinalStatus(state.Status))
+        if (OpenAssignmentOf(state, report.AssignmentId, report.NodeId) is not { } assignment)
         {
             return false;
         }
@@ -406,6 +395,14 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
     }
 
     private static int NextAssignmentId(JobGrainState state) => state.Assignments.Count == 0 ? 1 : state.Assignments[^1].Id + 1;
+
+    /// <summary>The assignment, if it is still open, belongs to <paramref name="nodeId"/>, and the job is not final.</summary>
+    private static AssignmentState? OpenAssignmentOf(JobGrainState state, int assignmentId, string nodeId) =>
+        Find(state, assignmentId) is { Status: AssignmentStatus.Assigned } assignment
+            && string.Equals(assignment.NodeId, nodeId, StringComparison.Ordinal)
+            && !JobRecord.IsFinalStatus(state.Status)
+            ? assignment
+            : null;
 
     private static AssignmentState? Find(JobGrainState state, int id)
     {
