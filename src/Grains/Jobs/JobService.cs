@@ -7,6 +7,7 @@ using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
+using Xmbl.Cluster.Grains.Jobs.Scheduling;
 using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs;
@@ -24,8 +25,9 @@ public sealed class JobService
     private readonly ComputeOptions _options;
     private readonly JobExecutorHost? _executors;
     private readonly IAssignmentNotifier? _notifier;
+    private readonly JobScheduler? _scheduler;
 
-    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, JobEvents events, TimeProvider time, IOptions<ComputeOptions> options, JobExecutorHost? executors, IAssignmentNotifier? notifier = null)
+    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, JobEvents events, TimeProvider time, IOptions<ComputeOptions> options, JobExecutorHost? executors, IAssignmentNotifier? notifier = null, JobScheduler? scheduler = null)
     {
         _grains = grains;
         _query = query;
@@ -36,6 +38,7 @@ public sealed class JobService
         _options = options.Value;
         _executors = executors;
         _notifier = notifier;
+        _scheduler = scheduler;
     }
 
     /// <summary>Validates the request, uploads an inline module, and submits the job.</summary>
@@ -65,6 +68,12 @@ public sealed class JobService
         if (pages < 1 || pages > _options.MaxMemoryPages)
         {
             Error("limits.memoryPages", $"must be between 1 and {_options.MaxMemoryPages}");
+        }
+        else if (_scheduler?.LargestNodeMemory() is { } largest
+            && RunMemory.Of(new JobLimits(1, pages, TimeSpan.Zero), _options.RunMemoryOverheadBytes) is var needed && needed > largest)
+        {
+            // Refused now rather than after PendingTimeout: no node could ever admit it.
+            Error("limits.memoryPages", $"the run needs {needed >> 20} MiB ({pages} pages of 64 KiB plus {_options.RunMemoryOverheadBytes >> 20} MiB per run); the largest node announces {largest >> 20} MiB");
         }
 
         var wall = request.WallTime ?? _options.DefaultWallTimeLimit;

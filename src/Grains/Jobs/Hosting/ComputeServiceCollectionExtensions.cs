@@ -76,7 +76,8 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
             sp.GetRequiredService<JobExecutorHost>(),
-            sp.GetService<IAssignmentNotifier>()));
+            sp.GetService<IAssignmentNotifier>(),
+            sp.GetRequiredService<JobScheduler>()));
 
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobScheduler>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ReputationRecorder>());

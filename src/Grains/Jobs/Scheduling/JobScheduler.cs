@@ -103,6 +103,21 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         }
     }
 
+    /// <summary>
+    /// The most memory any registered node announces (alive or not: a dead node may come back), or null while no node
+    /// is known; a run larger than this can never be placed.
+    /// </summary>
+    public long? LargestNodeMemory()
+    {
+        long? largest = null;
+        foreach (var node in _nodes)
+        {
+            largest = Math.Max(largest ?? 0, node.Node.Resources.MemoryBytes);
+        }
+
+        return largest;
+    }
+
     public string ExplainNoNode(PlacementRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
