@@ -88,7 +88,7 @@ public sealed class WasmModuleWriter
     /// <summary>An active element segment for table 0 at <paramref name="offset"/>.</summary>
     public WasmModuleWriter Elements(int offset, params uint[] functions)
     {
-        _elements.Add([0x00, 0x41, .. SignedLeb(offset), 0x0B, .. Leb((uint)functions.Length), .. functions.SelectMany(Leb)]);
+        _elements.Add([0x00, 0x41, .. SignedLeb(offset), 0x0B, .. Leb((uint)functions.Length), .. functions.SelectMany(f => Leb(f))]);
         return this;
     }
 
@@ -107,9 +107,9 @@ public sealed class WasmModuleWriter
         return [.. bytes];
     }
 
-    public static byte[] Leb(uint value)
+    public static byte[] Leb(ulong value)
     {
-        var result = new List<byte>(5);
+        var result = new List<byte>(10);
         do
         {
             var b = (byte)(value & 0x7F);
@@ -142,7 +142,7 @@ public sealed class WasmModuleWriter
         return [.. Leb((uint)utf8.Length), .. utf8];
     }
 
-    private static byte[] Limits(uint min, uint? max) => max is { } m ? [0x01, .. Leb(min), .. Leb(m)] : [0x00, .. Leb(min)];
+    public static byte[] Limits(uint min, uint? max) => max is { } m ? [0x01, .. Leb(min), .. Leb(m)] : [0x00, .. Leb(min)];
 
     private static void Section(List<byte> bytes, byte id, List<byte[]> items)
     {

@@ -1,4 +1,4 @@
-using System.Text;
+using Xmbl.Cluster.Testing.Wasm;
 
 namespace Xmbl.Cluster.Wasm.Tests.Execution;
 
@@ -133,48 +133,14 @@ internal sealed class TestModule
         return [.. bytes];
     }
 
-    public static byte[] Leb(ulong value)
-    {
-        var result = new List<byte>();
-        do
-        {
-            var b = (byte)(value & 0x7F);
-            value >>= 7;
-            if (value != 0)
-            {
-                b |= 0x80;
-            }
+    // The encodings are shared with the hostile-module writer of Xmbl.Cluster.Testing.
+    public static byte[] Leb(ulong value) => WasmModuleWriter.Leb(value);
 
-            result.Add(b);
-        }
-        while (value != 0);
-        return [.. result];
-    }
+    public static byte[] SignedLeb(long value) => WasmModuleWriter.SignedLeb(value);
 
-    public static byte[] SignedLeb(long value)
-    {
-        var result = new List<byte>();
-        while (true)
-        {
-            var b = (byte)(value & 0x7F);
-            value >>= 7;
-            var done = (value == 0 && (b & 0x40) == 0) || (value == -1 && (b & 0x40) != 0);
-            result.Add(done ? b : (byte)(b | 0x80));
-            if (done)
-            {
-                return [.. result];
-            }
-        }
-    }
+    private static byte[] Name(string name) => WasmModuleWriter.Name(name);
 
-    private static byte[] Name(string name)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(name);
-        return [.. Leb((uint)utf8.Length), .. utf8];
-    }
-
-    private static byte[] Limits(uint min, uint? max) =>
-        max is { } m ? [0x01, .. Leb(min), .. Leb(m)] : [0x00, .. Leb(min)];
+    private static byte[] Limits(uint min, uint? max) => WasmModuleWriter.Limits(min, max);
 
     private static byte[] Vector(IEnumerable<byte> items)
     {
