@@ -88,6 +88,22 @@ public sealed class StorageHostingTests
         Assert.Equal(bytes, await ReadAsync(objects, "placed"));
     }
 
+    [Fact]
+    public async Task ConfiguredVolumes_WithAnIndexPath_FailStartupNamingTheSetting()
+    {
+        using var volumes = new TempDirectory("xmbl-volumes");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ComputeSilo.StartAsync(
+            nodes: 2,
+            new Dictionary<string, string?>
+            {
+                ["Xmbl:Storage:Volumes:0:Name"] = "disk",
+                ["Xmbl:Storage:Volumes:0:Path"] = volumes.Path,
+                ["Xmbl:Storage:IndexPath"] = Path.Combine(volumes.Path, "index.db"),
+            }));
+
+        Assert.Contains("Xmbl:Storage:IndexPath", error.Message, StringComparison.Ordinal);
+    }
+
     private static byte[] TestBytes(int length)
     {
         var bytes = new byte[length];
