@@ -12,7 +12,11 @@ namespace Xmbl.Cluster.Hosting;
 /// <summary>Registers erasure-coded object storage: a shard store per local node, the shard transport, objects and repair.</summary>
 public static class ObjectStorageServiceCollectionExtensions
 {
-    /// <summary>Adds object storage. Embedded silos reach every node in-process; cluster silos reach other silos' nodes over signed HTTP.</summary>
+    /// <summary>
+    /// Adds object storage. Embedded silos reach every node in-process; cluster silos reach other silos' nodes over signed
+    /// HTTP. The <c>Xmbl:Storage</c> sections other than the object options are bound from the host's
+    /// <see cref="IConfiguration"/> by Storage's <c>AddShardStore</c> and <c>AddHttpShardTransport</c>.
+    /// </summary>
     public static IServiceCollection AddObjectStorage(this IServiceCollection services, IConfiguration configuration, bool embedded)
     {
         ArgumentNullException.ThrowIfNull(configuration);
