@@ -57,6 +57,26 @@ public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
     }
 
     [Fact]
+    public async Task UnsignedShardRequest_IsRejected_AndLoggedBySilo()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var silo = await StartAsync("guarded", database, "--nodes", "1");
+
+        using var stranger = await new HttpClient().GetAsync(new Uri(silo.BaseAddress, "/internal/shards/x/y"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, stranger.StatusCode);
+        // Storage event 3010 (ShardRequestRejected), written by the silo's console logger.
+        var deadline = Stopwatch.StartNew();
+        while (!silo.Output.Contains("[3010]", StringComparison.Ordinal) && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains("[3010]", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("Rejected shard request GET /internal/shards/x/y", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KilledSilo_StopsHeartbeating_IsMarkedDeadWithinTheLimit()
     {
         var database = await postgres.CreateDatabaseAsync();

@@ -2,10 +2,8 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
 using Xmbl.Cluster.Grains.Nodes;
-using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Transport;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -40,12 +38,10 @@ public static class GatewayExtensions
         app.MapNodeEndpoints();
 
         // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.
-        if (app.Services.GetService<ShardRequestAuthenticator>() is { } authenticator)
+        // The DI overload also takes the host's logger, so rejected requests are logged.
+        if (app.Services.GetService<ShardRequestAuthenticator>() is not null)
         {
-            app.MapShardEndpoints(
-                app.Services.GetRequiredService<ShardNodeRegistry>(),
-                authenticator,
-                app.Services.GetRequiredService<IOptions<ShardTransportOptions>>().Value.RoutePrefix);
+            app.MapShardEndpoints();
         }
         return app;
     }

@@ -4,8 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Grains.Options;
-using Xmbl.Cluster.Storage.Objects;
-using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Transport;
 
@@ -14,18 +12,19 @@ namespace Xmbl.Cluster.Hosting;
 /// <summary>Registers erasure-coded object storage: a shard store per local node, the shard transport, objects and repair.</summary>
 public static class ObjectStorageServiceCollectionExtensions
 {
-    /// <summary>Adds object storage. Embedded silos reach every node in-process; cluster silos reach other silos' nodes over signed HTTP.</summary>
+    /// <summary>
+    /// Adds object storage. Embedded silos reach every node in-process; cluster silos reach other silos' nodes over signed
+    /// HTTP. The <c>Xmbl:Storage</c> sections other than the object options are bound from the host's
+    /// <see cref="IConfiguration"/> by Storage's <c>AddShardStore</c> and <c>AddHttpShardTransport</c>.
+    /// </summary>
     public static IServiceCollection AddObjectStorage(this IServiceCollection services, IConfiguration configuration, bool embedded)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         // Bodies and shards are large: Kestrel's sockets read and write them in 64 KiB blocks rather than 4 KiB ones.
         services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, BulkTransferMemoryPoolFactory>();
         services.AddOptions<ObjectStorageOptions>().Bind(configuration.GetSection(ObjectStorageOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ObjectStorageOptions>, ObjectStorageOptionsValidator>();
         services.AddOptions<StoragePolicyOptions>()
-            .Bind(configuration.GetSection(StoragePolicyOptions.SectionName))
             .PostConfigure(o =>
             {
                 // No policy configured: every namespace is open to everyone (the zero-configuration default).
@@ -35,29 +34,18 @@ public static class ObjectStorageServiceCollectionExtensions
                 }
             });
 
-        // The stores own the registry, so whoever asks for the registry gets it filled with every local node.
+        // The stores own the registry, so whoever asks for the registry gets it filled with every local node. Registered
+        // before AddShardStore, which then keeps it and adds the pipeline (writer, reader, repairer) with the host's
+        // loggers and the Xmbl:Storage options (bound and validated there).
         services.AddSingleton<NodeShardStores>();
         services.AddSingleton(sp => sp.GetRequiredService<NodeShardStores>().Registry);
         services.AddSingleton<Grains.Nodes.INodeLoadReporter>(sp => sp.GetRequiredService<NodeShardStores>());
         services.AddSingleton(_ => new StaticShardNodeResolver());
-        services.AddSingleton(_ => new StripeBufferPool());
-        if (embedded)
+        services.AddSingleton<IShardNodeResolver>(sp => sp.GetRequiredService<StaticShardNodeResolver>());
+        services.AddShardStore();
+        if (!embedded)
         {
-            services.AddSingleton<IShardClient>(sp => new LocalShardClient(sp.GetRequiredService<ShardNodeRegistry>()));
-        }
-        else
-        {
-            services.AddOptions<ShardTransportOptions>().Bind(configuration.GetSection(ShardTransportOptions.SectionName)).ValidateOnStart();
-            services.AddSingleton<IValidateOptions<ShardTransportOptions>, ShardTransportOptionsValidator>();
-            services.AddSingleton(sp => new ShardRequestAuthenticator(sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
-            services.AddHttpClient(nameof(HttpShardClient));
-            services.AddSingleton<IShardClient>(sp => new RoutingShardClient(
-                sp.GetRequiredService<ShardNodeRegistry>(),
-                new HttpShardClient(
-                    sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HttpShardClient)),
-                    sp.GetRequiredService<StaticShardNodeResolver>(),
-                    sp.GetRequiredService<ShardRequestAuthenticator>(),
-                    sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value.RoutePrefix)));
+            services.AddHttpShardTransport();
         }
 
         services.AddSingleton<ObjectService>();

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Shards;
@@ -5,7 +7,11 @@ using Xmbl.Cluster.Storage.Transport;
 
 namespace Xmbl.Cluster.Grains.Objects;
 
-/// <summary>One shard store per local node, each on its own volume under <c>{node}/shards</c>.</summary>
+/// <summary>
+/// One shard store per local node. With no <c>Xmbl:Storage:Volumes</c> configured, each node has one volume under
+/// <c>{node}/shards</c>; otherwise each node has a volume <c>{volume path}/node-{index}</c> on every configured volume,
+/// with that volume's name, capacity and direct I/O setting, and keeps its index in the first.
+/// </summary>
 /// <remarks>
 /// In embedded mode this gives five independent stores on one machine, so 3-of-5 coding spreads over five nodes
 /// exactly as in a cluster. The stores are registered in the <see cref="ShardNodeRegistry"/> that both the local
@@ -17,24 +23,51 @@ public sealed class NodeShardStores : INodeLoadReporter, IDisposable
     private readonly ShardNodeRegistry _registry = new();
 
     /// <summary>Opens (creating on first use) a store for every local node.</summary>
-    public NodeShardStores(LocalNodes nodes, NodeAnnouncement announcement, TimeProvider time)
+    public NodeShardStores(LocalNodes nodes, NodeAnnouncement announcement, IOptions<StorageOptions> options, TimeProvider time, ILogger<LocalShardStore> logger)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(announcement);
+        ArgumentNullException.ThrowIfNull(options);
+        var configured = options.Value.Volumes;
+        if (configured.Count > 0 && options.Value.IndexPath is not null)
+        {
+            // One index file cannot serve several nodes' stores.
+            throw new InvalidOperationException($"{StorageOptions.SectionName}:IndexPath is not supported by the silo: each logical node keeps its shard index in its first volume. Remove the setting.");
+        }
+
         foreach (var node in nodes.All)
         {
-            var volume = new StorageVolumeOptions
-            {
-                Name = "shards",
-                Path = Path.Combine(node.Directory, "shards"),
-                CapacityBytes = announcement.Resources.StorageBytes,
-            };
-            var store = new LocalShardStore([volume], timeProvider: time);
+            StorageVolumeOptions[] volumes = configured.Count == 0
+                ?
+                [
+                    new StorageVolumeOptions
+                    {
+                        Name = "shards",
+                        Path = Path.Combine(node.Directory, "shards"),
+                        CapacityBytes = announcement.Resources.StorageBytes,
+                    },
+                ]
+                : [.. configured.Select(v => NodeVolume(v, node))];
+            var store = new LocalShardStore(volumes, timeProvider: time, logger: logger);
             _stores.Add(node.Id, store);
             _registry.Add(node.Id, store);
         }
 
         nodes.OnlineChanged += (node, online) => SetOnline(node.Id, online);
+    }
+
+    /// <summary>The part of a configured volume that belongs to <paramref name="node"/>.</summary>
+    public static StorageVolumeOptions NodeVolume(StorageVolumeOptions volume, LocalNode node)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        ArgumentNullException.ThrowIfNull(node);
+        return new StorageVolumeOptions
+        {
+            Name = volume.Name,
+            Path = Path.Combine(volume.Path, $"node-{node.Index}"),
+            CapacityBytes = volume.CapacityBytes,
+            DirectIo = volume.DirectIo,
+        };
     }
 
     /// <summary>The online local stores, as the shard client and the members-only shard endpoints see them.</summary>

@@ -4,7 +4,6 @@ using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Grains.Options;
 using Xmbl.Cluster.Runtime;
 using Xmbl.Cluster.Storage.Objects;
-using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Transport;
@@ -38,27 +37,28 @@ public sealed partial class ObjectService
         NodeDirectory nodes,
         StaticShardNodeResolver addresses,
         IShardClient shards,
-        StripeBufferPool pool,
-        IOptions<StorageOptions> options,
+        ObjectWriter writer,
+        ObjectReader reader,
+        ObjectRepairer repairer,
+        StoragePolicyEvaluator policyEvaluator,
         IOptions<StoragePolicyOptions> policies,
         IOptions<ObjectStorageOptions> objectOptions,
         TimeProvider time,
         ILogger<ObjectService> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(objectOptions);
         _orphanGracePeriod = objectOptions.Value.OrphanGracePeriod;
         _policyOptions = policies.Value;
-        _policies = new StoragePolicyEvaluator(_policyOptions, options.Value);
+        _policies = policyEvaluator;
         _grains = grains;
         _query = query;
         _nodes = nodes;
         _addresses = addresses;
         _shards = shards;
-        _writer = new ObjectWriter(shards, pool, options: options.Value, timeProvider: time);
-        _reader = new ObjectReader(shards, pool, options.Value);
-        _repairer = new ObjectRepairer(shards, pool);
+        _writer = writer;
+        _reader = reader;
+        _repairer = repairer;
         _time = time;
         _logger = logger;
     }

@@ -587,7 +587,7 @@ public sealed class LocalShardStore : IShardStore, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_spaceLock)
         {
-            return Task.FromResult(new ShardStoreStats(_volumes.Select(v => new ShardVolumeStats(v.Name, v.Path, v.Count, v.Used, FreeBytes(v))).ToArray()));
+            return Task.FromResult(new ShardStoreStats(_volumes.Select(v => new ShardVolumeStats(v.Name, v.Path, v.Count, v.Used, FreeBytes(v), v.DirectIo)).ToArray()));
         }
     }
 

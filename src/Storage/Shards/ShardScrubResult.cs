@@ -33,7 +33,8 @@ public sealed record ShardScrubReport(int Checked, long BytesChecked, IReadOnlyL
 /// <param name="ShardCount">How many shards it holds.</param>
 /// <param name="UsedBytes">The bytes its shards take.</param>
 /// <param name="FreeBytes">The bytes still available to shards (the configured capacity less used bytes, capped by the file system's free space).</param>
-public sealed record ShardVolumeStats(string Name, string Path, long ShardCount, long UsedBytes, long FreeBytes);
+/// <param name="DirectIo">Whether shard files are written with direct I/O: as configured, unless the platform or file system has none.</param>
+public sealed record ShardVolumeStats(string Name, string Path, long ShardCount, long UsedBytes, long FreeBytes, bool DirectIo = false);
 
 /// <summary>Space used and free on every volume of a store.</summary>
 /// <param name="Volumes">One entry per volume.</param>

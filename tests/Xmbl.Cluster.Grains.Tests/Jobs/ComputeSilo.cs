@@ -66,7 +66,15 @@ public sealed class ComputeSilo : IAsyncDisposable
             return host;
         }
 
-        return new ComputeSilo(data, Start, await Start(data.Path));
+        try
+        {
+            return new ComputeSilo(data, Start, await Start(data.Path));
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Stops the silo and starts it again on the same data (grain state, reminders, node keys), as a process restart would.</summary>

@@ -67,6 +67,20 @@ public sealed class LocalShardStoreTests : ShardStoreConformanceTests, IDisposab
 
     [Fact]
     [Trait("Suite", "BVT")]
+    public async Task Stats_ReportDirectIoPerVolume_OffWhereConfiguredOff()
+    {
+        var volumes = Volumes(2);
+        volumes[1].DirectIo = false;
+        using var store = new LocalShardStore(volumes, _dir.Sub("direct.db"));
+
+        var stats = await store.GetStatsAsync();
+
+        Assert.Equal(DirectFile.PlatformSupported, stats.Volumes[0].DirectIo);
+        Assert.False(stats.Volumes[1].DirectIo);
+    }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
     public async Task Reopen_KeepsIndexAndUsage()
     {
         var volumes = Volumes(1);
