@@ -4,6 +4,7 @@ using Xmbl.Cluster.Grains.Tests.Jobs;
 using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Transport;
 using Xmbl.Cluster.Testing;
+using static Xmbl.Cluster.Grains.Tests.Objects.ObjectServiceTestExtensions;
 
 namespace Xmbl.Cluster.Grains.Tests.Objects;
 
@@ -11,6 +12,8 @@ namespace Xmbl.Cluster.Grains.Tests.Objects;
 [Trait("Suite", "Functional")]
 public sealed class OrphanShardTests
 {
+    private const string Namespace = "orphans";
+
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Xmbl:Storage:ShardSize"] = "4096",
@@ -30,12 +33,12 @@ public sealed class OrphanShardTests
         var nodeIds = silo.Services.GetRequiredService<ShardNodeRegistry>().NodeIds.Order(StringComparer.Ordinal).ToArray();
         var first = TestBytes(50_000, seed: 1);
         var second = TestBytes(7, seed: 2);
-        var a = await PutAsync(objects, "a", first);
-        var b = await PutAsync(objects, "b", second);
+        var a = await objects.PutBytesAsync(Namespace, "a", first);
+        var b = await objects.PutBytesAsync(Namespace, "b", second);
         var oldOrphan = await PutOrphanAsync(shards, nodeIds[0]);
-        var deletedObject = await PutAsync(objects, "gone", TestBytes(9000, seed: 3));
+        var deletedObject = await objects.PutBytesAsync(Namespace, "gone", TestBytes(9000, seed: 3));
         var deletedShards = deletedObject.Manifest.AllShards.ToArray();
-        await objects.DeleteAsync(Key("gone"), default);
+        await objects.DeleteAsync(Key(Namespace, "gone"), default);
         foreach (var shard in deletedShards)
         {
             // As if the delete had reached no node: the shards stay, named by no manifest.
@@ -61,8 +64,8 @@ public sealed class OrphanShardTests
             Assert.True(await ExistsAsync(shards, shard.NodeId, shard.ShardId), $"committed shard {shard.ShardId} on {shard.NodeId} was deleted");
         }
 
-        Assert.Equal(first, await ReadAsync(objects, "a"));
-        Assert.Equal(second, await ReadAsync(objects, "b"));
+        Assert.Equal(first, await objects.ReadBytesAsync(Namespace, "a"));
+        Assert.Equal(second, await objects.ReadBytesAsync(Namespace, "b"));
     }
 
     [Fact]
@@ -79,34 +82,6 @@ public sealed class OrphanShardTests
 
         Assert.Equal(0, pass.OrphansDeleted);
         Assert.True(await ExistsAsync(shards, node, orphan));
-    }
-
-    private static byte[] TestBytes(int length, int seed)
-    {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
-
-    private static ObjectKey Key(string name)
-    {
-        Assert.True(ObjectKey.TryCreate("orphans", name, out var key, out var error), error);
-        return key;
-    }
-
-    private static async Task<StoredObject> PutAsync(ObjectService objects, string name, byte[] bytes)
-    {
-        using var body = new MemoryStream(bytes);
-        return await objects.PutAsync(Key(name), new ObjectWriteOptions(ObjectService.AnonymousAccount, "application/octet-stream"), bytes.Length, body, default);
-    }
-
-    private static async Task<byte[]> ReadAsync(ObjectService objects, string name)
-    {
-        var stored = await objects.GetAsync(Key(name));
-        Assert.NotNull(stored);
-        using var content = new MemoryStream();
-        await objects.ReadAsync(stored, content, 0, null, default);
-        return content.ToArray();
     }
 
     private static async Task<ShardId> PutOrphanAsync(IShardClient shards, string nodeId)

@@ -6,6 +6,7 @@ using Xmbl.Cluster.Grains.Tests.Jobs;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Transport;
 using Xmbl.Cluster.Testing;
+using static Xmbl.Cluster.Grains.Tests.Objects.ObjectServiceTestExtensions;
 
 namespace Xmbl.Cluster.Grains.Tests.Objects;
 
@@ -13,6 +14,8 @@ namespace Xmbl.Cluster.Grains.Tests.Objects;
 [Trait("Suite", "Functional")]
 public sealed class StorageHostingTests
 {
+    private const string Namespace = "hosting";
+
     // StorageEventIds.ShardFetchFailed (internal to Storage): "Shard … could not be read; reading another".
     private const int ShardFetchFailedEventId = 3020;
 
@@ -26,11 +29,11 @@ public sealed class StorageHostingTests
             services: s => s.AddSingleton<ILoggerProvider>(logs));
         var objects = silo.Services.GetRequiredService<ObjectService>();
         var bytes = TestBytes(20_000);
-        var stored = await PutAsync(objects, "logged", bytes);
+        var stored = await objects.PutBytesAsync(Namespace, "logged", bytes);
         var lost = stored.Manifest.Stripes[0].Shards.First(s => s.ShardIndex == 0);
         Assert.True(await silo.Services.GetRequiredService<IShardClient>().DeleteAsync(lost.NodeId, lost.ShardId));
 
-        Assert.Equal(bytes, await ReadAsync(objects, "logged"));
+        Assert.Equal(bytes, await objects.ReadBytesAsync(Namespace, "logged"));
 
         var entry = Assert.Single(logs.Entries, e => e.Id.Id == ShardFetchFailedEventId);
         Assert.Equal(typeof(ObjectReader).FullName, entry.Category);
@@ -57,7 +60,7 @@ public sealed class StorageHostingTests
             });
         var objects = silo.Services.GetRequiredService<ObjectService>();
         var bytes = TestBytes(40_000);
-        var stored = await PutAsync(objects, "placed", bytes);
+        var stored = await objects.PutBytesAsync(Namespace, "placed", bytes);
 
         var nodes = silo.Services.GetRequiredService<LocalNodes>().All;
         var stores = silo.Services.GetRequiredService<NodeShardStores>();
@@ -85,7 +88,7 @@ public sealed class StorageHostingTests
                 $"shard {shard.ShardId} of {shard.NodeId} is at {file}");
         }
 
-        Assert.Equal(bytes, await ReadAsync(objects, "placed"));
+        Assert.Equal(bytes, await objects.ReadBytesAsync(Namespace, "placed"));
     }
 
     [Fact]
@@ -102,33 +105,5 @@ public sealed class StorageHostingTests
             }));
 
         Assert.Contains("Xmbl:Storage:IndexPath", error.Message, StringComparison.Ordinal);
-    }
-
-    private static byte[] TestBytes(int length)
-    {
-        var bytes = new byte[length];
-        new Random(7).NextBytes(bytes);
-        return bytes;
-    }
-
-    private static ObjectKey Key(string name)
-    {
-        Assert.True(ObjectKey.TryCreate("hosting", name, out var key, out var error), error);
-        return key;
-    }
-
-    private static async Task<StoredObject> PutAsync(ObjectService objects, string name, byte[] bytes)
-    {
-        using var body = new MemoryStream(bytes);
-        return await objects.PutAsync(Key(name), new ObjectWriteOptions(ObjectService.AnonymousAccount, "application/octet-stream"), bytes.Length, body, default);
-    }
-
-    private static async Task<byte[]> ReadAsync(ObjectService objects, string name)
-    {
-        var stored = await objects.GetAsync(Key(name));
-        Assert.NotNull(stored);
-        using var content = new MemoryStream();
-        await objects.ReadAsync(stored, content, 0, null, default);
-        return content.ToArray();
     }
 }
