@@ -106,7 +106,7 @@ public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
     {
         var database = await postgres.CreateDatabaseAsync();
 
-        await using var silo = SiloProcess.Launch(_data.Path, SiloProcess.FreePort(), "--postgres", database);
+        await using var silo = SiloProcess.Launch(_data.Path, TcpPorts.Free(), "--postgres", database);
         await silo.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, silo.ExitCode);
@@ -116,11 +116,11 @@ public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
     [Fact]
     public async Task Silo_DatabaseDown_FailsFastWithClearMessageAndNonZeroExit()
     {
-        var closedPort = SiloProcess.FreePort();
+        var closedPort = TcpPorts.Free();
         var connectionString = $"Host=127.0.0.1;Port={closedPort};Username=xmbl;Password=x;Database=xmbl;Timeout=3";
         var started = Stopwatch.StartNew();
 
-        await using var silo = SiloProcess.Launch(_data.Path, SiloProcess.FreePort(), "--postgres", connectionString, "--Xmbl:Storage:Transport:ClusterSecret", "integration-test-cluster-secret");
+        await using var silo = SiloProcess.Launch(_data.Path, TcpPorts.Free(), "--postgres", connectionString, "--Xmbl:Storage:Transport:ClusterSecret", "integration-test-cluster-secret");
         await silo.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(3, silo.ExitCode);

@@ -85,7 +85,7 @@ public sealed class EmbeddedSiloTests : IDisposable
     [Fact]
     public async Task Silo_InvalidOption_ExitsNonZeroNamingTheKey()
     {
-        await using var silo = SiloProcess.Launch(_data.Path, SiloProcess.FreePort(), "--nodes", "0");
+        await using var silo = SiloProcess.Launch(_data.Path, TcpPorts.Free(), "--nodes", "0");
 
         await silo.WaitForExitAsync(TimeSpan.FromSeconds(60));
 

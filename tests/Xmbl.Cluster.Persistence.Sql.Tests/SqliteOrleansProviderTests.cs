@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -109,7 +107,7 @@ public sealed class SqliteOrleansProviderTests : IDisposable
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort(), serviceId: "xmbl-test", clusterId: "xmbl-embedded");
+            silo.UseLocalhostClustering(siloPort: TcpPorts.Free(), gatewayPort: TcpPorts.Free(), serviceId: "xmbl-test", clusterId: "xmbl-embedded");
             silo.AddAdoNetGrainStorage(TestStorage.Name, o =>
             {
                 o.Invariant = SqliteAdoNet.Invariant;
@@ -131,13 +129,6 @@ public sealed class SqliteOrleansProviderTests : IDisposable
         var host = new AsyncDisposableHost(builder.Build());
         await host.StartAsync();
         return host;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>An <see cref="IHost"/> that disposes asynchronously (Orleans' services are async-disposable).</summary>

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Xmbl.Cluster.Testing;
@@ -70,7 +68,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var asRoot = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root";
         var root = Path.Combine(Path.GetTempPath(), $"xmbl-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
-        var server = new PostgresServer(bin, root, FreePort(), asRoot);
+        var server = new PostgresServer(bin, root, TcpPorts.Free(), asRoot);
         try
         {
             await server.InitAndStartAsync(ct).ConfigureAwait(false);
@@ -161,13 +159,6 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException(
                 $"{Path.GetFileName(file)} {string.Join(' ', args)} failed with exit code {process.ExitCode}:\n{await stdout.ConfigureAwait(false)}\n{await stderr.ConfigureAwait(false)}\n{serverLog}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Stops the server (immediate shutdown) and deletes its directory.</summary>

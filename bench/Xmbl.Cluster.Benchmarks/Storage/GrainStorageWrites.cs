@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -137,7 +135,7 @@ public static class GrainStorageWrites
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort());
+            silo.UseLocalhostClustering(siloPort: TcpPorts.Free(), gatewayPort: TcpPorts.Free());
             silo.AddAdoNetGrainStorage("bench", o =>
             {
                 o.Invariant = SqliteAdoNet.Invariant;
@@ -154,13 +152,6 @@ public static class GrainStorageWrites
         var host = builder.Build();
         await host.StartAsync();
         return host;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static int Int(string[] args, string name, int fallback)

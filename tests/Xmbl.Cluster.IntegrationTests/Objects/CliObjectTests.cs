@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Xmbl.Cluster.Cli;
-using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests.Objects;
@@ -86,7 +85,7 @@ public sealed class CliObjectTests(EmbeddedSiloFixture fixture) : IClassFixture<
     [Fact]
     public async Task UnreachableGateway_ExitsNonZeroWithAClearMessage()
     {
-        var result = await RunWithGatewayAsync($"http://127.0.0.1:{SiloProcess.FreePort()}", "ls", "cli");
+        var result = await RunWithGatewayAsync($"http://127.0.0.1:{TcpPorts.Free()}", "ls", "cli");
 
         Assert.Equal(CliExitCodes.Failure, result.Exit);
         Assert.Contains("cannot reach the gateway", result.Err, StringComparison.Ordinal);
@@ -96,7 +95,7 @@ public sealed class CliObjectTests(EmbeddedSiloFixture fixture) : IClassFixture<
     public async Task Get_BytesNotMatchingTheAnnouncedSha256_FailsAndWritesNoFile()
     {
         // A gateway (or anything on the way) that hands out other bytes than the object's.
-        var port = SiloProcess.FreePort();
+        var port = TcpPorts.Free();
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();

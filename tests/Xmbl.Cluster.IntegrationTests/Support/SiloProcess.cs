@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests.Support;
 
@@ -43,7 +42,7 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>Starts a silo and waits until /healthz answers.</summary>
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
-        var silo = Launch(dataDirectory, FreePort(), extraArgs);
+        var silo = Launch(dataDirectory, TcpPorts.Free(), extraArgs);
         await silo.WaitHealthyAsync();
         return silo;
     }
@@ -78,13 +77,6 @@ public sealed class SiloProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return silo;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task<JsonElement> GetJsonAsync(string path)
