@@ -7,6 +7,7 @@ namespace Xmbl.Cluster.Grains.Interfaces;
 /// Nodes announce what they offer and heartbeat; liveness is derived from the last heartbeat, so a node that
 /// stops heartbeating is dead without anyone having to say so.
 /// </remarks>
+[Alias("xmbl.INodeGrain")]
 public interface INodeGrain : IGrainWithStringKey
 {
     /// <summary>Registers the node, or updates its announcement (resources, prices, address) when it restarts.</summary>
@@ -20,5 +21,6 @@ public interface INodeGrain : IGrainWithStringKey
     Task RetireAsync(DateTimeOffset at);
 
     /// <summary>The node's record, or null when it never registered.</summary>
+    [ReadOnly]
     Task<NodeInfo?> GetAsync();
 }

@@ -1,4 +1,4 @@
-using Xmbl.Cluster.Hosting;
+using Xmbl.Cluster.Silo;
 
 // The silo: grain runtime, this silo's nodes and (in embedded mode) the gateway in one process.
 // All logic lives in libraries; this file only composes them. See README.md for the options.

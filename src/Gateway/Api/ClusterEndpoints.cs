@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Routing;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Nodes;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Gateway.Api;
 
@@ -18,15 +17,16 @@ internal static class ClusterEndpoints
             .WithSummary("Silos (id, address, status, started, last heartbeat) and nodes (resources, prices, reputation, liveness).");
     }
 
-    private static async Task<IResult> GetClusterAsync(IClusterMembership membership, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
+    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, ILocalSiloDetails local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
     {
-        var silos = await membership.GetSilosAsync(cancellationToken);
+        // The membership table as Orleans keeps it (IManagementGrain works from silos and clients alike).
+        var silos = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false, cancellationToken);
         var nodeList = await nodes.ListAsync(cancellationToken);
         // Reputation is earned from validation outcomes and kept per node identity by the reputation grains.
         var scores = await reputations.ListAsync(cancellationToken);
         var view = new ClusterView(
-            membership.LocalSiloId,
-            [.. silos.Select(s => new SiloView(s.SiloId, s.Address, s.Status.ToString(), s.StartedAt, s.LastHeartbeat))],
+            local.Name,
+            [.. silos.OrderBy(s => s.StartTime).Select(s => new SiloView(s.SiloName, s.SiloAddress.ToString(), s.Status.ToString(), s.StartTime, s.IAmAliveTime))],
             [.. nodeList.Select(n => new NodeView(
                 n.Node.NodeId,
                 n.Node.SiloId,

@@ -14,6 +14,8 @@ public static class GatewayExtensions
     /// <summary>Adds the gateway's services.</summary>
     public static IServiceCollection AddGateway(this IServiceCollection services)
     {
+        // Bodies and shards are large: Kestrel's sockets read and write them in 64 KiB blocks rather than 4 KiB ones.
+        services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, BulkTransferMemoryPoolFactory>();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
         {

@@ -1,6 +1,7 @@
 namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 /// <summary>The state of one node's assignment to a job.</summary>
+[GenerateSerializer, Alias("xmbl.AssignmentStatus")]
 public enum AssignmentStatus
 {
     /// <summary>Handed to the node; no report yet.</summary>

@@ -10,6 +10,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Outcome">How the run ended.</param>
 /// <param name="Detail">The trap or failure message, if any.</param>
 /// <param name="Duration">How long the run took on the node (for the scheduler's latency estimate).</param>
+[GenerateSerializer, Immutable, Alias("xmbl.ExecutionReport")]
 public sealed record ExecutionReport(
     int AssignmentId,
     string NodeId,

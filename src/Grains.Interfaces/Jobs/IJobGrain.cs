@@ -2,10 +2,12 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 /// <summary>One job, keyed by its id: the state machine from submission to settlement.</summary>
 /// <remarks>
-/// Every method is a short state transition (one transaction on the job's row); nodes run the job outside the grain
-/// and report back with <see cref="ReportAsync"/>. Timeouts and retries of pending jobs come from a reminder.
+/// Every method is a short state transition, written to storage before it returns; nodes run the job outside the
+/// grain and report back with <see cref="ReportAsync"/>. Deadlines (timeouts, retries of pending jobs) are checked by
+/// <see cref="TickAsync"/>, which the silo's deadline ticker calls while the job is not final.
 /// </remarks>
-public interface IJobGrain : IRemindable, IGrainWithStringKey
+[Alias("xmbl.IJobGrain")]
+public interface IJobGrain : IGrainWithStringKey
 {
     /// <summary>Creates the job and assigns nodes if any are eligible; a second submission of the same id returns the existing job.</summary>
     /// <param name="spec">What to run.</param>
@@ -14,16 +16,19 @@ public interface IJobGrain : IRemindable, IGrainWithStringKey
 
     /// <summary>The job, or null when it does not exist.</summary>
     /// <returns>The record.</returns>
+    [ReadOnly]
     Task<JobRecord?> GetAsync();
 
     /// <summary>The accepted output bytes, or null while there is none.</summary>
     /// <returns>The output.</returns>
+    [ReadOnly]
     Task<byte[]?> GetOutputAsync();
 
     /// <summary>What the node needs to run the assignment, or null when the assignment is no longer open.</summary>
     /// <param name="assignmentId">The assignment.</param>
     /// <param name="nodeId">The node asking.</param>
     /// <returns>The work.</returns>
+    [ReadOnly]
     Task<JobWork?> GetWorkAsync(int assignmentId, string nodeId);
 
     /// <summary>
@@ -55,4 +60,19 @@ public interface IJobGrain : IRemindable, IGrainWithStringKey
     /// <param name="reason">Why.</param>
     /// <returns>The job after the call, or null when it does not exist.</returns>
     Task<JobRecord?> CancelAsync(string reason);
+
+    /// <summary>Applies every deadline that has passed (assignment timeouts, pending retries, settlement retries).</summary>
+    /// <returns>When the job next needs a tick, or null when it is final (or does not exist).</returns>
+    Task<DateTimeOffset?> TickAsync();
+
+    /// <summary>
+    /// Returns the job as soon as it has more than <paramref name="seenTransitions"/> transitions, or after
+    /// <paramref name="maxWait"/> as it is then; null when the job does not exist. Watchers on any silo or client
+    /// long-poll with it, so a change wakes them without polling storage.
+    /// </summary>
+    /// <param name="seenTransitions">How many transitions the caller has seen.</param>
+    /// <param name="maxWait">The longest wait; keep it below the call timeout.</param>
+    /// <returns>The record.</returns>
+    [AlwaysInterleave]
+    Task<JobRecord?> WaitForChangeAsync(int seenTransitions, TimeSpan maxWait);
 }

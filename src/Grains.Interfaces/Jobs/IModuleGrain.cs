@@ -1,6 +1,7 @@
 namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 /// <summary>An uploaded module's metadata (and, in cluster mode, its bytes), keyed by its SHA-256.</summary>
+[Alias("xmbl.IModuleGrain")]
 public interface IModuleGrain : IGrainWithStringKey
 {
     /// <summary>Records the module; uploading the same bytes again keeps the first record.</summary>
@@ -11,9 +12,11 @@ public interface IModuleGrain : IGrainWithStringKey
 
     /// <summary>The module's record, or null when it was never uploaded.</summary>
     /// <returns>The record.</returns>
+    [ReadOnly]
     Task<ModuleInfo?> GetAsync();
 
     /// <summary>The bytes kept in the database, or null when there are none.</summary>
     /// <returns>The bytes.</returns>
+    [ReadOnly]
     Task<byte[]?> GetBytesAsync();
 }

@@ -17,6 +17,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Detail">A timeout or failure reason, or the trap message.</param>
 /// <param name="NodeTime">How long the node ran it, as the node reported (runs cut off at the wall-clock limit
 /// included); null when the node never reported.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.JobAssignment")]
 public sealed record JobAssignment(
     int Id,
     string NodeId,

@@ -19,6 +19,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Transitions">Every status change, in order.</param>
 /// <param name="InputObjects">The stored objects the job reads (as submitted).</param>
 /// <param name="OutputObject">Where the validated output was stored (<c>namespace/name</c>), once it was.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.JobRecord")]
 public sealed record JobRecord(
     string Id,
     JobStatus Status,

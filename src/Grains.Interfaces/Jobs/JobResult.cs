@@ -8,4 +8,5 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="OutputLength">Bytes of output.</param>
 /// <param name="Detail">The trap or failure message, if any.</param>
 /// <param name="NodeId">The node whose report is the accepted result (the executor unless it was outvoted).</param>
+[GenerateSerializer, Immutable, Alias("xmbl.JobResult")]
 public sealed record JobResult(string ResultHash, RunOutcome Outcome, int ExitCode, long Fuel, int OutputLength, string? Detail, string NodeId);

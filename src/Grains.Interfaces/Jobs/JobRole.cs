@@ -1,6 +1,7 @@
 namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 /// <summary>Why a node runs a job.</summary>
+[GenerateSerializer, Alias("xmbl.JobRole")]
 public enum JobRole
 {
     /// <summary>Produces the result.</summary>

@@ -16,6 +16,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Submitter">Who submitted the job (account identity), if known.</param>
 /// <param name="InputSha256">The SHA-256 of each input object's version when the job was submitted (same order); every run
 /// checks it, so the executor and its validators read the same bytes.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.JobSpec")]
 public sealed record JobSpec(
     string ModuleHash,
     string Entry,

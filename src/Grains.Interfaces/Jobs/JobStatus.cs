@@ -1,6 +1,7 @@
 namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 /// <summary>Where a job is in its life; see docs/jobs.md for the state machine.</summary>
+[GenerateSerializer, Alias("xmbl.JobStatus")]
 public enum JobStatus
 {
     /// <summary>Accepted, waiting for a node with free capacity at an acceptable price.</summary>

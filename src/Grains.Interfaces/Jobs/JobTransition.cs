@@ -6,4 +6,5 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="To">The status after.</param>
 /// <param name="NodeId">The node whose action caused it, if any.</param>
 /// <param name="Reason">Why, in words.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.JobTransition")]
 public sealed record JobTransition(DateTimeOffset At, JobStatus From, JobStatus To, string? NodeId, string Reason);

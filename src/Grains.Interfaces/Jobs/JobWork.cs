@@ -6,4 +6,5 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="NodeId">The node running it.</param>
 /// <param name="Role">Why the node runs it.</param>
 /// <param name="Spec">The job's module, input and limits.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.JobWork")]
 public sealed record JobWork(string JobId, int AssignmentId, string NodeId, JobRole Role, JobSpec Spec);

@@ -8,6 +8,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Imports">Imported functions as <c>module.name</c>.</param>
 /// <param name="IsWasiCommand">True when it exports <c>_start</c>.</param>
 /// <param name="BytesInDatabase">True when the bytes are kept in the database (cluster mode) as well as in files.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.ModuleInfo")]
 public sealed record ModuleInfo(
     string Hash,
     long Size,

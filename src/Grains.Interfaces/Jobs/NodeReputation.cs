@@ -7,6 +7,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Disagreements">Results outvoted by the majority.</param>
 /// <param name="Timeouts">Assignments that ran out of time.</param>
 /// <param name="UpdatedAt">When the score last changed.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.NodeReputation")]
 public sealed record NodeReputation(string NodeId, double Score, long Agreements, long Disagreements, long Timeouts, DateTimeOffset UpdatedAt)
 {
     /// <summary>The score of a node without history.</summary>

@@ -5,4 +5,5 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Disagreements">Results outvoted by the majority.</param>
 /// <param name="Timeouts">Assignments that ran out of time.</param>
 /// <param name="At">When the outcomes were observed.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.ReputationDelta")]
 public sealed record ReputationDelta(int Agreements, int Disagreements, int Timeouts, DateTimeOffset At);

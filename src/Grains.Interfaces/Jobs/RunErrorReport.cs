@@ -4,4 +4,5 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="AssignmentId">The assignment.</param>
 /// <param name="NodeId">The reporting node.</param>
 /// <param name="Reason">What went wrong, e.g. the exception's type and message; nodes that fail the same way send the same text.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.RunErrorReport")]
 public sealed record RunErrorReport(int AssignmentId, string NodeId, string Reason);

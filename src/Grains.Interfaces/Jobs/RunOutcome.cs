@@ -1,6 +1,7 @@
 namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 /// <summary>How a run of a job's module ended. Every value except <see cref="WallTimeExceeded"/> is deterministic.</summary>
+[GenerateSerializer, Alias("xmbl.RunOutcome")]
 public enum RunOutcome
 {
     /// <summary>The WASI program exited (returned from <c>_start</c> or called <c>proc_exit</c>); the exit code says how.</summary>

@@ -14,6 +14,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="Retired">True when the node left on purpose.</param>
 /// <param name="ReservedMemoryBytes">Memory admitted to its runs at the last heartbeat.</param>
 /// <param name="Unhealthy">Why the node takes no jobs (e.g. runs stuck past their wall-clock limit), or null.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.NodeInfo")]
 public sealed record NodeInfo(
     string NodeId,
     string SiloId,

@@ -8,6 +8,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="Resources">What the node offers.</param>
 /// <param name="Prices">What the node charges.</param>
 /// <param name="At">When the announcement was made.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.NodeRegistration")]
 public sealed record NodeRegistration(
     string NodeId,
     string SiloId,

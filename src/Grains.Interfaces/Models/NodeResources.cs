@@ -6,4 +6,5 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="StorageBytes">Disk space offered for shards, in bytes.</param>
 /// <param name="Gpu">Whether the node offers a GPU.</param>
 /// <param name="Concurrency">How many jobs the node runs at once at most.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.NodeResources")]
 public sealed record NodeResources(int Cores, long MemoryBytes, long StorageBytes, bool Gpu, int Concurrency);

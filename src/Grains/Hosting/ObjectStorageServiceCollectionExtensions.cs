@@ -20,8 +20,6 @@ public static class ObjectStorageServiceCollectionExtensions
     public static IServiceCollection AddObjectStorage(this IServiceCollection services, IConfiguration configuration, bool embedded)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        // Bodies and shards are large: Kestrel's sockets read and write them in 64 KiB blocks rather than 4 KiB ones.
-        services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, BulkTransferMemoryPoolFactory>();
         services.AddOptions<ObjectStorageOptions>().Bind(configuration.GetSection(ObjectStorageOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ObjectStorageOptions>, ObjectStorageOptionsValidator>();
         services.AddOptions<StoragePolicyOptions>()

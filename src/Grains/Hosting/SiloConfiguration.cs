@@ -18,6 +18,33 @@ public static class SiloConfiguration
     /// <summary>Key of the silo id; generated when not set.</summary>
     public const string SiloIdKey = "Xmbl:Silo:SiloId";
 
+    /// <summary>Key of Orleans' silo-to-silo port.</summary>
+    public const string SiloPortKey = "Xmbl:Silo:SiloPort";
+
+    /// <summary>Key of Orleans' client gateway port (standalone gateways connect to it).</summary>
+    public const string GatewayPortKey = "Xmbl:Silo:GatewayPort";
+
+    /// <summary>Key of the cluster id (Orleans' cluster and service id); silos with the same database and id form one cluster.</summary>
+    public const string ClusterIdKey = "Xmbl:Silo:ClusterId";
+
+    /// <summary>Key of the IP address other silos dial (cluster mode); defaults to the host of the silo's URL.</summary>
+    public const string AdvertisedAddressKey = "Xmbl:Silo:AdvertisedAddress";
+
+    /// <summary>Key that leaves the schema to the operator: the silo checks it but applies nothing.</summary>
+    public const string NoMigrateKey = "Xmbl:Persistence:NoMigrate";
+
+    /// <summary>Section bound to Orleans' <c>ClusterMembershipOptions</c> (failure detection), e.g. <c>Xmbl:Silo:Membership:ProbeTimeout</c>.</summary>
+    public const string MembershipSection = "Xmbl:Silo:Membership";
+
+    /// <summary>Orleans' conventional silo port.</summary>
+    public const int DefaultSiloPort = 11111;
+
+    /// <summary>Orleans' conventional gateway port.</summary>
+    public const int DefaultGatewayPort = 30000;
+
+    /// <summary>The default cluster id.</summary>
+    public const string DefaultClusterId = "xmbl";
+
     /// <summary>The default data directory, relative to the working directory.</summary>
     public const string DefaultDataDirectory = "./data";
 
@@ -30,6 +57,11 @@ public static class SiloConfiguration
         ["--data"] = DataDirectoryKey,
         ["--postgres"] = ConnectionStringKey,
         ["--silo-id"] = SiloIdKey,
+        ["--silo-port"] = SiloPortKey,
+        ["--gateway-port"] = GatewayPortKey,
+        ["--cluster-id"] = ClusterIdKey,
+        ["--advertise"] = AdvertisedAddressKey,
+        ["--no-migrate"] = NoMigrateKey,
         ["--nodes"] = "Xmbl:Node:Count",
         ["--cpu"] = "Xmbl:Node:Cores",
         ["--memory"] = "Xmbl:Node:Memory",
@@ -58,7 +90,13 @@ public static class SiloConfiguration
         }
 
         builder.AddInMemoryCollection(fromEnvironment);
-        builder.AddCommandLine(args, new Dictionary<string, string>(Switches, StringComparer.Ordinal));
+        builder.AddCommandLine(FlagsWithValues(args), new Dictionary<string, string>(Switches, StringComparer.Ordinal));
         return builder;
     }
+
+    /// <summary>Switches that take no value (<c>--no-migrate</c>) become <c>--no-migrate=true</c>.</summary>
+    private static string[] FlagsWithValues(string[] args) =>
+        [.. args.Select(a => Flags.Contains(a) ? a + "=true" : a)];
+
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--no-migrate" };
 }

@@ -1,21 +1,35 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Xmbl.Cluster.Grains;
 using Xmbl.Cluster.Grains.Interfaces;
+using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Nodes;
-using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Grains.Options;
-using Xmbl.Cluster.Runtime;
+using Xmbl.Cluster.Persistence.Sql;
+using Xmbl.Cluster.Persistence.Sql.Migrations;
+using Xmbl.Cluster.Persistence.Sql.Options;
+using Xmbl.Cluster.Persistence.Sql.PostgreSql;
+using Xmbl.Cluster.Persistence.Sql.Sqlite;
 
 namespace Xmbl.Cluster.Hosting;
 
-/// <summary>Composes a silo: the grain runtime on the configured backend, the cluster's grains and this silo's nodes.</summary>
+/// <summary>Composes a silo: Orleans on the configured backend, the cluster's grains and this silo's nodes.</summary>
 public static class SiloServiceCollectionExtensions
 {
+    /// <summary>The invariant name of Npgsql for Orleans' AdoNet providers.</summary>
+    public const string PostgresInvariant = "Npgsql";
+
     /// <summary>
-    /// Adds a silo. With no connection string it runs embedded (SQLite under the data directory, several logical
-    /// nodes); with <c>Xmbl:Persistence:ConnectionString</c> it joins a cluster on PostgreSQL as one node.
+    /// Adds a silo. With no connection string it runs embedded (localhost clustering, grain state and reminders on
+    /// SQLite under the data directory, several logical nodes); with <c>Xmbl:Persistence:ConnectionString</c> it
+    /// joins a cluster on PostgreSQL (AdoNet clustering, persistence and reminders) as one node.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration (see <see cref="SiloConfiguration"/> for keys).</param>
@@ -27,29 +41,79 @@ public static class SiloServiceCollectionExtensions
         Directory.CreateDirectory(dataDirectory);
         var connectionString = configuration[SiloConfiguration.ConnectionStringKey];
         var embedded = string.IsNullOrWhiteSpace(connectionString);
+        var siloName = configuration[SiloConfiguration.SiloIdKey] is { Length: > 0 } configured ? configured : "silo-" + Guid.NewGuid().ToString("N")[..12];
+        var siloPort = Port(configuration, SiloConfiguration.SiloPortKey, SiloConfiguration.DefaultSiloPort);
+        var gatewayPort = Port(configuration, SiloConfiguration.GatewayPortKey, SiloConfiguration.DefaultGatewayPort);
+        var clusterId = configuration[SiloConfiguration.ClusterIdKey] is { Length: > 0 } id ? id : SiloConfiguration.DefaultClusterId;
+        var migrate = !bool.TryParse(configuration[SiloConfiguration.NoMigrateKey], out var noMigrate) || !noMigrate;
+        var sqlite = $"Data Source={Path.Combine(dataDirectory, "cluster.db")};Pooling=True";
 
         services.TryAddTimeProvider();
-        var runtime = services.AddGrainRuntime(o =>
-        {
-            o.Address = address;
-            if (configuration[SiloConfiguration.SiloIdKey] is { Length: > 0 } siloId)
-            {
-                o.SiloId = siloId;
-            }
-        });
+
+        // Before Orleans: hosted services start in order, and the providers read their queries from the schema.
+        services.AddHostedService(sp => new SchemaMigrationService(
+            new SchemaMigrationOptions { Dialect = embedded ? SqlDialect.Sqlite : SqlDialect.PostgreSql, ConnectionString = embedded ? sqlite : connectionString!, Migrate = migrate },
+            sp.GetRequiredService<ILogger<SchemaMigrator>>()));
+
         if (embedded)
         {
-            runtime.UseSqlite(Path.Combine(dataDirectory, "cluster.db"));
+            SqliteAdoNet.RegisterProviderFactory();
+            services.AddSingleton<IGrainStateQuery>(_ => new SqliteGrainStateQuery(sqlite));
         }
         else
         {
-            runtime.UsePostgres(connectionString!);
+            services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString!));
+            services.AddSingleton<IGrainStateQuery>(sp => new PostgresGrainStateQuery(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), clusterId));
         }
 
-        runtime.AddClusterGrains();
-        runtime.AddComputeGrains();
-        services.AddObjectStorage(configuration, embedded);
+        services.AddOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = clusterId;
+            });
+            silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+            // Orleans' failure detector (ProbeTimeout, NumMissedProbesLimit, …): how fast a dead silo is declared dead.
+            silo.Configure<ClusterMembershipOptions>(configuration.GetSection(SiloConfiguration.MembershipSection));
+            silo.Services.AddSerializer(s => s.AddClusterSerialization());
+            silo.Services.AddPlacementDirector<NodeHostPlacement, NodeHostPlacementDirector>();
+            if (embedded)
+            {
+                silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: clusterId, clusterId: clusterId);
+                silo.AddSqliteGrainStorage(GrainStates.Storage, o => o.ConnectionString = sqlite);
+                silo.UseAdoNetReminderService(o =>
+                {
+                    o.Invariant = SqliteAdoNet.Invariant;
+                    o.ConnectionString = sqlite;
+                });
+            }
+            else
+            {
+                silo.ConfigureEndpoints(AdvertisedAddress(configuration, address), siloPort, gatewayPort, listenOnAnyHostAddress: true);
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = PostgresInvariant;
+                    o.ConnectionString = connectionString;
+                });
+                silo.AddAdoNetGrainStorage(GrainStates.Storage, o =>
+                {
+                    o.Invariant = PostgresInvariant;
+                    o.ConnectionString = connectionString;
+                    o.GrainStorageSerializer = JsonGrainStorageSerializer.Default;
+                });
+                silo.UseAdoNetReminderService(o =>
+                {
+                    o.Invariant = PostgresInvariant;
+                    o.ConnectionString = connectionString;
+                });
+            }
 
+            // The repair reminder's period is configured in minutes or less in tests.
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+        });
+
+        services.AddObjectStorage(configuration, embedded);
         services.AddOptions<NodeOptions>()
             .Bind(configuration.GetSection(NodeOptions.SectionName))
             .PostConfigure(o => o.Count ??= embedded ? NodeOptions.DefaultEmbeddedCount : NodeOptions.DefaultClusterCount)
@@ -65,18 +129,38 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NodeAnnouncer>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeAnnouncer>());
-        return new SiloSetup(dataDirectory, embedded);
+        return new SiloSetup(dataDirectory, embedded, siloName);
     }
 
-    /// <summary>Registers the cluster's grains with the runtime.</summary>
-    public static IGrainRuntimeBuilder AddClusterGrains(this IGrainRuntimeBuilder runtime)
+    private static int Port(IConfiguration configuration, string key, int fallback)
     {
-        ArgumentNullException.ThrowIfNull(runtime);
-        runtime.AddGrain<INodeGrain, NodeGrain>();
-        runtime.AddGrain<IObjectGrain, ObjectGrain>();
-        runtime.AddGrain<IStorageRepairGrain, StorageRepairGrain>();
-        runtime.AddGrain<IStorageUsageGrain, StorageUsageGrain>();
-        return runtime;
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535
+            ? port
+            : throw new FormatException($"{key} must be a TCP port (1-65535), not '{text}'.");
+    }
+
+    /// <summary>The IP other silos dial: <c>Xmbl:Silo:AdvertisedAddress</c>, else the host of the silo's URL when it is an IP, else the host's first IPv4 address.</summary>
+    private static IPAddress AdvertisedAddress(IConfiguration configuration, string address)
+    {
+        if (configuration[SiloConfiguration.AdvertisedAddressKey] is { Length: > 0 } text)
+        {
+            return IPAddress.TryParse(text, out var ip) ? ip : throw new FormatException($"{SiloConfiguration.AdvertisedAddressKey} must be an IP address, not '{text}'.");
+        }
+
+        if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && IPAddress.TryParse(uri.Host, out var fromUrl)
+            && !fromUrl.Equals(IPAddress.Any) && !fromUrl.Equals(IPAddress.IPv6Any))
+        {
+            return fromUrl;
+        }
+
+        return Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            ?? IPAddress.Loopback;
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)
@@ -91,4 +175,22 @@ public static class SiloServiceCollectionExtensions
 /// <summary>What <see cref="SiloServiceCollectionExtensions.AddSilo"/> decided.</summary>
 /// <param name="DataDirectory">The absolute data directory.</param>
 /// <param name="Embedded">True for embedded mode (SQLite, logical nodes), false for cluster mode (PostgreSQL).</param>
-public sealed record SiloSetup(string DataDirectory, bool Embedded);
+/// <param name="SiloName">The silo's name in the cluster (Orleans' silo name, the nodes' <c>SiloId</c>).</param>
+public sealed record SiloSetup(string DataDirectory, bool Embedded, string SiloName);
+
+/// <summary>Applies (or, with <c>--no-migrate</c>, checks) the SQL schema before Orleans starts.</summary>
+internal sealed class SchemaMigrationService(SchemaMigrationOptions options, ILogger<SchemaMigrator> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var result = await new SchemaMigrator(options, logger).MigrateAsync(cancellationToken);
+        if (!options.Migrate && result.Pending.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"the database schema is at version {result.DatabaseVersion} and {result.Pending.Count} script(s) are not applied " +
+                $"({string.Join(", ", result.Pending.Select(s => s.Name))}); apply deploy/sql/ or start without --no-migrate.");
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -4,18 +4,36 @@ using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Jobs.Scheduling;
 using Xmbl.Cluster.Grains.Jobs.Storage;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs;
 
-/// <summary>One job: <see cref="JobStateMachine"/> over persistent state, a reminder for timeouts, settlement once validated.</summary>
-internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJobSettlement settlement, JobObjects objects, IOptions<ComputeOptions> options)
-    : Grain<JobGrainState>, IJobGrain
+/// <summary>One job: <see cref="JobStateMachine"/> over durable state, deadlines ticked by the silo's <see cref="JobDeadlineTicker"/>, settlement once validated.</summary>
+/// <remarks>
+/// Deadlines need no reminder per job: they are facts of the stored state, and whichever silo activates a job that is
+/// not final ticks it (<see cref="OnActivateAsync"/>); <see cref="JobSweeper"/> activates the unfinished jobs after a
+/// start and when a silo is lost.
+/// </remarks>
+internal sealed class JobGrain(
+    [PersistentState(GrainStates.Job, GrainStates.Storage)] IPersistentState<JobGrainState> state,
+    IJobPlacement placement,
+    IJobEffects effects,
+    IJobSettlement settlement,
+    JobObjects objects,
+    JobDeadlineTicker ticker,
+    TimeProvider time,
+    IOptions<ComputeOptions> options)
+    : DurableGrain<JobGrainState>(state), IJobGrain
 {
-    /// <summary>The reminder that times out assignments and retries placement.</summary>
-    public const string TimeoutReminder = "timeouts";
-
     private readonly JobStateMachine _machine = new(placement, effects, options.Value);
+    private TaskCompletionSource? _changed;
+
+    private TimeProvider TimeProvider => time;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        ScheduleTick();
+    }
 
     public async Task<JobRecord> SubmitAsync(JobSpec spec)
     {
@@ -23,8 +41,8 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
         if (!State.Exists)
         {
             var now = TimeProvider.GetUtcNow();
-            _machine.Submit(State, GetPrimaryKeyString(), spec, now);
-            await AfterTransitionAsync(now, registerReminder: true);
+            _machine.Submit(State, this.GetPrimaryKeyString(), spec, now);
+            await AfterTransitionAsync(now);
         }
 
         return JobStateMachine.ToRecord(State);
@@ -45,7 +63,7 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
 
         var now = TimeProvider.GetUtcNow();
         var work = _machine.Recover(State, assignmentId, nodeId, restartId, now);
-        await AfterTransitionAsync(now, registerReminder: false);
+        await AfterTransitionAsync(now);
         return work;
     }
 
@@ -60,7 +78,7 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
         var accepted = _machine.Report(State, report, now);
         if (accepted)
         {
-            await AfterTransitionAsync(now, registerReminder: false);
+            await AfterTransitionAsync(now);
         }
 
         return accepted;
@@ -78,7 +96,7 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
         var accepted = _machine.ReportError(State, report, now);
         if (accepted)
         {
-            await AfterTransitionAsync(now, registerReminder: false);
+            await AfterTransitionAsync(now);
         }
 
         return accepted;
@@ -93,7 +111,7 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
 
         var now = TimeProvider.GetUtcNow();
         var done = _machine.TrySchedule(State, now);
-        await AfterTransitionAsync(now, registerReminder: false);
+        await AfterTransitionAsync(now);
         return done;
     }
 
@@ -105,25 +123,64 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
         }
 
         var now = TimeProvider.GetUtcNow();
+        var wasFinal = JobRecord.IsFinalStatus(State.Status);
         _machine.Cancel(State, string.IsNullOrWhiteSpace(reason) ? "cancelled by the submitter" : reason, now);
-        await AfterTransitionAsync(now, registerReminder: false);
+        await AfterTransitionAsync(now);
+        if (!wasFinal && State.Status == JobStatus.Cancelled)
+        {
+            effects.StopRuns(State.Id!, State.Assignments.Select(a => a.NodeId));
+        }
+
         return JobStateMachine.ToRecord(State);
     }
 
-    public async Task ReceiveReminderAsync(string reminderName, TickStatus status)
+    public async Task<DateTimeOffset?> TickAsync()
     {
-        if (!string.Equals(reminderName, TimeoutReminder, StringComparison.Ordinal))
+        if (!State.Exists)
         {
-            return;
+            return null;
         }
 
         var now = TimeProvider.GetUtcNow();
-        _machine.Tick(State, now);
-        await AfterTransitionAsync(now, registerReminder: false);
+        if (!JobRecord.IsFinalStatus(State.Status))
+        {
+            _machine.Tick(State, now);
+        }
+
+        await AfterTransitionAsync(now);
+        return NextTick(now);
     }
 
-    /// <summary>Settles a validated job, and keeps the timeout reminder exactly as long as the job is not final.</summary>
-    private async Task AfterTransitionAsync(DateTimeOffset now, bool registerReminder)
+    public async Task<JobRecord?> WaitForChangeAsync(int seenTransitions, TimeSpan maxWait)
+    {
+        if (State.Exists && State.Transitions.Count == seenTransitions && !JobRecord.IsFinalStatus(State.Status) && maxWait > TimeSpan.Zero)
+        {
+            _changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            try
+            {
+                // Real time: a bound on the long poll (below the call timeout), not a deadline of the job.
+                await _changed.Task.WaitAsync(maxWait);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        return State.Exists ? JobStateMachine.ToRecord(State) : null;
+    }
+
+    /// <summary>Wakes the watchers once the change is stored, so what they read back is durable.</summary>
+    protected override void OnStateWritten()
+    {
+        if (_changed is { } changed)
+        {
+            _changed = null;
+            changed.TrySetResult();
+        }
+    }
+
+    /// <summary>Settles a validated job, and keeps the job on the silo's deadline ticker exactly as long as it is not final.</summary>
+    private async Task AfterTransitionAsync(DateTimeOffset now)
     {
         if (State.Status == JobStatus.Validated)
         {
@@ -141,8 +198,8 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Keep the validated result (a throw would discard the whole call, reports included); every reminder
-                // tick retries until SettleTimeout.
+                // Keep the validated result (a throw would discard the whole call, reports included); every tick
+                // retries until SettleTimeout.
                 _machine.SettleFailed(State, $"{ex.GetType().Name}: {ex.Message}", now);
             }
 
@@ -152,23 +209,26 @@ internal sealed class JobGrain(IJobPlacement placement, IJobEffects effects, IJo
             }
         }
 
-        if (!State.Exists || JobRecord.IsFinalStatus(State.Status))
-        {
-            if (!registerReminder)
-            {
-                await UnregisterReminderAsync(TimeoutReminder);
-            }
+        ScheduleTick();
+    }
 
-            return;
+    /// <summary>Puts the job on this silo's ticker while it is not final; takes it off once it is.</summary>
+    private void ScheduleTick()
+    {
+        var id = this.GetPrimaryKeyString();
+        if (NextTick(TimeProvider.GetUtcNow()) is { } next)
+        {
+            ticker.Schedule(id, next);
         }
-
-        if (registerReminder)
+        else
         {
-            // Ticks at the first deadline, then often enough to notice later ones without hammering the table. It
-            // lives until the job is final, so every state's deadline (JobStateMachine.Tick) fires, after restarts too.
-            var wallTime = State.Spec!.Limits.WallTime;
-            var first = wallTime + options.Value.DispatchGrace;
-            await RegisterOrUpdateReminderAsync(TimeoutReminder, first, JobStateMachine.TickPeriod(wallTime, options.Value.DispatchGrace));
+            ticker.Forget(id);
         }
     }
+
+    /// <summary>Ticks at the first deadline, then often enough to notice later ones (<see cref="JobStateMachine.TickPeriod"/>).</summary>
+    private DateTimeOffset? NextTick(DateTimeOffset now) =>
+        !State.Exists || JobRecord.IsFinalStatus(State.Status)
+            ? null
+            : now + JobStateMachine.TickPeriod(State.Spec!.Limits.WallTime, options.Value.DispatchGrace);
 }

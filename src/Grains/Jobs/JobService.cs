@@ -1,3 +1,4 @@
+using Xmbl.Cluster.Persistence.Sql;
 using Xmbl.Cluster.Grains.Jobs.Storage;
 using Xmbl.Cluster.Grains.Objects;
 using System.Runtime.CompilerServices;
@@ -8,7 +9,6 @@ using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Jobs.Scheduling;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs;
 
@@ -16,28 +16,25 @@ namespace Xmbl.Cluster.Grains.Jobs;
 public sealed class JobService
 {
     private const int ScanPage = 500;
+
+    /// <summary>The longest one watch call waits, well below Orleans' call timeout (30 s).</summary>
+    private static readonly TimeSpan WatchPoll = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory _grains;
     private readonly IGrainStateQuery _query;
     private readonly ModuleStore _modules;
     private readonly JobObjects _objects;
-    private readonly JobEvents _events;
     private readonly TimeProvider _time;
     private readonly ComputeOptions _options;
-    private readonly JobExecutorHost? _executors;
-    private readonly IAssignmentNotifier? _notifier;
     private readonly JobScheduler? _scheduler;
 
-    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, JobEvents events, TimeProvider time, IOptions<ComputeOptions> options, JobExecutorHost? executors, IAssignmentNotifier? notifier = null, JobScheduler? scheduler = null)
+    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, TimeProvider time, IOptions<ComputeOptions> options, JobScheduler? scheduler = null)
     {
         _grains = grains;
         _query = query;
         _modules = modules;
         _objects = objects;
-        _events = events;
         _time = time;
         _options = options.Value;
-        _executors = executors;
-        _notifier = notifier;
         _scheduler = scheduler;
     }
 
@@ -171,7 +168,7 @@ public sealed class JobService
     /// <summary>The job as last committed, or null when the id is unknown.</summary>
     /// <param name="id">The job id.</param>
     /// <returns>The record.</returns>
-    /// <remarks>Reads without the grain's lock, so readers (API polls, event streams) never delay the job's transitions.</remarks>
+    /// <remarks>Reads the stored state, not the grain, so readers (API polls) never delay the job's transitions.</remarks>
     public async Task<JobRecord?> GetAsync(string id) =>
         await ReadAsync(id) is { } state ? JobStateMachine.ToRecord(state) : null;
 
@@ -181,11 +178,11 @@ public sealed class JobService
     public async Task<byte[]?> GetOutputAsync(string id) =>
         await ReadAsync(id) is { Result: not null } state ? state.Output ?? [] : null;
 
-    /// <summary>One job's committed state, read without the grain's lock.</summary>
+    /// <summary>One job's stored state (every transition is stored before its call returns).</summary>
     private async Task<JobGrainState?> ReadAsync(string id) =>
-        JobIds.IsValid(id) && await _query.GetAsync<JobGrainState>(nameof(IJobGrain), id) is { State.Exists: true } entry ? entry.State : null;
+        JobIds.IsValid(id) && await _query.GetAsync<JobGrainState>(GrainStates.Job, id) is { State.Exists: true } entry ? entry.State : null;
 
-    /// <summary>Cancels the job and stops its runs (in other silos through the cluster notifier); null when the id is unknown.</summary>
+    /// <summary>Cancels the job and stops its runs, on whichever silos host its nodes; null when the id is unknown.</summary>
     /// <param name="id">The job id.</param>
     /// <param name="reason">Why.</param>
     /// <returns>The job after cancelling.</returns>
@@ -196,14 +193,8 @@ public sealed class JobService
             return null;
         }
 
-        var record = await _grains.GetGrain<IJobGrain>(id).CancelAsync(reason ?? "cancelled by the submitter");
-        if (record is { Status: JobStatus.Cancelled })
-        {
-            _executors?.Cancel(id);
-            _notifier?.JobCancelled(id);
-        }
-
-        return record;
+        // The job grain stops the runs on the nodes' silos as part of the cancellation.
+        return await _grains.GetGrain<IJobGrain>(id).CancelAsync(reason ?? "cancelled by the submitter");
     }
 
     /// <summary>Lists jobs in submission order, filtered, one page at a time.</summary>
@@ -219,7 +210,7 @@ public sealed class JobService
         var scanned = 0;
         while (true)
         {
-            var page = await _query.ListAsync<JobGrainState>(nameof(IJobGrain), null, after, ScanPage, ct);
+            var page = await _query.ListAsync<JobGrainState>(GrainStates.Job, null, after, ScanPage, ct);
             foreach (var entry in page)
             {
                 scanned++;
@@ -253,38 +244,38 @@ public sealed class JobService
     /// <returns>The job's successive records.</returns>
     public async IAsyncEnumerable<JobRecord> WatchAsync(string id, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        long lastCount = -1;
-        var woken = false;
+        if (!JobIds.IsValid(id))
+        {
+            yield break;
+        }
+
+        // A long poll on the job grain: it answers at the job's next change, on whichever silo it is active.
+        var grain = _grains.GetGrain<IJobGrain>(id);
+        var seen = -1;
         while (!ct.IsCancellationRequested)
         {
-            // A change notification is sent while the changing call still holds the job's lock, so after one the
-            // read goes through the grain (it waits for the commit); otherwise the lock-free read is enough.
-            var subscription = _events.Subscribe(id);
-            var record = woken ? await _grains.GetGrain<IJobGrain>(id).GetAsync() : await GetAsync(id);
-            if (record is null)
+            JobRecord? record;
+            try
             {
-                _events.Unsubscribe(id, subscription);
+                record = await grain.WaitForChangeAsync(seen, WatchPoll).WaitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
                 yield break;
             }
 
-            if (record.Transitions.Count != lastCount)
+            if (record is null)
             {
-                lastCount = record.Transitions.Count;
+                yield break;
+            }
+
+            if (record.Transitions.Count != seen)
+            {
+                seen = record.Transitions.Count;
                 yield return record;
             }
 
             if (record.IsFinal)
-            {
-                _events.Unsubscribe(id, subscription);
-                yield break;
-            }
-
-            try
-            {
-                // Changes made in this silo wake the watcher at once; other silos' changes are seen within a second.
-                woken = await _events.WaitAsync(id, subscription, TimeSpan.FromSeconds(1), _time, ct);
-            }
-            catch (OperationCanceledException)
             {
                 yield break;
             }

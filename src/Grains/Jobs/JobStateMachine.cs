@@ -36,7 +36,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         state.UpdatedAt = now;
         state.Transitions.Add(new JobTransition(now, JobStatus.Pending, JobStatus.Pending, null, $"submitted: module {spec.ModuleHash[..Math.Min(12, spec.ModuleHash.Length)]}, entry {spec.Entry}, {spec.Validators} validator(s)"));
         FillSlots(state, now);
-        effects.Changed(jobId);
     }
 
     /// <summary>Retries placement of a pending job or of unfilled slots.</summary>
@@ -48,13 +47,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             return true;
         }
 
-        var before = state.Assignments.Count;
         FillSlots(state, now);
-        if (state.Assignments.Count != before || JobRecord.IsFinalStatus(state.Status))
-        {
-            effects.Changed(state.Id!);
-        }
-
         return JobRecord.IsFinalStatus(state.Status) || state.Status == JobStatus.Validated || UnfilledSlots(state) == 0;
     }
 
@@ -104,12 +97,10 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         {
             // The job's fault, not the node's: no reputation changes, and it never runs again.
             Fail(state, $"poisonous: crashed or hung the node on {state.Restarts} restarts (last: assignment {assignmentId} on node {nodeId})", nodeId, now);
-            effects.Changed(state.Id!);
             return null;
         }
 
         state.Transitions.Add(new JobTransition(now, state.Status, state.Status, nodeId, $"assignment {assignmentId} was unfinished when node {nodeId}'s silo restarted; running it again (restart {state.Restarts}; at {options.PoisonAfterRestarts} the job fails as poisonous)"));
-        effects.Changed(state.Id!);
         return work;
     }
 
@@ -142,7 +133,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             assignment.Detail = report.Detail ?? $"wall time of {state.Spec!.Limits.WallTime} exceeded";
             state.UpdatedAt = now;
             FillSlots(state, now);
-            effects.Changed(state.Id!);
             return true;
         }
 
@@ -167,7 +157,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         }
 
         Decide(state, now);
-        effects.Changed(state.Id!);
         return true;
     }
 
@@ -211,7 +200,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             FillSlots(state, now);
         }
 
-        effects.Changed(state.Id!);
         return true;
     }
 
@@ -242,7 +230,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         {
             // A backstop: every state below has its own deadline, so this fires only if one of them failed to.
             Fail(state, $"not finished within {bound}, the longest any job with this wall time may take (it was {state.Status.ToString().ToLowerInvariant()})", null, now);
-            effects.Changed(state.Id!);
             return;
         }
 
@@ -250,7 +237,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         {
             var request = Request(state, 0, NextAssignmentId(state), now);
             Fail(state, $"no eligible node (alive, with free capacity, price at most {FormatPrice(state.Spec!.MaxPricePerMillionFuel)}) within {options.PendingTimeout}: {placement.ExplainNoNode(request)}", null, now);
-            effects.Changed(state.Id!);
             return;
         }
 
@@ -260,7 +246,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             if (now - state.ValidatedAt >= options.SettleTimeout)
             {
                 Fail(state, $"validated, but settling failed for {options.SettleTimeout}, so nothing was charged: {state.SettleError ?? "no reason recorded"}", state.Result?.NodeId, now);
-                effects.Changed(state.Id!);
             }
 
             return;
@@ -281,7 +266,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         if (changed || before != state.Status)
         {
             state.UpdatedAt = now;
-            effects.Changed(state.Id!);
         }
     }
 
@@ -297,7 +281,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         state.FailureReason = reason;
         state.FinishedAt = now;
         Transition(state, JobStatus.Cancelled, null, reason, now);
-        effects.Changed(state.Id!);
     }
 
     /// <summary>Records that the validated result was charged.</summary>
@@ -310,7 +293,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
 
         state.FinishedAt = now;
         Transition(state, JobStatus.Settled, state.Result?.NodeId, reason, now);
-        effects.Changed(state.Id!);
     }
 
     /// <summary>Records an event that does not change the status (e.g. where the output was stored).</summary>
@@ -318,7 +300,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
     {
         state.Transitions.Add(new JobTransition(now, state.Status, state.Status, null, reason));
         state.UpdatedAt = now;
-        effects.Changed(state.Id!);
     }
 
     /// <summary>Records that settling the validated job failed (the grain retries at every tick, up to <see cref="ComputeOptions.SettleTimeout"/>).</summary>
@@ -331,7 +312,6 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
 
         state.SettleError = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
         state.UpdatedAt = now;
-        effects.Changed(state.Id!);
     }
 
     /// <summary>

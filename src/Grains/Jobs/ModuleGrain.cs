@@ -1,17 +1,17 @@
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs;
 
 /// <summary>An uploaded module's record, keyed by its SHA-256; content-addressed, so the first upload wins.</summary>
-internal sealed class ModuleGrain : Grain<ModuleGrainState>, IModuleGrain
+internal sealed class ModuleGrain([PersistentState(GrainStates.Module, GrainStates.Storage)] IPersistentState<ModuleGrainState> state)
+    : DurableGrain<ModuleGrainState>(state), IModuleGrain
 {
     public Task<ModuleInfo> RegisterAsync(ModuleInfo info, byte[]? bytes)
     {
         ArgumentNullException.ThrowIfNull(info);
-        if (!string.Equals(info.Hash, GetPrimaryKeyString(), StringComparison.Ordinal))
+        if (!string.Equals(info.Hash, this.GetPrimaryKeyString(), StringComparison.Ordinal))
         {
-            throw new ArgumentException($"Module {info.Hash} registered under key {GetPrimaryKeyString()}.", nameof(info));
+            throw new ArgumentException($"Module {info.Hash} registered under key {this.GetPrimaryKeyString()}.", nameof(info));
         }
 
         if (State.Info is null)

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Options;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs;
 
@@ -10,7 +9,11 @@ namespace Xmbl.Cluster.Grains.Jobs;
 /// neutral one drifts back to it over time (<see cref="Recover"/>), so a network whose nodes all fell below
 /// <see cref="ComputeOptions.MinReputation"/> heals by itself.
 /// </summary>
-internal sealed class NodeReputationGrain(IOptions<ComputeOptions> options) : Grain<NodeReputationGrainState>, INodeReputationGrain
+internal sealed class NodeReputationGrain(
+    [PersistentState(GrainStates.Reputation, GrainStates.Storage)] IPersistentState<NodeReputationGrainState> state,
+    IOptions<ComputeOptions> options,
+    TimeProvider time)
+    : DurableGrain<NodeReputationGrainState>(state), INodeReputationGrain
 {
     /// <summary>Share of the distance to 1 gained per agreement.</summary>
     public const double AgreementGain = 0.02;
@@ -44,7 +47,7 @@ internal sealed class NodeReputationGrain(IOptions<ComputeOptions> options) : Gr
     }
 
     public Task<NodeReputation> GetAsync() =>
-        Task.FromResult(ToRecord(GetPrimaryKeyString(), State, TimeProvider.GetUtcNow(), options.Value.ReputationHalfLife));
+        Task.FromResult(ToRecord(this.GetPrimaryKeyString(), State, time.GetUtcNow(), options.Value.ReputationHalfLife));
 
     /// <summary>The node's reputation as read at <paramref name="now"/>: the stored score with its recovery applied.</summary>
     public static NodeReputation ToRecord(string nodeId, NodeReputationGrainState state, DateTimeOffset now, TimeSpan halfLife) =>

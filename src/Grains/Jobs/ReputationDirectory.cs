@@ -1,7 +1,7 @@
+using Xmbl.Cluster.Persistence.Sql;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Options;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs;
 
@@ -35,7 +35,7 @@ public sealed class ReputationDirectory
         string? after = null;
         while (true)
         {
-            var page = await _query.ListAsync<NodeReputationGrainState>(nameof(INodeReputationGrain), null, after, PageSize, ct);
+            var page = await _query.ListAsync<NodeReputationGrainState>(GrainStates.Reputation, null, after, PageSize, ct);
             foreach (var entry in page)
             {
                 result[entry.Key] = NodeReputationGrain.ToRecord(entry.Key, entry.State, now, _halfLife);

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces;
 using Xmbl.Cluster.Grains.Interfaces.Models;
 using Xmbl.Cluster.Grains.Options;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Nodes;
 
@@ -13,7 +12,7 @@ public sealed partial class NodeAnnouncer : BackgroundService
 {
     private readonly LocalNodes _nodes;
     private readonly IGrainFactory _grains;
-    private readonly IClusterMembership _membership;
+    private readonly ILocalSiloDetails _silo;
     private readonly NodeOptions _options;
     private readonly NodeAnnouncement _announcement;
     private readonly TimeProvider _time;
@@ -24,7 +23,7 @@ public sealed partial class NodeAnnouncer : BackgroundService
     public NodeAnnouncer(
         LocalNodes nodes,
         IGrainFactory grains,
-        IClusterMembership membership,
+        ILocalSiloDetails silo,
         IOptions<NodeOptions> options,
         NodeAnnouncement announcement,
         TimeProvider time,
@@ -33,7 +32,7 @@ public sealed partial class NodeAnnouncer : BackgroundService
         ArgumentNullException.ThrowIfNull(options);
         _nodes = nodes;
         _grains = grains;
-        _membership = membership;
+        _silo = silo;
         _options = options.Value;
         _announcement = announcement;
         _time = time;
@@ -113,7 +112,7 @@ public sealed partial class NodeAnnouncer : BackgroundService
         {
             var registration = new NodeRegistration(
                 node.Id,
-                _membership.LocalSiloId,
+                _silo.Name,
                 _announcement.Address,
                 _announcement.Operator,
                 _announcement.Resources,

@@ -1,19 +1,22 @@
 using Microsoft.Extensions.Options;
-using Xmbl.Cluster.Grains.Interfaces;
 using Xmbl.Cluster.Grains.Interfaces.Models;
 using Xmbl.Cluster.Grains.Options;
-using Xmbl.Cluster.Runtime;
+using Xmbl.Cluster.Persistence.Sql;
 
 namespace Xmbl.Cluster.Grains.Nodes;
 
 /// <summary>Reads the node registry: every node's record and whether it is alive now.</summary>
-/// <remarks>A read without locks over the node grains' state; for listings and scheduling, not for decisions that need a lock.</remarks>
+/// <remarks>
+/// Reads the node grains' stored state, not the grains; for listings and scheduling. Each listing also refreshes a
+/// cache of the records, from which addresses and hosting silos are resolved without a read per request.
+/// </remarks>
 public sealed class NodeDirectory
 {
     private const int PageSize = 500;
     private readonly IGrainStateQuery _query;
     private readonly TimeProvider _time;
     private readonly TimeSpan _deathTimeout;
+    private volatile IReadOnlyDictionary<string, NodeInfo> _cached = new Dictionary<string, NodeInfo>(StringComparer.Ordinal);
 
     /// <summary>Creates the directory.</summary>
     public NodeDirectory(IGrainStateQuery query, TimeProvider time, IOptions<NodeOptions> options)
@@ -29,25 +32,48 @@ public sealed class NodeDirectory
     {
         var now = _time.GetUtcNow();
         var result = new List<NodeStatus>();
+        var cache = new Dictionary<string, NodeInfo>(StringComparer.Ordinal);
         string? after = null;
         while (true)
         {
-            var page = await _query.ListAsync<NodeGrainState>(nameof(INodeGrain), keyPrefix: null, afterKey: after, limit: PageSize, cancellationToken);
+            var page = await _query.ListAsync<NodeGrainState>(GrainStates.Node, keyPrefix: null, afterKey: after, limit: PageSize, cancellationToken);
             foreach (var entry in page)
             {
                 if (entry.State.Node is { } node)
                 {
                     result.Add(new NodeStatus(node, node.IsAlive(now, _deathTimeout)));
+                    cache[node.NodeId] = node;
                 }
             }
 
             if (page.Count < PageSize)
             {
+                _cached = cache;
                 return result;
             }
 
             after = page[^1].Key;
         }
+    }
+
+    /// <summary>A node's record as of the last listing (the scheduler lists every few seconds), or null when unknown.</summary>
+    /// <param name="nodeId">The node.</param>
+    /// <returns>The record.</returns>
+    public NodeInfo? TryGet(string nodeId) => _cached.GetValueOrDefault(nodeId);
+
+    /// <summary>A node's record from the cache, listing the registry once more when the node is not in it (it may be new).</summary>
+    /// <param name="nodeId">The node.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The record, or null when the node never registered.</returns>
+    public async ValueTask<NodeInfo?> GetAsync(string nodeId, CancellationToken cancellationToken = default)
+    {
+        if (TryGet(nodeId) is { } node)
+        {
+            return node;
+        }
+
+        await ListAsync(cancellationToken);
+        return TryGet(nodeId);
     }
 }
 

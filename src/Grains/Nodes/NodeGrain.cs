@@ -1,19 +1,19 @@
 using Xmbl.Cluster.Grains.Interfaces;
 using Xmbl.Cluster.Grains.Interfaces.Models;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Nodes;
 
 /// <summary>The node registry entry of one node: its announcement, heartbeats and reputation.</summary>
-public sealed class NodeGrain : Grain<NodeGrainState>, INodeGrain
+public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Storage)] IPersistentState<NodeGrainState> state)
+    : DurableGrain<NodeGrainState>(state), INodeGrain
 {
     /// <inheritdoc/>
     public Task<NodeInfo> RegisterAsync(NodeRegistration registration)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        if (!string.Equals(registration.NodeId, GetPrimaryKeyString(), StringComparison.Ordinal))
+        if (!string.Equals(registration.NodeId, this.GetPrimaryKeyString(), StringComparison.Ordinal))
         {
-            throw new ArgumentException($"Registration for '{registration.NodeId}' sent to node grain '{GetPrimaryKeyString()}'.", nameof(registration));
+            throw new ArgumentException($"Registration for '{registration.NodeId}' sent to node grain '{this.GetPrimaryKeyString()}'.", nameof(registration));
         }
 
         var previous = State.Node;
@@ -37,7 +37,7 @@ public sealed class NodeGrain : Grain<NodeGrainState>, INodeGrain
     public Task HeartbeatAsync(NodeHeartbeat heartbeat)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
-        var node = State.Node ?? throw new InvalidOperationException($"Node '{GetPrimaryKeyString()}' sent a heartbeat before registering.");
+        var node = State.Node ?? throw new InvalidOperationException($"Node '{this.GetPrimaryKeyString()}' sent a heartbeat before registering.");
 
         // Heartbeats can arrive out of order from retries; time never goes backwards.
         if (heartbeat.At < node.LastHeartbeat)

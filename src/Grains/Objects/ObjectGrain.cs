@@ -1,10 +1,11 @@
-using Xmbl.Cluster.Runtime;
+using Xmbl.Cluster.Grains.Interfaces.Objects;
 using Xmbl.Cluster.Storage.Objects;
 
 namespace Xmbl.Cluster.Grains.Objects;
 
-/// <summary>Holds an object's visible manifest; every change is one transaction on the object's row.</summary>
-public sealed class ObjectGrain : Grain<ObjectGrainState>, IObjectGrain
+/// <summary>Holds an object's visible manifest; every change is written before the call returns.</summary>
+public sealed class ObjectGrain([PersistentState(GrainStates.Object, GrainStates.Storage)] IPersistentState<ObjectGrainState> state)
+    : DurableGrain<ObjectGrainState>(state), IObjectGrain
 {
     /// <inheritdoc/>
     public Task<StoredObject?> CommitAsync(StoredObject version)

@@ -1,3 +1,4 @@
+using Xmbl.Cluster.Grains.Interfaces.Objects;
 namespace Xmbl.Cluster.Grains.Objects;
 
 /// <summary>Persistent state of an <see cref="ObjectGrain"/>.</summary>

@@ -1,8 +1,9 @@
+using Xmbl.Cluster.Grains.Interfaces.Objects;
+using Xmbl.Cluster.Persistence.Sql;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Grains.Options;
-using Xmbl.Cluster.Runtime;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Shards;
@@ -192,7 +193,7 @@ public sealed partial class ObjectService
         // Deleted objects keep an empty row; page on until the page is full or the rows run out.
         while (result.Count < limit)
         {
-            var page = await _query.ListAsync<ObjectGrainState>(nameof(IObjectGrain), keyPrefix, afterKey, limit, cancellationToken);
+            var page = await _query.ListAsync<ObjectGrainState>(GrainStates.Object, keyPrefix, afterKey, limit, cancellationToken);
             result.AddRange(page.Where(e => e.State.Current is not null).Select(e => e.State.Current!).Take(limit - result.Count));
             if (page.Count < limit)
             {
@@ -238,7 +239,7 @@ public sealed partial class ObjectService
         string? after = null;
         while (true)
         {
-            var page = await _query.ListAsync<ObjectGrainState>(nameof(IObjectGrain), keyPrefix: null, afterKey: after, limit: 200, cancellationToken);
+            var page = await _query.ListAsync<ObjectGrainState>(GrainStates.Object, keyPrefix: null, afterKey: after, limit: 200, cancellationToken);
             foreach (var entry in page)
             {
                 if (entry.State.Current is not { } version)

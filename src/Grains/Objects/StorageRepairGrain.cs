@@ -1,21 +1,20 @@
-using Microsoft.Extensions.DependencyInjection;
-using Xmbl.Cluster.Runtime;
+using Xmbl.Cluster.Grains.Interfaces.Objects;
 
 namespace Xmbl.Cluster.Grains.Objects;
 
-/// <summary>Turns the durable repair reminder into a repair pass on whichever live silo claimed the tick.</summary>
-/// <remarks>The pass runs outside the grain call (grain calls are short transactions); <see cref="StorageRepairService"/> runs at most one at a time.</remarks>
-public sealed class StorageRepairGrain : Grain, IStorageRepairGrain
+/// <summary>Turns the durable repair reminder into a repair pass on the silo that received the tick.</summary>
+/// <remarks>The pass runs outside the grain call (grain calls stay short); <see cref="StorageRepairService"/> runs at most one at a time.</remarks>
+public sealed class StorageRepairGrain(StorageRepairService repairs) : Grain, IStorageRepairGrain
 {
     private const string ReminderName = "repair";
 
     /// <inheritdoc/>
-    public Task ScheduleAsync(TimeSpan period) => RegisterOrUpdateReminderAsync(ReminderName, period, period);
+    public async Task ScheduleAsync(TimeSpan period) => await this.RegisterOrUpdateReminder(ReminderName, period, period);
 
     /// <inheritdoc/>
-    public Task ReceiveReminderAsync(string reminderName, TickStatus status)
+    public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        ServiceProvider.GetRequiredService<StorageRepairService>().Trigger();
+        repairs.Trigger();
         return Task.CompletedTask;
     }
 }

@@ -1,3 +1,4 @@
+using Xmbl.Cluster.Grains.Interfaces.Objects;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

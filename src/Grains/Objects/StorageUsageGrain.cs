@@ -1,9 +1,11 @@
-using Xmbl.Cluster.Runtime;
+
+using Xmbl.Cluster.Grains.Interfaces.Objects;
 
 namespace Xmbl.Cluster.Grains.Objects;
 
 /// <summary>Counts an account's or a namespace's stored bytes; charging is checked against the quota in the same transaction.</summary>
-public sealed class StorageUsageGrain : Grain<StorageUsageGrainState>, IStorageUsageGrain
+public sealed class StorageUsageGrain([PersistentState(GrainStates.Usage, GrainStates.Storage)] IPersistentState<StorageUsageGrainState> state)
+    : DurableGrain<StorageUsageGrainState>(state), IStorageUsageGrain
 {
     /// <summary>The key of an account's usage.</summary>
     public static string AccountKey(string account) => "account:" + account;

@@ -47,6 +47,8 @@ public sealed class ComputeSilo : IAsyncDisposable
                 [SiloConfiguration.DataDirectoryKey] = path,
                 ["Xmbl:Node:Count"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Xmbl:Node:Concurrency"] = "2",
+                [SiloConfiguration.SiloPortKey] = TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [SiloConfiguration.GatewayPortKey] = TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
             if (settings is not null)
             {
@@ -83,7 +85,7 @@ public sealed class ComputeSilo : IAsyncDisposable
     public async Task RestartAsync(bool afterCrash = false)
     {
         await _host.StopAsync();
-        _host.Dispose();
+        await DisposeHostAsync(_host);
         if (afterCrash)
         {
             File.Delete(Path.Combine(_data.Path, Xmbl.Cluster.Grains.Jobs.Execution.JobExecutorHost.CleanStopMarker));
@@ -113,7 +115,20 @@ public sealed class ComputeSilo : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
-        _host.Dispose();
+        await DisposeHostAsync(_host);
         _data.Dispose();
+    }
+
+    /// <summary>Orleans' services are only async-disposable, so the host must be disposed asynchronously.</summary>
+    private static async ValueTask DisposeHostAsync(IHost host)
+    {
+        if (host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else
+        {
+            host.Dispose();
+        }
     }
 }

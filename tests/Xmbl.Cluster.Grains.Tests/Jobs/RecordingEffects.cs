@@ -1,3 +1,4 @@
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
 
 namespace Xmbl.Cluster.Grains.Tests.Jobs;
@@ -9,15 +10,15 @@ internal sealed class RecordingEffects : IJobEffects
 
     public Dictionary<string, (int Agreements, int Disagreements, int Timeouts)> Reputation { get; } = new(StringComparer.Ordinal);
 
-    public int Changes { get; private set; }
+    public List<string> Stopped { get; } = [];
 
     public void Dispatch(JobDispatch dispatch) => Dispatched.Add(dispatch);
+
+    public void StopRuns(string jobId, IEnumerable<string> nodeIds) => Stopped.Add(jobId);
 
     void IJobEffects.Reputation(string nodeId, int agreements, int disagreements, int timeouts)
     {
         var (a, d, t) = Reputation.GetValueOrDefault(nodeId);
         Reputation[nodeId] = (a + agreements, d + disagreements, t + timeouts);
     }
-
-    public void Changed(string jobId) => Changes++;
 }

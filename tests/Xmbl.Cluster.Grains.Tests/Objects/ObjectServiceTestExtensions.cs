@@ -1,3 +1,4 @@
+using Xmbl.Cluster.Grains.Interfaces.Objects;
 using Xmbl.Cluster.Grains.Objects;
 
 namespace Xmbl.Cluster.Grains.Tests.Objects;

@@ -11,8 +11,9 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
 {
     private static readonly string[] FastLiveness =
     [
-        "--Xmbl:Silo:HeartbeatPeriod", "00:00:00.500",
-        "--Xmbl:Silo:DeathTimeout", "00:00:03",
+        "--Xmbl:Silo:Membership:ProbeTimeout", "00:00:01",
+        "--Xmbl:Silo:Membership:NumMissedProbesLimit", "2",
+        "--Xmbl:Silo:Membership:IAmAliveTablePublishTimeout", "00:00:01",
         "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
         "--Xmbl:Node:DeathTimeout", "00:00:03",
         "--Xmbl:Compute:DispatchGrace", "00:00:02",

@@ -62,6 +62,16 @@ public sealed class SiloProcess : IAsyncDisposable
         info.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
         info.ArgumentList.Add("--data");
         info.ArgumentList.Add(dataDirectory);
+        // Orleans' ports: free ones, so silos of parallel tests never collide (a test may name its own).
+        foreach (var (flag, value) in new[] { ("--silo-port", TcpPorts.Free()), ("--gateway-port", TcpPorts.Free()) })
+        {
+            if (!extraArgs.Contains(flag))
+            {
+                info.ArgumentList.Add(flag);
+                info.ArgumentList.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
         foreach (var arg in extraArgs)
         {
             info.ArgumentList.Add(arg);

@@ -1,26 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Internal;
+using Xmbl.Cluster.Grains.Nodes;
+
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
-/// <summary>Delivers assignments: straight to a local executor, else by database notification to the silo hosting the node.</summary>
-internal sealed class JobDispatcher(JobExecutorHost executors, IAssignmentNotifier? notifier = null)
+/// <summary>Delivers assignments and cancellations: straight to a local executor, else as a call to the node's host grain on its silo.</summary>
+internal sealed partial class JobDispatcher(JobExecutorHost executors, NodeDirectory directory, IGrainFactory grains, ILogger<JobDispatcher> logger)
 {
     public void Dispatch(JobDispatch dispatch)
     {
-        if (!executors.TryDispatch(dispatch))
+        if (executors.TryDispatch(dispatch))
         {
-            // Another silo's node: notify it; its poll finds the assignment if the notification is lost.
-            notifier?.Notify(dispatch);
+            return;
+        }
+
+        if (Host(dispatch.NodeId) is { } host)
+        {
+            // One-way: the job's deadlines cover a lost message (the assignment times out and goes to another node).
+            _ = host.AssignAsync(dispatch);
+        }
+        else
+        {
+            LogDispatchFailed(dispatch.JobId, dispatch.NodeId);
         }
     }
-}
 
-/// <summary>Tells other silos about assignments of their nodes and about job changes (PostgreSQL NOTIFY in cluster mode).</summary>
-internal interface IAssignmentNotifier
-{
-    void Notify(JobDispatch dispatch);
+    /// <summary>Stops a cancelled job's runs on <paramref name="nodeIds"/>, wherever they are hosted.</summary>
+    public void Cancel(string jobId, IEnumerable<string> nodeIds)
+    {
+        executors.Cancel(jobId);
+        foreach (var nodeId in nodeIds.Distinct(StringComparer.Ordinal))
+        {
+            if (!executors.IsLocal(nodeId) && Host(nodeId) is { } host)
+            {
+                _ = host.CancelAsync(jobId);
+            }
+        }
+    }
 
-    /// <summary>Wakes the job's watchers (event streams, <c>--wait</c>) in other silos.</summary>
-    void JobChanged(string jobId);
+    private INodeHostGrain? Host(string nodeId) =>
+        directory.TryGet(nodeId) is { } node ? grains.GetGrain<INodeHostGrain>(INodeHostGrain.KeyOf(node.SiloId, node.NodeId)) : null;
 
-    /// <summary>Stops the job's runs in other silos (it was cancelled).</summary>
-    void JobCancelled(string jobId);
+    [LoggerMessage(EventId = JobsEventId.DispatchFailed, Level = LogLevel.Warning, Message = "Assignment of job {JobId} to node {NodeId} not delivered: the node is unknown to this silo's directory; it will time out and be reassigned")]
+    private partial void LogDispatchFailed(string jobId, string nodeId);
 }

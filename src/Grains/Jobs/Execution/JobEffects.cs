@@ -1,15 +1,13 @@
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
-/// <summary>The job grain's outside effects: dispatch, reputation, change notifications.</summary>
-internal sealed class JobEffects(JobDispatcher dispatcher, ReputationRecorder reputation, JobEvents events, IAssignmentNotifier? notifier = null) : IJobEffects
+/// <summary>The job grain's outside effects: dispatch, cancellation and reputation.</summary>
+internal sealed class JobEffects(JobDispatcher dispatcher, ReputationRecorder reputation) : IJobEffects
 {
     public void Dispatch(JobDispatch dispatch) => dispatcher.Dispatch(dispatch);
 
-    public void Reputation(string nodeId, int agreements, int disagreements, int timeouts) => reputation.Record(nodeId, agreements, disagreements, timeouts);
+    public void StopRuns(string jobId, IEnumerable<string> nodeIds) => dispatcher.Cancel(jobId, nodeIds);
 
-    public void Changed(string jobId)
-    {
-        events.Notify(jobId);
-        notifier?.JobChanged(jobId);
-    }
+    public void Reputation(string nodeId, int agreements, int disagreements, int timeouts) => reputation.Record(nodeId, agreements, disagreements, timeouts);
 }

@@ -1,3 +1,4 @@
+using Xmbl.Cluster.Persistence.Sql;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,14 +6,13 @@ using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Internal;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Nodes;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
 /// <summary>
-/// Hosts an executor for each of this silo's nodes and tells the node registry their load. Assignments arrive by an
-/// in-process call (<see cref="JobDispatcher"/>), by database notification, and, as the fallback that also recovers
-/// work after a restart, by scanning recent unfinished jobs for open assignments of local nodes.
+/// Hosts an executor for each of this silo's nodes and tells the node registry their load. Assignments arrive from
+/// <see cref="JobDispatcher"/> (in process, or as a call to <see cref="NodeHostGrain"/> from another silo); at start, a
+/// scan of recent unfinished jobs recovers the open assignments of local nodes.
 /// </summary>
 /// <remarks>
 /// After a start that did not follow a clean stop (a crash, a kill, a hang ended by the operator), every open assignment
@@ -32,15 +32,12 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     private readonly IGrainStateQuery _query;
     private readonly TimeProvider _time;
     private readonly ComputeOptions _options;
-    private readonly bool _pollContinuously;
     private readonly ILogger<JobExecutorHost> _logger;
     private readonly IGrainFactory _grains;
     private readonly string? _markerPath;
     private readonly DateTimeOffset _startedAt;
     private readonly string _startId = Guid.NewGuid().ToString("N");
     private string? _cursor;
-    private volatile bool _listening;
-    private TaskCompletionSource _scanRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public JobExecutorHost(
         LocalNodes nodes,
@@ -56,7 +53,6 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
         _query = query;
         _time = time;
         _options = options.Value;
-        _pollContinuously = !mode.Embedded;
         _logger = logger;
         _grains = grains;
         _markerPath = mode.DataDirectory is { } data ? Path.Combine(data, CleanStopMarker) : null;
@@ -95,19 +91,6 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     }
 
     public bool IsLocal(string nodeId) => _executors.ContainsKey(nodeId);
-
-    /// <summary>
-    /// Set by the cluster notifier: while its LISTEN connection is up no assignment notification is lost, so the
-    /// fallback scan (which reads every recent job) runs only every <see cref="ComputeOptions.PollIntervalWhileListening"/>.
-    /// </summary>
-    public bool Listening
-    {
-        get => _listening;
-        set => _listening = value;
-    }
-
-    /// <summary>Scans at once, e.g. after the notifier reconnected (notifications sent meanwhile were lost).</summary>
-    public void RequestScan() => Interlocked.Exchange(ref _scanRequested, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>Stops the local runs of a cancelled job.</summary>
     public void Cancel(string jobId)
@@ -154,7 +137,7 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
         var queued = 0;
         while (true)
         {
-            var page = await _query.ListAsync<JobGrainState>(nameof(IJobGrain), null, after, ScanPage, ct);
+            var page = await _query.ListAsync<JobGrainState>(GrainStates.Job, null, after, ScanPage, ct);
             foreach (var entry in page)
             {
                 var state = entry.State;
@@ -224,22 +207,6 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
             if (recovered > 0)
             {
                 LogRecovered(recovered);
-            }
-
-            while (_pollContinuously && !stoppingToken.IsCancellationRequested)
-            {
-                var requested = Volatile.Read(ref _scanRequested).Task;
-                var interval = _listening ? _options.PollIntervalWhileListening : _options.PollInterval;
-                await Task.WhenAny(requested, Task.Delay(interval, _time, stoppingToken));
-                stoppingToken.ThrowIfCancellationRequested();
-                try
-                {
-                    await ScanAsync(_time.GetUtcNow() - _options.PendingTimeout - _options.MaxWallTime, stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogPollFailed(ex);
-                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -326,7 +293,7 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     [LoggerMessage(EventId = JobsEventId.RecoveryFailed, Level = LogLevel.Warning, Message = "The clean-stop marker {Path} could not be written or removed")]
     private partial void LogRecoveryFailed(string path, Exception exception);
 
-    [LoggerMessage(EventId = JobsEventId.PollFailed, Level = LogLevel.Warning, Message = "Scanning for assignments failed; retrying at the next poll")]
+    [LoggerMessage(EventId = JobsEventId.PollFailed, Level = LogLevel.Warning, Message = "Scanning for the open assignments of this silo's nodes failed")]
     private partial void LogPollFailed(Exception exception);
 }
 

@@ -1,8 +1,8 @@
+using Xmbl.Cluster.Persistence.Sql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Xmbl.Cluster;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Modules;
@@ -12,7 +12,6 @@ using Xmbl.Cluster.Grains.Jobs.Storage;
 using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Hosting;
-using Xmbl.Cluster.Runtime;
 using Xmbl.Cluster.Wasm;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -43,7 +42,6 @@ public static class ComputeServiceCollectionExtensions
             Path.Combine(silo.DataDirectory, "modules"),
             sp.GetRequiredService<IOptions<ComputeOptions>>().Value.ModulesInDatabase ?? !silo.Embedded));
 
-        services.AddSingleton<JobEvents>();
         services.AddSingleton(sp => new JobObjects(
             sp.GetService<ObjectService>(),
             sp.GetRequiredService<IGrainFactory>(),
@@ -57,14 +55,9 @@ public static class ComputeServiceCollectionExtensions
         services.AddSingleton<JobExecutorHost>();
         services.AddSingleton<INodeLoadReporter>(sp => sp.GetRequiredService<JobExecutorHost>());
         services.AddSingleton<ISiloHealthReporter>(sp => sp.GetRequiredService<JobExecutorHost>());
-        if (!silo.Embedded)
-        {
-            services.AddSingleton<PostgresAssignmentNotifier>();
-            services.AddSingleton<IAssignmentNotifier>(sp => sp.GetRequiredService<PostgresAssignmentNotifier>());
-            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PostgresAssignmentNotifier>());
-        }
-
-        services.AddSingleton(sp => new JobDispatcher(sp.GetRequiredService<JobExecutorHost>(), sp.GetService<IAssignmentNotifier>()));
+        services.AddSingleton<JobDispatcher>();
+        services.AddSingleton<JobDeadlineTicker>();
+        services.AddSingleton<JobSweeper>();
         services.AddSingleton<IJobEffects, JobEffects>();
         services.TryAddSingleton<IJobSettlement, RecordedSettlement>();
         services.AddSingleton(sp => new JobService(
@@ -72,16 +65,15 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<IGrainStateQuery>(),
             sp.GetRequiredService<ModuleStore>(),
             sp.GetRequiredService<JobObjects>(),
-            sp.GetRequiredService<JobEvents>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
-            sp.GetRequiredService<JobExecutorHost>(),
-            sp.GetService<IAssignmentNotifier>(),
             sp.GetRequiredService<JobScheduler>()));
 
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobScheduler>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ReputationRecorder>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobExecutorHost>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobDeadlineTicker>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobSweeper>());
         return services;
     }
 }

@@ -13,7 +13,11 @@ internal static class JobsEventId
     public const int PollFailed = 5007;
     public const int Recovered = 5008;
     public const int LyingNode = 5009;
-    public const int NotifyFailed = 5010;
+    public const int DispatchFailed = 5010;
+    public const int TickFailed = 5011;
+    public const int SweepFailed = 5012;
+    public const int Swept = 5013;
+    public const int NotHostedHere = 5014;
 
     // Executor hardening (stuck runs, memory admission, poisonous jobs).
     public const int RunStuck = 5020;

@@ -3,7 +3,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Options;
 /// <summary>How jobs are run, validated and scheduled; bound from <c>Xmbl:Compute</c>.</summary>
 /// <remarks>
 /// <code>
-/// { "Xmbl": { "Compute": { "MaxAttempts": 3, "DefaultFuel": 1000000000, "MaxOutputBytes": 1048576, "PollInterval": "00:00:02" } } }
+/// { "Xmbl": { "Compute": { "MaxAttempts": 3, "DefaultFuel": 1000000000, "MaxOutputBytes": 1048576 } } }
 /// </code>
 /// </remarks>
 public sealed class ComputeOptions
@@ -98,12 +98,6 @@ public sealed class ComputeOptions
     /// <summary>Default of <see cref="ReputationHalfLife"/>.</summary>
     public static readonly TimeSpan DefaultReputationHalfLife = TimeSpan.FromMinutes(10);
 
-    /// <summary>Default interval of the executors' fallback poll for assignments.</summary>
-    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
-
-    /// <summary>Default of <see cref="PollIntervalWhileListening"/>.</summary>
-    public static readonly TimeSpan DefaultPollIntervalWhileListening = TimeSpan.FromSeconds(30);
-
     /// <summary>Default interval at which the scheduler re-reads nodes and reputations.</summary>
     public static readonly TimeSpan DefaultNodeRefreshInterval = TimeSpan.FromSeconds(1);
 
@@ -193,15 +187,6 @@ public sealed class ComputeOptions
 
     /// <summary>Reputation under which a node gets no jobs.</summary>
     public double MinReputation { get; set; } = DefaultMinReputation;
-
-    /// <summary>Interval of the executors' fallback poll for assignments they were not told about.</summary>
-    public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
-
-    /// <summary>
-    /// The fallback poll's interval while the cluster notifier's LISTEN connection is up (no notification is lost then;
-    /// the poll is a safety net, and each poll reads every recent job).
-    /// </summary>
-    public TimeSpan PollIntervalWhileListening { get; set; } = DefaultPollIntervalWhileListening;
 
     /// <summary>Interval at which the scheduler re-reads nodes and reputations.</summary>
     public TimeSpan NodeRefreshInterval { get; set; } = DefaultNodeRefreshInterval;

@@ -57,9 +57,9 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:ReputationHalfLife must be positive, e.g. \"00:10:00\"; it is {options.ReputationHalfLife}.");
         }
 
-        if (options.PollInterval <= TimeSpan.Zero || options.PollIntervalWhileListening <= TimeSpan.Zero || options.NodeRefreshInterval <= TimeSpan.Zero || options.ReputationFlushInterval <= TimeSpan.Zero)
+        if (options.NodeRefreshInterval <= TimeSpan.Zero || options.ReputationFlushInterval <= TimeSpan.Zero)
         {
-            failures.Add($"{S}:PollInterval, {S}:PollIntervalWhileListening, {S}:NodeRefreshInterval and {S}:ReputationFlushInterval must be positive, e.g. \"00:00:01\".");
+            failures.Add($"{S}:NodeRefreshInterval and {S}:ReputationFlushInterval must be positive, e.g. \"00:00:01\".");
         }
 
         if (options.MaxInputObjects < 0 || options.MaxInputBytes < 0)

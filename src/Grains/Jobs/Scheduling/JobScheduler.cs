@@ -1,3 +1,4 @@
+using Xmbl.Cluster.Persistence.Sql;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,7 +9,6 @@ using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Internal;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Nodes;
-using Xmbl.Cluster.Runtime;
 
 namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 
@@ -206,7 +206,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         string? after = null;
         while (true)
         {
-            var page = await _query.ListAsync<NodeReputationGrainState>(nameof(INodeReputationGrain), null, after, 1000, ct);
+            var page = await _query.ListAsync<NodeReputationGrainState>(GrainStates.Reputation, null, after, 1000, ct);
             foreach (var entry in page)
             {
                 _reputation[entry.Key] = (entry.State.Score, entry.State.UpdatedAt);

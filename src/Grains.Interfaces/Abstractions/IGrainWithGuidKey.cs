@@ -1,6 +1,0 @@
-namespace Xmbl.Cluster;
-
-/// <summary>A grain identified by a <see cref="Guid"/> key.</summary>
-public interface IGrainWithGuidKey : IGrain
-{
-}

@@ -1,6 +1,0 @@
-namespace Xmbl.Cluster;
-
-/// <summary>A grain identified by a string key.</summary>
-public interface IGrainWithStringKey : IGrain
-{
-}

@@ -1,0 +1,26 @@
+namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
+
+/// <summary>
+/// The mailbox of one logical node on the silo that hosts it: assignments and cancellations for the node reach its
+/// executor as calls to this grain. Keyed <c>{siloName}/{nodeId}</c> (<see cref="KeyOf"/>); its placement puts it on
+/// the silo of that name, so a node's work never runs anywhere else.
+/// </summary>
+[Alias("xmbl.INodeHostGrain")]
+public interface INodeHostGrain : IGrainWithStringKey
+{
+    /// <summary>The grain key of <paramref name="nodeId"/> hosted by the silo named <paramref name="siloName"/>.</summary>
+    /// <param name="siloName">The hosting silo's name (its Orleans silo name, the nodes' <c>SiloId</c>).</param>
+    /// <param name="nodeId">The node.</param>
+    /// <returns>The key.</returns>
+    static string KeyOf(string siloName, string nodeId) => siloName + "/" + nodeId;
+
+    /// <summary>Hands an assignment to the node's executor.</summary>
+    /// <param name="dispatch">The assignment.</param>
+    [OneWay]
+    Task AssignAsync(JobDispatch dispatch);
+
+    /// <summary>Stops the node's runs of a cancelled job.</summary>
+    /// <param name="jobId">The job.</param>
+    [OneWay]
+    Task CancelAsync(string jobId);
+}

@@ -1,0 +1,32 @@
+namespace Xmbl.Cluster.Grains;
+
+/// <summary>
+/// The names grain state is stored under (<c>[PersistentState(name)]</c>); listings read stored state by these names
+/// (<see cref="Persistence.Sql.IGrainStateQuery"/>), so they are part of the storage format: never rename one.
+/// </summary>
+public static class GrainStates
+{
+    /// <summary>The default grain storage's name.</summary>
+    public const string Storage = "xmbl";
+
+    /// <summary><c>INodeGrain</c>: a node's registration and last heartbeat.</summary>
+    public const string Node = "node";
+
+    /// <summary><c>IJobGrain</c>: a job's state machine.</summary>
+    public const string Job = "job";
+
+    /// <summary><c>IModuleGrain</c>: an uploaded module's record.</summary>
+    public const string Module = "module";
+
+    /// <summary><c>INodeReputationGrain</c>: a node's reputation.</summary>
+    public const string Reputation = "reputation";
+
+    /// <summary><c>IObjectGrain</c>: an object's visible manifest.</summary>
+    public const string Object = "object";
+
+    /// <summary><c>IStorageUsageGrain</c>: an account's or namespace's stored bytes.</summary>
+    public const string Usage = "usage";
+
+    /// <summary><c>IOutputNameGrain</c>: the counter of unique output names.</summary>
+    public const string OutputName = "output-name";
+}
