@@ -12,7 +12,7 @@ namespace Xmbl.Cluster.Persistence.Sql.Tests;
 
 /// <summary>
 /// <see cref="PostgresGrainStateQuery"/> over state that real grains wrote through Orleans' AdoNet grain storage (with
-/// <see cref="JsonGrainStorageSerializer"/>) on a throwaway PostgreSQL; and how that provider stores string keys.
+/// <see cref="GrainStateJsonSerializer"/>) on a throwaway PostgreSQL; and how that provider stores string keys.
 /// </summary>
 [Collection("Postgres")]
 [Trait("Suite", "Postgres")]
@@ -171,7 +171,7 @@ public sealed class PostgresGrainStateQueryTests(PostgresFixture postgres)
             {
                 o.Invariant = "Npgsql";
                 o.ConnectionString = siloBuilder.Configuration[ConnectionStringKey];
-                o.GrainStorageSerializer = JsonGrainStorageSerializer.Default;
+                o.GrainStorageSerializer = GrainStateJsonSerializer.Default;
             });
     }
 }

@@ -100,6 +100,28 @@ public sealed class SqliteGrainStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_completed_write_is_in_the_files_a_killed_process_leaves_behind()
+    {
+        var connectionString = await MigrateAsync();
+        await using var host = await SqliteSilo.StartAsync(connectionString, reminders: false);
+        var storage = host.Storage(TestStorage.Name);
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(g => Task.Run(() =>
+            storage.WriteStateAsync("durable", GrainId.Create("xmbl-test", $"g{g}"), new GrainState<CounterState>(new CounterState { Value = g })))));
+
+        // What kill -9 leaves: the database and WAL files as they are now (the OS keeps what the process wrote), with
+        // the storage's connection still open and no checkpoint. Copies are opened as a restarted silo would.
+        var copy = _directory.File("after-kill.db");
+        var path = _directory.File("silo.db");
+        File.Copy(path, copy);
+        File.Copy(path + "-wal", copy + "-wal");
+        var restarted = $"Data Source={copy}";
+        Assert.Equal(50L, await ScalarAsync<long>(restarted, "SELECT count(*) FROM xmbl_grain_state WHERE state_name = 'durable' AND version = 1"));
+        var entry = await new SqliteGrainStateQuery(restarted).GetAsync<CounterState>("durable", "g49");
+        Assert.Equal(49, entry!.State.Value);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task MaxBatchSize_bounds_the_writes_committed_in_one_transaction()
     {
         var connectionString = await MigrateAsync();

@@ -45,7 +45,7 @@ public sealed class SqliteGrainStorageOptions
     /// </summary>
     public bool DeleteStateOnClear { get; set; }
 
-    /// <summary>The state serializer; null (default) is <see cref="JsonGrainStorageSerializer.Default"/>.</summary>
+    /// <summary>The state serializer; null (default) is <see cref="GrainStateJsonSerializer.Default"/>.</summary>
     public IGrainStorageSerializer? GrainStorageSerializer { get; set; }
 
     /// <summary>The silo lifecycle stage at which the storage opens its database (default <c>ApplicationServices</c>).</summary>

@@ -36,14 +36,14 @@ public sealed class PostgresGrainStateQuery : IGrainStateQuery
     /// <summary>Creates the query.</summary>
     /// <param name="dataSource">The cluster database (not disposed by the query).</param>
     /// <param name="serviceId">The Orleans service id whose grains to read (<c>ClusterOptions.ServiceId</c>).</param>
-    /// <param name="serializerOptions">The JSON options the states were written with; null is <see cref="JsonGrainStorageSerializer.DefaultOptions"/>.</param>
+    /// <param name="serializerOptions">The JSON options the states were written with; null is <see cref="GrainStateJsonSerializer.DefaultOptions"/>.</param>
     public PostgresGrainStateQuery(NpgsqlDataSource dataSource, string serviceId, JsonSerializerOptions? serializerOptions = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentException.ThrowIfNullOrEmpty(serviceId);
         _dataSource = dataSource;
         _serviceId = serviceId;
-        _options = serializerOptions ?? JsonGrainStorageSerializer.DefaultOptions;
+        _options = serializerOptions ?? GrainStateJsonSerializer.DefaultOptions;
     }
 
     /// <inheritdoc/>

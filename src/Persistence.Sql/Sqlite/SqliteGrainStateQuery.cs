@@ -21,12 +21,12 @@ public sealed class SqliteGrainStateQuery : IGrainStateQuery
 
     /// <summary>Creates the query.</summary>
     /// <param name="connectionString">The SQLite file of the storage (<c>Data Source=path</c>).</param>
-    /// <param name="serializerOptions">The JSON options the states were written with; null is <see cref="JsonGrainStorageSerializer.DefaultOptions"/>.</param>
+    /// <param name="serializerOptions">The JSON options the states were written with; null is <see cref="GrainStateJsonSerializer.DefaultOptions"/>.</param>
     public SqliteGrainStateQuery(string connectionString, JsonSerializerOptions? serializerOptions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         _connectionString = new SqliteConnectionStringBuilder(connectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
-        _options = serializerOptions ?? JsonGrainStorageSerializer.DefaultOptions;
+        _options = serializerOptions ?? GrainStateJsonSerializer.DefaultOptions;
     }
 
     /// <inheritdoc/>

@@ -48,7 +48,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
 
         _name = name;
         _options = options;
-        _serializer = options.GrainStorageSerializer ?? JsonGrainStorageSerializer.Default;
+        _serializer = options.GrainStorageSerializer ?? GrainStateJsonSerializer.Default;
         _activators = activators;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SqliteGrainStorage>.Instance;

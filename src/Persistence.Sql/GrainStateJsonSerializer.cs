@@ -12,18 +12,19 @@ namespace Xmbl.Cluster.Persistence.Sql;
 /// <remarks>
 /// State types use public properties (records, or classes with setters); fields are not serialized. Orleans'
 /// <c>[Id]</c> attributes are ignored here: JSON matches members by name, so renaming a property is a breaking change of
-/// the stored format.
+/// the stored format. Not Orleans' own <c>Orleans.Storage.JsonGrainStorageSerializer</c> (Newtonsoft.Json, type names in
+/// the payload).
 /// </remarks>
-public sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
+public sealed class GrainStateJsonSerializer : IGrainStorageSerializer
 {
     /// <summary>The options of <see cref="Default"/>: System.Text.Json's general defaults, compact output. Read-only.</summary>
     public static readonly JsonSerializerOptions DefaultOptions = CreateDefaultOptions();
 
     /// <summary>The serializer with <see cref="DefaultOptions"/>.</summary>
-    public static readonly JsonGrainStorageSerializer Default = new(DefaultOptions);
+    public static readonly GrainStateJsonSerializer Default = new(DefaultOptions);
 
     /// <summary>Creates a serializer with the given options (made read-only here).</summary>
-    public JsonGrainStorageSerializer(JsonSerializerOptions options)
+    public GrainStateJsonSerializer(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!options.IsReadOnly)
