@@ -104,6 +104,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     /// <inheritdoc/>
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        ArgumentException.ThrowIfNullOrEmpty(stateName);
         ArgumentNullException.ThrowIfNull(grainState);
         var key = grainId.Key.ToString();
         var expected = ParseETag(stateName, key, grainState.ETag);
@@ -118,6 +119,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     /// <inheritdoc/>
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        ArgumentException.ThrowIfNullOrEmpty(stateName);
         ArgumentNullException.ThrowIfNull(grainState);
         var key = grainId.Key.ToString();
         if (!grainState.RecordExists)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Xmbl.Cluster.Persistence.Sql.Internal;
 
 namespace Xmbl.Cluster.Persistence.Sql.Sqlite;
 
@@ -398,7 +399,7 @@ internal sealed partial class SqliteStateStore : IDisposable
         _connection = null;
     }
 
-    [LoggerMessage(EventId = Internal.PersistenceSqlEventId.GrainStorageBatchFailed, Level = LogLevel.Error, Message = "SQLite grain storage {Name}: a transaction of {Count} writes to {Path} failed; every write in it failed and nothing of it was stored.")]
+    [LoggerMessage(EventId = PersistenceSqlEventId.GrainStorageBatchFailed, Level = LogLevel.Error, Message = "SQLite grain storage {Name}: a transaction of {Count} writes to {Path} failed; every write in it failed and nothing of it was stored.")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, string name, int count, string path);
 }
 
