@@ -141,24 +141,25 @@ public sealed class SqliteGrainStorageTests : IDisposable
     {
         var connectionString = await MigrateAsync();
         await using var host = await SqliteSilo.StartAsync(connectionString);
-        var storage = host.Storage(ShortBusy);
         await using var other = new SqliteConnection(connectionString);
         await other.OpenAsync();
 
-        // Held shorter than the timeout: the write waits, then commits.
+        // Held shorter than the timeout (the default 30 s, so a loaded machine cannot turn it into a failure): the write
+        // waits, then commits.
         await ExecuteOnAsync(other, "BEGIN IMMEDIATE");
         var started = Stopwatch.StartNew();
         // On a pool thread: an uncontended write commits on the caller's thread, which SQLite's busy wait then holds.
-        var waiting = Task.Run(() => storage.WriteStateAsync("busy", GrainId.Create("xmbl-test", "waits"), new GrainState<CounterState>(new CounterState())));
+        var waiting = Task.Run(() => host.Storage(TestStorage.Name).WriteStateAsync("busy", GrainId.Create("xmbl-test", "waits"), new GrainState<CounterState>(new CounterState())));
         await Task.Delay(300);
         Assert.False(waiting.IsCompleted, $"{started.Elapsed}: {waiting.Exception}");
         await ExecuteOnAsync(other, "COMMIT");
         await waiting;
 
-        // Held longer: the write fails after about a second, and nothing of it is stored.
+        // Held longer than a storage with BusyTimeoutSeconds = 1 waits: its write fails after about a second, and
+        // nothing of it is stored.
         await ExecuteOnAsync(other, "BEGIN IMMEDIATE");
         started.Restart();
-        var error = await Assert.ThrowsAsync<SqliteException>(() => Task.Run(() => storage.WriteStateAsync("busy", GrainId.Create("xmbl-test", "gives-up"), new GrainState<CounterState>(new CounterState()))));
+        var error = await Assert.ThrowsAsync<SqliteException>(() => Task.Run(() => host.Storage(ShortBusy).WriteStateAsync("busy", GrainId.Create("xmbl-test", "gives-up"), new GrainState<CounterState>(new CounterState()))));
         Assert.Equal(5, error.SqliteErrorCode); // SQLITE_BUSY
         Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(30));
         await ExecuteOnAsync(other, "ROLLBACK");
