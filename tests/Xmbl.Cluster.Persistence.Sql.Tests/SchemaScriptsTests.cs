@@ -6,8 +6,8 @@ namespace Xmbl.Cluster.Persistence.Sql.Tests;
 public sealed class SchemaScriptsTests
 {
     [Theory]
-    [InlineData(SqlDialect.PostgreSql, 4)]
-    [InlineData(SqlDialect.Sqlite, 3)]
+    [InlineData(SqlDialect.PostgreSql, 5)]
+    [InlineData(SqlDialect.Sqlite, 4)]
     public void Scripts_are_embedded_numbered_without_gaps_and_hashed(SqlDialect dialect, int count)
     {
         var scripts = SchemaScripts.For(dialect);

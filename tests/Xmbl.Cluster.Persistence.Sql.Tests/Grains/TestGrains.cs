@@ -82,3 +82,28 @@ public sealed class TickGrain([PersistentState("ticks", TestStorage.Name)] IPers
         await state.WriteStateAsync();
     }
 }
+
+/// <summary>A grain holding one persisted label, which it can clear.</summary>
+[Alias("xmbl.test.ILabelGrain")]
+public interface ILabelGrain : IGrainWithStringKey
+{
+    [Alias("Set")]
+    Task SetAsync(int value, string note);
+
+    [Alias("Clear")]
+    Task ClearAsync();
+}
+
+public sealed class LabelGrain([PersistentState(LabelGrain.StateName, TestStorage.Name)] IPersistentState<CounterState> state) : Grain, ILabelGrain
+{
+    public const string StateName = "label";
+
+    public async Task SetAsync(int value, string note)
+    {
+        state.State.Value = value;
+        state.State.Note = note;
+        await state.WriteStateAsync();
+    }
+
+    public async Task ClearAsync() => await state.ClearStateAsync();
+}
