@@ -1,4 +1,3 @@
-using Orleans;
 
 namespace Xmbl.Cluster.Benchmarks.Storage;
 

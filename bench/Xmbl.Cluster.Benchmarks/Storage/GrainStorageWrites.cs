@@ -3,18 +3,15 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans;
 using Orleans.Storage;
 using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Persistence.Sql;
 using Xmbl.Cluster.Persistence.Sql.Migrations;
 using Xmbl.Cluster.Persistence.Sql.Options;
 using Xmbl.Cluster.Persistence.Sql.Sqlite;
-using Xmbl.Cluster.Runtime.Persistence.Sqlite;
 using Xmbl.Cluster.Testing;
 using OrleansGrainFactory = Orleans.IGrainFactory;
 using OrleansGrainId = Orleans.Runtime.GrainId;
-using RuntimeGrainId = Xmbl.Cluster.Runtime.Core.GrainId;
 
 namespace Xmbl.Cluster.Benchmarks.Storage;
 
@@ -22,7 +19,7 @@ namespace Xmbl.Cluster.Benchmarks.Storage;
 /// Persisted grain-state writes per second on SQLite (WAL), side by side in one run: Orleans 10.4.2's AdoNet grain
 /// storage on our schema (plain connection string: synchronous=FULL and Microsoft.Data.Sqlite's 150 ms busy retry; and
 /// through <see cref="SqliteConnectionSource"/>: synchronous=NORMAL, SQLite's own busy wait), our group-committing
-/// <see cref="SqliteGrainStorage"/> (NORMAL and FULL), and the group-committing store of src/Runtime (NORMAL).
+/// <see cref="SqliteGrainStorage"/> (NORMAL and FULL).
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- storage-writes [--writes N] [--grains G] [--bytes B]</c>
@@ -65,7 +62,6 @@ public static class GrainStorageWrites
             await host.StopAsync();
         }
 
-        Console.WriteLine(Row("src/Runtime store, group commit (NORMAL)", await RuntimeStoreAsync(directory, writes, 1, payload), await RuntimeStoreAsync(directory, writes, grains, payload)));
 
         Console.WriteLine();
         Console.WriteLine("through Orleans grains (one call = one state write)");
@@ -148,34 +144,6 @@ public static class GrainStorageWrites
                 latencies.Add(Stopwatch.GetTimestamp() - started);
             }
         };
-    }
-
-    // src/Runtime's store, for comparison until src/Runtime is removed: delete this method and its one call then.
-    private static async Task<Result> RuntimeStoreAsync(TempDirectory directory, int writes, int grains, byte[] payload)
-    {
-        var backend = new SqliteBackend(directory.File($"runtime-{grains}.db"), 30, TimeProvider.System);
-        await backend.InitializeAsync(CancellationToken.None);
-        try
-        {
-            return await MeasureAsync(writes, grains, g =>
-            {
-                var id = new RuntimeGrainId("bench", $"g-{g}");
-                long version = 0;
-                return async (count, latencies) =>
-                {
-                    for (var i = 0; i < count; i++)
-                    {
-                        var started = Stopwatch.GetTimestamp();
-                        version = await backend.States.WriteAsync(id, payload, version, CancellationToken.None);
-                        latencies.Add(Stopwatch.GetTimestamp() - started);
-                    }
-                };
-            });
-        }
-        finally
-        {
-            await backend.DisposeAsync();
-        }
     }
 
     private static void Header(int grains) =>

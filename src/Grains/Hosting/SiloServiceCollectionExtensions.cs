@@ -100,7 +100,7 @@ public static class SiloServiceCollectionExtensions
                 {
                     o.Invariant = PostgresInvariant;
                     o.ConnectionString = connectionString;
-                    o.GrainStorageSerializer = JsonGrainStorageSerializer.Default;
+                    o.GrainStorageSerializer = GrainStateJsonSerializer.Default;
                 });
                 silo.UseAdoNetReminderService(o =>
                 {
