@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -50,8 +51,8 @@ public static class SiloServiceCollectionExtensions
 
         services.TryAddTimeProvider();
 
-        // Before Orleans: hosted services start in order, and the providers read their queries from the schema.
-        services.AddHostedService(sp => new SchemaMigrationService(
+        // Before Orleans: hosted services start in registration order, and the providers read their queries from the schema.
+        services.AddSingleton<IHostedService>(sp => new SchemaMigrationService(
             new SchemaMigrationOptions { Dialect = embedded ? SqlDialect.Sqlite : SqlDialect.PostgreSql, ConnectionString = embedded ? sqlite : connectionString!, Migrate = migrate },
             sp.GetRequiredService<ILogger<SchemaMigrator>>()));
 
@@ -163,13 +164,8 @@ public static class SiloServiceCollectionExtensions
             ?? IPAddress.Loopback;
     }
 
-    private static void TryAddTimeProvider(this IServiceCollection services)
-    {
-        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
-        {
-            services.AddSingleton(TimeProvider.System);
-        }
-    }
+    private static void TryAddTimeProvider(this IServiceCollection services) =>
+        services.TryAddKeyedSingleton(ClusterClock.Key, TimeProvider.System);
 }
 
 /// <summary>What <see cref="SiloServiceCollectionExtensions.AddSilo"/> decided.</summary>
@@ -179,9 +175,10 @@ public static class SiloServiceCollectionExtensions
 public sealed record SiloSetup(string DataDirectory, bool Embedded, string SiloName);
 
 /// <summary>Applies (or, with <c>--no-migrate</c>, checks) the SQL schema before Orleans starts.</summary>
-internal sealed class SchemaMigrationService(SchemaMigrationOptions options, ILogger<SchemaMigrator> logger) : IHostedService
+/// <remarks>In <see cref="StartingAsync"/>: Orleans starts its silo there, and this service is registered before it.</remarks>
+internal sealed class SchemaMigrationService(SchemaMigrationOptions options, ILogger<SchemaMigrator> logger) : IHostedLifecycleService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartingAsync(CancellationToken cancellationToken)
     {
         var result = await new SchemaMigrator(options, logger).MigrateAsync(cancellationToken);
         if (!options.Migrate && result.Pending.Count > 0)
@@ -192,5 +189,13 @@ internal sealed class SchemaMigrationService(SchemaMigrationOptions options, ILo
         }
     }
 
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

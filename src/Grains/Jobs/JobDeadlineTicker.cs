@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
@@ -13,7 +14,7 @@ namespace Xmbl.Cluster.Grains.Jobs;
 /// so nothing is lost with a silo; the job's next activation, anywhere, puts it back on a ticker
 /// (<see cref="JobSweeper"/> makes sure that happens). A reminder per job would cost two table writes per job.
 /// </remarks>
-internal sealed partial class JobDeadlineTicker(IGrainFactory grains, TimeProvider time, ILogger<JobDeadlineTicker> logger) : BackgroundService
+internal sealed partial class JobDeadlineTicker(IGrainFactory grains, [FromKeyedServices(ClusterClock.Key)] TimeProvider time, ILogger<JobDeadlineTicker> logger) : BackgroundService
 {
     /// <summary>How often due jobs are looked for; deadlines are seconds apart at the least.</summary>
     private static readonly TimeSpan Resolution = TimeSpan.FromSeconds(1);
@@ -37,11 +38,17 @@ internal sealed partial class JobDeadlineTicker(IGrainFactory grains, TimeProvid
         }
     }
 
-    /// <summary>Ticks <paramref name="jobId"/> at <paramref name="at"/> (replacing any earlier schedule).</summary>
+    /// <summary>Ticks <paramref name="jobId"/> at <paramref name="at"/>, or earlier if it is already due earlier.</summary>
+    /// <remarks>A job that changes often (retried placement, reports) must not keep pushing its tick away.</remarks>
     public void Schedule(string jobId, DateTimeOffset at)
     {
         lock (_lock)
         {
+            if (_due.TryGetValue(jobId, out var scheduled) && scheduled <= at)
+            {
+                return;
+            }
+
             _due[jobId] = at;
             _queue.Enqueue(jobId, at);
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
@@ -20,7 +21,7 @@ internal sealed class JobGrain(
     IJobSettlement settlement,
     JobObjects objects,
     JobDeadlineTicker ticker,
-    TimeProvider time,
+    [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
     IOptions<ComputeOptions> options)
     : DurableGrain<JobGrainState>(state), IJobGrain
 {

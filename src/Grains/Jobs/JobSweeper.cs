@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,7 +21,7 @@ internal sealed partial class JobSweeper(
     IGrainStateQuery query,
     IGrainFactory grains,
     IClusterMembershipService membership,
-    TimeProvider time,
+    [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
     IOptions<ComputeOptions> options,
     ILogger<JobSweeper> logger) : BackgroundService
 {

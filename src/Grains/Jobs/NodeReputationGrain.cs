@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Options;
@@ -12,7 +13,7 @@ namespace Xmbl.Cluster.Grains.Jobs;
 internal sealed class NodeReputationGrain(
     [PersistentState(GrainStates.Reputation, GrainStates.Storage)] IPersistentState<NodeReputationGrainState> state,
     IOptions<ComputeOptions> options,
-    TimeProvider time)
+    [FromKeyedServices(ClusterClock.Key)] TimeProvider time)
     : DurableGrain<NodeReputationGrainState>(state), INodeReputationGrain
 {
     /// <summary>Share of the distance to 1 gained per agreement.</summary>

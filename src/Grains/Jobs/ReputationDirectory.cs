@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Persistence.Sql;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
@@ -17,7 +18,7 @@ public sealed class ReputationDirectory
     /// <param name="query">The grain state query.</param>
     /// <param name="time">The clock the scores' recovery is read at.</param>
     /// <param name="options">The compute options (<see cref="ComputeOptions.ReputationHalfLife"/>).</param>
-    public ReputationDirectory(IGrainStateQuery query, TimeProvider time, IOptions<ComputeOptions> options)
+    public ReputationDirectory(IGrainStateQuery query, [FromKeyedServices(ClusterClock.Key)] TimeProvider time, IOptions<ComputeOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _query = query;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,7 +27,7 @@ public sealed partial class NodeAnnouncer : BackgroundService
         ILocalSiloDetails silo,
         IOptions<NodeOptions> options,
         NodeAnnouncement announcement,
-        TimeProvider time,
+        [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
         ILogger<NodeAnnouncer> logger)
     {
         ArgumentNullException.ThrowIfNull(options);

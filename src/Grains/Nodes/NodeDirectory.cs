@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Models;
 using Xmbl.Cluster.Grains.Options;
@@ -19,7 +20,7 @@ public sealed class NodeDirectory
     private volatile IReadOnlyDictionary<string, NodeInfo> _cached = new Dictionary<string, NodeInfo>(StringComparer.Ordinal);
 
     /// <summary>Creates the directory.</summary>
-    public NodeDirectory(IGrainStateQuery query, TimeProvider time, IOptions<NodeOptions> options)
+    public NodeDirectory(IGrainStateQuery query, [FromKeyedServices(ClusterClock.Key)] TimeProvider time, IOptions<NodeOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _query = query;

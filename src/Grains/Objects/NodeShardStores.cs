@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Nodes;
@@ -23,7 +24,7 @@ public sealed class NodeShardStores : INodeLoadReporter, IDisposable
     private readonly ShardNodeRegistry _registry = new();
 
     /// <summary>Opens (creating on first use) a store for every local node.</summary>
-    public NodeShardStores(LocalNodes nodes, NodeAnnouncement announcement, IOptions<StorageOptions> options, TimeProvider time, ILogger<LocalShardStore> logger)
+    public NodeShardStores(LocalNodes nodes, NodeAnnouncement announcement, IOptions<StorageOptions> options, [FromKeyedServices(ClusterClock.Key)] TimeProvider time, ILogger<LocalShardStore> logger)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(announcement);

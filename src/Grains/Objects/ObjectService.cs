@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Grains.Interfaces.Objects;
 using Xmbl.Cluster.Persistence.Sql;
 using Microsoft.Extensions.Logging;
@@ -44,7 +45,7 @@ public sealed partial class ObjectService
         StoragePolicyEvaluator policyEvaluator,
         IOptions<StoragePolicyOptions> policies,
         IOptions<ObjectStorageOptions> objectOptions,
-        TimeProvider time,
+        [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
         ILogger<ObjectService> logger)
     {
         ArgumentNullException.ThrowIfNull(policies);

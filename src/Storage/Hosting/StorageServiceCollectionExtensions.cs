@@ -37,7 +37,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var time = sp.GetRequiredService<TimeProvider>();
+            var time = Xmbl.Cluster.ClusterClock.From(sp);
             var registry = new ShardNodeRegistry();
             if (storage.Volumes.Count > 0)
             {
@@ -66,7 +66,7 @@ public static class StorageServiceCollectionExtensions
             sp.GetRequiredService<StripeBufferPool>(),
             sp.GetRequiredService<IPlacementPolicy>(),
             sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
+            Xmbl.Cluster.ClusterClock.From(sp),
             sp.GetService<ILogger<ObjectWriter>>()));
         services.TryAddSingleton(sp => new ObjectReader(
             sp.GetRequiredService<IShardClient>(),
@@ -152,7 +152,7 @@ public static class StorageServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ShardTransportOptions>, ShardTransportOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new ShardRequestAuthenticator(sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new ShardRequestAuthenticator(sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value, Xmbl.Cluster.ClusterClock.From(sp)));
         services.TryAddSingleton<IShardNodeResolver>(sp => new StaticShardNodeResolver(sp.GetRequiredService<IOptions<ShardTransportOptions>>().Value.Nodes));
         services.AddHttpClient(HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.RemoveAll<IShardClient>();

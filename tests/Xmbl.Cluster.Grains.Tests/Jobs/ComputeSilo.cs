@@ -57,7 +57,8 @@ public sealed class ComputeSilo : IAsyncDisposable
 
             if (time is not null)
             {
-                builder.Services.AddSingleton(time);
+                // Keyed: the cluster's logic runs on the test clock, Orleans' own timers on the system clock.
+                builder.Services.AddKeyedSingleton(ClusterClock.Key, time);
             }
 
             var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Persistence.Sql;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -45,7 +46,7 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
         IGrainFactory grains,
         IGrainStateQuery query,
         IJobRunner runner,
-        TimeProvider time,
+        [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
         IOptions<ComputeOptions> options,
         ComputeMode mode,
         ILogger<JobExecutorHost> logger)

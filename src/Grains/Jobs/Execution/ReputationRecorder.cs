@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 internal sealed partial class ReputationRecorder(
     IGrainFactory grains,
     JobScheduler scheduler,
-    TimeProvider time,
+    [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
     IOptions<ComputeOptions> options,
     ILogger<ReputationRecorder> logger) : BackgroundService
 {

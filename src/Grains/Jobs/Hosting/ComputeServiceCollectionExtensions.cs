@@ -38,7 +38,7 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<WasmEngine>(),
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredKeyedService<TimeProvider>(Xmbl.Cluster.ClusterClock.Key),
             Path.Combine(silo.DataDirectory, "modules"),
             sp.GetRequiredService<IOptions<ComputeOptions>>().Value.ModulesInDatabase ?? !silo.Embedded));
 
@@ -46,7 +46,7 @@ public static class ComputeServiceCollectionExtensions
             sp.GetService<ObjectService>(),
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredKeyedService<TimeProvider>(Xmbl.Cluster.ClusterClock.Key)));
         services.AddSingleton<ReputationDirectory>();
         services.AddSingleton<JobScheduler>();
         services.AddSingleton<IJobPlacement>(sp => sp.GetRequiredService<JobScheduler>());
@@ -65,7 +65,7 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<IGrainStateQuery>(),
             sp.GetRequiredService<ModuleStore>(),
             sp.GetRequiredService<JobObjects>(),
-            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredKeyedService<TimeProvider>(Xmbl.Cluster.ClusterClock.Key),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
             sp.GetRequiredService<JobScheduler>()));
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Persistence.Sql;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
@@ -51,7 +52,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         NodeDirectory directory,
         IGrainStateQuery query,
         IGrainFactory grains,
-        TimeProvider time,
+        [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
         IOptions<ComputeOptions> options,
         LocalNodes localNodes,
         JobExecutorHost executors,
