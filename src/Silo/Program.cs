@@ -1,3 +1,4 @@
+using Orleans.Dashboard;
 using Xmbl.Cluster.Silo;
 
 // The silo: grain runtime, this silo's nodes and (in embedded mode) the gateway in one process.
@@ -6,4 +7,5 @@ return await SiloHost.RunAsync(args, static (builder, silo) =>
 {
     builder.Services.AddGateway();
     builder.Services.AddCompute(builder.Configuration, silo);
+    builder.Services.AddOrleans(orleans => orleans.AddDashboard());
 }, static app => app.MapGateway());

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Orleans.Dashboard;
 using Xmbl.Cluster.Gateway.Api;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Storage.Transport;
@@ -25,7 +26,10 @@ public static class GatewayExtensions
         return services;
     }
 
-    /// <summary>Maps the gateway's endpoints: <c>/healthz</c> and the <c>/api</c> routes.</summary>
+    /// <summary>The path of the Orleans Dashboard (silos, grains, call rates).</summary>
+    public const string DashboardPath = "/dashboard";
+
+    /// <summary>Maps the gateway's endpoints: <c>/healthz</c>, the <c>/api</c> routes and the Orleans Dashboard at <see cref="DashboardPath"/>.</summary>
     public static IEndpointRouteBuilder MapGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -38,6 +42,7 @@ public static class GatewayExtensions
         app.MapObjectEndpoints();
         app.MapComputeEndpoints();
         app.MapNodeEndpoints();
+        app.MapOrleansDashboard(DashboardPath);
 
         // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.
         // The DI overload also takes the host's logger, so rejected requests are logged.

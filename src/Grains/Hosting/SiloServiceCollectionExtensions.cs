@@ -51,10 +51,7 @@ public static class SiloServiceCollectionExtensions
 
         services.TryAddTimeProvider();
 
-        // Before Orleans: hosted services start in registration order, and the providers read their queries from the schema.
-        services.AddSingleton<IHostedService>(sp => new SchemaMigrationService(
-            new SchemaMigrationOptions { Dialect = embedded ? SqlDialect.Sqlite : SqlDialect.PostgreSql, ConnectionString = embedded ? sqlite : connectionString!, Migrate = migrate },
-            sp.GetRequiredService<ILogger<SchemaMigrator>>()));
+        var schema = new SchemaMigrationOptions { Dialect = embedded ? SqlDialect.Sqlite : SqlDialect.PostgreSql, ConnectionString = embedded ? sqlite : connectionString!, Migrate = migrate };
 
         if (embedded)
         {
@@ -79,6 +76,7 @@ public static class SiloServiceCollectionExtensions
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection(SiloConfiguration.MembershipSection));
             silo.Services.AddSerializer(s => s.AddClusterSerialization());
             silo.Services.AddPlacementDirector<NodeHostPlacement, NodeHostPlacementDirector>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new SchemaMigrationParticipant(schema, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
             if (embedded)
             {
                 silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: clusterId, clusterId: clusterId);
@@ -174,28 +172,34 @@ public static class SiloServiceCollectionExtensions
 /// <param name="SiloName">The silo's name in the cluster (Orleans' silo name, the nodes' <c>SiloId</c>).</param>
 public sealed record SiloSetup(string DataDirectory, bool Embedded, string SiloName);
 
-/// <summary>Applies (or, with <c>--no-migrate</c>, checks) the SQL schema before Orleans starts.</summary>
-/// <remarks>In <see cref="StartingAsync"/>: Orleans starts its silo there, and this service is registered before it.</remarks>
-internal sealed class SchemaMigrationService(SchemaMigrationOptions options, ILogger<SchemaMigrator> logger) : IHostedLifecycleService
+/// <summary>Applies (or, with <c>--no-migrate</c>, checks) the SQL schema as the silo's first start-up step.</summary>
+/// <remarks>
+/// A silo lifecycle participant at <see cref="ServiceLifecycleStage.First"/>: before membership, storage and reminders,
+/// which read their queries from the schema.
+/// </remarks>
+internal sealed class SchemaMigrationParticipant(SchemaMigrationOptions options, ILogger<SchemaMigrator> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
-    public async Task StartingAsync(CancellationToken cancellationToken)
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(SchemaMigrationParticipant), ServiceLifecycleStage.First, MigrateAsync);
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        var result = await new SchemaMigrator(options, logger).MigrateAsync(cancellationToken);
+        SchemaMigrationResult result;
+        try
+        {
+            result = await new SchemaMigrator(options, logger).MigrateAsync(cancellationToken);
+        }
+        catch (Exception ex) when (options.Dialect == SqlDialect.PostgreSql && ex is Npgsql.NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            var server = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString) is var b ? $"{b.Host}:{b.Port}" : "?";
+            throw new InvalidOperationException($"the PostgreSQL database at {server} cannot be reached: {ex.Message}", ex);
+        }
+
         if (!options.Migrate && result.Pending.Count > 0)
         {
             throw new InvalidOperationException(
                 $"the database schema is at version {result.DatabaseVersion} and {result.Pending.Count} script(s) are not applied " +
-                $"({string.Join(", ", result.Pending.Select(s => s.Name))}); apply deploy/sql/ or start without --no-migrate.");
+                $"({string.Join(", ", result.Pending.Select(s => s.FileName))}); apply deploy/sql/ or start without --no-migrate.");
         }
     }
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
