@@ -2,8 +2,12 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
 using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Storage.Transport;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -11,9 +15,14 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers and maps the gateway: the REST API, health checks and problem-details errors.</summary>
 public static class GatewayExtensions
 {
-    /// <summary>Adds the gateway's services.</summary>
+    /// <summary>Adds the gateway's services; <c>Xmbl:Gateway</c> binds <see cref="GatewayOptions"/> (operator, signatures).</summary>
     public static IServiceCollection AddGateway(this IServiceCollection services)
     {
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddSingleton(sp => RequestSigning.Create(
+            sp,
+            Path.GetFullPath(sp.GetRequiredService<IConfiguration>()[SiloConfiguration.DataDirectoryKey] ?? SiloConfiguration.DefaultDataDirectory)));
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -30,7 +39,10 @@ public static class GatewayExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDotSegmentCheck();
-        app.UseAccountCheck();
+
+        // Resolved now, so that a bad operator key or option stops the silo at start, naming the key.
+        var signing = app.Services.GetRequiredService<RequestSigning>();
+        app.Use(signing.InvokeAsync);
         app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health");
         app.MapClusterEndpoints();
         app.MapObjectEndpoints();
@@ -41,7 +53,7 @@ public static class GatewayExtensions
         // The DI overload also takes the host's logger, so rejected requests are logged.
         if (app.Services.GetService<ShardRequestAuthenticator>() is not null)
         {
-            app.MapShardEndpoints();
+            app.MapShardEndpoints().WithMetadata(AuthenticatedElsewhere.Instance);
         }
         return app;
     }

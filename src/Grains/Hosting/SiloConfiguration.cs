@@ -39,7 +39,12 @@ public static class SiloConfiguration
         ["--storage-price"] = "Xmbl:Node:PricePerGbMonth",
         ["--operator"] = "Xmbl:Node:Operator",
         ["--concurrency"] = "Xmbl:Node:Concurrency",
+        ["--operator-did"] = "Xmbl:Gateway:Operator",
+        [TrustLoopbackSwitch] = "Xmbl:Gateway:TrustLoopback",
     };
+
+    /// <summary>The switch that may stand alone (<c>--trust-loopback</c> means <c>--trust-loopback true</c>).</summary>
+    public const string TrustLoopbackSwitch = "--trust-loopback";
 
     /// <summary>
     /// Adds the short forms: <c>XMBL_DATA</c>-style environment variables first, then the switches, so the command line wins.
@@ -58,7 +63,23 @@ public static class SiloConfiguration
         }
 
         builder.AddInMemoryCollection(fromEnvironment);
-        builder.AddCommandLine(args, new Dictionary<string, string>(Switches, StringComparer.Ordinal));
+        builder.AddCommandLine(ExpandFlags(args), new Dictionary<string, string>(Switches, StringComparer.Ordinal));
         return builder;
+    }
+
+    // The configuration reader takes the next argument as a switch's value; a bare flag gets an explicit "true".
+    private static string[] ExpandFlags(string[] args)
+    {
+        var expanded = new List<string>(args.Length + 1);
+        for (var i = 0; i < args.Length; i++)
+        {
+            expanded.Add(args[i]);
+            if (args[i] == TrustLoopbackSwitch && (i + 1 == args.Length || args[i + 1].StartsWith('-')))
+            {
+                expanded.Add("true");
+            }
+        }
+
+        return [.. expanded];
     }
 }

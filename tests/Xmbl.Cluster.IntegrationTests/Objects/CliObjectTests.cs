@@ -126,12 +126,12 @@ public sealed class CliObjectTests(EmbeddedSiloFixture fixture) : IClassFixture<
     private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
         RunWithGatewayAsync(fixture.Silo.BaseAddress.ToString(), args);
 
-    private static async Task<(int Exit, string Out, string Err)> RunWithGatewayAsync(string gateway, params string[] args)
+    private async Task<(int Exit, string Out, string Err)> RunWithGatewayAsync(string gateway, params string[] args)
     {
         using var stdout = new MemoryStream();
         using var stderr = new MemoryStream();
         var console = new CliConsole(new MemoryStream(), stdout, stderr);
-        var exit = await CliApplication.RunAsync(["--gateway", gateway, .. args], console);
+        var exit = await CliApplication.RunAsync(["--gateway", gateway, "--wallet", Path.Combine(_files.Path, "wallet.key"), .. args], console);
         return (exit, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
 }
