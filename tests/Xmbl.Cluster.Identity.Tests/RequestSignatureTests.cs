@@ -24,6 +24,23 @@ public sealed class RequestSignatureTests : IDisposable
     }
 
     [Fact]
+    public void DocumentedExample_ComputedWithAnotherEd25519Library_SignsAndVerifiesTheSame()
+    {
+        // docs/api.md, "Signed requests": the RFC 8032 test-1 key signing a job submission (Python's cryptography made it).
+        using var key = Ed25519KeyPair.FromSeed(Convert.FromHexString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+        var body = "{\"module\":\"3f0a8c1e\",\"args\":[\"hello\"]}"u8;
+        const string Signature = "5e99bd574f8f5db63c8684006a68744c45e9070dadc37ea037c37788c35b828f9d3f7bb7b5e69553bafd407442f6b105ef1f63d5bad886784198aeea9025dd0d";
+        var headers = new SignedRequestHeaders("did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw", "1765101600000", "q83vEjRWeJq83vEjRWeJqw", "c285e361e2f46976cbba7154b9a3e16e0e314dbb839a15bcb57e66b0189ffe98", Signature);
+        var canonical = RequestSignature.CanonicalBytes("POST", "/api/jobs", headers.ContentSha256!, headers.Identity!, headers.Timestamp!, headers.Nonce!);
+
+        Assert.Equal(headers.Identity, key.PublicKey.Did);
+        Assert.Equal(headers.ContentSha256, RequestSigner.HashBody(body));
+        Assert.Equal(Signature, Convert.ToHexStringLower(key.Sign(canonical)));
+        var verifier = new RequestVerifier(TimeSpan.FromMinutes(5), 10, new FixedTime(DateTimeOffset.FromUnixTimeMilliseconds(1_765_101_600_000)));
+        Assert.True(verifier.Verify("POST", "/api/jobs", headers).IsValid);
+    }
+
+    [Fact]
     public void Verify_ASignedRequest_AcceptsIt_AndNamesTheSigner()
     {
         var headers = Signer().Sign("POST", "/api/jobs", RequestSigner.HashBody("{}"u8));
