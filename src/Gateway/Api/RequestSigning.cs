@@ -106,13 +106,14 @@ internal sealed partial class RequestSigning
 
             var did = check.Signer!.Did;
             caller = new Caller(did, string.Equals(did, Operator, StringComparison.Ordinal), headers.ContentSha256);
-            if (request.ContentLength == 0 && headers.ContentSha256 != RequestSignature.EmptyBodySha256)
+            var bodiless = request.ContentLength == 0 || context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false };
+            if (bodiless && headers.ContentSha256 != RequestSignature.EmptyBodySha256)
             {
                 await Refuse(context, BodyMismatch, $"The body is empty but the signed {RequestSignature.ContentSha256Header} is not the hash of no bytes; nothing was done.");
                 return;
             }
 
-            if (endpoint.Metadata.GetMetadata<ChecksSignedBody>() is null)
+            if (!bodiless && endpoint.Metadata.GetMetadata<ChecksSignedBody>() is null)
             {
                 request.Body = new SignedBodyStream(request.Body, headers.ContentSha256!, request.ContentLength);
             }

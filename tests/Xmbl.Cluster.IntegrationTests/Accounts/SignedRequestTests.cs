@@ -230,6 +230,17 @@ public sealed class SignedRequestTests(SignedSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task AJobOfAnotherAccount_CannotNameYourObjectAsItsOutput()
+    {
+        await PutAsync(Silo.As("alice"), "shared/report.txt", "alice's report");
+
+        using var response = await Silo.As("bob").PostAsync(new Uri("/api/jobs", UriKind.Relative), Json(new JsonObject { ["module"] = fixture.Loop, ["outputObject"] = "shared/report.txt" }));
+        var problem = await SubmissionValidationTests.ProblemAsync(response, HttpStatusCode.BadRequest);
+
+        Assert.Contains("only its owner", problem.GetProperty("errors").GetProperty("outputObject")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnotherAccount_CannotCancelYourJob_ButYouCan()
     {
         var id = await SubmitLoopAsync(Silo.As("alice"));

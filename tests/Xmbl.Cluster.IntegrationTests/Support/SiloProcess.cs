@@ -22,6 +22,7 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly string _dataDirectory;
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
     private Ed25519KeyPair? _operatorKey;
+    private HttpClient? _operator;
 
     private SiloProcess(Process process, Uri baseAddress, string dataDirectory)
     {
@@ -47,7 +48,7 @@ public sealed class SiloProcess : IAsyncDisposable
     public Ed25519KeyPair OperatorKey => _operatorKey ??= KeyFile.LoadOrCreate(Path.Combine(_dataDirectory, "operator.key"));
 
     /// <summary>Signs as the silo's operator.</summary>
-    public HttpClient Operator => _clients.GetOrAdd(" operator", _ => SigningClient(OperatorKey));
+    public HttpClient Operator => _operator ??= SigningClient(OperatorKey);
 
     /// <summary>A client that signs as the test account called <paramref name="name"/> (the same client each time).</summary>
     public HttpClient As(string name) => _clients.GetOrAdd(name, n => SigningClient(TestAccounts.Key(n)));
@@ -172,6 +173,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         Unsigned.Dispose();
+        _operator?.Dispose();
         _operatorKey?.Dispose();
         _process.Dispose();
     }
