@@ -200,6 +200,22 @@ public sealed class SignedRequestTests(SignedSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task AChunkedModuleUploadChangedAfterSigning_IsRefused_AndTheModuleIsNotStored()
+    {
+        var module = JobsApi.Fixture("exit_code.wasm");
+        var signedFor = JobsApi.Fixture("hello.wasm");
+        using var request = Signed(HttpMethod.Post, "/api/modules", signedFor, Key("user"));
+        request.Content = new StreamContent(new MemoryStream(module));
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await Silo.Unsigned.SendAsync(request);
+
+        await AssertRefusedAsync(response, "body-mismatch", RequestSignature.ContentSha256Header);
+        using var info = await Silo.Unsigned.GetAsync(new Uri("/api/modules/" + RequestSigner.HashBody(module), UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, info.StatusCode);
+    }
+
+    [Fact]
     public async Task AnEmptyBodyUnderTheHashOfAnother_IsRefused()
     {
         using var request = Signed(HttpMethod.Put, "/api/objects/tamper/emptied.txt", "content"u8.ToArray(), Key("user"));
