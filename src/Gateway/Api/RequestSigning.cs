@@ -115,7 +115,9 @@ internal sealed partial class RequestSigning
 
             if (!bodiless && endpoint.Metadata.GetMetadata<ChecksSignedBody>() is null)
             {
-                request.Body = new SignedBodyStream(request.Body, headers.ContentSha256!, request.ContentLength);
+                var checkedBody = new SignedBodyStream(request.Body, headers.ContentSha256!, request.ContentLength);
+                context.Response.RegisterForDispose(checkedBody);
+                request.Body = checkedBody;
             }
         }
         else if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
