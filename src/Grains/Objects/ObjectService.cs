@@ -13,7 +13,7 @@ namespace Xmbl.Cluster.Grains.Objects;
 /// <summary>Stores, reads, lists, deletes and repairs objects: the storage pipeline joined to the object grains and the node registry.</summary>
 public sealed partial class ObjectService
 {
-    /// <summary>The account of requests that name none (until requests are signed).</summary>
+    /// <summary>The account of unsigned reads (every change is signed, so this account owns nothing new).</summary>
     public const string AnonymousAccount = "anonymous";
 
     private readonly IGrainFactory _grains;
