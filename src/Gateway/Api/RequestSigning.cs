@@ -120,13 +120,13 @@ internal sealed partial class RequestSigning
                 request.Body = checkedBody;
             }
         }
-        else if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
-        {
-            caller = Anonymous;
-        }
         else if (_trustLoopback && context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote))
         {
             caller = _operatorUnsigned;
+        }
+        else if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
+        {
+            caller = Anonymous;
         }
         else
         {

@@ -37,11 +37,13 @@ public sealed class OperatorTests(TrustingSiloFixture fixture) : IClassFixture<T
         var node = (await Silo.GetJsonAsync("/api/cluster")).GetProperty("nodes")[0].GetProperty("id").GetString()!;
         using var stop = await Silo.Unsigned.PostAsync(new Uri($"/api/nodes/{node}/stop", UriKind.Relative), null);
         using var start = await Silo.Unsigned.PostAsync(new Uri($"/api/nodes/{node}/start", UriKind.Relative), null);
+        using var repair = await Silo.Unsigned.PostAsync(new Uri("/api/storage/repair", UriKind.Relative), null);
 
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         Assert.Equal(TestAccounts.Did("ops"), created.GetProperty("owner").GetString());
         Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
         Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, repair.StatusCode);
     }
 
     [Fact]
