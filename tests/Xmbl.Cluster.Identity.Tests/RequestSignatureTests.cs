@@ -217,6 +217,7 @@ public sealed class RequestSignatureTests : IDisposable
             (good with { Nonce = null }, SignatureFailure.Missing, RequestSignature.NonceHeader),
             (good with { ContentSha256 = null }, SignatureFailure.Missing, RequestSignature.ContentSha256Header),
             (good with { Identity = "did:key:alice" }, SignatureFailure.Malformed, RequestSignature.IdentityHeader),
+            (good with { Identity = good.Identity + new string('1', 20_000) }, SignatureFailure.Malformed, RequestSignature.IdentityHeader),
             (good with { Timestamp = "-5" }, SignatureFailure.Malformed, RequestSignature.TimestampHeader),
             (good with { Timestamp = "1e12" }, SignatureFailure.Malformed, RequestSignature.TimestampHeader),
             (good with { Nonce = "short" }, SignatureFailure.Malformed, RequestSignature.NonceHeader),

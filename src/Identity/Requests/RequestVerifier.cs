@@ -14,6 +14,9 @@ public sealed class RequestVerifier
     // did:key parsing costs a base58 decode and a point check; a busy client sends many requests.
     private const int IdentityCacheSize = 10_000;
 
+    // "did:key:z" and the base58 of 34 bytes (at most 47 characters).
+    private const int MaxDidLength = 64;
+
     private readonly ConcurrentDictionary<string, PublicIdentity> _identities = new(StringComparer.Ordinal);
     private readonly ReplayGuard _replays;
     private readonly TimeProvider _time;
@@ -141,7 +144,8 @@ public sealed class RequestVerifier
             return true;
         }
 
-        if (!PublicIdentity.TryParseDid(did, out var parsed))
+        // An Ed25519 did:key is 56 characters; refusing long ones early keeps base58 decoding (quadratic) cheap.
+        if (did.Length > MaxDidLength || !PublicIdentity.TryParseDid(did, out var parsed))
         {
             return false;
         }
