@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Xmbl.Cluster.Grains.Objects;
+using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Policies;
 
@@ -67,7 +68,7 @@ internal static partial class ObjectEndpoints
         catch (ObjectCorruptException) when (caller.SignedContentSha256 is not null && !cancellationToken.IsCancellationRequested)
         {
             // The writer compared the bytes with the signed hash before committing; its shards are gone.
-            return RequestSigning.Unauthorized(RequestSigning.BodyMismatch, $"The body does not hash to the signed X-Xmbl-Content-Sha256 ({caller.SignedContentSha256}); nothing was stored.");
+            return RequestSigning.Unauthorized(RequestSigning.BodyMismatch, $"The body does not hash to the signed {RequestSignature.ContentSha256Header} ({caller.SignedContentSha256}); nothing was stored.");
         }
         catch (Exception ex) when (ex is IOException or BadHttpRequestException && !cancellationToken.IsCancellationRequested)
         {
