@@ -18,7 +18,8 @@ if [ -z "${SILO_DLL:-}" ]; then
   SILO_DLL=src/Silo/bin/Release/net10.0/Xmbl.Cluster.Silo.dll
 fi
 # shellcheck disable=SC2086
-dotnet "$SILO_DLL" --urls "http://127.0.0.1:$port" --data "$work/data" --Logging:LogLevel:Default Warning ${SILO_ARGS:-} \
+# --trust-loopback: curl sends unsigned requests, and the figures are the storage path's, not signing's.
+dotnet "$SILO_DLL" --urls "http://127.0.0.1:$port" --data "$work/data" --trust-loopback --Logging:LogLevel:Default Warning ${SILO_ARGS:-} \
   >"$work/silo.log" 2>&1 &
 silo=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done

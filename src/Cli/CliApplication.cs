@@ -16,8 +16,10 @@ public static class CliApplication
         ArgumentNullException.ThrowIfNull(console);
         var root = new RootCommand("xmbl: run WebAssembly locally, submit jobs and store files on an Xmbl cluster.");
         root.Options.Add(GlobalOptions.Gateway);
+        root.Options.Add(Wallets.Option);
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(JobCommand.Create(console));
+        root.Subcommands.Add(WalletCommand.Create(console));
         foreach (var command in ObjectCommand.Create(console))
         {
             root.Subcommands.Add(command);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,6 +8,8 @@ using Microsoft.Extensions.Logging;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Hosting;
+using Xmbl.Cluster.Identity;
+using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.Benchmarks.Jobs;
@@ -17,9 +20,11 @@ namespace Xmbl.Cluster.Benchmarks.Jobs;
 /// submit-to-validated latency percentiles (from the job records' CreatedAt/ValidatedAt).
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- jobs [--jobs N] [--clients C] [--nodes K] [--validators V] [--concurrency PER_NODE] [--postgres auto|CONNSTR] [--silos S]</c>.
+/// <c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- jobs [--jobs N] [--clients C] [--nodes K] [--validators V] [--concurrency PER_NODE] [--postgres auto|CONNSTR] [--silos S] [--signing off|on|both]</c>.
 /// Embedded: one silo on SQLite with K logical nodes. With <c>--postgres</c>: S silos (one node each) on one database;
-/// <c>auto</c> starts a throwaway server (needs PostgreSQL binaries).
+/// <c>auto</c> starts a throwaway server (needs PostgreSQL binaries). <c>--signing on</c> makes each client sign its
+/// submission (its own key) and the gateway's verifier check it, as over HTTP (body hash, signature, nonce); the HTTP
+/// path itself stays out, as for unsigned runs. <c>both</c> measures unsigned, signed, unsigned, signed in one process.
 /// </remarks>
 public static class JobThroughput
 {
@@ -38,6 +43,12 @@ public static class JobThroughput
         var silos = Int(args, "--silos", 3);
         var postgres = Text(args, "--postgres");
         var concurrency = Text(args, "--concurrency");
+        var signing = Text(args, "--signing") ?? "off";
+        if (signing is not ("off" or "on" or "both"))
+        {
+            Console.Error.WriteLine("--signing is off, on or both.");
+            return 2;
+        }
 
         PostgresServer? server = null;
         string? connectionString = null;
@@ -70,33 +81,33 @@ public static class JobThroughput
             var services = hosts.Select(h => h.Services.GetRequiredService<JobService>()).ToArray();
             var hash = (await hosts[0].Services.GetRequiredService<Xmbl.Cluster.Grains.Jobs.Modules.ModuleStore>().AddAsync(TinyModule)).Hash;
 
-            // Warm-up: JIT (including tier-1 recompilation of the hot paths), compiled-module caches, connection pools.
-            await RunBatchAsync(services, hash, Math.Min(1500, jobs), clients, validators);
-            var process = Process.GetCurrentProcess();
-            var cpuBefore = process.TotalProcessorTime;
-            var started = Stopwatch.GetTimestamp();
-            var records = await RunBatchAsync(services, hash, jobs, clients, validators);
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            process.Refresh();
-            var cpu = process.TotalProcessorTime - cpuBefore;
+            // The gateway's verifier with its default window and nonce memory; one key per client.
+            var verifier = new RequestVerifier(TimeSpan.FromMinutes(5), 100_000);
+            var keys = Enumerable.Range(0, clients).Select(_ => Ed25519KeyPair.Generate()).ToArray();
+            var signers = keys.Select(k => new RequestSigner(k)).ToArray();
+            var modes = signing switch { "on" => new[] { true }, "both" => [false, true, false, true], _ => [false] };
 
-            var failed = records.Count(r => r.Status != JobStatus.Settled);
-            var latencies = records.Where(r => r.ValidatedAt is not null).Select(r => (r.ValidatedAt!.Value - r.CreatedAt).TotalMilliseconds).Order().ToArray();
+            // Warm-up: JIT (including tier-1 recompilation of the hot paths), compiled-module caches, connection pools.
+            foreach (var signed in modes.Distinct())
+            {
+                await RunBatchAsync(services, hash, Math.Min(1500, jobs), clients, validators, signed ? (signers, verifier) : null);
+            }
+
             var mode = connectionString is null ? $"embedded (SQLite), {nodes} logical nodes" : $"PostgreSQL, {silos} silos x 1 node";
             Console.WriteLine($"mode:        {mode}");
             Console.WriteLine($"jobs:        {jobs} with {validators} validator(s), {clients} concurrent clients, {Environment.ProcessorCount} cores");
-            Console.WriteLine($"throughput:  {(jobs - failed) / elapsed.TotalSeconds:F0} validated jobs/s ({elapsed.TotalSeconds:F2} s)");
-            // CPU time per job is what the load on a shared machine distorts least.
-            Console.WriteLine($"cpu:         {cpu.TotalMilliseconds / jobs:F2} ms per job (whole process: silos and clients), {cpu / elapsed:F2} cores busy");
-            Console.WriteLine($"latency:     p50 {Percentile(latencies, 0.50):F2} ms, p90 {Percentile(latencies, 0.90):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms (submit to validated)");
-            // Where the time goes, from the records: placement and execution, validation, settlement.
-            var settled = records.Where(r => r.ExecutedAt is not null && r.ValidatedAt is not null && r.FinishedAt is not null).ToList();
-            double P50(Func<JobRecord, TimeSpan> span) => Percentile([.. settled.Select(r => span(r).TotalMilliseconds).Order()], 0.5);
-            Console.WriteLine($"breakdown:   p50 submit->executed {P50(r => r.ExecutedAt!.Value - r.CreatedAt):F2} ms, executed->validated {P50(r => r.ValidatedAt!.Value - r.ExecutedAt!.Value):F2} ms, validated->settled {P50(r => r.FinishedAt!.Value - r.ValidatedAt!.Value):F2} ms");
-            var runs = settled.SelectMany(r => r.Assignments).Where(a => a.ReportedAt is not null).Select(a => (a.ReportedAt!.Value - a.AssignedAt).TotalMilliseconds).Order().ToArray();
-            Console.WriteLine($"assignments: p50 assigned->reported {Percentile(runs, 0.5):F2} ms, p99 {Percentile(runs, 0.99):F2} ms");
-            Console.WriteLine($"not settled: {failed}");
-            return failed == 0 ? 0 : 1;
+            var failedAny = false;
+            foreach (var signed in modes)
+            {
+                failedAny |= await MeasureAsync(services, hash, jobs, clients, validators, signed ? (signers, verifier) : null);
+            }
+
+            foreach (var key in keys)
+            {
+                key.Dispose();
+            }
+
+            return failedAny ? 1 : 0;
         }
         finally
         {
@@ -113,16 +124,61 @@ public static class JobThroughput
         }
     }
 
-    private static async Task<List<JobRecord>> RunBatchAsync(JobService[] services, string hash, int jobs, int clients, int validators)
+    /// <summary>One measured batch; prints its figures and returns whether any job did not settle.</summary>
+    private static async Task<bool> MeasureAsync(JobService[] services, string hash, int jobs, int clients, int validators, (RequestSigner[] Signers, RequestVerifier Verifier)? signing)
+    {
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var started = Stopwatch.GetTimestamp();
+        var (records, signingTicks) = await RunBatchAsync(services, hash, jobs, clients, validators, signing);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
+
+        var failed = records.Count(r => r.Status != JobStatus.Settled);
+        var latencies = records.Where(r => r.ValidatedAt is not null).Select(r => (r.ValidatedAt!.Value - r.CreatedAt).TotalMilliseconds).Order().ToArray();
+        Console.WriteLine(signing is null
+            ? "-- unsigned submissions"
+            : $"-- signed submissions: {Stopwatch.GetElapsedTime(0, signingTicks).TotalMicroseconds / jobs:F1} µs per job signing and verifying (wall time inside the clients)");
+        Console.WriteLine($"throughput:  {(jobs - failed) / elapsed.TotalSeconds:F0} validated jobs/s ({elapsed.TotalSeconds:F2} s)");
+        // CPU time per job is what the load on a shared machine distorts least.
+        Console.WriteLine($"cpu:         {cpu.TotalMilliseconds / jobs:F2} ms per job (whole process: silos and clients), {cpu / elapsed:F2} cores busy");
+        Console.WriteLine($"latency:     p50 {Percentile(latencies, 0.50):F2} ms, p90 {Percentile(latencies, 0.90):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms (submit to validated)");
+        // Where the time goes, from the records: placement and execution, validation, settlement.
+        var settled = records.Where(r => r.ExecutedAt is not null && r.ValidatedAt is not null && r.FinishedAt is not null).ToList();
+        double P50(Func<JobRecord, TimeSpan> span) => Percentile([.. settled.Select(r => span(r).TotalMilliseconds).Order()], 0.5);
+        Console.WriteLine($"breakdown:   p50 submit->executed {P50(r => r.ExecutedAt!.Value - r.CreatedAt):F2} ms, executed->validated {P50(r => r.ValidatedAt!.Value - r.ExecutedAt!.Value):F2} ms, validated->settled {P50(r => r.FinishedAt!.Value - r.ValidatedAt!.Value):F2} ms");
+        var runs = settled.SelectMany(r => r.Assignments).Where(a => a.ReportedAt is not null).Select(a => (a.ReportedAt!.Value - a.AssignedAt).TotalMilliseconds).Order().ToArray();
+        Console.WriteLine($"assignments: p50 assigned->reported {Percentile(runs, 0.5):F2} ms, p99 {Percentile(runs, 0.99):F2} ms");
+        Console.WriteLine($"not settled: {failed}");
+        return failed != 0;
+    }
+
+    private static async Task<(List<JobRecord> Records, long SigningTicks)> RunBatchAsync(JobService[] services, string hash, int jobs, int clients, int validators, (RequestSigner[] Signers, RequestVerifier Verifier)? signing)
     {
         var next = -1;
+        long signingTicks = 0;
         var results = new JobRecord[jobs];
-        var workers = Enumerable.Range(0, clients).Select(async _ =>
+        var body = Encoding.UTF8.GetBytes($"{{\"module\":\"{hash}\",\"validators\":{validators}}}");
+        var workers = Enumerable.Range(0, clients).Select(async client =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < jobs)
             {
                 var service = services[i % services.Length];
+                if (signing is var (signers, verifier))
+                {
+                    // What the client and the gateway do per submission: hash and sign; hash, verify, remember the nonce.
+                    var start = Stopwatch.GetTimestamp();
+                    var headers = signers[client].Sign("POST", "/api/jobs", RequestSigner.HashBody(body));
+                    if (RequestSigner.HashBody(body) != headers.ContentSha256 || !verifier.Verify("POST", "/api/jobs", headers).IsValid)
+                    {
+                        throw new InvalidOperationException("The bench's own signature was refused.");
+                    }
+
+                    Interlocked.Add(ref signingTicks, Stopwatch.GetTimestamp() - start);
+                }
+
                 var submitted = await service.SubmitAsync(new JobRequest(hash, Validators: validators));
                 JobRecord last = submitted;
                 await foreach (var record in service.WatchAsync(submitted.Id))
@@ -134,7 +190,7 @@ public static class JobThroughput
             }
         });
         await Task.WhenAll(workers);
-        return [.. results];
+        return ([.. results], signingTicks);
     }
 
     private static async Task<IHost> StartSiloAsync(string dataDirectory, string? connectionString, int index, int nodes, string? concurrency)

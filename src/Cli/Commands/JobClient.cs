@@ -4,13 +4,15 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Xmbl.Cluster.Identity;
 
 namespace Xmbl.Cluster.Cli.Commands;
 
 /// <summary>The gateway's job and module API as the CLI uses it (JSON kept as <see cref="JsonElement"/>).</summary>
-internal sealed class JobClient(HttpClient http) : IDisposable
+internal sealed class JobClient(HttpClient http, Ed25519KeyPair? key = null) : IDisposable
 {
-    public static JobClient Create(Uri gateway) => new(new HttpClient { BaseAddress = gateway, Timeout = Timeout.InfiniteTimeSpan });
+    /// <summary>A client that signs with <paramref name="key"/> (and owns it) when given.</summary>
+    public static JobClient Create(Uri gateway, Ed25519KeyPair? key) => new(Wallets.Client(gateway, key), key);
 
     /// <summary>Uploads a module; returns its hash.</summary>
     public async Task<string> UploadModuleAsync(byte[] wasm, CancellationToken ct)
@@ -89,7 +91,11 @@ internal sealed class JobClient(HttpClient http) : IDisposable
     public static bool IsFinal(JsonElement record) =>
         record.GetProperty("status").GetString() is "Settled" or "Failed" or "Cancelled";
 
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        http.Dispose();
+        key?.Dispose();
+    }
 
     private async IAsyncEnumerable<JsonElement> EventsAsync(string id, [EnumeratorCancellation] CancellationToken ct)
     {

@@ -51,7 +51,18 @@ public static class JobCommand
         var command = new Command("submit", "Submit a job.") { module, args, stdin, validators, wait, json, entry, fuel, memory, timeout, maxPrice, env, inputs, output };
         command.SetAction(async (parse, ct) =>
         {
-            using var client = JobClient.Create(GlobalOptions.GetGateway(parse));
+            JobClient client;
+            try
+            {
+                client = JobClient.Create(GlobalOptions.GetGateway(parse), await Wallets.OpenOrCreateAsync(parse, console));
+            }
+            catch (IOException ex)
+            {
+                await console.Error.WriteLineAsync("error: " + ex.Message);
+                return CliExitCodes.Failure;
+            }
+
+            using var owned = client;
             try
             {
                 var moduleText = parse.GetValue(module)!;
@@ -310,7 +321,7 @@ public static class JobCommand
     {
         var id = new Argument<string>("id") { Description = "The job id." };
         var command = new Command("cancel", "Cancel a job unless it has finished.") { id };
-        command.SetAction(async (parse, ct) => await RunAsync(console, parse, async client =>
+        command.SetAction(async (parse, ct) => await RunAsync(console, parse, changes: true, async client =>
         {
             var job = await client.CancelAsync(parse.GetValue(id)!, ct);
             await console.Out.WriteLineAsync(DescribeStatus(job));
@@ -319,11 +330,16 @@ public static class JobCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(CliConsole console, ParseResult parse, Func<JobClient, Task<int>> action)
+    private static Task<int> RunAsync(CliConsole console, ParseResult parse, Func<JobClient, Task<int>> action) =>
+        RunAsync(console, parse, changes: false, action);
+
+    /// <summary>Runs a command with a client; one that <paramref name="changes"/> something needs a wallet (created if missing), a read signs when there is one.</summary>
+    private static async Task<int> RunAsync(CliConsole console, ParseResult parse, bool changes, Func<JobClient, Task<int>> action)
     {
-        using var client = JobClient.Create(GlobalOptions.GetGateway(parse));
         try
         {
+            var key = changes ? await Wallets.OpenOrCreateAsync(parse, console) : Wallets.OpenIfExists(parse);
+            using var client = JobClient.Create(GlobalOptions.GetGateway(parse), key);
             return await action(client);
         }
         catch (Exception ex) when (ex is JobClientException or HttpRequestException or IOException)

@@ -1,23 +1,28 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Xmbl.Cluster.Identity;
+using Xmbl.Cluster.Identity.Requests;
 
 namespace Xmbl.Cluster.Cli.Commands;
 
-/// <summary>The gateway's object API, streamed both ways.</summary>
-internal sealed class ObjectClient(HttpClient http) : IDisposable
+/// <summary>The gateway's object API, streamed both ways; requests are signed when a key is given (which the client then owns).</summary>
+internal sealed class ObjectClient(HttpClient http, Ed25519KeyPair? key = null) : IDisposable
 {
     /// <summary>The response header carrying an object's SHA-256.</summary>
     public const string Sha256Header = "X-Xmbl-Sha256";
 
-    public static ObjectClient Create(Uri gateway) => new(new HttpClient { BaseAddress = gateway, Timeout = Timeout.InfiniteTimeSpan });
+    public static ObjectClient Create(Uri gateway, Ed25519KeyPair? key) => new(Wallets.Client(gateway, key), key);
 
-    public async Task<JsonElement> PutAsync(string address, Stream content, long length, string contentType, CancellationToken ct)
+    /// <summary>Uploads <paramref name="content"/>, announcing <paramref name="sha256"/> (hashed beforehand) as the signed body hash.</summary>
+    public async Task<JsonElement> PutAsync(string address, Stream content, long length, string sha256, string contentType, CancellationToken ct)
     {
         using var body = new StreamContent(content, 1024 * 1024);
         body.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         body.Headers.ContentLength = length;
-        using var response = await http.PutAsync(Url(address), body, ct);
+        using var request = new HttpRequestMessage(HttpMethod.Put, Url(address)) { Content = body };
+        request.Headers.TryAddWithoutValidation(RequestSignature.ContentSha256Header, sha256);
+        using var response = await http.SendAsync(request, ct);
         return await ReadJsonAsync(response, ct);
     }
 
@@ -54,7 +59,11 @@ internal sealed class ObjectClient(HttpClient http) : IDisposable
         }
     }
 
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        http.Dispose();
+        key?.Dispose();
+    }
 
     /// <summary>Splits <c>namespace/name</c>; false when there is no name part.</summary>
     public static bool TrySplit(string address, out string @namespace, out string name)

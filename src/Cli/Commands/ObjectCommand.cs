@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using Spectre.Console;
+using Xmbl.Cluster.Identity.Requests;
 
 namespace Xmbl.Cluster.Cli.Commands;
 
@@ -39,11 +40,15 @@ public static class ObjectCommand
                 return await UsageAsync(console, $"no file '{source.FullName}'.");
             }
 
-            using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse));
+            using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse), await Wallets.OpenOrCreateAsync(parse, console));
             await using var stream = fromStdin ? await BufferStdinAsync(console, ct) : source.OpenRead();
             var type = parse.GetValue(contentType) ?? ContentTypes.Guess(source.Name);
+
+            // The signature covers the body's hash, so the file is hashed before it is sent; the gateway checks it on arrival.
+            var sha256 = await RequestSigner.HashBodyAsync(stream, ct);
+            stream.Position = 0;
             var created = await WithProgressAsync(console, "put " + target, stream.Length, stream, counted =>
-                client.PutAsync(target, counted, stream.Length, type, ct));
+                client.PutAsync(target, counted, stream.Length, sha256, type, ct));
             await console.Out.WriteLineAsync(
                 $"{created.GetProperty("namespace").GetString()}/{created.GetProperty("name").GetString()}  " +
                 $"{created.GetProperty("size").GetInt64().ToString(CultureInfo.InvariantCulture)} bytes  sha256 {created.GetProperty("sha256").GetString()}");
@@ -65,7 +70,7 @@ public static class ObjectCommand
                 return await UsageAsync(console, $"'{source}' is not namespace/name.");
             }
 
-            using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse));
+            using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse), Wallets.OpenIfExists(parse));
             using var response = await client.GetAsync(source, ct);
             var length = response.Content.Headers.ContentLength ?? -1;
             var announced = response.Headers.TryGetValues(ObjectClient.Sha256Header, out var values) ? values.FirstOrDefault() : null;
@@ -130,7 +135,7 @@ public static class ObjectCommand
                 return await UsageAsync(console, "--limit must be at least 1.");
             }
 
-            using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse));
+            using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse), Wallets.OpenIfExists(parse));
             string? after = null;
             do
             {
@@ -164,7 +169,7 @@ public static class ObjectCommand
                 return await UsageAsync(console, $"'{target}' is not namespace/name.");
             }
 
-            using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse));
+            using var client = ObjectClient.Create(GlobalOptions.GetGateway(parse), await Wallets.OpenOrCreateAsync(parse, console));
             await client.DeleteAsync(target, ct);
             return CliExitCodes.Success;
         }));

@@ -155,7 +155,7 @@ internal static class JobSubmission
                     case Field.Validators: validators = (int?)Integer(value, "validators", int.MinValue, int.MaxValue, $"0, 1 or {JobSpec.MaxValidators}"); break;
                     case Field.InputObjects: inputObjects = TextList(value, "inputObjects"); break;
                     case Field.OutputObject: outputObject = Text(value, "outputObject"); break;
-                    case Field.Submitter: Error("submitter", "is not accepted; the caller is the account (the X-Xmbl-Account header)"); break;
+                    case Field.Submitter: Error("submitter", "is not accepted; the submitter is the account that signs the request"); break;
                 }
             }
 

@@ -42,8 +42,8 @@ internal static class JobsEndpoints
             .WithSummary("The job's accepted stdout bytes; 409 until the result is agreed.");
         app.MapGet("/api/jobs/{id}/events", EventsAsync).WithName("JobEvents")
             .WithSummary("Server-sent events: the job record after every status change, until it is final.");
-        app.MapPost("/api/jobs/{id}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancels the job unless it is final.");
-        app.MapDelete("/api/jobs/{id}", CancelAsync).WithName("DeleteJob").WithSummary("Cancels the job unless it is final.");
+        app.MapPost("/api/jobs/{id}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancels the job unless it is final; only its submitter may.");
+        app.MapDelete("/api/jobs/{id}", CancelAsync).WithName("DeleteJob").WithSummary("Cancels the job unless it is final; only its submitter may.");
     }
 
     private static async Task<IResult> SubmitAsync(HttpContext context, JobService jobs, IOptions<ComputeOptions> options, CancellationToken cancellationToken)
@@ -124,8 +124,21 @@ internal static class JobsEndpoints
         return Results.Ok(new JobListView([.. page.Items.Select(JobView.From)], page.Next));
     }
 
-    private static async Task<IResult> CancelAsync(string id, JobService jobs, string? reason) =>
-        await jobs.CancelAsync(id, reason) is { } job ? Results.Ok(JobView.From(job)) : Problems.NotFound($"No job {id}.");
+    private static async Task<IResult> CancelAsync(string id, HttpContext context, JobService jobs, string? reason)
+    {
+        if (await jobs.GetAsync(id) is not { } current)
+        {
+            return Problems.NotFound($"No job {id}.");
+        }
+
+        var account = Accounts.Of(context);
+        if (!string.Equals(current.Spec.Submitter, account, StringComparison.Ordinal))
+        {
+            return Problems.Forbidden($"Job {id} was submitted by {current.Spec.Submitter ?? "no account"}; only its submitter may cancel it (the request was made by {account}).");
+        }
+
+        return await jobs.CancelAsync(id, reason) is { } job ? Results.Ok(JobView.From(job)) : Problems.NotFound($"No job {id}.");
+    }
 
     private static async Task EventsAsync(string id, HttpContext context, JobService jobs, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {

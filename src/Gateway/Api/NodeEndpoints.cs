@@ -10,14 +10,19 @@ internal static class NodeEndpoints
 {
     public static void MapNodeEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/nodes/{id}/stop", (string id, LocalNodes nodes) => Switch(id, nodes, online: false)).WithName("StopNode")
-            .WithSummary("Stops a node of this silo as a crash would: no heartbeats, shards offline. Once the cluster sees it dead (after the death timeout) the scheduler gives it no new jobs.");
-        app.MapPost("/api/nodes/{id}/start", (string id, LocalNodes nodes) => Switch(id, nodes, online: true)).WithName("StartNode")
-            .WithSummary("Restarts a stopped node of this silo.");
+        app.MapPost("/api/nodes/{id}/stop", (string id, HttpContext context, LocalNodes nodes) => Switch(id, context, nodes, online: false)).WithName("StopNode")
+            .WithSummary("Operator only. Stops a node of this silo as a crash would: no heartbeats, shards offline. Once the cluster sees it dead (after the death timeout) the scheduler gives it no new jobs.");
+        app.MapPost("/api/nodes/{id}/start", (string id, HttpContext context, LocalNodes nodes) => Switch(id, context, nodes, online: true)).WithName("StartNode")
+            .WithSummary("Operator only. Restarts a stopped node of this silo.");
     }
 
-    private static IResult Switch(string id, LocalNodes nodes, bool online)
+    private static IResult Switch(string id, HttpContext context, LocalNodes nodes, bool online)
     {
+        if (Accounts.OperatorOnly(context, online ? "start nodes" : "stop nodes") is { } refused)
+        {
+            return refused;
+        }
+
         if (nodes.Find(id) is not { } node)
         {
             return Problems.NotFound($"Node '{id}' is not hosted by this silo; send the request to the silo that hosts it.");

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Xmbl.Cluster.Grains.Interfaces.Objects;
 using Xmbl.Cluster.Grains.Objects;
+using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Policies;
 
@@ -20,17 +21,17 @@ internal static partial class ObjectEndpoints
 
     public static void MapObjectEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/api/objects/{ns}/{**name}", PutAsync).WithName("PutObject")
-            .WithSummary("Stores the request body as ns/name, erasure-coded across nodes; visible only once every stripe is durable.");
+        app.MapPut("/api/objects/{ns}/{**name}", PutAsync).WithName("PutObject").WithMetadata(ChecksSignedBody.Instance)
+            .WithSummary("Stores the request body as ns/name for the signing account, erasure-coded across nodes; visible only once every stripe is durable and the bytes hash to the signed X-Xmbl-Content-Sha256.");
         app.MapMethods("/api/objects/{ns}/{**name}", [HttpMethods.Get, HttpMethods.Head], GetAsync).WithName("GetObject")
             .WithSummary("Streams an object (Range supported); ?health reports healthy shards per stripe instead.");
-        app.MapDelete("/api/objects/{ns}/{**name}", DeleteAsync).WithName("DeleteObject");
+        app.MapDelete("/api/objects/{ns}/{**name}", DeleteAsync).WithName("DeleteObject").WithSummary("Deletes an object; only its owner may.");
         app.MapGet("/api/objects/{ns}", ListAsync).WithName("ListObjects")
             .WithSummary("Lists a namespace's objects by name prefix, in name order; page with ?after=<last name>.");
         app.MapGet("/api/storage/usage", UsageAsync).WithName("StorageUsage")
             .WithSummary("Bytes and objects stored by an account (?account=) or in a namespace (?namespace=), as quotas count them.");
         app.MapPost("/api/storage/repair", RepairAsync).WithName("RepairStorage")
-            .WithSummary("Runs a repair pass now: scrubs every object's shards, rebuilds missing or bad ones on live nodes and deletes orphan shards older than the grace period.");
+            .WithSummary("Operator only. Runs a repair pass now: scrubs every object's shards, rebuilds missing or bad ones on live nodes and deletes orphan shards older than the grace period.");
     }
 
     private static async Task<IResult> PutAsync(HttpContext context, ObjectService objects, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -46,7 +47,8 @@ internal static partial class ObjectEndpoints
             sizeFeature.MaxRequestBodySize = null;
         }
 
-        var write = new ObjectWriteOptions(Accounts.Of(context), context.Request.ContentType ?? "application/octet-stream");
+        var caller = Accounts.CallerOf(context);
+        var write = new ObjectWriteOptions(caller.Account, context.Request.ContentType ?? "application/octet-stream") { ExpectedSha256 = caller.SignedContentSha256 };
         try
         {
             var version = await objects.PutAsync(key, write, context.Request.ContentLength, context.Request.Body, cancellationToken);
@@ -64,6 +66,11 @@ internal static partial class ObjectEndpoints
         {
             return Problems.Unavailable(ex.Message);
         }
+        catch (ObjectCorruptException) when (caller.SignedContentSha256 is not null && !cancellationToken.IsCancellationRequested)
+        {
+            // The writer compared the bytes with the signed hash before committing; its shards are gone.
+            return RequestSigning.Unauthorized(RequestSigning.BodyMismatch, $"The body does not hash to the signed {RequestSignature.ContentSha256Header} ({caller.SignedContentSha256}); nothing was stored.");
+        }
         catch (Exception ex) when (ex is IOException or BadHttpRequestException && !cancellationToken.IsCancellationRequested)
         {
             // The upload was cut off or broke: nothing was committed and the written shards are gone.
@@ -79,12 +86,15 @@ internal static partial class ObjectEndpoints
             return Problems.BadRequest(error);
         }
 
-        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, Accounts.Of(context), ObjectOperations.Read)) is { } refused)
+        // The namespace's policy decides who reads; an object's owner always reads it.
+        var account = Accounts.Of(context);
+        var refused = Refusal(() => objects.Authorize(key.Namespace, key.Name, account, ObjectOperations.Read));
+        var version = await objects.GetAsync(key);
+        if (refused is not null && (version is null || !string.Equals(version.Owner, account, StringComparison.Ordinal)))
         {
             return refused;
         }
 
-        var version = await objects.GetAsync(key);
         if (version is null)
         {
             return Problems.NotFound($"No object {key}.");
@@ -153,9 +163,21 @@ internal static partial class ObjectEndpoints
             return Problems.BadRequest(error);
         }
 
-        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, Accounts.Of(context), ObjectOperations.Delete)) is { } refused)
+        var account = Accounts.Of(context);
+        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, account, ObjectOperations.Delete)) is { } refused)
         {
             return refused;
+        }
+
+        var version = await objects.GetAsync(key);
+        if (version is null)
+        {
+            return Problems.NotFound($"No object {key}.");
+        }
+
+        if (!string.Equals(version.Owner, account, StringComparison.Ordinal))
+        {
+            return Problems.Forbidden($"Object {key} belongs to {version.Owner}; only its owner may delete it (the request was made by {account}).");
         }
 
         return await objects.DeleteAsync(key, cancellationToken) is null ? Problems.NotFound($"No object {key}.") : Results.NoContent();
@@ -204,8 +226,8 @@ internal static partial class ObjectEndpoints
         return Results.Ok(await objects.UsageAsync(key));
     }
 
-    private static async Task<IResult> RepairAsync(StorageRepairService repair, CancellationToken cancellationToken) =>
-        Results.Ok(await repair.RunPassAsync(cancellationToken));
+    private static async Task<IResult> RepairAsync(HttpContext context, StorageRepairService repair, CancellationToken cancellationToken) =>
+        Accounts.OperatorOnly(context, "run repair") ?? Results.Ok(await repair.RunPassAsync(cancellationToken));
 
     private static IResult? Refusal(Action authorize)
     {

@@ -3,8 +3,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Dashboard;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
 using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Storage.Transport;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -12,11 +16,16 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers and maps the gateway: the REST API, health checks and problem-details errors.</summary>
 public static class GatewayExtensions
 {
-    /// <summary>Adds the gateway's services.</summary>
+    /// <summary>Adds the gateway's services; <c>Xmbl:Gateway</c> binds <see cref="GatewayOptions"/> (operator, signatures).</summary>
     public static IServiceCollection AddGateway(this IServiceCollection services)
     {
         // Bodies and shards are large: Kestrel's sockets read and write them in 64 KiB blocks rather than 4 KiB ones.
         services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, BulkTransferMemoryPoolFactory>();
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddSingleton(sp => RequestSigning.Create(
+            sp,
+            Path.GetFullPath(sp.GetRequiredService<IConfiguration>()[SiloConfiguration.DataDirectoryKey] ?? SiloConfiguration.DefaultDataDirectory)));
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -36,7 +45,10 @@ public static class GatewayExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDotSegmentCheck();
-        app.UseAccountCheck();
+
+        // Resolved now, so that a bad operator key or option stops the silo at start, naming the key.
+        var signing = app.Services.GetRequiredService<RequestSigning>();
+        app.Use(signing.InvokeAsync);
         app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health");
         app.MapClusterEndpoints();
         app.MapObjectEndpoints();
@@ -48,7 +60,7 @@ public static class GatewayExtensions
         // The DI overload also takes the host's logger, so rejected requests are logged.
         if (app.Services.GetService<ShardRequestAuthenticator>() is not null)
         {
-            app.MapShardEndpoints();
+            app.MapShardEndpoints().WithMetadata(AuthenticatedElsewhere.Instance);
         }
         return app;
     }

@@ -61,7 +61,7 @@ public static class SiloConfiguration
         ["--gateway-port"] = GatewayPortKey,
         ["--cluster-id"] = ClusterIdKey,
         ["--advertise"] = AdvertisedAddressKey,
-        ["--no-migrate"] = NoMigrateKey,
+        [NoMigrateSwitch] = NoMigrateKey,
         ["--nodes"] = "Xmbl:Node:Count",
         ["--cpu"] = "Xmbl:Node:Cores",
         ["--memory"] = "Xmbl:Node:Memory",
@@ -71,7 +71,15 @@ public static class SiloConfiguration
         ["--storage-price"] = "Xmbl:Node:PricePerGbMonth",
         ["--operator"] = "Xmbl:Node:Operator",
         ["--concurrency"] = "Xmbl:Node:Concurrency",
+        ["--operator-did"] = "Xmbl:Gateway:Operator",
+        [TrustLoopbackSwitch] = "Xmbl:Gateway:TrustLoopback",
     };
+
+    /// <summary>A switch that may stand alone (<c>--trust-loopback</c> means <c>--trust-loopback true</c>).</summary>
+    public const string TrustLoopbackSwitch = "--trust-loopback";
+
+    /// <summary>A switch that may stand alone: the silo checks the schema but applies nothing.</summary>
+    public const string NoMigrateSwitch = "--no-migrate";
 
     /// <summary>
     /// Adds the short forms: <c>XMBL_DATA</c>-style environment variables first, then the switches, so the command line wins.
@@ -90,13 +98,25 @@ public static class SiloConfiguration
         }
 
         builder.AddInMemoryCollection(fromEnvironment);
-        builder.AddCommandLine(FlagsWithValues(args), new Dictionary<string, string>(Switches, StringComparer.Ordinal));
+        builder.AddCommandLine(ExpandFlags(args), new Dictionary<string, string>(Switches, StringComparer.Ordinal));
         return builder;
     }
 
-    /// <summary>Switches that take no value (<c>--no-migrate</c>) become <c>--no-migrate=true</c>.</summary>
-    private static string[] FlagsWithValues(string[] args) =>
-        [.. args.Select(a => Flags.Contains(a) ? a + "=true" : a)];
+    // The configuration reader takes the next argument as a switch's value; a bare flag gets an explicit "true".
+    private static string[] ExpandFlags(string[] args)
+    {
+        var expanded = new List<string>(args.Length + 1);
+        for (var i = 0; i < args.Length; i++)
+        {
+            expanded.Add(args[i]);
+            if (Flags.Contains(args[i]) && (i + 1 == args.Length || args[i + 1].StartsWith('-')))
+            {
+                expanded.Add("true");
+            }
+        }
 
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--no-migrate" };
+        return [.. expanded];
+    }
+
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { TrustLoopbackSwitch, NoMigrateSwitch };
 }

@@ -15,7 +15,7 @@ namespace Xmbl.Cluster.Grains.Objects;
 /// <summary>Stores, reads, lists, deletes and repairs objects: the storage pipeline joined to the object grains and the node registry.</summary>
 public sealed partial class ObjectService
 {
-    /// <summary>The account of requests that name none (until requests are signed).</summary>
+    /// <summary>The account of unsigned reads (every change is signed, so this account owns nothing new).</summary>
     public const string AnonymousAccount = "anonymous";
 
     private readonly IGrainFactory _grains;
@@ -81,6 +81,11 @@ public sealed partial class ObjectService
     {
         ArgumentNullException.ThrowIfNull(write);
         var current = await _grains.GetGrain<IObjectGrain>(key.GrainKey).GetAsync();
+        if (current is not null && !string.Equals(current.Owner, write.Owner, StringComparison.Ordinal))
+        {
+            throw new ObjectPolicyException(new PolicyDecision(PolicyOutcome.Deny, $"Object '{key.Namespace}/{key.Name}' belongs to {current.Owner}; only its owner may replace it."));
+        }
+
         var replaced = current?.Manifest.Size ?? 0;
         var accountUsage = await Usage(StorageUsageGrain.AccountKey(write.Owner)).GetAsync();
         var namespaceUsage = await Usage(StorageUsageGrain.NamespaceKey(key.Namespace)).GetAsync();
@@ -104,6 +109,7 @@ public sealed partial class ObjectService
             DataShards = write.DataShards ?? decision.Coding?.DataShards,
             ParityShards = write.ParityShards ?? decision.Coding?.ParityShards,
             MaxSize = Math.Min(write.MaxSize ?? long.MaxValue, decision.MaxObjectSize),
+            ExpectedSha256 = write.ExpectedSha256,
         };
         ObjectManifest manifest;
         try
@@ -474,6 +480,9 @@ public sealed record ObjectWriteOptions(string Owner, string ContentType)
 
     /// <summary>The most bytes the body may have; the write fails with <see cref="ObjectTooLargeException"/> past it.</summary>
     public long? MaxSize { get; init; }
+
+    /// <summary>The SHA-256 (hex) the bytes must have, e.g. the one a signed upload announced; the write fails with <see cref="ObjectCorruptException"/> before committing otherwise.</summary>
+    public string? ExpectedSha256 { get; init; }
 }
 
 /// <summary>A storage policy or quota refused a request; <see cref="Decision"/> says why and which status (403 or 413) fits.</summary>

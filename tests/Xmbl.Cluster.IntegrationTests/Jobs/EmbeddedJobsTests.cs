@@ -215,12 +215,12 @@ public sealed class EmbeddedJobsTests : IDisposable
         Assert.Contains("'texts/absent.txt' does not exist", missingErr, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] args)
+    private async Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] args)
     {
         using var stdout = new MemoryStream();
         using var stderr = new MemoryStream();
         var console = new CliConsole(new MemoryStream(), stdout, stderr);
-        var code = await CliApplication.RunAsync(args, console);
+        var code = await CliApplication.RunAsync(["--wallet", Path.Combine(_data.Path, "wallet.key"), .. args], console);
         return (code, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
 

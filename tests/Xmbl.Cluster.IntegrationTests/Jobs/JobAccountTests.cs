@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Xmbl.Cluster.IntegrationTests.Objects;
+using Xmbl.Cluster.IntegrationTests.Support;
 
 namespace Xmbl.Cluster.IntegrationTests.Jobs;
 
@@ -10,8 +11,8 @@ namespace Xmbl.Cluster.IntegrationTests.Jobs;
 [Trait("Suite", "Functional")]
 public sealed class JobAccountTests(PolicySiloFixture fixture) : IClassFixture<PolicySiloFixture>
 {
-    private const string Alice = "did:key:alice";
-    private const string Bob = "did:key:bob";
+    private const string Alice = "alice";
+    private const string Bob = "bob";
 
     [Fact]
     public async Task AnotherAccountsPrivateObject_CannotBeAJobsInput_NorItsNamespaceTheOutput()
@@ -22,7 +23,7 @@ public sealed class JobAccountTests(PolicySiloFixture fixture) : IClassFixture<P
 
         var read = await RefusedAsync($$"""{"module":"{{hello}}","inputObjects":["alice/secret.txt"]}""", Bob);
         var write = await RefusedAsync($$"""{"module":"{{hello}}","outputObject":"alice/out.txt"}""", Bob);
-        var impersonated = await RefusedAsync($$"""{"module":"{{hello}}","inputObjects":["alice/secret.txt"],"outputObject":"alice/out.txt","submitter":"{{Alice}}"}""", Bob);
+        var impersonated = await RefusedAsync($$"""{"module":"{{hello}}","inputObjects":["alice/secret.txt"],"outputObject":"alice/out.txt","submitter":"{{TestAccounts.Did(Alice)}}"}""", Bob);
         using var owner = await PostAsync($$"""{"module":"{{hello}}","inputObjects":["alice/secret.txt"],"outputObject":"alice/out.txt"}""", Alice);
 
         Assert.Equal(["inputObjects"], read.Keys);
@@ -41,15 +42,13 @@ public sealed class JobAccountTests(PolicySiloFixture fixture) : IClassFixture<P
     private Task<HttpResponseMessage> PostAsync(string json, string account)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/jobs", UriKind.Relative)) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        request.Headers.Add("X-Xmbl-Account", account);
-        return fixture.Silo.Http.SendAsync(request);
+        return fixture.Silo.As(account).SendAsync(request);
     }
 
     private Task<HttpResponseMessage> PutAsync(string address, string text, string account)
     {
         var request = new HttpRequestMessage(HttpMethod.Put, new Uri("/api/objects/" + address, UriKind.Relative)) { Content = new StringContent(text) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
-        request.Headers.Add("X-Xmbl-Account", account);
-        return fixture.Silo.Http.SendAsync(request);
+        return fixture.Silo.As(account).SendAsync(request);
     }
 }

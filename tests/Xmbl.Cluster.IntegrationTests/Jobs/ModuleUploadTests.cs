@@ -27,7 +27,7 @@ public sealed class ModuleUploadTests(ApiSiloFixture fixture) : IClassFixture<Ap
     {
         var response = await RawHttp.SendAsync(
             fixture.Silo.BaseAddress,
-            $"POST /api/modules HTTP/1.1\r\nContent-Type: application/wasm\r\nContent-Length: {declared}",
+            $"POST /api/modules HTTP/1.1\r\nContent-Type: application/wasm\r\nContent-Length: {declared}" + RawHttp.Signed("POST", "/api/modules"),
             timeout: TimeSpan.FromSeconds(10));
 
         Assert.Equal(413, response.Status);
@@ -40,7 +40,7 @@ public sealed class ModuleUploadTests(ApiSiloFixture fixture) : IClassFixture<Ap
     {
         var response = await RawHttp.SendAsync(
             fixture.Silo.BaseAddress,
-            "POST /api/modules HTTP/1.1\r\nContent-Type: application/wasm\r\nTransfer-Encoding: chunked",
+            "POST /api/modules HTTP/1.1\r\nContent-Type: application/wasm\r\nTransfer-Encoding: chunked" + RawHttp.Signed("POST", "/api/modules"),
             (stream, ct) => RawHttp.WriteChunkedAsync(stream, MaxModuleBytes + (1 << 20), ct));
 
         Assert.Equal(413, response.Status);

@@ -89,7 +89,7 @@ public sealed class SubmissionValidationTests(ApiSiloFixture fixture) : IClassFi
     {
         var errors = await RefusedAsync($$"""{"module":"{{fixture.Hello}}","submitter":"did:key:someone-else"}""");
 
-        Assert.Contains("the caller is the account", Assert.Single(errors["submitter"]), StringComparison.Ordinal);
+        Assert.Contains("the submitter is the account that signs the request", Assert.Single(errors["submitter"]), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class SubmissionValidationTests(ApiSiloFixture fixture) : IClassFi
     {
         var response = await RawHttp.SendAsync(
             fixture.Silo.BaseAddress,
-            $"POST /api/jobs HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {MaxJobRequestBytes + 1}",
+            $"POST /api/jobs HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {MaxJobRequestBytes + 1}" + RawHttp.Signed("POST", "/api/jobs"),
             timeout: TimeSpan.FromSeconds(10));
 
         Assert.Equal(413, response.Status);
@@ -172,7 +172,7 @@ public sealed class SubmissionValidationTests(ApiSiloFixture fixture) : IClassFi
     {
         var response = await RawHttp.SendAsync(
             fixture.Silo.BaseAddress,
-            "POST /api/jobs HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked",
+            "POST /api/jobs HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked" + RawHttp.Signed("POST", "/api/jobs"),
             (stream, ct) => RawHttp.WriteChunkedAsync(stream, MaxJobRequestBytes + (1 << 20), ct));
 
         Assert.Equal(413, response.Status);
@@ -191,12 +191,7 @@ public sealed class SubmissionValidationTests(ApiSiloFixture fixture) : IClassFi
     private async Task<HttpResponseMessage> PostAsync(string json, string? account = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/jobs", UriKind.Relative)) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        if (account is not null)
-        {
-            request.Headers.Add("X-Xmbl-Account", account);
-        }
-
-        return await fixture.Silo.Http.SendAsync(request);
+        return await fixture.Silo.As(account ?? TestAccounts.User).SendAsync(request);
     }
 
     private async Task<Dictionary<string, string[]>> RefusedAsync(string json)

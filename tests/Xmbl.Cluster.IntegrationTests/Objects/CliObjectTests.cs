@@ -40,6 +40,37 @@ public sealed class CliObjectTests(EmbeddedSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Put_OnAFreshMachine_CreatesTheWallet_SaysSo_AndStoresTheObjectAsItsAccount()
+    {
+        var source = _files.File("fresh.txt");
+        await File.WriteAllTextAsync(source, "fresh\n");
+        Assert.False(File.Exists(Path.Combine(_files.Path, "wallet.key")));
+
+        var put = await RunAsync("put", source, "cli/fresh.txt");
+        var show = await RunAsync("wallet", "show");
+        var record = await fixture.Silo.GetJsonAsync("/api/objects/cli?prefix=fresh.txt");
+
+        Assert.Equal(0, put.Exit);
+        Assert.Contains("created", put.Err, StringComparison.Ordinal);
+        Assert.Contains(show.Out.Trim(), put.Err, StringComparison.Ordinal);
+        Assert.Equal(show.Out.Trim(), record.GetProperty("items")[0].GetProperty("owner").GetString());
+    }
+
+    [Fact]
+    public async Task Rm_ByAnotherWallet_IsRefused_AndTheObjectStays()
+    {
+        var source = _files.File("kept.txt");
+        await File.WriteAllTextAsync(source, "kept\n");
+        Assert.Equal(0, (await RunAsync("put", source, "cli/kept.txt")).Exit);
+
+        var rm = await RunWithWalletAsync(fixture.Silo.BaseAddress.ToString(), _files.File("other.key"), "rm", "cli/kept.txt");
+
+        Assert.Equal(1, rm.Exit);
+        Assert.Contains("403", rm.Err, StringComparison.Ordinal);
+        Assert.Equal("kept\n", (await RunAsync("get", "cli/kept.txt")).Out);
+    }
+
+    [Fact]
     public async Task Get_ToStdout_WritesTheBytes()
     {
         var source = _files.File("hello.txt");
@@ -126,12 +157,15 @@ public sealed class CliObjectTests(EmbeddedSiloFixture fixture) : IClassFixture<
     private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
         RunWithGatewayAsync(fixture.Silo.BaseAddress.ToString(), args);
 
-    private static async Task<(int Exit, string Out, string Err)> RunWithGatewayAsync(string gateway, params string[] args)
+    private Task<(int Exit, string Out, string Err)> RunWithGatewayAsync(string gateway, params string[] args) =>
+        RunWithWalletAsync(gateway, Path.Combine(_files.Path, "wallet.key"), args);
+
+    private static async Task<(int Exit, string Out, string Err)> RunWithWalletAsync(string gateway, string wallet, params string[] args)
     {
         using var stdout = new MemoryStream();
         using var stderr = new MemoryStream();
         var console = new CliConsole(new MemoryStream(), stdout, stderr);
-        var exit = await CliApplication.RunAsync(["--gateway", gateway, .. args], console);
+        var exit = await CliApplication.RunAsync(["--gateway", gateway, "--wallet", wallet, .. args], console);
         return (exit, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
 }

@@ -28,7 +28,7 @@ public sealed class NodeFailureTests : IDisposable
         }
 
         var victim = (await silo.GetJsonAsync("/api/cluster")).GetProperty("nodes")[0].GetProperty("id").GetString()!;
-        using (var stop = await silo.Http.PostAsync(new Uri($"/api/nodes/{victim}/stop", UriKind.Relative), null))
+        using (var stop = await silo.Operator.PostAsync(new Uri($"/api/nodes/{victim}/stop", UriKind.Relative), null))
         {
             Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
         }
@@ -36,7 +36,7 @@ public sealed class NodeFailureTests : IDisposable
         await WaitUntilDeadAsync(silo, victim);
         var readWhileDegraded = await silo.Http.GetByteArrayAsync(new Uri("/api/objects/it/big", UriKind.Relative));
         var before = await silo.GetJsonAsync("/api/objects/it/big?health");
-        using var repair = await silo.Http.PostAsync(new Uri("/api/storage/repair", UriKind.Relative), null);
+        using var repair = await silo.Operator.PostAsync(new Uri("/api/storage/repair", UriKind.Relative), null);
         var after = await silo.GetJsonAsync("/api/objects/it/big?health");
 
         Assert.Equal(data, readWhileDegraded);

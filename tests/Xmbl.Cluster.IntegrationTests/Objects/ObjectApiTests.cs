@@ -201,7 +201,7 @@ public sealed class ObjectApiTests(EmbeddedSiloFixture fixture) : IClassFixture<
 
         var read = await Http.GetByteArrayAsync(Url("scrub/object"));
         var healthBefore = await fixture.Silo.GetJsonAsync("/api/objects/it/scrub/object?health");
-        using var repair = await Http.PostAsync(new Uri("/api/storage/repair", UriKind.Relative), null);
+        using var repair = await fixture.Silo.Operator.PostAsync(new Uri("/api/storage/repair", UriKind.Relative), null);
         var healthAfter = await fixture.Silo.GetJsonAsync("/api/objects/it/scrub/object?health");
 
         Assert.Equal(data, read);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Xmbl.Cluster.Identity.Requests;
 
 namespace Xmbl.Cluster.IntegrationTests.Support;
 
@@ -11,6 +12,17 @@ namespace Xmbl.Cluster.IntegrationTests.Support;
 /// </summary>
 internal static class RawHttp
 {
+    /// <summary>
+    /// The signature header lines (each after "\r\n", to append to a request head) of a request signed by
+    /// <see cref="TestAccounts.User"/> for a body that hashes to <paramref name="contentSha256"/>.
+    /// </summary>
+    public static string Signed(string method, string target, string contentSha256 = RequestSignature.EmptyBodySha256)
+    {
+        var h = new RequestSigner(TestAccounts.Key(TestAccounts.User)).Sign(method, target, contentSha256);
+        return $"\r\n{RequestSignature.IdentityHeader}: {h.Identity}\r\n{RequestSignature.TimestampHeader}: {h.Timestamp}\r\n{RequestSignature.NonceHeader}: {h.Nonce}"
+            + $"\r\n{RequestSignature.ContentSha256Header}: {h.ContentSha256}\r\n{RequestSignature.SignatureHeader}: {h.Signature}";
+    }
+
     /// <summary>A URI whose path and query are sent as written (no dot-segment removal, no unescaping).</summary>
     public static Uri Exact(Uri baseAddress, string pathAndQuery) =>
         new(baseAddress.ToString().TrimEnd('/') + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });

@@ -1,28 +1,61 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Xmbl.Cluster.Identity;
+using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests.Support;
 
-/// <summary>A real silo process (the built Xmbl.Cluster.Silo.dll) on a free loopback port.</summary>
+/// <summary>
+/// A real silo process (the built Xmbl.Cluster.Silo.dll) on a free loopback port. <see cref="Http"/> signs every request
+/// as <see cref="TestAccounts.User"/>; <see cref="As"/> signs as another account, <see cref="Operator"/> as the silo's
+/// operator, <see cref="Unsigned"/> not at all.
+/// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly string _dataDirectory;
+    private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
+    private Ed25519KeyPair? _operatorKey;
+    private HttpClient? _operator;
 
-    private SiloProcess(Process process, Uri baseAddress)
+    private SiloProcess(Process process, Uri baseAddress, string dataDirectory)
     {
         _process = process;
+        _dataDirectory = dataDirectory;
         BaseAddress = baseAddress;
-        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Unsigned = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http = As(TestAccounts.User);
     }
 
     public Uri BaseAddress { get; }
 
+    /// <summary>Signs as <see cref="TestAccounts.User"/>.</summary>
     public HttpClient Http { get; }
+
+    /// <summary>Sends requests as they are, unsigned.</summary>
+    public HttpClient Unsigned { get; }
+
+    /// <summary>The did:key of <see cref="Http"/>'s account.</summary>
+    public static string UserDid => TestAccounts.Did(TestAccounts.User);
+
+    /// <summary>The silo's own operator key (DATA/operator.key, created at its first start).</summary>
+    public Ed25519KeyPair OperatorKey => _operatorKey ??= KeyFile.LoadOrCreate(Path.Combine(_dataDirectory, "operator.key"));
+
+    /// <summary>Signs as the silo's operator.</summary>
+    public HttpClient Operator => _operator ??= SigningClient(OperatorKey);
+
+    /// <summary>A client that signs as the test account called <paramref name="name"/> (the same client each time).</summary>
+    public HttpClient As(string name) => _clients.GetOrAdd(name, n => SigningClient(TestAccounts.Key(n)));
+
+    /// <summary>A new client that signs with <paramref name="key"/>; the caller disposes it.</summary>
+    public HttpClient SigningClient(Ed25519KeyPair key) =>
+        new(new SigningHandler(new RequestSigner(key)) { InnerHandler = new SocketsHttpHandler() }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     public string Output
     {
@@ -80,7 +113,7 @@ public sealed class SiloProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var silo = new SiloProcess(process, baseAddress);
+        var silo = new SiloProcess(process, baseAddress, dataDirectory);
         process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         process.Start();
@@ -144,7 +177,14 @@ public sealed class SiloProcess : IAsyncDisposable
             await KillAsync();
         }
 
-        Http.Dispose();
+        foreach (var client in _clients.Values)
+        {
+            client.Dispose();
+        }
+
+        Unsigned.Dispose();
+        _operator?.Dispose();
+        _operatorKey?.Dispose();
         _process.Dispose();
     }
 
@@ -160,7 +200,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
             try
             {
-                using var response = await Http.GetAsync(new Uri("/healthz", UriKind.Relative));
+                using var response = await Unsigned.GetAsync(new Uri("/healthz", UriKind.Relative));
                 if (response.IsSuccessStatusCode)
                 {
                     return;

@@ -95,7 +95,7 @@ internal sealed class JobObjects(ObjectService? objects, IGrainFactory grains, I
 
         if (output is not null)
         {
-            if (!TryParseOutput(output, out var key, out _, out var why))
+            if (!TryParseOutput(output, out var key, out var prefix, out var why))
             {
                 error("outputObject", why);
             }
@@ -104,6 +104,10 @@ internal sealed class JobObjects(ObjectService? objects, IGrainFactory grains, I
                 try
                 {
                     objects.Authorize(key.Namespace, key.Name, account, ObjectOperations.Write);
+                    if (prefix is null && await objects.GetAsync(key) is { } existing && !string.Equals(existing.Owner, account, StringComparison.Ordinal))
+                    {
+                        error("outputObject", $"'{output}' belongs to {existing.Owner}; only its owner may replace it");
+                    }
                 }
                 catch (ObjectPolicyException ex)
                 {
