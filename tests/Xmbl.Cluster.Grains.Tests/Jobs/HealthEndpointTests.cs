@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Dashboard;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Hosting;
@@ -30,10 +32,13 @@ public sealed class HealthEndpointTests
             ["Xmbl:Compute:MaxStuckRuns"] = "0",
             ["Xmbl:Compute:MaxAttempts"] = "1",
             ["Logging:LogLevel:Default"] = "Warning",
+            [SiloConfiguration.SiloPortKey] = TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [SiloConfiguration.GatewayPortKey] = TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
         builder.Services.AddGateway();
         builder.Services.AddCompute(builder.Configuration, silo);
+        builder.Services.AddOrleans(orleans => orleans.AddDashboard());
         builder.Services.AddSingleton<IJobRunner>(runner);
         await using var app = builder.Build();
         app.MapGateway();
