@@ -39,6 +39,7 @@ public static class SiloConfiguration
         ["--storage-price"] = "Xmbl:Node:PricePerGbMonth",
         ["--operator"] = "Xmbl:Node:Operator",
         ["--concurrency"] = "Xmbl:Node:Concurrency",
+        ["--engine"] = "Xmbl:Compute:Engine",
     };
 
     /// <summary>
