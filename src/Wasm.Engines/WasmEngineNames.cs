@@ -10,10 +10,10 @@ public static class WasmEngineNames
     public const string Managed = "managed";
 
     /// <summary>The default engine.</summary>
-    public const string Default = Managed;
+    public const string Default = Wasmtime;
 
     /// <summary>Every accepted name.</summary>
-    public static IReadOnlyList<string> All { get; } = [Managed];
+    public static IReadOnlyList<string> All { get; } = [Wasmtime, Managed];
 
     /// <summary>Whether <paramref name="name"/> names an engine (case-insensitive).</summary>
     /// <param name="name">The configured name.</param>

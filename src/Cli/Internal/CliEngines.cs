@@ -1,5 +1,6 @@
 using Xmbl.Cluster.Wasm.Engines;
 using Xmbl.Cluster.Wasm.Engines.Managed;
+using Xmbl.Cluster.Wasm.Wasmtime;
 
 namespace Xmbl.Cluster.Cli.Internal;
 
@@ -9,6 +10,7 @@ internal static class CliEngines
     /// <summary>The engine named <paramref name="name"/> (checked with <see cref="WasmEngineNames.IsKnown"/>).</summary>
     public static IWasmEngine Create(string name) => name.ToLowerInvariant() switch
     {
-        _ => new ManagedWasmEngine(),
+        WasmEngineNames.Managed => new ManagedWasmEngine(),
+        _ => new WasmtimeEngine(),
     };
 }

@@ -1,5 +1,6 @@
 using Xmbl.Cluster.Wasm.Engines;
 using Xmbl.Cluster.Wasm.Engines.Managed;
+using Xmbl.Cluster.Wasm.Wasmtime;
 
 namespace Xmbl.Cluster.Grains.Jobs.Hosting;
 
@@ -12,10 +13,10 @@ internal static class ComputeEngines
     /// <returns>The engine; the container disposes it with the silo.</returns>
     public static IWasmEngine Create(string name, string dataDirectory)
     {
-        _ = dataDirectory;
         return name.ToLowerInvariant() switch
         {
             WasmEngineNames.Managed => new ManagedWasmEngine(),
+            WasmEngineNames.Wasmtime => new WasmtimeEngine(new WasmtimeEngineOptions { CacheDirectory = Path.Combine(dataDirectory, "compiled") }),
             _ => throw new ArgumentException($"Unknown engine '{name}'; use one of {string.Join(", ", WasmEngineNames.All)}.", nameof(name)),
         };
     }
