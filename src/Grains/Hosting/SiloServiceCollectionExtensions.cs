@@ -7,6 +7,7 @@ using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Grains.Options;
 using Xmbl.Cluster.Runtime;
+using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Hosting;
 
@@ -61,7 +62,8 @@ public static class SiloServiceCollectionExtensions
             sp.GetRequiredService<LocalNodes>(),
             address,
             dataDirectory,
-            sp.GetServices<INodeLoadReporter>));
+            sp.GetServices<INodeLoadReporter>,
+            sp.GetService<IWasmEngine>() is { } engine ? (engine.Name, engine.Version) : null));
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NodeAnnouncer>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeAnnouncer>());
