@@ -53,25 +53,8 @@ public sealed class WasmtimeEngine : IWasmEngine
 
         Version = typeof(Wt.Engine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
             ?? typeof(Wt.Engine).Assembly.GetName().Version?.ToString(3) ?? "unknown";
-        using (var config = new Wt.Config())
+        using (var config = CreateConfig(_options))
         {
-            // WebAssembly 2.0 plus fixed-width SIMD; proposals whose results may differ between machines (relaxed SIMD,
-            // threads) or that the managed engine lacks are off, so a module means the same on every node.
-            config.WithFuelConsumption(_options.FuelMetering)
-                .WithEpochInterruption(true)
-                .WithCraneliftNaNCanonicalization(true)
-                .WithSIMD(true)
-                .WithRelaxedSIMD(false, false)
-                .WithWasmThreads(false)
-                .WithMemory64(false)
-                .WithMultiMemory(false)
-                .WithGc(false)
-                .WithFunctionReferences(false)
-                .WithExceptions(false)
-                .WithTailCalls(false)
-                .WithWideArithmetic(false)
-                .WithOptimizationLevel(Wt.OptimizationLevel.Speed)
-                .WithMaximumStackSize(_options.MaxWasmStackBytes);
             _engine = new Wt.Engine(config);
         }
 
@@ -155,6 +138,29 @@ public sealed class WasmtimeEngine : IWasmEngine
         _epochThread.Join();
         _wasiLinker.Dispose();
         _engine.Dispose();
+    }
+
+    /// <summary>The Wasmtime configuration of every engine with these options (the spec tests run on it too).</summary>
+    internal static Wt.Config CreateConfig(WasmtimeEngineOptions options)
+    {
+        // WebAssembly 2.0 plus fixed-width SIMD; proposals whose results may differ between machines (relaxed SIMD,
+        // threads) or that the managed engine lacks are off, so a module means the same on every node.
+        return new Wt.Config()
+            .WithFuelConsumption(options.FuelMetering)
+            .WithEpochInterruption(true)
+            .WithCraneliftNaNCanonicalization(true)
+            .WithSIMD(true)
+            .WithRelaxedSIMD(false, false)
+            .WithWasmThreads(false)
+            .WithMemory64(false)
+            .WithMultiMemory(false)
+            .WithGc(false)
+            .WithFunctionReferences(false)
+            .WithExceptions(false)
+            .WithTailCalls(false)
+            .WithWideArithmetic(false)
+            .WithOptimizationLevel(Wt.OptimizationLevel.Speed)
+            .WithMaximumStackSize(options.MaxWasmStackBytes);
     }
 
     internal static Wt.ValueKind[] Kinds(IReadOnlyList<WasmValueType> types) => [.. types.Select(WasmtimeModule.ToValueKind)];

@@ -8,6 +8,7 @@ using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Testing;
+using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Benchmarks.Jobs;
 
@@ -17,7 +18,7 @@ namespace Xmbl.Cluster.Benchmarks.Jobs;
 /// submit-to-validated latency percentiles (from the job records' CreatedAt/ValidatedAt).
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- jobs [--jobs N] [--clients C] [--nodes K] [--validators V] [--concurrency PER_NODE] [--postgres auto|CONNSTR] [--silos S]</c>.
+/// <c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- jobs [--jobs N] [--clients C] [--nodes K] [--validators V] [--concurrency PER_NODE] [--postgres auto|CONNSTR] [--silos S] [--engine wasmtime|managed]</c>.
 /// Embedded: one silo on SQLite with K logical nodes. With <c>--postgres</c>: S silos (one node each) on one database;
 /// <c>auto</c> starts a throwaway server (needs PostgreSQL binaries).
 /// </remarks>
@@ -38,6 +39,7 @@ public static class JobThroughput
         var silos = Int(args, "--silos", 3);
         var postgres = Text(args, "--postgres");
         var concurrency = Text(args, "--concurrency");
+        var engine = Text(args, "--engine");
 
         PostgresServer? server = null;
         string? connectionString = null;
@@ -64,7 +66,7 @@ public static class JobThroughput
         {
             for (var i = 0; i < silos; i++)
             {
-                hosts.Add(await StartSiloAsync(Path.Combine(data.Path, $"silo-{i}"), connectionString, i, connectionString is null ? nodes : 1, concurrency));
+                hosts.Add(await StartSiloAsync(Path.Combine(data.Path, $"silo-{i}"), connectionString, i, connectionString is null ? nodes : 1, concurrency, engine));
             }
 
             var services = hosts.Select(h => h.Services.GetRequiredService<JobService>()).ToArray();
@@ -83,7 +85,7 @@ public static class JobThroughput
             var failed = records.Count(r => r.Status != JobStatus.Settled);
             var latencies = records.Where(r => r.ValidatedAt is not null).Select(r => (r.ValidatedAt!.Value - r.CreatedAt).TotalMilliseconds).Order().ToArray();
             var mode = connectionString is null ? $"embedded (SQLite), {nodes} logical nodes" : $"PostgreSQL, {silos} silos x 1 node";
-            Console.WriteLine($"mode:        {mode}");
+            Console.WriteLine($"mode:        {mode}, engine {engine ?? WasmEngineNames.Default}");
             Console.WriteLine($"jobs:        {jobs} with {validators} validator(s), {clients} concurrent clients, {Environment.ProcessorCount} cores");
             Console.WriteLine($"throughput:  {(jobs - failed) / elapsed.TotalSeconds:F0} validated jobs/s ({elapsed.TotalSeconds:F2} s)");
             // CPU time per job is what the load on a shared machine distorts least.
@@ -137,7 +139,7 @@ public static class JobThroughput
         return [.. results];
     }
 
-    private static async Task<IHost> StartSiloAsync(string dataDirectory, string? connectionString, int index, int nodes, string? concurrency)
+    private static async Task<IHost> StartSiloAsync(string dataDirectory, string? connectionString, int index, int nodes, string? concurrency, string? engine)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var settings = new Dictionary<string, string?>
@@ -149,6 +151,11 @@ public static class JobThroughput
         if (concurrency is not null)
         {
             settings["Xmbl:Node:Concurrency"] = concurrency;
+        }
+
+        if (engine is not null)
+        {
+            settings["Xmbl:Compute:Engine"] = engine;
         }
 
         if (connectionString is not null)
