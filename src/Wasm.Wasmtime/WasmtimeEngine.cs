@@ -25,11 +25,15 @@ public sealed class WasmtimeEngine : IWasmEngine
     /// <summary>The largest <see cref="WasmtimeEngineOptions.MaxWasmStackBytes"/> Wasmtime accepts (its async stack size).</summary>
     public const int MaxWasmStackLimit = 2 << 20;
 
+    /// <summary>Distinct sets of host functions whose linkers are kept.</summary>
+    private const int MaxCachedHostLinkers = 16;
+
     private readonly WasmtimeEngineOptions _options;
     private readonly Wt.Engine _engine;
     private readonly Wt.Linker _wasiLinker;
     private readonly string _configurationKey;
     private readonly ConcurrentDictionary<string, WasmtimeModule> _modules = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Wt.Linker> _hostLinkers = new(StringComparer.Ordinal);
     private readonly Thread _epochThread;
     private readonly ManualResetEventSlim _stop = new();
     private long _compiledCount;
@@ -136,6 +140,11 @@ public sealed class WasmtimeEngine : IWasmEngine
 
         _stop.Set();
         _epochThread.Join();
+        foreach (var linker in _hostLinkers.Values)
+        {
+            linker.Dispose();
+        }
+
         _wasiLinker.Dispose();
         _engine.Dispose();
     }
@@ -190,6 +199,47 @@ public sealed class WasmtimeEngine : IWasmEngine
         Wt.TrapCode.OutOfFuel => TrapKind.OutOfFuel,
         _ => TrapKind.HostError,
     };
+
+    /// <summary>
+    /// The WASI linker plus the run's host functions. Linkers are cached by the host functions' names and signatures
+    /// (a job run always has the same one), and their callbacks find the run's bodies in the store's <see cref="RunState"/>,
+    /// so a run does not clone and define a linker.
+    /// </summary>
+    private Wt.Linker LinkerFor(IReadOnlyList<WasmHostFunction> functions)
+    {
+        if (functions.Count == 0)
+        {
+            return _wasiLinker;
+        }
+
+        var key = string.Join("|", functions.Select(f => $"{f.Module}\u0000{f.Name}\u0000{f.Type}"));
+        if (_hostLinkers.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        var linker = _wasiLinker.Clone();
+        for (var i = 0; i < functions.Count; i++)
+        {
+            var index = i;
+            var function = functions[i];
+            linker.DefineFunction(
+                function.Module,
+                function.Name,
+                (caller, args, results) => RunState.Of(caller).CallHost(caller, index, args, results),
+                Kinds(function.Type.Parameters),
+                Kinds(function.Type.Results));
+        }
+
+        if (_hostLinkers.Count >= MaxCachedHostLinkers || !_hostLinkers.TryAdd(key, linker))
+        {
+            // Rare: more distinct host-function sets than the cache holds, or another run added the same one. The linker
+            // is only dropped once no run can be instantiating through it, so it is left to its finalizer.
+            return _hostLinkers.TryGetValue(key, out var raced) ? raced : linker;
+        }
+
+        return linker;
+    }
 
     private void TickEpochs()
     {
@@ -294,7 +344,6 @@ public sealed class WasmtimeEngine : IWasmEngine
         store.SetEpochDeadline(1);
         store.SetEpochDeadlineCallback(state.OnEpoch);
 
-        Wt.Linker? own = null;
         Wt.Instance? instance = null;
         var instantiateTime = TimeSpan.Zero;
         var started = Stopwatch.GetTimestamp();
@@ -308,24 +357,8 @@ public sealed class WasmtimeEngine : IWasmEngine
 
         try
         {
-            var linker = _wasiLinker;
-            if (request.HostFunctions.Count > 0)
-            {
-                own = _wasiLinker.Clone();
-                foreach (var function in request.HostFunctions)
-                {
-                    own.DefineFunction(
-                        function.Module,
-                        function.Name,
-                        (caller, args, results) => RunState.Of(caller).CallHost(caller, function, args, results),
-                        Kinds(function.Type.Parameters),
-                        Kinds(function.Type.Results));
-                }
-
-                linker = own;
-            }
-
-            instance = linker.Instantiate(store, module.Module);
+            state.HostFunctions = request.HostFunctions;
+            instance = LinkerFor(request.HostFunctions).Instantiate(store, module.Module);
             instantiateTime = Stopwatch.GetElapsedTime(started);
             if (request.Export is null)
             {
@@ -391,10 +424,6 @@ public sealed class WasmtimeEngine : IWasmEngine
                 null when instance is null => Instantiation(ex),
                 null => End(WasmRunEnd.Trapped, trap: TrapKind.HostError, message: Flatten(ex.Message)),
             };
-        }
-        finally
-        {
-            own?.Dispose();
         }
 
         WasmRunResult Instantiation(Wt.WasmtimeException ex)

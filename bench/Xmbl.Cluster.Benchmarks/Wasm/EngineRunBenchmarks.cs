@@ -20,15 +20,23 @@ public class EngineRunBenchmarks
     private IWasmEngine _engine = null!;
     private IWasmModule _module = null!;
     private StoreLimits _limits = null!;
+    private WasmHostFunction[] _hostFunctions = [];
 
     [Params(WasmEngineNames.Wasmtime, WasmEngineNames.Managed)]
     public string Engine { get; set; } = WasmEngineNames.Wasmtime;
+
+    /// <summary>Whether the run defines a host function, as every job run does (<c>xmbl.run_module</c>).</summary>
+    [Params(false, true)]
+    public bool HostFunction { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         _engine = Engine == WasmEngineNames.Managed ? new ManagedWasmEngine() : new WasmtimeEngine();
         _module = _engine.Compile(WasmBenchModules.EmptyCommand());
+        _hostFunctions = HostFunction
+            ? [new WasmHostFunction("xmbl", "run_module", new FuncType([WasmValueType.I32, WasmValueType.I32], [WasmValueType.I64]), (_, _, results) => results[0] = WasmValue.FromI64(0))]
+            : [];
         _limits = new StoreLimitsBuilder().Fuel(1_000_000).MemoryPages(256).WallClock(TimeSpan.FromSeconds(10)).Build();
     }
 
@@ -42,7 +50,7 @@ public class EngineRunBenchmarks
         var exit = 0;
         for (var i = 0; i < RunsPerInvoke; i++)
         {
-            exit |= _engine.Run(_module, new WasmRunRequest { Wasi = new WasiConfiguration().MakeDeterministic(1), Limits = _limits }).ExitCode;
+            exit |= _engine.Run(_module, new WasmRunRequest { Wasi = new WasiConfiguration().MakeDeterministic(1), Limits = _limits, HostFunctions = _hostFunctions }).ExitCode;
         }
 
         return exit;

@@ -39,6 +39,9 @@ internal sealed unsafe class RunState : IWasiCaller, IWasmHostCall
     /// <summary>The run's store; set right after it is created.</summary>
     public Wt.Store? Store { get; set; }
 
+    /// <summary>The run's host functions, in the order the linker defined them.</summary>
+    public IReadOnlyList<WasmHostFunction> HostFunctions { get; set; } = [];
+
     /// <summary>Fuel charged by host calls when fuel metering is off (then the only fuel counted).</summary>
     public long HostFuel { get; private set; }
 
@@ -88,8 +91,9 @@ internal sealed unsafe class RunState : IWasiCaller, IWasmHostCall
         }
     }
 
-    public void CallHost(Wt.Caller caller, WasmHostFunction function, ReadOnlySpan<Wt.ValueBox> args, Span<Wt.ValueBox> results)
+    public void CallHost(Wt.Caller caller, int index, ReadOnlySpan<Wt.ValueBox> args, Span<Wt.ValueBox> results)
     {
+        var function = HostFunctions[index];
         LookUpMemory(caller);
         var parameters = function.Type.Parameters;
         var values = args.Length <= BufferLength ? _args : new WasmValue[args.Length];
