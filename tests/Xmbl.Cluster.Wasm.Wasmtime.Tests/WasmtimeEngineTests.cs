@@ -149,6 +149,30 @@ public sealed class WasmtimeEngineTests
     }
 
     [Fact]
+    public void Run_FillHalfAGibibyte_CostsAFuelUnitPerByteOnWasmtimeAndPer64BytesOnManaged()
+    {
+        // memory.grow to 8,192 pages, then memory.fill over all of it: the documented difference of the cost models
+        // (docs/jobs.md, Engines), which a job's fuel limit must allow for.
+        const uint Pages = 8_192;
+        const long Bytes = Pages * 65_536L;
+        var w = new WasmModuleWriter();
+        var t = w.Type([], []);
+        w.Memory(1);
+        w.Export("_start", 0, w.Function(t, [], [0x41, .. SignedLeb(Pages - 1), 0x40, 0x00, 0x1A, 0x41, 0x00, 0x41, 0x01, 0x41, .. SignedLeb(Bytes), 0xFC, 0x0B, 0x00]));
+        w.Export("memory", 2, 0);
+        var wasm = w.Build();
+        var limits = new StoreLimitsBuilder().Fuel(10_000_000_000).MemoryPages((int)Pages).Build();
+
+        var wasmtime = EngineHarness.Run(EngineHarness.Wasmtime, wasm, limits: limits);
+        var managed = EngineHarness.Run(EngineHarness.Managed, wasm, limits: limits);
+
+        Assert.Equal(WasmRunEnd.Exited, wasmtime.End);
+        Assert.Equal(WasmRunEnd.Exited, managed.End);
+        Assert.InRange(wasmtime.Fuel, Bytes, Bytes + 100_000);
+        Assert.InRange(managed.Fuel, Bytes / 64, (Bytes / 64) + 200_000);
+    }
+
+    [Fact]
     public void Run_TenThousandNestedBlocks_OnBothEngines_Exits()
     {
         var wasm = HostileModules.DeepNesting(HostileModules.MaxControlDepth, 0).Wasm;
