@@ -189,7 +189,7 @@ public sealed class WasmtimeEngine : IWasmEngine
         Wt.TrapCode.StackOverflow => TrapKind.CallStackExhausted,
         Wt.TrapCode.MemoryOutOfBounds or Wt.TrapCode.HeapMisaligned => TrapKind.MemoryOutOfBounds,
         Wt.TrapCode.TableOutOfBounds => TrapKind.TableOutOfBounds,
-        Wt.TrapCode.IndirectCallToNull => TrapKind.IndirectCallToNull,
+        Wt.TrapCode.IndirectCallToNull => TrapKind.UninitializedElement, // what the managed engine reports for a null table entry
         Wt.TrapCode.BadSignature => TrapKind.IndirectCallTypeMismatch,
         Wt.TrapCode.IntegerOverflow => TrapKind.IntegerOverflow,
         Wt.TrapCode.IntegerDivisionByZero => TrapKind.IntegerDivideByZero,

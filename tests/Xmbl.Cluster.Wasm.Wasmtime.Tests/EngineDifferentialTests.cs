@@ -1,5 +1,7 @@
+using System.Globalization;
 using Xmbl.Cluster.Testing.Wasm;
 using Xmbl.Cluster.Wasm.Engines;
+using Xmbl.Cluster.Wasm.Tests.Module;
 using Xunit.Abstractions;
 
 namespace Xmbl.Cluster.Wasm.Wasmtime.Tests;
@@ -91,6 +93,42 @@ public sealed class EngineDifferentialTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Programs per run; <c>XMBL_DIFF_PROGRAMS</c> raises it for soak runs.</summary>
+    private static readonly int GeneratedPrograms =
+        int.TryParse(Environment.GetEnvironmentVariable("XMBL_DIFF_PROGRAMS"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 100;
+
+    [Fact]
+    public void GeneratedPrograms_OnBothEngines_ReturnTheSameValuesAndTrapTheSameWay()
+    {
+        var mismatches = new List<string>();
+        int values = 0, traps = 0;
+        for (var seed = 0; seed < GeneratedPrograms; seed++)
+        {
+            var generator = new RandomProgramGenerator(seed);
+            var bytes = generator.Generate();
+            var modules = EngineHarness.Both.Select(engine => engine.Compile(bytes)).ToArray();
+            foreach (var export in generator.Exports)
+            {
+                var results = EngineHarness.Both.Select((engine, i) => Describe(engine.Run(modules[i], new WasmRunRequest
+                {
+                    Export = export,
+                    Wasi = new Wasi.WasiConfiguration().MakeDeterministic(1),
+                    Limits = new StoreLimitsBuilder().Fuel(10_000_000_000).Build(),
+                }))).ToArray();
+                values += results[0].StartsWith("i64", StringComparison.Ordinal) ? 1 : 0;
+                traps += results[0].StartsWith("trap", StringComparison.Ordinal) ? 1 : 0;
+                if (results[0] != results[1])
+                {
+                    mismatches.Add($"seed {seed} {export}: managed {results[0]}, wasmtime {results[1]}");
+                }
+            }
+        }
+
+        output.WriteLine($"{GeneratedPrograms} programs: {values} values and {traps} traps compared");
+        Assert.True(values > GeneratedPrograms, $"only {values} calls returned a value");
+        Assert.True(mismatches.Count == 0, string.Join('\n', mismatches.Take(20)));
+    }
+
     [Fact]
     public void HostileModules_OnBothEngines_EndTheSameWay()
     {
@@ -117,6 +155,13 @@ public sealed class EngineDifferentialTests(ITestOutputHelper output)
 
         Assert.Empty(differences);
     }
+
+    private static string Describe(WasmRunResult run) => run.End switch
+    {
+        WasmRunEnd.Returned => "i64:" + ((ulong)run.Results[0].I64).ToString(CultureInfo.InvariantCulture),
+        WasmRunEnd.Trapped => $"trap {run.Trap}",
+        _ => $"{run.End}: {run.Message}",
+    };
 
     private static string Outcome(IWasmEngine engine, byte[] wasm, StoreLimits limits)
     {
