@@ -69,6 +69,20 @@ public sealed class EngineDifferentialTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void BenchmarkProgram_SameInputTwice_UsesIdenticalFuelOnEachEngine()
+    {
+        // Validators compare hashes that include fuel: within one engine it must not vary from run to run.
+        foreach (var engine in EngineHarness.Both)
+        {
+            var first = EngineHarness.Run(engine, EngineHarness.BenchmarkProgram("hashmap"), ["5000"]);
+            var second = EngineHarness.Run(engine, EngineHarness.BenchmarkProgram("hashmap"), ["5000"]);
+
+            Assert.Equal(first.Stdout, second.Stdout);
+            Assert.Equal(first.Fuel, second.Fuel);
+        }
+    }
+
+    [Fact]
     public void ReactorExports_OnBothEngines_ReturnTheSameValues()
     {
         var wasm = EngineHarness.Fixture("exports");
