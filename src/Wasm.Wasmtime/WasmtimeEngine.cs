@@ -177,7 +177,7 @@ public sealed class WasmtimeEngine : IWasmEngine
     private static string ConfigurationKey(string version, WasmtimeEngineOptions options)
     {
         var text = $"wasmtime {version} {RuntimeInformation.ProcessArchitecture} fuel={options.FuelMetering} epoch nan-canon simd " +
-            $"no-relaxed-simd no-threads no-memory64 no-multi-memory no-gc no-func-refs no-exceptions no-tail-calls stack={options.MaxWasmStackBytes} opt=speed";
+            $"no-relaxed-simd no-threads no-memory64 no-multi-memory no-gc no-func-refs no-exceptions no-tail-calls no-wide-arithmetic stack={options.MaxWasmStackBytes} opt=speed";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 
