@@ -172,7 +172,7 @@ public sealed partial class ObjectService
     public async Task<ObjectReadResult> ReadAsync(StoredObject version, Stream destination, long offset, long? length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
-        await RefreshAddressesAsync(cancellationToken);
+        await ResolveAddressesAsync(version.Manifest, cancellationToken);
         return await _reader.ReadAsync(version.Manifest, destination, offset, length, cancellationToken);
     }
 
@@ -183,7 +183,7 @@ public sealed partial class ObjectService
         if (removed is not null)
         {
             await RefundAsync(key.Namespace, removed.Owner, removed.Manifest.Size);
-            await RefreshAddressesAsync(cancellationToken);
+            await ResolveAddressesAsync(removed.Manifest, cancellationToken);
             await DeleteShardsAsync(removed.Manifest, CancellationToken.None);
         }
 
@@ -411,7 +411,27 @@ public sealed partial class ObjectService
         return listed.Where(n => n.Alive).Select(n => n.Node.NodeId).ToHashSet(StringComparer.Ordinal);
     }
 
-    private async Task RefreshAddressesAsync(CancellationToken cancellationToken) => UpdateAddresses(await _nodes.ListAsync(cancellationToken));
+    /// <summary>
+    /// The addresses of the nodes holding <paramref name="manifest"/>'s shards, from the node directory's cache (which the
+    /// scheduler refreshes every second); the registry is listed again only for a node the cache does not know yet.
+    /// </summary>
+    private async ValueTask ResolveAddressesAsync(ObjectManifest manifest, CancellationToken cancellationToken)
+    {
+        string? previous = null;
+        foreach (var shard in manifest.AllShards)
+        {
+            if (string.Equals(shard.NodeId, previous, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            previous = shard.NodeId;
+            if (await _nodes.GetAsync(shard.NodeId, cancellationToken) is { } node && Uri.TryCreate(node.Address, UriKind.Absolute, out var uri))
+            {
+                _addresses.Set(node.NodeId, uri);
+            }
+        }
+    }
 
     // Other silos' shard endpoints are found at the address their nodes announce.
     private void UpdateAddresses(IReadOnlyList<NodeStatus> listed)
