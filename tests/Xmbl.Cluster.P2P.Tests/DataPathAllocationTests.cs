@@ -4,6 +4,7 @@ using Xmbl.Cluster.P2P.Multiformats;
 namespace Xmbl.Cluster.P2P.Tests;
 
 [Trait("Suite", "Functional")]
+[Collection(nameof(DataPathAllocationTests))]
 public sealed class DataPathAllocationTests
 {
     [Fact]
@@ -57,3 +58,6 @@ public sealed class DataPathAllocationTests
     }
 }
 
+/// <summary>Runs the allocation test alone: it counts the whole process's allocations, so parallel tests would add theirs.</summary>
+[CollectionDefinition(nameof(DataPathAllocationTests), DisableParallelization = true)]
+public sealed class DataPathAllocationCollection;
