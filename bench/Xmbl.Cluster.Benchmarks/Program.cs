@@ -32,6 +32,12 @@ public static class Program
             return Storage.GrainStorageWrites.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        // Embedded silo start to healthy, a real process (see Silo/SiloStart.cs).
+        if (args.Length > 0 && args[0] == Silo.SiloStart.Switch)
+        {
+            return Silo.SiloStart.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

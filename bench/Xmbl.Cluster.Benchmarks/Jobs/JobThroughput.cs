@@ -203,6 +203,9 @@ public static class JobThroughput
             [SiloConfiguration.DataDirectoryKey] = dataDirectory,
             ["Xmbl:Node:Count"] = nodes.ToString(CultureInfo.InvariantCulture),
             ["Xmbl:Silo:SiloId"] = $"bench-{index}",
+            // Each silo of the process its own ports: on one address, silos sharing a port declare each other dead.
+            [SiloConfiguration.SiloPortKey] = TcpPorts.Free().ToString(CultureInfo.InvariantCulture),
+            [SiloConfiguration.GatewayPortKey] = TcpPorts.Free().ToString(CultureInfo.InvariantCulture),
         };
         if (concurrency is not null)
         {
