@@ -47,13 +47,14 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
         var jobs = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var objects = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
         var refused = new ConcurrentBag<string>();
+        var survivorErrors = new ConcurrentBag<string>();
         var survivorSuccesses = new ConcurrentQueue<TimeSpan>();
         var clock = Stopwatch.StartNew();
         using var stopLoad = new CancellationTokenSource();
         var load = silos.SelectMany((silo, i) => new[]
         {
-            Task.Run(() => SubmitJobsAsync(silo, i, module, jobs, refused, silo == victim ? null : survivorSuccesses, clock, stopLoad.Token)),
-            Task.Run(() => PutObjectsAsync(silo, i, objects, refused, silo == victim ? null : survivorSuccesses, clock, stopLoad.Token)),
+            Task.Run(() => SubmitJobsAsync(silo, i, module, jobs, refused, silo == victim ? null : survivorSuccesses, silo == victim ? null : survivorErrors, clock, stopLoad.Token)),
+            Task.Run(() => PutObjectsAsync(silo, i, objects, refused, silo == victim ? null : survivorSuccesses, silo == victim ? null : survivorErrors, clock, stopLoad.Token)),
         }).ToArray();
 
         await Task.Delay(TimeSpan.FromSeconds(4));
@@ -97,10 +98,17 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
             output.WriteLine($"  {reason.Count()} x {reason.Key}");
         }
 
+        foreach (var line in survivors.SelectMany(s => s.Output.Split('\n')).Where(l => l.StartsWith("fail:", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal)).Take(30))
+        {
+            output.WriteLine(line);
+        }
+
+        // A live silo answers every request: done, or 503 (retry) when it was lost with the dead silo; never 4xx or 500.
+        Assert.Empty(survivorErrors);
         Assert.True(jobs.Count > beforeKill.Jobs && objects.Count > beforeKill.Objects, "the survivors accepted no work after the kill");
     }
 
-    private static async Task SubmitJobsAsync(SiloProcess silo, int index, string module, ConcurrentDictionary<string, string> accepted, ConcurrentBag<string> refused, ConcurrentQueue<TimeSpan>? successes, Stopwatch clock, CancellationToken stop)
+    private static async Task SubmitJobsAsync(SiloProcess silo, int index, string module, ConcurrentDictionary<string, string> accepted, ConcurrentBag<string> refused, ConcurrentQueue<TimeSpan>? successes, ConcurrentBag<string>? errors, Stopwatch clock, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -123,11 +131,16 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
                 else
                 {
                     refused.Add($"POST /api/jobs {(int)response.StatusCode}: {body[..Math.Min(body.Length, 200)]}");
+                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable)
+                    {
+                        errors?.Add($"POST /api/jobs {(int)response.StatusCode}: {body}");
+                    }
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 refused.Add($"POST /api/jobs: {ex.GetType().Name}");
+                errors?.Add($"POST /api/jobs: {ex}");
                 if (silo.HasExited)
                 {
                     return;
@@ -138,7 +151,7 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
         }
     }
 
-    private static async Task PutObjectsAsync(SiloProcess silo, int index, ConcurrentDictionary<string, byte[]> committed, ConcurrentBag<string> refused, ConcurrentQueue<TimeSpan>? successes, Stopwatch clock, CancellationToken stop)
+    private static async Task PutObjectsAsync(SiloProcess silo, int index, ConcurrentDictionary<string, byte[]> committed, ConcurrentBag<string> refused, ConcurrentQueue<TimeSpan>? successes, ConcurrentBag<string>? errors, Stopwatch clock, CancellationToken stop)
     {
         var random = new Random(index);
         for (var i = 0; !stop.IsCancellationRequested; i++)
@@ -158,11 +171,16 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
                 {
                     var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
                     refused.Add($"PUT /api/objects {(int)response.StatusCode}: {body[..Math.Min(body.Length, 200)]}");
+                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable)
+                    {
+                        errors?.Add($"PUT /api/objects {(int)response.StatusCode}: {body}");
+                    }
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 refused.Add($"PUT /api/objects: {ex.GetType().Name}");
+                errors?.Add($"PUT /api/objects: {ex}");
                 if (silo.HasExited)
                 {
                     return;
