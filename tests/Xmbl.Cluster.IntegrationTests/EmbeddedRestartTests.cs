@@ -76,14 +76,15 @@ public sealed class EmbeddedRestartTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task KilledAndRestarted_APendingJobsTimeoutStillFires()
     {
-        string[] args = ["--nodes", "2", "--price", "1", "--Xmbl:Compute:PendingTimeout", "00:00:30"];
+        // A short wall time and grace make the deadline tick every second, so the timeout fires close to its time.
+        string[] args = ["--nodes", "2", "--price", "1", "--Xmbl:Compute:PendingTimeout", "00:00:40", "--Xmbl:Compute:DispatchGrace", "00:00:01"];
         var clock = Stopwatch.StartNew();
         string id;
         await using (var first = await SiloProcess.StartAsync(_data.Path, args))
         {
             var module = await JobsApi.UploadAsync(first, "hello.wasm");
             // No node is cheap enough: the job can never be placed and waits in pending.
-            id = await JobsApi.SubmitAsync(first, new JsonObject { ["module"] = module, ["validators"] = 0, ["maxPrice"] = 0.5 });
+            id = await JobsApi.SubmitAsync(first, new JsonObject { ["module"] = module, ["validators"] = 0, ["maxPrice"] = 0.5, ["limits"] = new JsonObject { ["wallTimeMs"] = 1000 } });
             Assert.Equal("Pending", (await first.GetJsonAsync($"/api/jobs/{id}")).Text("status"));
             await first.KillAsync();
         }
@@ -91,15 +92,15 @@ public sealed class EmbeddedRestartTests(ITestOutputHelper output) : IDisposable
         await using var second = await SiloProcess.StartAsync(_data.Path, args);
         var restartedAt = clock.Elapsed;
         var afterRestart = await second.GetJsonAsync($"/api/jobs/{id}");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the restart took {restartedAt}: the timeout could have passed before it");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"the restart took {restartedAt}: the timeout could have passed before it");
         var job = await JobsApi.WaitAsync(second, id, TimeSpan.FromSeconds(120));
         output.WriteLine($"restarted {restartedAt.TotalSeconds:F1} s after submission; failed {clock.Elapsed.TotalSeconds:F1} s after");
 
         Assert.Equal("Pending", afterRestart.Text("status"));
         Assert.Equal("Failed", job.Text("status"));
-        Assert.StartsWith("no eligible node (alive, with free capacity, price at most 0.5) within 00:00:30", job.Text("reason"), StringComparison.Ordinal);
+        Assert.StartsWith("no eligible node (alive, with free capacity, price at most 0.5) within 00:00:40", job.Text("reason"), StringComparison.Ordinal);
         var waited = job.GetProperty("finishedAt").GetDateTimeOffset() - job.GetProperty("createdAt").GetDateTimeOffset();
-        Assert.InRange(waited, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));
+        Assert.InRange(waited, TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(55));
     }
 
     /// <summary>The repair reminder's row in the silo's SQLite reminder table, or null.</summary>

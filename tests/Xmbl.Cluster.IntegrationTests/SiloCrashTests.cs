@@ -57,7 +57,8 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
             Task.Run(() => PutObjectsAsync(silo, i, objects, refused, silo == victim ? null : survivorSuccesses, silo == victim ? null : survivorErrors, clock, stopLoad.Token)),
         }).ToArray();
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        // Kill only once work was accepted everywhere, so that some of it lives on the victim.
+        await UntilAsync(() => Task.FromResult(jobs.Count >= 15 && objects.Count >= 6), TimeSpan.FromSeconds(90));
         var beforeKill = (Jobs: jobs.Count, Objects: objects.Count);
         var killedAt = clock.Elapsed;
         await victim.KillAsync();
