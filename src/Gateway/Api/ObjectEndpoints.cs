@@ -10,6 +10,7 @@ using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Policies;
+using Xmbl.Cluster.Storage.Shards;
 
 namespace Xmbl.Cluster.Gateway.Api;
 
@@ -70,6 +71,13 @@ internal static partial class ObjectEndpoints
         {
             // The writer compared the bytes with the signed hash before committing; its shards are gone.
             return RequestSigning.Unauthorized(RequestSigning.BodyMismatch, $"The body does not hash to the signed {RequestSignature.ContentSha256Header} ({caller.SignedContentSha256}); nothing was stored.");
+        }
+        catch (ShardNodeUnavailableException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A shard's node went away and so did the one it was retried on: the cluster's fault, not the client's.
+            LogPutFailed(loggers.CreateLogger(typeof(ObjectEndpoints)), key.GrainKey, ex);
+            context.Response.Headers.RetryAfter = ClusterUnavailableHandler.RetryAfterSeconds;
+            return Problems.Unavailable($"The upload could not be stored; nothing was committed: {ex.Message}");
         }
         catch (Exception ex) when (ex is IOException or BadHttpRequestException && !cancellationToken.IsCancellationRequested)
         {

@@ -27,6 +27,7 @@ public static class GatewayExtensions
             sp,
             Path.GetFullPath(sp.GetRequiredService<IConfiguration>()[SiloConfiguration.DataDirectoryKey] ?? SiloConfiguration.DefaultDataDirectory)));
         services.AddProblemDetails();
+        services.AddExceptionHandler<ClusterUnavailableHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());

@@ -7,6 +7,6 @@ public interface IStorageRepairGrain : IGrainWithStringKey, IRemindable
     /// <summary>The grain key of the single instance.</summary>
     const string ClusterKey = "cluster";
 
-    /// <summary>Registers (or updates) the repair reminder with this period.</summary>
+    /// <summary>Registers the repair reminder with this period; keeps a stored one of the same period (so a silo start never postpones a pass); zero removes it.</summary>
     Task ScheduleAsync(TimeSpan period);
 }

@@ -130,16 +130,30 @@ public sealed partial class ObjectService
         }
 
         var version = new StoredObject(Guid.NewGuid().ToString("N"), write.Owner, manifest);
+        var objectGrain = _grains.GetGrain<IObjectGrain>(key.GrainKey);
         StoredObject? previous;
         try
         {
-            previous = await _grains.GetGrain<IObjectGrain>(key.GrainKey).CommitAsync(version);
+            previous = await objectGrain.CommitAsync(version);
         }
-        catch
+        catch (Exception ex)
         {
-            await RefundAsync(key.Namespace, write.Owner, manifest.Size);
-            await DeleteShardsAsync(manifest, CancellationToken.None);
-            throw;
+            // A failed call is not a failed commit: the silo may have stored the manifest and died before answering.
+            // Undo the write only when the object grain says it does not hold this version.
+            switch (await HoldsVersionAsync(objectGrain, version.VersionId))
+            {
+                case true:
+                    // Committed. The version it replaced is unknown: its shards are left to the orphan pass.
+                    LogCommitReplyLost(key.GrainKey, ex);
+                    return version;
+                case false:
+                    await RefundAsync(key.Namespace, write.Owner, manifest.Size);
+                    await DeleteShardsAsync(manifest, CancellationToken.None);
+                    throw;
+                default:
+                    // Unknown: keep the shards (the orphan pass reclaims them if the commit did not happen).
+                    throw;
+            }
         }
 
         if (previous is not null)
@@ -369,6 +383,19 @@ public sealed partial class ObjectService
 
     private IStorageUsageGrain Usage(string key) => _grains.GetGrain<IStorageUsageGrain>(key);
 
+    /// <summary>Whether the object grain holds <paramref name="versionId"/> now; null when it cannot be asked either.</summary>
+    private static async Task<bool?> HoldsVersionAsync(IObjectGrain grain, string versionId)
+    {
+        try
+        {
+            return string.Equals((await grain.GetAsync())?.VersionId, versionId, StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return null;
+        }
+    }
+
     private async Task<bool> ChargeAsync(ObjectKey key, string account, long size, long replaced)
     {
         var namespaceQuota = _policies.FindPolicy(key.Namespace)?.QuotaBytes;
@@ -470,6 +497,9 @@ public sealed partial class ObjectService
             }
         }
     }
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "The commit of {Object} failed in flight but was stored; the write stands")]
+    private partial void LogCommitReplyLost(string @object, Exception exception);
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Repaired {Shards} shard(s) of {Object}")]
     private partial void LogRepaired(string @object, int shards);

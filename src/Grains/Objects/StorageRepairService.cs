@@ -62,10 +62,8 @@ public sealed partial class StorageRepairService : BackgroundService
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_options.RepairPeriod > TimeSpan.Zero)
-        {
-            await _grains.GetGrain<IStorageRepairGrain>(IStorageRepairGrain.ClusterKey).ScheduleAsync(_options.RepairPeriod);
-        }
+        // Zero turns the reminder off, also one stored by an earlier start.
+        await _grains.GetGrain<IStorageRepairGrain>(IStorageRepairGrain.ClusterKey).ScheduleAsync(_options.RepairPeriod);
 
         while (!stoppingToken.IsCancellationRequested)
         {
