@@ -118,6 +118,33 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres) : IDisposab
     }
 
     [Fact]
+    public async Task Healthz_OfAStandaloneGateway_Reports503_WhileNoSiloAnswers()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var silo = await StartSiloAsync("only", database);
+        await using var gateway = await StartGatewayAsync(database);
+
+        await silo.KillAsync();
+        await silo.DisposeAsync();
+
+        await WaitAsync(async () => await HealthAsync(gateway) == HttpStatusCode.ServiceUnavailable, "the gateway still reports healthy with no silo");
+        using var health = await gateway.Unsigned.GetAsync(new Uri("/healthz", UriKind.Relative));
+        Assert.Contains("not connected to the cluster", await health.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gateway_WithNoSiloInTheCluster_ExitsWithCode3()
+    {
+        // A database on which no silo ever ran: no schema, no membership, nothing to connect to.
+        var database = await postgres.CreateDatabaseAsync();
+        await using var gateway = GatewayProcess.Launch(Path.Combine(_data.Path, "gateway"), TcpPorts.Free(), "--postgres", database, "--cluster-secret", Secret);
+        await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3, gateway.ExitCode);
+        Assert.Contains("xmbl gateway: could not start", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Gateway_WithoutPostgres_ExitsWithCode2_NamingTheKey()
     {
         await using var gateway = GatewayProcess.Launch(Path.Combine(_data.Path, "gateway"), TcpPorts.Free(), "--cluster-secret", Secret);
@@ -153,6 +180,12 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres) : IDisposab
 
     private Task<SiloProcess> StartGatewayAsync(string database) =>
         GatewayProcess.StartAsync(Path.Combine(_data.Path, "gateway"), "--postgres", database, "--cluster-secret", Secret, "--Xmbl:Node:DeathTimeout", "00:00:03");
+
+    private static async Task<HttpStatusCode> HealthAsync(SiloProcess process)
+    {
+        using var response = await process.Unsigned.GetAsync(new Uri("/healthz", UriKind.Relative));
+        return response.StatusCode;
+    }
 
     private static string[] ActiveSilos(JsonElement cluster) =>
         [.. cluster.GetProperty("silos").EnumerateArray().Where(s => s.Text("status") == "Active").Select(s => s.Text("id")!).Order(StringComparer.Ordinal)];

@@ -81,7 +81,8 @@ public static class ClusterClientServiceCollectionExtensions
                 o.ConnectionString = connectionString;
             });
             client.Services.AddSerializer(s => s.AddClusterSerialization());
-            client.AddClusterConnectionStatusObserver<ClusterConnectionHealth>();
+            // The one instance /healthz reads (the generic AddClusterConnectionStatusObserver would make another).
+            client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectionHealth>());
         });
 
         // The node directory: liveness (DeathTimeout), addresses for the shard transport, the largest node's memory.
