@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Xmbl.Cluster.IntegrationTests.Jobs;
@@ -118,6 +119,27 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres) : IDisposab
     }
 
     [Fact]
+    public async Task JobLargerThanEveryNode_ThroughStandaloneGateway_Answers400NamingTheMemory()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var silo = await StartSiloAsync("small", database, "--memory", "256MiB");
+        await using var gateway = await StartGatewayAsync(database);
+        var hello = await JobsApi.UploadAsync(gateway, "hello.wasm");
+
+        // The gateway has no scheduler: it reads the largest node's memory from the node registry.
+        using var response = await gateway.Http.PostAsJsonAsync(new Uri("/api/jobs", UriKind.Relative), new JsonObject
+        {
+            ["module"] = hello,
+            ["validators"] = 0,
+            ["limits"] = new JsonObject { ["memoryPages"] = 4096 },
+        });
+
+        var problem = await SubmissionValidationTests.ProblemAsync(response, HttpStatusCode.BadRequest);
+        var message = Assert.Single(problem.GetProperty("errors").GetProperty("limits.memoryPages").EnumerateArray()).GetString();
+        Assert.Contains("the largest node announces 128 MiB", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Healthz_OfAStandaloneGateway_Reports503_WhileNoSiloAnswers()
     {
         var database = await postgres.CreateDatabaseAsync();
@@ -175,8 +197,8 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres) : IDisposab
         Assert.Contains("--nodes is a silo option", gateway.Output, StringComparison.Ordinal);
     }
 
-    private Task<SiloProcess> StartSiloAsync(string siloId, string database) =>
-        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", database, "--silo-id", siloId, "--nodes", "2"]);
+    private Task<SiloProcess> StartSiloAsync(string siloId, string database, params string[] extraArgs) =>
+        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", database, "--silo-id", siloId, "--nodes", "2", .. extraArgs]);
 
     private Task<SiloProcess> StartGatewayAsync(string database) =>
         GatewayProcess.StartAsync(Path.Combine(_data.Path, "gateway"), "--postgres", database, "--cluster-secret", Secret, "--Xmbl:Node:DeathTimeout", "00:00:03");

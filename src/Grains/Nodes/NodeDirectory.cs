@@ -18,7 +18,7 @@ public sealed class NodeDirectory
     private readonly TimeProvider _time;
     private readonly TimeSpan _deathTimeout;
     private readonly TimeSpan _heartbeatPeriod;
-    private long _listedAtTicks = long.MinValue;
+    private long _listedAtTicks; // 0 (year 1): never listed, so the first call lists
     private volatile IReadOnlyDictionary<string, NodeInfo> _cached = new Dictionary<string, NodeInfo>(StringComparer.Ordinal);
 
     /// <summary>Creates the directory.</summary>
