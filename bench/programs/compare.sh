@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every benchmark program natively, under Node (default tiers and --no-liftoff) and under our engine
-# (`xmbl run --stats`), checks that all outputs match the native output, and prints a Markdown table.
+# Runs every benchmark program natively, under Node (default tiers and --no-liftoff) and under both of our engines
+# (`xmbl run --engine wasmtime|managed --stats`, fuel metering on), checks that all outputs match the native output,
+# and prints a Markdown table with each engine's fuel count.
 #
 # Usage: bench/programs/compare.sh [program...]        (default: every program in src/)
 # Environment:
@@ -8,7 +9,8 @@
 #   XMBL_DLL=path the CLI to use (default: builds src/Cli in Release and uses its xmbl.dll)
 #   NODE=path     node binary (default: node)
 # Times: native = wall time of the process; node / xmbl = compile + instantiate + run as reported by the
-# harness itself (process start-up of node/.NET excluded). Ratios are relative to native (lower is better).
+# harness itself (process start-up of node/.NET excluded). Ratios: node/native, then each engine against
+# node --no-liftoff (lower is better). Wasmtime's compile time includes Cranelift (no disk cache in xmbl run).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -45,40 +47,42 @@ run_node() {  # prog tag flags... -> ms
     awk -v c="$(stat "$out/$prog.$tag.err" compile_ms)" -v r="$(stat "$out/$prog.$tag.err" run_ms)" \
         'BEGIN { printf "%.1f", c + r }'
 }
-run_xmbl() {  # prog -> ms
-    local prog="$1"
-    dotnet "$XMBL_DLL" run --stats "$here/wasm/$prog.wasm" >"$out/$prog.xmbl.out" 2>"$out/$prog.xmbl.err"
-    awk -v c="$(stat "$out/$prog.xmbl.err" compile_ms)" -v i="$(stat "$out/$prog.xmbl.err" instantiate_ms)" \
-        -v r="$(stat "$out/$prog.xmbl.err" run_ms)" 'BEGIN { printf "%.1f", c + i + r }'
+run_xmbl() {  # prog engine -> ms
+    local prog="$1" engine="$2"
+    dotnet "$XMBL_DLL" run --engine "$engine" --stats "$here/wasm/$prog.wasm" >"$out/$prog.$engine.out" 2>"$out/$prog.$engine.err"
+    awk -v c="$(stat "$out/$prog.$engine.err" compile_ms)" -v i="$(stat "$out/$prog.$engine.err" instantiate_ms)" \
+        -v r="$(stat "$out/$prog.$engine.err" run_ms)" 'BEGIN { printf "%.1f", c + i + r }'
 }
 
-echo "| program | native ms | node ms | node --no-liftoff ms | xmbl ms | node/native | node-nl/native | xmbl/native | xmbl/node-nl | output |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-lognode=0; lognl=0; logx=0; logxnl=0; n=0
+echo "| program | native ms | node ms | node --no-liftoff ms | wasmtime ms | managed ms | node-nl/native | wasmtime/node-nl | managed/node-nl | wasmtime/managed | fuel wasmtime | fuel managed | output |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+lognl=0; logw=0; logm=0; logwm=0; n=0
 for prog in "${programs[@]}"; do
-    tn=""; td=""; tl=""; tx=""
+    tn=""; td=""; tl=""; tw=""; tm=""
     for ((i = 0; i < REPS; i++)); do
         tn=$(min "$tn" "$(run_native "$prog")")
         td=$(min "$td" "$(run_node "$prog" node)")
         tl=$(min "$tl" "$(run_node "$prog" nodenl --no-liftoff)")
-        tx=$(min "$tx" "$(run_xmbl "$prog" || echo "")")
+        tw=$(min "$tw" "$(run_xmbl "$prog" wasmtime || echo "")")
+        tm=$(min "$tm" "$(run_xmbl "$prog" managed || echo "")")
     done
     status=ok
-    for tag in node nodenl xmbl; do
+    for tag in node nodenl wasmtime managed; do
         cmp -s "$out/$prog.native.out" "$out/$prog.$tag.out" || status="MISMATCH($tag)"
     done
-    if [[ -z "$tn" || -z "$td" || -z "$tl" || -z "$tx" || "$tx" == "0.0" ]]; then
-        echo "| $prog | ${tn:-?} | ${td:-?} | ${tl:-?} | ${tx:-?} | | | | | FAILED: see stderr |"
-        cat "$out/$prog.xmbl.err" >&2
+    if [[ -z "$tn" || -z "$td" || -z "$tl" || -z "$tw" || -z "$tm" || "$tw" == "0.0" || "$tm" == "0.0" ]]; then
+        echo "| $prog | ${tn:-?} | ${td:-?} | ${tl:-?} | ${tw:-?} | ${tm:-?} | | | | | | | FAILED: see stderr |"
+        cat "$out/$prog.wasmtime.err" "$out/$prog.managed.err" >&2
         continue
     fi
-    read -r rd rl rx rxl < <(awk -v n="$tn" -v d="$td" -v l="$tl" -v x="$tx" \
-        'BEGIN { printf "%.2f %.2f %.2f %.2f\n", d / n, l / n, x / n, x / l }')
-    echo "| $prog | $tn | $td | $tl | $tx | $rd | $rl | $rx | $rxl | $status |"
-    read -r lognode lognl logx logxnl < <(awk -v a="$lognode" -v b="$lognl" -v c="$logx" -v e="$logxnl" \
-        -v d="$rd" -v l="$rl" -v x="$rx" -v xl="$rxl" \
-        'BEGIN { printf "%f %f %f %f\n", a + log(d), b + log(l), c + log(x), e + log(xl) }')
+    fw=$(stat "$out/$prog.wasmtime.err" fuel_consumed); fm=$(stat "$out/$prog.managed.err" fuel_consumed)
+    read -r rl rw rm rwm < <(awk -v n="$tn" -v l="$tl" -v w="$tw" -v m="$tm" \
+        'BEGIN { printf "%.2f %.2f %.2f %.2f\n", l / n, w / l, m / l, w / m }')
+    echo "| $prog | $tn | $td | $tl | $tw | $tm | $rl | $rw | $rm | $rwm | $fw | $fm | $status |"
+    read -r lognl logw logm logwm < <(awk -v a="$lognl" -v b="$logw" -v c="$logm" -v e="$logwm" \
+        -v l="$rl" -v w="$rw" -v m="$rm" -v wm="$rwm" \
+        'BEGIN { printf "%f %f %f %f\n", a + log(l), b + log(w), c + log(m), e + log(wm) }')
     n=$((n + 1))
 done
-[[ $n -gt 0 ]] && awk -v a="$lognode" -v b="$lognl" -v c="$logx" -v e="$logxnl" -v n="$n" \
-    'BEGIN { printf "| **geometric mean** | | | | | %.2f | %.2f | %.2f | %.2f | |\n", exp(a / n), exp(b / n), exp(c / n), exp(e / n) }'
+[[ $n -gt 0 ]] && awk -v a="$lognl" -v b="$logw" -v c="$logm" -v e="$logwm" -v n="$n" \
+    'BEGIN { printf "| **geometric mean** | | | | | | %.2f | %.2f | %.2f | %.2f | | | |\n", exp(a / n), exp(b / n), exp(c / n), exp(e / n) }'

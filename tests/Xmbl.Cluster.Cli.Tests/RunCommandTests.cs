@@ -148,6 +148,27 @@ public sealed class RunCommandTests
     }
 
     [Theory]
+    [InlineData("wasmtime")]
+    [InlineData("managed")]
+    public async Task Run_StatsOnEitherEngine_SameOutputAndFuelLine(string engine)
+    {
+        var result = await CliHarness.RunAsync("run", "--engine", engine, "--seed", "7", "--stats", CliHarness.Fixture("clock_random"));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("random 5a76f94ef7fa58b3d22c484f963d5c47\n", result.Stdout, StringComparison.Ordinal);
+        Assert.Matches(new Regex(@"fuel_consumed=[1-9]\d* memory_pages=\d+ exit_code=0\n$"), result.Stderr);
+    }
+
+    [Fact]
+    public async Task Run_UnknownEngine_IsAUsageErrorNamingTheEngines()
+    {
+        var result = await CliHarness.RunAsync("run", "--engine", "v8", CliHarness.Fixture("hello"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--engine: 'v8' is not an engine; use wasmtime or managed", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("add", "2 -5", "-3\n")]
     [InlineData("add", "4294967295 1", "0\n")]
     [InlineData("fact", "20", "2432902008176640000\n")]

@@ -30,6 +30,8 @@ public sealed class EmbeddedSiloTests : IDisposable
         {
             Assert.StartsWith("did:key:z6Mk", n.GetProperty("id").GetString(), StringComparison.Ordinal);
             Assert.Equal("alive", n.GetProperty("status").GetString());
+            Assert.Equal("wasmtime", n.GetProperty("engine").GetString());
+            Assert.Equal("50.0.1", n.GetProperty("engineVersion").GetString());
         });
         Assert.Equal(5, nodes.Select(n => n.GetProperty("id").GetString()).Distinct().Count());
     }
@@ -37,7 +39,7 @@ public sealed class EmbeddedSiloTests : IDisposable
     [Fact]
     public async Task Silo_OperatorFlags_AreAnnouncedByEveryNode()
     {
-        await using var silo = await SiloProcess.StartAsync(_data.Path, "--nodes", "2", "--cpu", "4", "--storage", "10GB", "--price", "0.05", "--gpu", "true");
+        await using var silo = await SiloProcess.StartAsync(_data.Path, "--nodes", "2", "--cpu", "4", "--storage", "10GB", "--price", "0.05", "--gpu", "true", "--engine", "managed");
 
         var nodes = (await silo.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray().ToList();
 
@@ -48,6 +50,7 @@ public sealed class EmbeddedSiloTests : IDisposable
             Assert.Equal(5_000_000_000L, n.GetProperty("storageBytes").GetInt64());
             Assert.Equal(0.05m, n.GetProperty("pricePerMillionFuel").GetDecimal());
             Assert.True(n.GetProperty("gpu").GetBoolean());
+            Assert.Equal("managed", n.GetProperty("engine").GetString());
         });
     }
 

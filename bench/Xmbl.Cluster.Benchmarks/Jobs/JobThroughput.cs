@@ -11,6 +11,7 @@ using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Testing;
+using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Benchmarks.Jobs;
 
@@ -20,7 +21,7 @@ namespace Xmbl.Cluster.Benchmarks.Jobs;
 /// submit-to-validated latency percentiles (from the job records' CreatedAt/ValidatedAt).
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- jobs [--jobs N] [--clients C] [--nodes K] [--validators V] [--concurrency PER_NODE] [--postgres auto|CONNSTR] [--silos S] [--signing off|on|both]</c>.
+/// <c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- jobs [--jobs N] [--clients C] [--nodes K] [--validators V] [--concurrency PER_NODE] [--postgres auto|CONNSTR] [--silos S] [--signing off|on|both] [--engine wasmtime|managed]</c>.
 /// Embedded: one silo on SQLite with K logical nodes. With <c>--postgres</c>: S silos (one node each) on one database;
 /// <c>auto</c> starts a throwaway server (needs PostgreSQL binaries). <c>--signing on</c> makes each client sign its
 /// submission (its own key) and the gateway's verifier check it, as over HTTP (body hash, signature, nonce); the HTTP
@@ -49,6 +50,7 @@ public static class JobThroughput
             Console.Error.WriteLine("--signing is off, on or both.");
             return 2;
         }
+        var engine = Text(args, "--engine");
 
         PostgresServer? server = null;
         string? connectionString = null;
@@ -75,7 +77,7 @@ public static class JobThroughput
         {
             for (var i = 0; i < silos; i++)
             {
-                hosts.Add(await StartSiloAsync(Path.Combine(data.Path, $"silo-{i}"), connectionString, i, connectionString is null ? nodes : 1, concurrency));
+                hosts.Add(await StartSiloAsync(Path.Combine(data.Path, $"silo-{i}"), connectionString, i, connectionString is null ? nodes : 1, concurrency, engine));
             }
 
             var services = hosts.Select(h => h.Services.GetRequiredService<JobService>()).ToArray();
@@ -94,7 +96,7 @@ public static class JobThroughput
             }
 
             var mode = connectionString is null ? $"embedded (SQLite), {nodes} logical nodes" : $"PostgreSQL, {silos} silos x 1 node";
-            Console.WriteLine($"mode:        {mode}");
+            Console.WriteLine($"mode:        {mode}, engine {engine ?? WasmEngineNames.Default}");
             Console.WriteLine($"jobs:        {jobs} with {validators} validator(s), {clients} concurrent clients, {Environment.ProcessorCount} cores");
             var failedAny = false;
             foreach (var signed in modes)
@@ -193,7 +195,7 @@ public static class JobThroughput
         return ([.. results], signingTicks);
     }
 
-    private static async Task<IHost> StartSiloAsync(string dataDirectory, string? connectionString, int index, int nodes, string? concurrency)
+    private static async Task<IHost> StartSiloAsync(string dataDirectory, string? connectionString, int index, int nodes, string? concurrency, string? engine)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var settings = new Dictionary<string, string?>
@@ -205,6 +207,11 @@ public static class JobThroughput
         if (concurrency is not null)
         {
             settings["Xmbl:Node:Concurrency"] = concurrency;
+        }
+
+        if (engine is not null)
+        {
+            settings["Xmbl:Compute:Engine"] = engine;
         }
 
         if (connectionString is not null)

@@ -22,6 +22,14 @@ internal static class WasmBenchModules
              0x20, 0x00, 0x41, 0x02, 0x6B, 0x10, 0x00, 0x6A, 0x0B, 0x0B],
         ]);
 
+    /// <summary>(memory 16) (func (export "_start")): the fixed cost of a run.</summary>
+    public static byte[] EmptyCommand() => Module(
+        types: [[0x60, 0, 0]],
+        functionTypes: [0],
+        memoryPages: 16,
+        exports: [("_start", 0)],
+        bodies: [[0x00, 0x0B]]);
+
     /// <summary>
     /// (memory (export "memory") 16)
     /// (func (export "sum") (param $len i32) (result i32) (local $i i32) (local $acc i32)

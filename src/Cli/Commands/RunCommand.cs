@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Xmbl.Cluster.Cli.Internal;
 using Xmbl.Cluster.Wasm;
+using Xmbl.Cluster.Wasm.Engines;
 using Xmbl.Cluster.Wasm.Wasi;
 using Xmbl.Cluster.Wasm.Wasi.FileSystem;
 
@@ -77,6 +78,12 @@ public static class RunCommand
             Description = "Call this exported function instead of _start (after _initialize, if exported) and print its results.",
             HelpName = "NAME",
         };
+        var engine = new Option<string>("--engine")
+        {
+            Description = $"The engine: {string.Join(" or ", WasmEngineNames.All)}. Default {WasmEngineNames.Default}.",
+            HelpName = "NAME",
+            DefaultValueFactory = _ => WasmEngineNames.Default,
+        };
         var stats = new Option<bool>("--stats")
         {
             Description = "Print compile/instantiate/run times, fuel used and memory size to stderr.",
@@ -84,7 +91,7 @@ public static class RunCommand
 
         var command = new Command("run", "Run a WebAssembly (WASI) program locally.")
         {
-            file, programArgs, fuel, maxMemory, timeout, seed, dirs, env, invoke, stats,
+            file, programArgs, fuel, maxMemory, timeout, seed, dirs, env, invoke, engine, stats,
         };
 
         command.SetAction((parse, cancellationToken) =>
@@ -100,6 +107,7 @@ public static class RunCommand
                 Directories = parse.GetValue(dirs) ?? [],
                 Environment = parse.GetValue(env) ?? [],
                 Invoke = parse.GetValue(invoke),
+                Engine = parse.GetValue(engine) ?? WasmEngineNames.Default,
                 Stats = parse.GetValue(stats),
             };
             return Task.FromResult(Execute(request, console, cancellationToken));
@@ -130,9 +138,15 @@ public static class RunCommand
             return CliExitCodes.Failure;
         }
 
-        var engine = new WasmEngine();
+        if (!WasmEngineNames.IsKnown(request.Engine))
+        {
+            error.WriteLine($"error: --engine: '{request.Engine}' is not an engine; use {string.Join(" or ", WasmEngineNames.All)}.");
+            return CliExitCodes.Usage;
+        }
+
+        using var engine = CliEngines.Create(request.Engine);
         var timings = new Stats();
-        CompiledModule module;
+        IWasmModule module;
         try
         {
             var bytes = File.ReadAllBytes(request.File.FullName);
@@ -140,7 +154,7 @@ public static class RunCommand
             module = engine.Compile(bytes);
             timings.CompileMs = sw.Elapsed.TotalMilliseconds;
         }
-        catch (WasmCompileException e)
+        catch (WasmModuleRejectedException e)
         {
             error.WriteLine($"error: {request.File.Name} is not a valid WebAssembly module: {e.Message}");
             return CliExitCodes.Failure;
@@ -156,106 +170,95 @@ public static class RunCommand
             return CliExitCodes.Failure;
         }
 
-        var store = new Store(engine, limits);
-        using var wasi = new WasiContext(config);
+        WasmValue[] values = [];
+        if (request.Invoke is { } name)
+        {
+            if (!TryParseInvocation(module, name, request.Arguments, console, out values, out var code))
+            {
+                return code;
+            }
+        }
+        else if (!module.Exports.Any(e => e.Kind == WasmExternKind.Function && e.Name == "_start"))
+        {
+            var exports = string.Join(", ", module.Exports.Where(e => e.Kind == WasmExternKind.Function).Select(e => e.Name));
+            error.WriteLine($"error: the module has no _start export (not a WASI command); call a function with --invoke NAME. Exported functions: {(exports.Length == 0 ? "(none)" : exports)}");
+            return CliExitCodes.Failure;
+        }
+
+        var result = engine.Run(module, new WasmRunRequest { Export = request.Invoke, Arguments = values, Wasi = config, Limits = limits });
         var exitCode = CliExitCodes.Failure;
-        try
+        switch (result.End)
         {
-            var linker = wasi.AddToLinker(new Linker(engine));
-            var sw = Stopwatch.StartNew();
-            var instance = linker.Instantiate(store, module);
-            timings.InstantiateMs = sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            try
-            {
-                exitCode = request.Invoke is { } name
-                    ? InvokeExport(instance, wasi, name, request.Arguments, console)
-                    : RunStart(instance, wasi, console);
-            }
-            finally
-            {
-                timings.RunMs = sw.Elapsed.TotalMilliseconds;
-                timings.MemoryPages = instance.GetMemory("memory")?.Pages;
-            }
+            case WasmRunEnd.Exited:
+                exitCode = result.ExitCode;
+                break;
+            case WasmRunEnd.Returned:
+                foreach (var value in result.Results)
+                {
+                    console.Out.WriteLine(InvokeValues.Format(value));
+                }
+
+                exitCode = CliExitCodes.Success;
+                break;
+            case WasmRunEnd.Trapped:
+                error.WriteLine($"error: wasm trap: {result.Message}");
+                exitCode = CliExitCodes.Trap;
+                break;
+            case WasmRunEnd.LinkFailed:
+                error.WriteLine($"error: cannot link {request.File.Name}: {result.Message}");
+                break;
+            default:
+                error.WriteLine($"error: {result.Message}.");
+                break;
         }
-        catch (WasmExitException exit)
+
+        if (request.Stats)
         {
-            // proc_exit from a start function or _initialize.
-            exitCode = exit.ExitCode;
-        }
-        catch (WasmLinkException e)
-        {
-            error.WriteLine($"error: cannot link {request.File.Name}: {e.Message}");
-            exitCode = CliExitCodes.Failure;
-        }
-        catch (WasmTrapException trap)
-        {
-            error.WriteLine($"error: wasm trap: {trap.Message}");
-            exitCode = CliExitCodes.Trap;
-        }
-        finally
-        {
-            if (request.Stats)
-            {
-                timings.Fuel = store.FuelConsumed;
-                error.WriteLine(timings.Format(exitCode));
-            }
+            timings.InstantiateMs = result.InstantiateTime.TotalMilliseconds;
+            timings.RunMs = result.RunTime.TotalMilliseconds;
+            timings.MemoryPages = result.MemoryPages;
+            timings.Fuel = result.FuelConsumed;
+            error.WriteLine(timings.Format(exitCode));
         }
 
         return exitCode;
     }
 
-    private static int RunStart(Instance instance, WasiContext wasi, CliConsole console)
+    private static bool TryParseInvocation(IWasmModule module, string name, string[] arguments, CliConsole console, out WasmValue[] values, out int exitCode)
     {
-        if (instance.GetFunction("_start") is null)
-        {
-            var exports = string.Join(", ", instance.Exports.Where(e => e.Kind == WasmExternKind.Function).Select(e => e.Name));
-            console.Error.WriteLine($"error: the module has no _start export (not a WASI command); call a function with --invoke NAME. Exported functions: {(exports.Length == 0 ? "(none)" : exports)}");
-            return CliExitCodes.Failure;
-        }
-
-        return wasi.RunCommand(instance);
-    }
-
-    private static int InvokeExport(Instance instance, WasiContext wasi, string name, string[] arguments, CliConsole console)
-    {
-        if (instance.GetFunction(name) is not { } function)
+        values = [];
+        exitCode = CliExitCodes.Usage;
+        if (module.Exports.FirstOrDefault(e => e.Kind == WasmExternKind.Function && e.Name == name)?.FunctionType is not { } type)
         {
             console.Error.WriteLine($"error: the module exports no function named '{name}'.");
-            return CliExitCodes.Failure;
+            exitCode = CliExitCodes.Failure;
+            return false;
         }
 
-        var parameters = function.Type.Parameters;
+        var parameters = type.Parameters;
         if (arguments.Length != parameters.Count)
         {
-            console.Error.WriteLine($"error: {name} takes {parameters.Count} argument(s) ({function.Type}), got {arguments.Length}.");
-            return CliExitCodes.Usage;
+            console.Error.WriteLine($"error: {name} takes {parameters.Count} argument(s) ({type}), got {arguments.Length}.");
+            return false;
         }
 
-        var values = new WasmValue[parameters.Count];
+        values = new WasmValue[parameters.Count];
         for (var i = 0; i < values.Length; i++)
         {
             if (!InvokeValues.TryParse(arguments[i], parameters[i], out values[i]))
             {
                 console.Error.WriteLine($"error: argument {i + 1} of {name}: '{arguments[i]}' is not a valid {parameters[i].ToString().ToLowerInvariant()}.");
-                return CliExitCodes.Usage;
+                return false;
             }
         }
 
-        if (instance.GetFunction(name)!.Type.Results.Any(t => t is WasmValueType.V128))
+        if (type.Results.Any(t => t is WasmValueType.V128))
         {
             console.Error.WriteLine($"error: {name} returns a v128, which --invoke cannot print.");
-            return CliExitCodes.Usage;
+            return false;
         }
 
-        wasi.InitializeReactor(instance);
-        var results = function.Invoke(values);
-        foreach (var result in results)
-        {
-            console.Out.WriteLine(InvokeValues.Format(result));
-        }
-
-        return CliExitCodes.Success;
+        return true;
     }
 
     private static bool TryBuildLimits(RunRequest request, CancellationToken cancellationToken, out StoreLimits limits, out string problem)
@@ -371,6 +374,8 @@ public static class RunCommand
         public required string[] Environment { get; init; }
 
         public string? Invoke { get; init; }
+
+        public required string Engine { get; init; }
 
         public bool Stats { get; init; }
     }

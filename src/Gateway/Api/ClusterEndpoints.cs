@@ -46,7 +46,9 @@ internal static class ClusterEndpoints
                 n.Node.RunningJobs,
                 n.Node.UsedStorageBytes,
                 n.Node.RegisteredAt,
-                n.Node.LastHeartbeat))]);
+                n.Node.LastHeartbeat,
+                n.Node.Resources.Engine,
+                n.Node.Resources.EngineVersion))]);
         return Results.Ok(view);
     }
 }
@@ -78,4 +80,6 @@ internal sealed record NodeView(
     int RunningJobs,
     long UsedStorageBytes,
     DateTimeOffset RegisteredAt,
-    DateTimeOffset LastHeartbeat);
+    DateTimeOffset LastHeartbeat,
+    string? Engine,
+    string? EngineVersion);

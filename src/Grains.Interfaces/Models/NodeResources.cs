@@ -6,5 +6,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="StorageBytes">Disk space offered for shards, in bytes.</param>
 /// <param name="Gpu">Whether the node offers a GPU.</param>
 /// <param name="Concurrency">How many jobs the node runs at once at most.</param>
+/// <param name="Engine">The WebAssembly engine that runs its jobs (<c>wasmtime</c> or <c>managed</c>); null when the silo runs no jobs.</param>
+/// <param name="EngineVersion">That engine's version; a job's validators run the executor's engine and version.</param>
 [GenerateSerializer, Immutable, Alias("xmbl.NodeResources")]
-public sealed record NodeResources(int Cores, long MemoryBytes, long StorageBytes, bool Gpu, int Concurrency);
+public sealed record NodeResources(int Cores, long MemoryBytes, long StorageBytes, bool Gpu, int Concurrency, string? Engine = null, string? EngineVersion = null);

@@ -8,6 +8,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Xmbl.Cluster.Grains.Interfaces;
 using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Hosting;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Jobs.Storage;
@@ -18,7 +19,7 @@ using Xmbl.Cluster.Persistence.Sql;
 using Xmbl.Cluster.Persistence.Sql.PostgreSql;
 using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Transport;
-using Xmbl.Cluster.Wasm;
+using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Hosting;
 
@@ -130,10 +131,11 @@ public static class ClusterClientServiceCollectionExtensions
         services.AddOptions<ComputeOptions>().Bind(configuration.GetSection(ComputeOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ComputeOptions>, ComputeOptionsValidator>();
 
-        // Compiling is how an uploaded module is validated: the gateway refuses a bad module before any grain sees it.
-        services.TryAddSingleton(_ => new WasmEngine(new WasmEngineOptions { FuelMetering = true }));
+        // Compiling is how an uploaded module is validated: the gateway refuses a bad module before any grain sees it,
+        // with the engine Xmbl:Compute:Engine names, as the silos (its compiled cache goes to the gateway's data directory).
+        services.TryAddSingleton<IWasmEngine>(sp => ComputeEngines.Create(sp.GetRequiredService<IOptions<ComputeOptions>>().Value.Engine, dataDirectory));
         services.AddSingleton(sp => new ModuleStore(
-            sp.GetRequiredService<WasmEngine>(),
+            sp.GetRequiredService<IWasmEngine>(),
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
             sp.GetRequiredKeyedService<TimeProvider>(ClusterClock.Key),

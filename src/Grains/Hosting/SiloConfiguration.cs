@@ -74,6 +74,7 @@ public static class SiloConfiguration
         ["--concurrency"] = "Xmbl:Node:Concurrency",
         ["--operator-did"] = "Xmbl:Gateway:Operator",
         [TrustLoopbackSwitch] = "Xmbl:Gateway:TrustLoopback",
+        ["--engine"] = "Xmbl:Compute:Engine",
     };
 
     /// <summary>A switch that may stand alone (<c>--trust-loopback</c> means <c>--trust-loopback true</c>).</summary>

@@ -18,6 +18,7 @@ using Xmbl.Cluster.Persistence.Sql.Migrations;
 using Xmbl.Cluster.Persistence.Sql.Options;
 using Xmbl.Cluster.Persistence.Sql.PostgreSql;
 using Xmbl.Cluster.Persistence.Sql.Sqlite;
+using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Hosting;
 
@@ -124,7 +125,8 @@ public static class SiloServiceCollectionExtensions
             sp.GetRequiredService<LocalNodes>(),
             address,
             dataDirectory,
-            sp.GetServices<INodeLoadReporter>));
+            sp.GetServices<INodeLoadReporter>,
+            sp.GetService<IWasmEngine>() is { } engine ? (engine.Name, engine.Version) : null));
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NodeAnnouncer>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeAnnouncer>());

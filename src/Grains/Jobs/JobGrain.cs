@@ -170,13 +170,22 @@ internal sealed class JobGrain(
         return State.Exists ? JobStateMachine.ToRecord(State) : null;
     }
 
-    /// <summary>Wakes the watchers once the change is stored, so what they read back is durable.</summary>
+    /// <summary>
+    /// Wakes the watchers once the change is stored, so what they read back is durable; a final job leaves memory as
+    /// soon as its watchers have their answer (at thousands of jobs a second, activations kept for Orleans' idle
+    /// collection age would hold minutes of jobs in memory; a later read activates it again from storage).
+    /// </summary>
     protected override void OnStateWritten()
     {
         if (_changed is { } changed)
         {
             _changed = null;
             changed.TrySetResult();
+        }
+
+        if (JobRecord.IsFinalStatus(State.Status))
+        {
+            DeactivateOnIdle();
         }
     }
 

@@ -519,7 +519,12 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         var avoid = role == JobRole.Executor
             ? (IReadOnlyCollection<string>)[]
             : state.Assignments.Where(a => a.Role == JobRole.Executor).Select(a => a.Operator).ToHashSet(StringComparer.Ordinal);
-        return new PlacementRequest(state.Id!, assignmentId, spec, role, excluded, avoid, now + spec.Limits.WallTime + options.DispatchGrace);
+        // Every node of a job runs the same engine and version as the first one placed: result hashes include fuel,
+        // which each engine counts its own way.
+        var peer = (role == JobRole.Executor
+            ? state.Assignments.LastOrDefault(a => a.Role != JobRole.Executor)
+            : state.Assignments.LastOrDefault(a => a.Role == JobRole.Executor))?.NodeId;
+        return new PlacementRequest(state.Id!, assignmentId, spec, role, excluded, avoid, now + spec.Limits.WallTime + options.DispatchGrace, peer);
     }
 
     /// <summary>Fails the job when a role of a scheduled job has waited <see cref="ComputeOptions.RoleWaitTimeout"/> for a node, saying why no node was eligible.</summary>

@@ -15,7 +15,8 @@ public sealed class NodeAnnouncement
     /// <param name="address">The silo's base URL.</param>
     /// <param name="dataDirectory">The data directory, whose disk's free space bounds the default storage offer.</param>
     /// <param name="loadReporters">Sources of current load, asked for lazily (the shard stores themselves need this announcement).</param>
-    public NodeAnnouncement(IOptions<NodeOptions> options, LocalNodes nodes, string address, string dataDirectory, Func<IEnumerable<INodeLoadReporter>> loadReporters)
+    /// <param name="engine">The name and version of the engine that runs the silo's jobs, when it runs jobs.</param>
+    public NodeAnnouncement(IOptions<NodeOptions> options, LocalNodes nodes, string address, string dataDirectory, Func<IEnumerable<INodeLoadReporter>> loadReporters, (string Name, string Version)? engine = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(nodes);
@@ -29,7 +30,7 @@ public sealed class NodeAnnouncement
 
         // Each logical node offers an equal share; a share of a core rounds up to one so every node can run a job.
         var nodeCores = Math.Max(1, cores / count);
-        Resources = new NodeResources(nodeCores, memory / count, storage / count, o.Gpu, o.Concurrency ?? nodeCores);
+        Resources = new NodeResources(nodeCores, memory / count, storage / count, o.Gpu, o.Concurrency ?? nodeCores, engine?.Name, engine?.Version);
         Prices = new NodePrices(o.PricePerMillionFuel, o.PricePerGbMonth);
         Operator = string.IsNullOrWhiteSpace(o.Operator) ? Environment.MachineName : o.Operator;
         Address = address;

@@ -44,6 +44,9 @@ public sealed class WasiContext : IDisposable
     /// <summary>Every function name defined under <see cref="ModuleName"/> (all of preview1).</summary>
     public static IReadOnlyList<string> FunctionNames => WasiBindings.FunctionNames;
 
+    /// <summary>Every function under <see cref="ModuleName"/>, for engines that define them through <see cref="Call"/>.</summary>
+    public static IReadOnlyList<WasiFunction> Functions => WasiBindings.Functions;
+
     /// <summary>The configuration this context was created with.</summary>
     public WasiConfiguration Configuration { get; }
 
@@ -65,6 +68,25 @@ public sealed class WasiContext : IDisposable
         _defined = true;
         return linker;
     }
+
+    /// <summary>Runs one WASI function for a guest of any engine (the functions <see cref="AddToLinker"/> defines call this too).</summary>
+    /// <param name="function">The function's <see cref="WasiFunction.Index"/>.</param>
+    /// <param name="caller">The engine's view of the calling guest.</param>
+    /// <param name="args">The arguments, typed as in <see cref="WasiFunction.Type"/>.</param>
+    /// <param name="results">Receives the errno (one i32); <c>proc_exit</c> has none.</param>
+    /// <exception cref="WasmExitException">The guest called <c>proc_exit</c>.</exception>
+    /// <exception cref="WasmTrapException">The guest exports no memory, or ran out of fuel.</exception>
+    public void Call(int function, IWasiCaller caller, ReadOnlySpan<WasmValue> args, Span<WasmValue> results)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentOutOfRangeException.ThrowIfNegative(function);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(function, WasiBindings.Functions.Count);
+        _bindings.Call(function, caller, args, results);
+    }
+
+    /// <summary>Flushes stdout and stderr (what <see cref="RunCommand"/> does when <c>_start</c> ends), for engines
+    /// that run the command themselves.</summary>
+    public void Flush() => FlushOutputs();
 
     /// <summary>Runs a WASI command: calls its <c>_start</c> export and maps <c>proc_exit</c> to an exit code.</summary>
     /// <param name="instance">An instance created through a linker this context was added to.</param>

@@ -39,6 +39,17 @@ public sealed class JobStateMachineTests
     }
 
     [Fact]
+    public void Submit_WithValidators_AsksForValidatorsOnTheExecutorsEngine()
+    {
+        Submit(validators: 2);
+
+        // Result hashes include fuel, which each engine counts its own way: validators run the executor's engine.
+        Assert.Null(_placement.Requests[0].SameEngineAs);
+        Assert.Equal("n1", _placement.Requests[1].SameEngineAs);
+        Assert.Equal("n1", _placement.Requests[2].SameEngineAs);
+    }
+
+    [Fact]
     public void Submit_WithNoFreeNode_StaysPendingAndWaitsForASlot()
     {
         _placement.SlotsPerNode = 0;

@@ -8,11 +8,13 @@ namespace Xmbl.Cluster.Grains.Tests.Jobs;
 [Trait("Suite", "Functional")]
 public sealed class NestedLimitsTests
 {
-    [Fact]
-    public async Task NestedRunStartedLate_GetsOnlyTheRestOfTheJobsWallTime()
+    [Theory]
+    [InlineData("wasmtime")]
+    [InlineData("managed")]
+    public async Task NestedRunStartedLate_GetsOnlyTheRestOfTheJobsWallTime(string engine)
     {
         var wall = TimeSpan.FromSeconds(2);
-        await using var silo = await ComputeSilo.StartAsync(nodes: 1, new Dictionary<string, string?> { ["Xmbl:Compute:MaxAttempts"] = "1" });
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1, new Dictionary<string, string?> { ["Xmbl:Compute:MaxAttempts"] = "1", ["Xmbl:Compute:Engine"] = engine });
         var hello = await silo.UploadAsync("hello.wasm");
         var loop = await silo.UploadAsync("infinite_loop.wasm");
 
@@ -36,10 +38,12 @@ public sealed class NestedLimitsTests
         Assert.True(attempt.NodeTime < wall + TimeSpan.FromMilliseconds(700), $"the run took {attempt.NodeTime} with a limit of {wall} (spin of {iterations} iterations, probes {shortProbe.Assignments[0].NodeTime} and {longProbe.Assignments[0].NodeTime}): {attempt.Detail}");
     }
 
-    [Fact]
-    public async Task NestedRun_GetsOnlyTheMemoryItsParentLeaves()
+    [Theory]
+    [InlineData("wasmtime")]
+    [InlineData("managed")]
+    public async Task NestedRun_GetsOnlyTheMemoryItsParentLeaves(string engine)
     {
-        await using var silo = await ComputeSilo.StartAsync(nodes: 1);
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1, new Dictionary<string, string?> { ["Xmbl:Compute:Engine"] = engine });
         var child = (await silo.Modules.AddAsync(HandWrittenModules.EmptyCommandWithMemory(10))).Hash;
         var parent = (await silo.Modules.AddAsync(HandWrittenModules.SpinThenRunNested(0, child, export: true))).Hash;
 

@@ -26,6 +26,23 @@ public sealed class NodeFitnessTests
     }
 
     [Fact]
+    public void Pick_WithAnEngine_TakesOnlyNodesRunningThatEngineAndVersion()
+    {
+        NodeCandidate[] nodes =
+        [
+            Node("managed") with { Engine = "managed 1.0.0", Reputation = 0.9 },
+            Node("older") with { Engine = "wasmtime 49.0.0", Reputation = 0.9 },
+            Node("same") with { Engine = "wasmtime 50.0.1", Reputation = 0.3 },
+        ];
+
+        var pick = NodeFitness.Pick(nodes, "job", maxPrice: null, minReputation: 0.2, excluded: None, avoidOperators: None, engine: "wasmtime 50.0.1");
+        var why = NodeFitness.Explain(nodes[..2], maxPrice: null, minReputation: 0.2, excluded: None, engine: "wasmtime 50.0.1");
+
+        Assert.Equal("same", pick?.NodeId);
+        Assert.Equal("nodes managed, older not running the executor's engine (wasmtime 50.0.1)", why);
+    }
+
+    [Fact]
     public void Explain_GroupsEveryNodeByWhyItIsNotEligible()
     {
         NodeCandidate[] nodes =

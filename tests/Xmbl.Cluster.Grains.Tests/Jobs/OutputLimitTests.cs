@@ -7,10 +7,12 @@ namespace Xmbl.Cluster.Grains.Tests.Jobs;
 [Trait("Suite", "Functional")]
 public sealed class OutputLimitTests
 {
-    [Fact]
-    public async Task ProgramThatKeepsWritingPastTheCap_EndsAtTheCapAsOutputLimitExceeded_ValidatedLikeAnyResult()
+    [Theory]
+    [InlineData("wasmtime")]
+    [InlineData("managed")]
+    public async Task ProgramThatKeepsWritingPastTheCap_EndsAtTheCapAsOutputLimitExceeded_ValidatedLikeAnyResult(string engine)
     {
-        await using var silo = await ComputeSilo.StartAsync(nodes: 2);
+        await using var silo = await ComputeSilo.StartAsync(nodes: 2, new Dictionary<string, string?> { ["Xmbl:Compute:Engine"] = engine });
         var hash = (await silo.Modules.AddAsync(HandWrittenModules.EndlessWriter())).Hash;
 
         // Before the fix the refused writes were errors the program ignored, and it ran until its fuel was gone.

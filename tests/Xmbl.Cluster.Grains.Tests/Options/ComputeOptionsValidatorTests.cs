@@ -27,6 +27,7 @@ public sealed class ComputeOptionsValidatorTests
         { "Xmbl:Compute:RunMemoryOverheadBytes", o => o.RunMemoryOverheadBytes = -1 },
         { "Xmbl:Compute:PoisonAfterRestarts", o => o.PoisonAfterRestarts = 0 },
         { "Xmbl:Compute:NodeTimeBudget", o => o.NodeTimeBudget = 2 },
+        { "Xmbl:Compute:Engine", o => o.Engine = "v8" },
     };
 
     [Fact]

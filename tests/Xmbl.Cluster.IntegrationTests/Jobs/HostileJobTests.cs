@@ -149,7 +149,8 @@ public sealed class HostileJobTests(ITestOutputHelper output) : IDisposable
         {
             ["module"] = hash,
             ["validators"] = 0,
-            ["limits"] = new JsonObject { ["memoryPages"] = pages, ["fuel"] = 100_000_000 },
+            // Wasmtime charges memory.fill a unit per byte: 512 MiB costs 537 M fuel there (8.4 M on the managed engine).
+            ["limits"] = new JsonObject { ["memoryPages"] = pages, ["fuel"] = 1_000_000_000 },
         }), TimeSpan.FromMinutes(2));
         Assert.Equal("Settled", job.Text("status"));
         return job;

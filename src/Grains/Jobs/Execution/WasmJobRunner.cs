@@ -7,13 +7,14 @@ using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Jobs.Storage;
 using Xmbl.Cluster.Wasm;
+using Xmbl.Cluster.Wasm.Engines;
 using Xmbl.Cluster.Wasm.Wasi;
 using Xmbl.Cluster.Wasm.Wasi.FileSystem;
 
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
 /// <summary>
-/// Runs jobs in <c>src/Wasm</c>: WASI preview1 with deterministic clocks and randomness seeded from the job id,
+/// Runs jobs on the silo's engine (<see cref="IWasmEngine"/>, <c>Xmbl:Compute:Engine</c>): WASI preview1 with deterministic clocks and randomness seeded from the job id,
 /// fuel, memory and wall-clock limits, output capped, and the <c>xmbl.run_module</c> host import for nested jobs.
 /// </summary>
 /// <remarks>
@@ -47,12 +48,12 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
     {
         ArgumentNullException.ThrowIfNull(work);
         var spec = work.Spec;
-        CompiledModule compiled;
+        IWasmModule compiled;
         try
         {
             compiled = await modules.GetCompiledAsync(spec.ModuleHash, ct);
         }
-        catch (WasmException ex)
+        catch (WasmModuleRejectedException ex)
         {
             return new RunResult([], ExitCodes.Invalid, 0, RunOutcome.Invalid, "the module does not compile: " + ex.Message);
         }
@@ -74,7 +75,7 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
 
     private RunResult Run(
         RunContext run,
-        CompiledModule compiled,
+        IWasmModule compiled,
         string entry,
         IReadOnlyList<string> args,
         IReadOnlyList<KeyValuePair<string, string>> env,
@@ -86,8 +87,6 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
         int depth)
     {
         var output = new CappedOutputStream(_options.MaxOutputBytes);
-        var limits = new StoreLimitsBuilder().Fuel(Math.Max(0, fuel)).MemoryPages(memoryPages).WallClock(wallTime).Cancellation(run.Cancellation).Build();
-        using var store = new Store(compiled.Engine, limits); // releases the run's linear memory as soon as it ends
         var wasiConfig = new WasiConfiguration { Stdin = new MemoryStream(stdin, writable: false), Stdout = output, Cancellation = run.Cancellation }
             .MakeDeterministic(seed)
             .AddArgument(entry == JobSpec.WasiStart ? "job" : entry);
@@ -109,93 +108,77 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
             wasiConfig.AddPreopen(JobObjects.InputMount, run.Inputs);
         }
 
-        using var wasi = new WasiContext(wasiConfig);
-        try
+        WasmValue[] values = [];
+        if (entry != JobSpec.WasiStart)
         {
-            var linker = wasi.AddToLinker(new Linker(compiled.Engine));
-            linker.Define(HostModule, RunModuleFunction, RunModuleType, (caller, a, r) => r[0] = WasmValue.FromI64(RunNested(run, caller, a, memoryPages, depth)));
-            var instance = linker.Instantiate(store, compiled);
-            int exitCode;
-            RunOutcome outcome;
-            if (entry == JobSpec.WasiStart)
+            // Text arguments are parsed against the export's signature; the engine checks that it exists after _initialize.
+            var type = compiled.Exports.FirstOrDefault(e => e.Kind == WasmExternKind.Function && string.Equals(e.Name, entry, StringComparison.Ordinal))?.FunctionType;
+            if (type is not null && !TryParseArguments(type, args, out values, out var error))
             {
-                exitCode = wasi.RunCommand(instance);
-                outcome = RunOutcome.Exited;
+                return Invalid(0, error);
             }
-            else
-            {
-                wasi.InitializeReactor(instance);
-                var function = instance.GetFunction(entry);
-                if (function is null)
-                {
-                    return Invalid(store, $"the module exports no function '{entry}'");
-                }
+        }
 
-                if (!TryParseArguments(function.Type, args, out var values, out var error))
-                {
-                    return Invalid(store, error);
-                }
-
-                var results = function.Invoke(values);
+        var request = new WasmRunRequest
+        {
+            Export = entry == JobSpec.WasiStart ? null : entry,
+            Arguments = values,
+            Wasi = wasiConfig,
+            Limits = new StoreLimitsBuilder().Fuel(Math.Max(0, fuel)).MemoryPages(memoryPages).WallClock(wallTime).Cancellation(run.Cancellation).Build(),
+            HostFunctions = [new WasmHostFunction(HostModule, RunModuleFunction, RunModuleType, (call, a, r) => r[0] = WasmValue.FromI64(RunNested(run, call, a, memoryPages, depth)))],
+        };
+        var result = compiled.Engine.Run(compiled, request);
+        switch (result.End)
+        {
+            case WasmRunEnd.Exited:
+                return new RunResult(output.ToArray(), result.ExitCode, result.FuelConsumed, RunOutcome.Exited, null);
+            case WasmRunEnd.Returned:
                 var text = new StringBuilder();
-                foreach (var value in results)
+                foreach (var value in result.Results)
                 {
                     text.Append(Format(value)).Append('\n');
                 }
 
-                output.Write(Encoding.UTF8.GetBytes(text.ToString()));
-                exitCode = 0;
-                outcome = RunOutcome.Returned;
-            }
+                try
+                {
+                    output.Write(Encoding.UTF8.GetBytes(text.ToString()));
+                }
+                catch (OutputLimitExceededException limit)
+                {
+                    // An export's results printed past the cap (not through WASI).
+                    return OutputLimit(output, result.FuelConsumed, limit);
+                }
 
-            return new RunResult(output.ToArray(), exitCode, store.FuelConsumed, outcome, null);
-        }
-        catch (WasmExitException exit)
-        {
-            return new RunResult(output.ToArray(), exit.ExitCode, store.FuelConsumed, RunOutcome.Exited, null);
-        }
-        catch (WasmTrapException trap) when (trap.InnerException is OutputLimitExceededException limit)
-        {
-            return OutputLimit(output, store, limit);
-        }
-        catch (OutputLimitExceededException limit)
-        {
-            // An export's results printed past the cap (not through WASI).
-            return OutputLimit(output, store, limit);
-        }
-        catch (WasmTrapException trap)
-        {
-            var (outcome, code) = trap.Kind switch
-            {
-                TrapKind.OutOfFuel => (RunOutcome.OutOfFuel, ExitCodes.Trapped),
-                TrapKind.MemoryLimitExceeded => (RunOutcome.MemoryExceeded, ExitCodes.Trapped),
-                TrapKind.Timeout => (RunOutcome.WallTimeExceeded, ExitCodes.WallTime),
-                _ => (RunOutcome.Trapped, ExitCodes.Trapped),
-            };
-            return new RunResult(output.ToArray(), code, store.FuelConsumed, outcome, trap.Message);
-        }
-        catch (WasmLinkException ex)
-        {
-            return Invalid(store, "the module's imports cannot be satisfied: " + ex.Message);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // WasiContext.RunCommand: no _start, or a _start of the wrong type.
-            return Invalid(store, ex.Message);
+                return new RunResult(output.ToArray(), 0, result.FuelConsumed, RunOutcome.Returned, null);
+            case WasmRunEnd.Trapped when result.HostException is OutputLimitExceededException limit:
+                return OutputLimit(output, result.FuelConsumed, limit);
+            case WasmRunEnd.Trapped:
+                var (outcome, code) = result.Trap switch
+                {
+                    TrapKind.OutOfFuel => (RunOutcome.OutOfFuel, ExitCodes.Trapped),
+                    TrapKind.MemoryLimitExceeded => (RunOutcome.MemoryExceeded, ExitCodes.Trapped),
+                    TrapKind.Timeout => (RunOutcome.WallTimeExceeded, ExitCodes.WallTime),
+                    _ => (RunOutcome.Trapped, ExitCodes.Trapped),
+                };
+                return new RunResult(output.ToArray(), code, result.FuelConsumed, outcome, result.Message);
+            case WasmRunEnd.LinkFailed:
+                return Invalid(result.FuelConsumed, "the module's imports cannot be satisfied: " + result.Message);
+            default:
+                return Invalid(result.FuelConsumed, result.Message ?? "the module has no such entry point");
         }
     }
 
-    private static RunResult OutputLimit(CappedOutputStream output, Store store, OutputLimitExceededException limit) =>
-        new(output.ToArray(), ExitCodes.OutputLimit, store.FuelConsumed, RunOutcome.OutputLimitExceeded, limit.Message);
+    private static RunResult OutputLimit(CappedOutputStream output, long fuel, OutputLimitExceededException limit) =>
+        new(output.ToArray(), ExitCodes.OutputLimit, fuel, RunOutcome.OutputLimitExceeded, limit.Message);
 
-    private static RunResult Invalid(Store store, string detail) => new([], ExitCodes.Invalid, store.FuelConsumed, RunOutcome.Invalid, detail);
+    private static RunResult Invalid(long fuel, string detail) => new([], ExitCodes.Invalid, fuel, RunOutcome.Invalid, detail);
 
     /// <summary>The body of <c>xmbl.run_module</c>.</summary>
-    private long RunNested(RunContext run, Caller caller, ReadOnlySpan<WasmValue> args, int memoryPages, int depth)
+    private long RunNested(RunContext run, IWasmHostCall call, ReadOnlySpan<WasmValue> args, int memoryPages, int depth)
     {
-        var memory = caller.GetMemory() ?? throw new WasmTrapException(TrapKind.HostError, "xmbl.run_module needs the caller to export its memory as \"memory\".");
-        var hash = Encoding.ASCII.GetString(Slice(memory, args[0].I32, args[1].I32));
-        var input = Slice(memory, args[2].I32, args[3].I32).ToArray();
+        var pages = call.MemoryPages ?? throw new WasmTrapException(TrapKind.HostError, "xmbl.run_module needs the caller to export its memory as \"memory\".");
+        var hash = Encoding.ASCII.GetString(Slice(call, args[0].I32, args[1].I32));
+        var input = Slice(call, args[2].I32, args[3].I32).ToArray();
         var outputPtr = args[4].I32;
         var outputCap = args[5].I32;
         if (depth + 1 > _options.MaxNestingDepth)
@@ -208,32 +191,31 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
             return NestedUnknownModule;
         }
 
-        CompiledModule child;
+        IWasmModule child;
         try
         {
             // Host functions are synchronous; the bytes are usually a local file read.
             child = modules.GetCompiledAsync(hash, run.Cancellation).AsTask().GetAwaiter().GetResult();
         }
-        catch (Exception ex) when (ex is ModuleNotFoundException or WasmException)
+        catch (Exception ex) when (ex is ModuleNotFoundException or WasmModuleRejectedException)
         {
             return NestedUnknownModule;
         }
 
         // The job's limits bound it with all its nested runs: a child gets the memory its ancestors leave (they cannot
         // grow while it runs) and the rest of the job's wall-clock time, so node admission and the watchdog hold.
-        var childPages = Math.Max(0, memoryPages - memory.Pages);
+        var childPages = Math.Max(0, memoryPages - pages);
         var childWallTime = run.RemainingWallTime();
         if (childWallTime <= TimeSpan.Zero)
         {
             throw new WasmTrapException(TrapKind.Timeout, "the job ran past the wall-clock limit");
         }
 
-        var parent = caller.Store;
-        var budget = parent.FuelRemaining ?? _options.MaxFuel;
+        var budget = call.FuelRemaining ?? _options.MaxFuel;
         var result = Run(run, child, JobSpec.WasiStart, [], [], input, budget, childPages, childWallTime, JobIds.Seed(run.JobId, run.NextNestedSalt()), depth + 1);
 
         // The child's fuel is the parent's: charging it may exhaust the parent, which then traps out of fuel.
-        parent.ConsumeFuel(Math.Min(result.Fuel, budget));
+        call.ConsumeFuel(Math.Min(result.Fuel, budget));
         if (result.Outcome == RunOutcome.OutOfFuel)
         {
             throw new WasmTrapException(TrapKind.OutOfFuel, "a nested job used up the fuel budget");
@@ -250,18 +232,18 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
         }
 
         var copy = Math.Min(Math.Max(0, outputCap), result.Output.Length);
-        result.Output.AsSpan(0, copy).CopyTo(Slice(memory, outputPtr, copy));
+        result.Output.AsSpan(0, copy).CopyTo(Slice(call, outputPtr, copy));
         return result.ExitCode == 0 ? result.Output.Length : NestedNonZeroExit;
     }
 
-    private static Span<byte> Slice(Memory memory, int pointer, int length)
+    private static Span<byte> Slice(IWasmHostCall call, int pointer, int length)
     {
-        if (length < 0 || (uint)pointer + (ulong)(uint)length > (ulong)memory.Length)
+        if (length < 0 || (uint)pointer + (ulong)(uint)length > (ulong)(call.MemoryPages ?? 0) * Memory.PageSize)
         {
             throw new WasmTrapException(TrapKind.MemoryOutOfBounds, "xmbl.run_module: out of bounds memory access");
         }
 
-        return memory.GetSpan((uint)pointer, length);
+        return call.Memory((uint)pointer, length);
     }
 
     private static bool TryParseArguments(FuncType type, IReadOnlyList<string> args, out WasmValue[] values, out string error)

@@ -12,7 +12,8 @@ using Xmbl.Cluster.Grains.Jobs.Storage;
 using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Hosting;
-using Xmbl.Cluster.Wasm;
+using Xmbl.Cluster.Wasm.Engines;
+using Xmbl.Cluster.Grains.Jobs.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -33,9 +34,9 @@ public static class ComputeServiceCollectionExtensions
         services.AddSingleton(new ComputeMode(silo.Embedded, silo.DataDirectory));
 
         // One engine per silo: a module compiles once and every local node's executor shares the compiled code.
-        services.TryAddSingleton(_ => new WasmEngine(new WasmEngineOptions { FuelMetering = true }));
+        services.TryAddSingleton<IWasmEngine>(sp => ComputeEngines.Create(sp.GetRequiredService<IOptions<ComputeOptions>>().Value.Engine, silo.DataDirectory));
         services.AddSingleton(sp => new ModuleStore(
-            sp.GetRequiredService<WasmEngine>(),
+            sp.GetRequiredService<IWasmEngine>(),
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
             sp.GetRequiredKeyedService<TimeProvider>(Xmbl.Cluster.ClusterClock.Key),

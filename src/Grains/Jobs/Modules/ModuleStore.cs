@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Wasm;
+using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Grains.Jobs.Modules;
 
@@ -17,21 +18,21 @@ public sealed class ModuleStore
     /// <summary>Compiled modules kept per silo before the cache is cleared.</summary>
     private const int MaxCompiled = 256;
 
-    private readonly WasmEngine _engine;
+    private readonly IWasmEngine _engine;
     private readonly IGrainFactory _grains;
     private readonly ComputeOptions _options;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, CompiledModule> _compiled = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IWasmModule> _compiled = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ModuleInfo> _infos = new(StringComparer.Ordinal);
 
     /// <summary>Creates the store.</summary>
-    /// <param name="engine">The engine that validates and compiles modules.</param>
+    /// <param name="engine">The engine that validates and compiles modules (the silo's, <c>Xmbl:Compute:Engine</c>).</param>
     /// <param name="grains">The grain factory.</param>
     /// <param name="options">The compute options.</param>
     /// <param name="time">The clock.</param>
     /// <param name="directory">Where module files live.</param>
     /// <param name="bytesInDatabase">Whether module bytes are also kept in the database.</param>
-    public ModuleStore(WasmEngine engine, IGrainFactory grains, IOptions<ComputeOptions> options, TimeProvider time, string directory, bool bytesInDatabase)
+    public ModuleStore(IWasmEngine engine, IGrainFactory grains, IOptions<ComputeOptions> options, TimeProvider time, string directory, bool bytesInDatabase)
     {
         ArgumentNullException.ThrowIfNull(options);
         _engine = engine;
@@ -67,12 +68,12 @@ public sealed class ModuleStore
             throw new ModuleRejectedException($"The module has {bytes.Length} bytes; the limit is {_options.MaxModuleBytes} (Xmbl:Compute:MaxModuleBytes).");
         }
 
-        CompiledModule compiled;
+        IWasmModule compiled;
         try
         {
             compiled = _engine.Compile(bytes);
         }
-        catch (WasmException ex)
+        catch (WasmModuleRejectedException ex)
         {
             throw new ModuleRejectedException($"Not a valid WebAssembly module: {ex.Message}", ex);
         }
@@ -158,8 +159,9 @@ public sealed class ModuleStore
     /// <param name="ct">Cancels the read.</param>
     /// <returns>The compiled module.</returns>
     /// <exception cref="ModuleNotFoundException">No bytes for the hash.</exception>
-    /// <exception cref="WasmException">The bytes do not compile (only for modules stored before validation).</exception>
-    public async ValueTask<CompiledModule> GetCompiledAsync(string hash, CancellationToken ct = default)
+    /// <exception cref="WasmModuleRejectedException">The bytes do not compile on this silo's engine (a module stored
+    /// before validation, or accepted by a node running another engine).</exception>
+    public async ValueTask<IWasmModule> GetCompiledAsync(string hash, CancellationToken ct = default)
     {
         if (_compiled.TryGetValue(hash, out var compiled))
         {
@@ -172,7 +174,7 @@ public sealed class ModuleStore
         return compiled;
     }
 
-    private void Remember(string hash, CompiledModule compiled)
+    private void Remember(string hash, IWasmModule compiled)
     {
         if (_compiled.Count >= MaxCompiled)
         {

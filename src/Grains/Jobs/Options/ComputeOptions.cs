@@ -182,6 +182,13 @@ public sealed class ComputeOptions
     /// </summary>
     public int MaxJobRequestBytes { get; set; } = DefaultMaxJobRequestBytes;
 
+    /// <summary>
+    /// The WebAssembly engine that validates, compiles and runs this silo's jobs: <c>wasmtime</c> (default) or
+    /// <c>managed</c> (<c>src/Wasm</c>). Nodes announce it in <c>/api/cluster</c>, and a job is validated only by
+    /// nodes of the executor's engine and version (fuel is counted differently by each engine).
+    /// </summary>
+    public string Engine { get; set; } = Xmbl.Cluster.Wasm.Engines.WasmEngineNames.Default;
+
     /// <summary>How deep nested jobs may go.</summary>
     public int MaxNestingDepth { get; set; } = DefaultMaxNestingDepth;
 

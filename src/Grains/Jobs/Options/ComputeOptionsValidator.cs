@@ -27,6 +27,11 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:DefaultWallTimeLimit must be positive and at most {S}:MaxWallTime; set e.g. \"00:00:30\".");
         }
 
+        if (!Xmbl.Cluster.Wasm.Engines.WasmEngineNames.IsKnown(options.Engine))
+        {
+            failures.Add($"{S}:Engine must be one of {string.Join(", ", Xmbl.Cluster.Wasm.Engines.WasmEngineNames.All)} (--engine); it is '{options.Engine}'.");
+        }
+
         if (options.MaxAttempts < 1)
         {
             failures.Add($"{S}:MaxAttempts must be at least 1; it is {options.MaxAttempts}.");

@@ -33,6 +33,8 @@ internal interface IJobPlacement
 /// <param name="ExcludedNodes">Nodes that may not take it (already assigned to this job, or timed out on it).</param>
 /// <param name="AvoidOperators">Operators to avoid when another operator's node is eligible (the executor's, for validators).</param>
 /// <param name="Deadline">When the reservation lapses if nobody releases it.</param>
+/// <param name="SameEngineAs">A node of the job whose engine and version the chosen node must run (the executor, for
+/// validators and tie-breakers: they compare result hashes, and fuel is counted differently by each engine); null for any.</param>
 internal sealed record PlacementRequest(
     string JobId,
     int AssignmentId,
@@ -40,7 +42,8 @@ internal sealed record PlacementRequest(
     JobRole Role,
     IReadOnlyCollection<string> ExcludedNodes,
     IReadOnlyCollection<string> AvoidOperators,
-    DateTimeOffset Deadline);
+    DateTimeOffset Deadline,
+    string? SameEngineAs = null);
 
 /// <summary>The node chosen.</summary>
 /// <param name="NodeId">The node.</param>

@@ -88,7 +88,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         {
             var candidates = Candidates(now);
             var memory = RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes);
-            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators, memory);
+            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs));
             if (pick is null)
             {
                 return null;
@@ -124,8 +124,9 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         ArgumentNullException.ThrowIfNull(request);
         lock (_lock)
         {
+            var candidates = Candidates(_time.GetUtcNow());
             return NodeFitness.Explain(
-                Candidates(_time.GetUtcNow()), request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes));
+                candidates, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes), EngineOf(candidates, request.SameEngineAs));
         }
     }
 
@@ -406,11 +407,19 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 ReputationAt(node.NodeId, now),
                 _latencyMs.TryGetValue(node.NodeId, out var ms) ? ms : null,
                 node.Resources.MemoryBytes,
-                memory));
+                memory,
+                EngineKey(node.Resources)));
         }
 
         return result;
     }
+
+    /// <summary>A node's engine and version as one key (<c>wasmtime 50.0.1</c>), or null when it announced none.</summary>
+    internal static string? EngineKey(NodeResources resources) => resources.Engine is null ? null : resources.Engine + " " + resources.EngineVersion;
+
+    /// <summary>The engine key of <paramref name="nodeId"/> (a node of the job), or null when unknown or not asked for.</summary>
+    private static string? EngineOf(List<NodeCandidate> candidates, string? nodeId) =>
+        nodeId is null ? null : candidates.Find(c => string.Equals(c.NodeId, nodeId, StringComparison.Ordinal))?.Engine;
 
     /// <summary>
     /// A remote node's load: the newer of its heartbeat and its last announcement. An assignment dispatched just before

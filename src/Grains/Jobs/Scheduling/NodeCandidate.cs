@@ -11,6 +11,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 /// <param name="LatencyMs">Recent run latency (moving average), or null when unknown.</param>
 /// <param name="MemoryBytes">Memory the node announced for runs.</param>
 /// <param name="ReservedMemoryBytes">Memory of the runs it has now (<see cref="Execution.RunMemory"/> each), stuck ones included.</param>
+/// <param name="Engine">The engine and version the node runs jobs with (<c>wasmtime 50.0.1</c>), or null when it announced none.</param>
 internal sealed record NodeCandidate(
     string NodeId,
     string Operator,
@@ -21,7 +22,8 @@ internal sealed record NodeCandidate(
     double Reputation,
     double? LatencyMs,
     long MemoryBytes = long.MaxValue,
-    long ReservedMemoryBytes = 0)
+    long ReservedMemoryBytes = 0,
+    string? Engine = null)
 {
     public int FreeSlots => Math.Max(0, Concurrency - Running);
 

@@ -19,8 +19,9 @@ internal static class NodeFitness
     /// <summary>Width of the per-job jitter that spreads jobs over equally fit nodes.</summary>
     public const double JitterWidth = 0.02;
 
-    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0) =>
-        node.Alive
+    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null) =>
+        (engine is null || string.Equals(node.Engine, engine, StringComparison.Ordinal))
+        && node.Alive
         && node.FreeSlots > 0
         && node.FreeMemoryBytes >= memoryBytes
         && (maxPrice is null || node.PricePerMillionFuel <= maxPrice.Value)
@@ -28,11 +29,16 @@ internal static class NodeFitness
         && !excluded.Contains(node.NodeId);
 
     /// <summary>Why a node is not eligible, or null when it is; the checks of <see cref="IsEligible"/>, in that order.</summary>
-    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0)
+    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null)
     {
         if (excluded.Contains(node.NodeId))
         {
             return "already on the job";
+        }
+
+        if (engine is not null && !string.Equals(node.Engine, engine, StringComparison.Ordinal))
+        {
+            return $"not running the executor's engine ({engine})";
         }
 
         if (!node.Alive)
@@ -69,12 +75,12 @@ internal static class NodeFitness
     private static string Mib(long bytes) => (bytes >> 20).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Every node's reason, grouped: "nodes a, b already on the job; c offline"; the text a job fails with.</summary>
-    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0)
+    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null)
     {
         var groups = new List<(string Reason, List<string> Nodes)>();
         foreach (var node in nodes)
         {
-            var reason = Ineligibility(node, maxPrice, minReputation, excluded, memoryBytes) ?? "eligible now";
+            var reason = Ineligibility(node, maxPrice, minReputation, excluded, memoryBytes, engine) ?? "eligible now";
             var group = groups.FindIndex(g => string.Equals(g.Reason, reason, StringComparison.Ordinal));
             if (group < 0)
             {
@@ -115,14 +121,15 @@ internal static class NodeFitness
         double minReputation,
         IReadOnlyCollection<string> excluded,
         IReadOnlyCollection<string> avoidOperators,
-        long memoryBytes = 0)
+        long memoryBytes = 0,
+        string? engine = null)
     {
         NodeCandidate? best = null;
         var bestScore = double.NegativeInfinity;
         var bestPreferred = false;
         foreach (var node in nodes)
         {
-            if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes))
+            if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes, engine))
             {
                 continue;
             }

@@ -13,23 +13,32 @@ internal sealed class WasiFaultException : Exception
 
 /// <summary>Bounds-checked little-endian access to a guest's linear memory during one host call.</summary>
 /// <remarks>Never hold a span across anything that can grow the memory; WASI calls never do.</remarks>
-internal readonly ref struct GuestMemory
+/// <remarks>Over a base address and a length, so any engine whose linear memory is native (ours, Wasmtime's) can
+/// hand its memory to the same WASI code.</remarks>
+internal readonly unsafe ref struct GuestMemory
 {
-    private readonly Memory _memory;
+    private readonly byte* _base;
+    private readonly ulong _length;
+
+    public GuestMemory(nint baseAddress, ulong length)
+    {
+        _base = (byte*)baseAddress;
+        _length = length;
+    }
 
     public GuestMemory(Memory memory)
+        : this(memory.BaseAddress, memory.ByteLength)
     {
-        _memory = memory;
     }
 
     public Span<byte> Slice(uint pointer, uint length)
     {
-        if ((ulong)pointer + length > (ulong)_memory.Length || length > int.MaxValue)
+        if ((ulong)pointer + length > _length || length > int.MaxValue)
         {
             throw new WasiFaultException();
         }
 
-        return length == 0 ? Span<byte>.Empty : _memory.GetSpan(pointer, (int)length);
+        return length == 0 ? Span<byte>.Empty : new Span<byte>(_base + pointer, (int)length);
     }
 
     public byte ReadU8(uint pointer) => Slice(pointer, 1)[0];
