@@ -77,7 +77,12 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres) : IDisposab
         await b.KillAsync();
 
         // At once: the object is still read (from the surviving shards), the gateway still healthy.
-        Assert.Equal(data, await gateway.Http.GetByteArrayAsync(new Uri("/api/objects/shared/through-gateway.bin", UriKind.Relative)));
+        using (var read = await gateway.Http.GetAsync(new Uri("/api/objects/shared/through-gateway.bin", UriKind.Relative)))
+        {
+            Assert.True(read.IsSuccessStatusCode, $"{(int)read.StatusCode}: {gateway.Output}");
+            Assert.Equal(data, await read.Content.ReadAsByteArrayAsync());
+        }
+
         using (var health = await gateway.Unsigned.GetAsync(new Uri("/healthz", UriKind.Relative)))
         {
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
