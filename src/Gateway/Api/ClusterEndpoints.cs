@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
@@ -17,7 +18,8 @@ internal static class ClusterEndpoints
             .WithSummary("Silos (id, address, status, started, last heartbeat) and nodes (resources, prices, reputation, liveness).");
     }
 
-    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, ILocalSiloDetails local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
+    // A standalone gateway is no silo: it has no ILocalSiloDetails and answers with no localSiloId.
+    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
     {
         // The membership table as Orleans keeps it (IManagementGrain works from silos and clients alike).
         var silos = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false, cancellationToken);
@@ -25,7 +27,7 @@ internal static class ClusterEndpoints
         // Reputation is earned from validation outcomes and kept per node identity by the reputation grains.
         var scores = await reputations.ListAsync(cancellationToken);
         var view = new ClusterView(
-            local.Name,
+            local?.Name,
             [.. silos.OrderBy(s => s.StartTime).Select(s => new SiloView(s.SiloName, s.SiloAddress.ToString(), s.Status.ToString(), s.StartTime, s.IAmAliveTime))],
             [.. nodeList.Select(n => new NodeView(
                 n.Node.NodeId,
@@ -52,10 +54,10 @@ internal static class ClusterEndpoints
 }
 
 /// <summary>The cluster as <c>GET /api/cluster</c> shows it.</summary>
-/// <param name="LocalSiloId">The silo that answered.</param>
+/// <param name="LocalSiloId">The silo that answered; null (left out) when a standalone gateway answered.</param>
 /// <param name="Silos">Every silo in the membership table.</param>
 /// <param name="Nodes">Every registered node.</param>
-internal sealed record ClusterView(string LocalSiloId, IReadOnlyList<SiloView> Silos, IReadOnlyList<NodeView> Nodes);
+internal sealed record ClusterView(string? LocalSiloId, IReadOnlyList<SiloView> Silos, IReadOnlyList<NodeView> Nodes);
 
 /// <summary>A silo row.</summary>
 internal sealed record SiloView(string Id, string Address, string Status, DateTimeOffset Started, DateTimeOffset LastHeartbeat);

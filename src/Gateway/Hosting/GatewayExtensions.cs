@@ -58,8 +58,9 @@ public static class GatewayExtensions
         app.MapOrleansDashboard(DashboardPath);
 
         // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.
-        // The DI overload also takes the host's logger, so rejected requests are logged.
-        if (app.Services.GetService<ShardRequestAuthenticator>() is not null)
+        // The DI overload also takes the host's logger, so rejected requests are logged. A standalone gateway
+        // (no local nodes) stores no shards and serves none.
+        if (app.Services.GetService<ShardRequestAuthenticator>() is not null && app.Services.GetService<LocalNodes>() is not null)
         {
             app.MapShardEndpoints().WithMetadata(AuthenticatedElsewhere.Instance);
         }

@@ -19,6 +19,11 @@ public interface INodeHostGrain : IGrainWithStringKey
     [OneWay]
     Task AssignAsync(JobDispatch dispatch);
 
+    /// <summary>Stops or restarts the node as an operator asks (as a crash would: no heartbeats, shards offline).</summary>
+    /// <param name="online">True to start it, false to stop it.</param>
+    /// <returns>False when the silo does not host the node (it moved when its silo restarted under another name).</returns>
+    Task<bool> SetOnlineAsync(bool online);
+
     /// <summary>Stops the node's runs of a cancelled job.</summary>
     /// <param name="jobId">The job.</param>
     [OneWay]

@@ -61,6 +61,7 @@ public static class SiloConfiguration
         ["--gateway-port"] = GatewayPortKey,
         ["--cluster-id"] = ClusterIdKey,
         ["--advertise"] = AdvertisedAddressKey,
+        ["--cluster-secret"] = ClusterClientConfiguration.ClusterSecretKey,
         [NoMigrateSwitch] = NoMigrateKey,
         ["--nodes"] = "Xmbl:Node:Count",
         ["--cpu"] = "Xmbl:Node:Cores",
@@ -85,11 +86,15 @@ public static class SiloConfiguration
     /// <summary>
     /// Adds the short forms: <c>XMBL_DATA</c>-style environment variables first, then the switches, so the command line wins.
     /// </summary>
-    public static IConfigurationBuilder AddSiloShortForms(this IConfigurationBuilder builder, string[] args)
+    public static IConfigurationBuilder AddSiloShortForms(this IConfigurationBuilder builder, string[] args) =>
+        builder.AddShortForms(args, Switches, Flags);
+
+    /// <summary>Adds <paramref name="switches"/> as <c>XMBL_*</c> environment variables and command-line switches; <paramref name="flags"/> may stand alone.</summary>
+    internal static IConfigurationBuilder AddShortForms(this IConfigurationBuilder builder, string[] args, IReadOnlyDictionary<string, string> switches, IReadOnlySet<string> flags)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var fromEnvironment = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (flag, key) in Switches)
+        foreach (var (flag, key) in switches)
         {
             var variable = "XMBL_" + flag[2..].Replace('-', '_').ToUpperInvariant();
             if (Environment.GetEnvironmentVariable(variable) is { } value)
@@ -99,18 +104,18 @@ public static class SiloConfiguration
         }
 
         builder.AddInMemoryCollection(fromEnvironment);
-        builder.AddCommandLine(ExpandFlags(args), new Dictionary<string, string>(Switches, StringComparer.Ordinal));
+        builder.AddCommandLine(ExpandFlags(args, flags), new Dictionary<string, string>(switches, StringComparer.Ordinal));
         return builder;
     }
 
     // The configuration reader takes the next argument as a switch's value; a bare flag gets an explicit "true".
-    private static string[] ExpandFlags(string[] args)
+    private static string[] ExpandFlags(string[] args, IReadOnlySet<string> flags)
     {
         var expanded = new List<string>(args.Length + 1);
         for (var i = 0; i < args.Length; i++)
         {
             expanded.Add(args[i]);
-            if (Flags.Contains(args[i]) && (i + 1 == args.Length || args[i + 1].StartsWith('-')))
+            if (flags.Contains(args[i]) && (i + 1 == args.Length || args[i + 1].StartsWith('-')))
             {
                 expanded.Add("true");
             }

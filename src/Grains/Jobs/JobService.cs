@@ -8,7 +8,6 @@ using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
-using Xmbl.Cluster.Grains.Jobs.Scheduling;
 
 namespace Xmbl.Cluster.Grains.Jobs;
 
@@ -25,9 +24,11 @@ public sealed class JobService
     private readonly JobObjects _objects;
     private readonly TimeProvider _time;
     private readonly ComputeOptions _options;
-    private readonly JobScheduler? _scheduler;
+    private readonly Func<CancellationToken, ValueTask<long?>>? _largestNodeMemory;
 
-    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, TimeProvider time, IOptions<ComputeOptions> options, JobScheduler? scheduler = null)
+    // largestNodeMemory: the most memory any node announces (null: unknown); a silo asks its scheduler, a standalone
+    // gateway the node directory.
+    internal JobService(IGrainFactory grains, IGrainStateQuery query, ModuleStore modules, JobObjects objects, TimeProvider time, IOptions<ComputeOptions> options, Func<CancellationToken, ValueTask<long?>>? largestNodeMemory = null)
     {
         _grains = grains;
         _query = query;
@@ -35,7 +36,7 @@ public sealed class JobService
         _objects = objects;
         _time = time;
         _options = options.Value;
-        _scheduler = scheduler;
+        _largestNodeMemory = largestNodeMemory;
     }
 
     /// <summary>Validates the request, uploads an inline module, and submits the job.</summary>
@@ -66,7 +67,7 @@ public sealed class JobService
         {
             Error("limits.memoryPages", $"must be between 1 and {_options.MaxMemoryPages}");
         }
-        else if (_scheduler?.LargestNodeMemory() is { } largest
+        else if (_largestNodeMemory is not null && await _largestNodeMemory(ct) is { } largest
             && RunMemory.Of(new JobLimits(1, pages, TimeSpan.Zero), _options.RunMemoryOverheadBytes) is var needed && needed > largest)
         {
             // Refused now rather than after PendingTimeout: no node could ever admit it.

@@ -17,6 +17,8 @@ public sealed class NodeDirectory
     private readonly IGrainStateQuery _query;
     private readonly TimeProvider _time;
     private readonly TimeSpan _deathTimeout;
+    private readonly TimeSpan _heartbeatPeriod;
+    private long _listedAtTicks; // 0 (year 1): never listed, so the first call lists
     private volatile IReadOnlyDictionary<string, NodeInfo> _cached = new Dictionary<string, NodeInfo>(StringComparer.Ordinal);
 
     /// <summary>Creates the directory.</summary>
@@ -26,6 +28,7 @@ public sealed class NodeDirectory
         _query = query;
         _time = time;
         _deathTimeout = options.Value.DeathTimeout;
+        _heartbeatPeriod = options.Value.HeartbeatPeriod;
     }
 
     /// <summary>Every registered node, ordered by id, with its liveness at the time of the call.</summary>
@@ -50,11 +53,34 @@ public sealed class NodeDirectory
             if (page.Count < PageSize)
             {
                 _cached = cache;
+                Volatile.Write(ref _listedAtTicks, now.UtcTicks);
                 return result;
             }
 
             after = page[^1].Key;
         }
+    }
+
+    /// <summary>
+    /// The most memory any registered node announces, or null before any registered; lists the registry again when the
+    /// last listing is older than a heartbeat period (nodes announce no fresher figures).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The largest node's memory in bytes.</returns>
+    public async ValueTask<long?> LargestNodeMemoryAsync(CancellationToken cancellationToken = default)
+    {
+        if (_time.GetUtcNow().UtcTicks - Volatile.Read(ref _listedAtTicks) > _heartbeatPeriod.Ticks)
+        {
+            await ListAsync(cancellationToken);
+        }
+
+        long? largest = null;
+        foreach (var node in _cached.Values)
+        {
+            largest = Math.Max(largest ?? 0, node.Resources.MemoryBytes);
+        }
+
+        return largest;
     }
 
     /// <summary>A node's record as of the last listing (the scheduler lists every few seconds), or null when unknown.</summary>

@@ -180,7 +180,12 @@ public sealed partial class ObjectService
     public Task<StorageUsage> UsageAsync(string usageKey) => Usage(usageKey).GetAsync();
 
     /// <summary>The visible version of an object, or null.</summary>
-    public Task<StoredObject?> GetAsync(ObjectKey key) => _grains.GetGrain<IObjectGrain>(key.GrainKey).GetAsync();
+    /// <remarks>
+    /// Reads the stored state, not the grain: a commit is stored before it returns, and a read then needs no live
+    /// activation, so objects stay readable while a dead silo's grains wait to be placed elsewhere.
+    /// </remarks>
+    public async Task<StoredObject?> GetAsync(ObjectKey key) =>
+        (await _query.GetAsync<ObjectGrainState>(GrainStates.Object, key.GrainKey))?.State.Current;
 
     /// <summary>Streams an object, or a byte range of it, verifying shard hashes and decoding only when a data shard is missing.</summary>
     public async Task<ObjectReadResult> ReadAsync(StoredObject version, Stream destination, long offset, long? length, CancellationToken cancellationToken)

@@ -10,7 +10,7 @@ using Xmbl.Cluster.Testing;
 namespace Xmbl.Cluster.IntegrationTests.Support;
 
 /// <summary>
-/// A real silo process (the built Xmbl.Cluster.Silo.dll) on a free loopback port. <see cref="Http"/> signs every request
+/// A real silo process (the built Xmbl.Cluster.Silo.dll), or a standalone gateway (<see cref="GatewayProcess"/>), on a free loopback port. <see cref="Http"/> signs every request
 /// as <see cref="TestAccounts.User"/>; <see cref="As"/> signs as another account, <see cref="Operator"/> as the silo's
 /// operator, <see cref="Unsigned"/> not at all.
 /// </summary>
@@ -81,7 +81,11 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a silo without waiting for it to become healthy (for start-up failure tests).</summary>
-    public static SiloProcess Launch(string dataDirectory, int port, params string[] extraArgs)
+    public static SiloProcess Launch(string dataDirectory, int port, params string[] extraArgs) =>
+        Launch(ProgramDll("Silo", "Xmbl.Cluster.Silo.dll"), orleansPorts: true, dataDirectory, port, extraArgs);
+
+    /// <summary>Starts <paramref name="dll"/> (a silo or a gateway) with <c>--urls</c> and <c>--data</c>; <paramref name="orleansPorts"/> adds free silo and gateway ports.</summary>
+    internal static SiloProcess Launch(string dll, bool orleansPorts, string dataDirectory, int port, string[] extraArgs)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var info = new ProcessStartInfo("dotnet")
@@ -90,7 +94,7 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(SiloDll());
+        info.ArgumentList.Add(dll);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
         info.ArgumentList.Add("--data");
@@ -98,7 +102,7 @@ public sealed class SiloProcess : IAsyncDisposable
         // Orleans' ports: free ones, so silos of parallel tests never collide (a test may name its own).
         foreach (var (flag, value) in new[] { ("--silo-port", TcpPorts.Free()), ("--gateway-port", TcpPorts.Free()) })
         {
-            if (!extraArgs.Contains(flag))
+            if (orleansPorts && !extraArgs.Contains(flag))
             {
                 info.ArgumentList.Add(flag);
                 info.ArgumentList.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -166,7 +170,7 @@ public sealed class SiloProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The silo did not exit within {timeout}. Output:\n{Output}");
+            throw new TimeoutException($"The process did not exit within {timeout}. Output:\n{Output}");
         }
     }
 
@@ -188,14 +192,14 @@ public sealed class SiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private async Task WaitHealthyAsync()
+    internal async Task WaitHealthyAsync()
     {
         var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The silo exited with code {_process.ExitCode} before it was healthy. Output:\n{Output}");
+                throw new InvalidOperationException($"The process exited with code {_process.ExitCode} before it was healthy. Output:\n{Output}");
             }
 
             try
@@ -214,7 +218,7 @@ public sealed class SiloProcess : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"The silo was not healthy within {StartTimeout}. Output:\n{Output}");
+        throw new TimeoutException($"The process was not healthy within {StartTimeout}. Output:\n{Output}");
     }
 
     private void Append(string? line)
@@ -230,7 +234,8 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    private static string SiloDll()
+    /// <summary>The built <paramref name="dll"/> of src/<paramref name="project"/>.</summary>
+    internal static string ProgramDll(string project, string dll)
     {
         // Same configuration as the tests themselves (Debug or Release), found from the repository root.
         var configuration = typeof(SiloProcess).Assembly.Location.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
@@ -245,8 +250,8 @@ public sealed class SiloProcess : IAsyncDisposable
             throw new InvalidOperationException("Cannot find the repository root (Xmbl.Cluster.sln) above the test binaries.");
         }
 
-        var dll = Path.Combine(directory.FullName, "src", "Silo", "bin", configuration, "net10.0", "Xmbl.Cluster.Silo.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build src/Silo first; {dll} is missing.", dll);
+        var path = Path.Combine(directory.FullName, "src", project, "bin", configuration, "net10.0", dll);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"Build src/{project} first; {path} is missing.", path);
     }
 
     private const int Sigint = 2;

@@ -3,14 +3,27 @@ using Orleans.Placement;
 using Orleans.Runtime.Placement;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Internal;
+using Xmbl.Cluster.Grains.Nodes;
 
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
 /// <inheritdoc cref="INodeHostGrain"/>
 [NodeHostPlacement]
 [Reentrant]
-internal sealed partial class NodeHostGrain(JobExecutorHost executors, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
+internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNodes nodes, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
 {
+    public Task<bool> SetOnlineAsync(bool online)
+    {
+        var key = this.GetPrimaryKeyString();
+        if (nodes.Find(key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..]) is not { } node)
+        {
+            return Task.FromResult(false);
+        }
+
+        nodes.SetOnline(node, online);
+        return Task.FromResult(true);
+    }
+
     public Task AssignAsync(JobDispatch dispatch)
     {
         ArgumentNullException.ThrowIfNull(dispatch);

@@ -68,7 +68,7 @@ public static class ComputeServiceCollectionExtensions
             sp.GetRequiredService<JobObjects>(),
             sp.GetRequiredKeyedService<TimeProvider>(Xmbl.Cluster.ClusterClock.Key),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
-            sp.GetRequiredService<JobScheduler>()));
+            LargestNodeMemory(sp.GetRequiredService<JobScheduler>())));
 
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobScheduler>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ReputationRecorder>());
@@ -77,4 +77,7 @@ public static class ComputeServiceCollectionExtensions
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<JobSweeper>());
         return services;
     }
+
+    private static Func<CancellationToken, ValueTask<long?>> LargestNodeMemory(JobScheduler scheduler) =>
+        _ => ValueTask.FromResult(scheduler.LargestNodeMemory());
 }

@@ -1,0 +1,22 @@
+using Xmbl.Cluster.Testing;
+
+namespace Xmbl.Cluster.IntegrationTests.Support;
+
+/// <summary>
+/// A standalone gateway process (the built Xmbl.Cluster.Gateway.Host.dll): an Orleans client of a cluster on PostgreSQL
+/// serving the REST API. It is driven like a silo, so it is a <see cref="SiloProcess"/> (signing clients, output, kill).
+/// </summary>
+internal static class GatewayProcess
+{
+    /// <summary>Starts a gateway and waits until /healthz answers (it is connected to the cluster).</summary>
+    public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] args)
+    {
+        var gateway = Launch(dataDirectory, TcpPorts.Free(), args);
+        await gateway.WaitHealthyAsync();
+        return gateway;
+    }
+
+    /// <summary>Starts a gateway without waiting for it (for start-up failure tests).</summary>
+    public static SiloProcess Launch(string dataDirectory, int port, params string[] args) =>
+        SiloProcess.Launch(SiloProcess.ProgramDll("Gateway.Host", "Xmbl.Cluster.Gateway.Host.dll"), orleansPorts: false, dataDirectory, port, args);
+}
