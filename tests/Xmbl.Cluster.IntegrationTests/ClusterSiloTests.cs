@@ -10,15 +10,7 @@ namespace Xmbl.Cluster.IntegrationTests;
 public sealed class ClusterSiloTests(PostgresFixture postgres) : IDisposable
 {
     // Short limits so a dead silo is noticed within a few seconds.
-    private static readonly string[] FastLiveness =
-    [
-        "--Xmbl:Silo:Membership:ProbeTimeout", "00:00:01",
-        "--Xmbl:Silo:Membership:NumMissedProbesLimit", "2",
-        "--Xmbl:Silo:Membership:IAmAliveTablePublishTimeout", "00:00:01",
-        "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
-        "--Xmbl:Node:DeathTimeout", "00:00:03",
-        "--Xmbl:Storage:Transport:ClusterSecret", "integration-test-cluster-secret",
-    ];
+    private static readonly string[] FastLiveness = [.. ClusterArgs.FastLiveness, .. ClusterArgs.Secret("integration-test-cluster-secret")];
 
     private readonly TempDirectory _data = new("xmbl-cluster");
 

@@ -17,13 +17,9 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
 {
     private static readonly string[] FastLiveness =
     [
-        "--Xmbl:Silo:Membership:ProbeTimeout", "00:00:01",
-        "--Xmbl:Silo:Membership:NumMissedProbesLimit", "2",
-        "--Xmbl:Silo:Membership:IAmAliveTablePublishTimeout", "00:00:01",
-        "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
-        "--Xmbl:Node:DeathTimeout", "00:00:03",
-        "--Xmbl:Compute:DispatchGrace", "00:00:02",
-        "--Xmbl:Storage:Transport:ClusterSecret", "silo-crash-test-secret-0123456789",
+        .. ClusterArgs.FastLiveness,
+        .. ClusterArgs.FastDispatch,
+        .. ClusterArgs.Secret("silo-crash-test-secret-0123456789"),
         // Two nodes per silo: six nodes, so a stripe's 3 + 2 shards sit on five distinct nodes and one silo holds at
         // most two of them; the three left are enough to decode.
         "--nodes", "2",

@@ -16,16 +16,7 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres) : IDisposab
     private const string Secret = "standalone-gateway-test-secret-0123456789";
 
     // Short limits so a dead silo, and its nodes, are noticed within a few seconds.
-    private static readonly string[] FastLiveness =
-    [
-        "--Xmbl:Silo:Membership:ProbeTimeout", "00:00:01",
-        "--Xmbl:Silo:Membership:NumMissedProbesLimit", "2",
-        "--Xmbl:Silo:Membership:IAmAliveTablePublishTimeout", "00:00:01",
-        "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
-        "--Xmbl:Node:DeathTimeout", "00:00:03",
-        "--Xmbl:Compute:DispatchGrace", "00:00:02",
-        "--cluster-secret", Secret,
-    ];
+    private static readonly string[] FastLiveness = [.. ClusterArgs.FastLiveness, .. ClusterArgs.FastDispatch, "--cluster-secret", Secret];
 
     private readonly TempDirectory _data = new("xmbl-gateway");
 

@@ -10,15 +10,7 @@ namespace Xmbl.Cluster.IntegrationTests.Jobs;
 public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
 {
     private static readonly string[] FastLiveness =
-    [
-        "--Xmbl:Silo:Membership:ProbeTimeout", "00:00:01",
-        "--Xmbl:Silo:Membership:NumMissedProbesLimit", "2",
-        "--Xmbl:Silo:Membership:IAmAliveTablePublishTimeout", "00:00:01",
-        "--Xmbl:Node:HeartbeatPeriod", "00:00:00.500",
-        "--Xmbl:Node:DeathTimeout", "00:00:03",
-        "--Xmbl:Compute:DispatchGrace", "00:00:02",
-        "--Xmbl:Storage:Transport:ClusterSecret", "cluster-jobs-test-secret-0123456789",
-    ];
+        [.. ClusterArgs.FastLiveness, .. ClusterArgs.FastDispatch, .. ClusterArgs.Secret("cluster-jobs-test-secret-0123456789")];
 
     private readonly TempDirectory _data = new("xmbl-cluster-jobs");
 
