@@ -54,6 +54,7 @@ public static class GatewayExtensions
         app.MapObjectEndpoints();
         app.MapComputeEndpoints();
         app.MapNodeEndpoints();
+        app.MapLedgerEndpoints();
         app.MapOrleansDashboard(DashboardPath);
 
         // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.

@@ -1,0 +1,253 @@
+using Microsoft.Extensions.DependencyInjection;
+using Xmbl.Cluster.Grains.Interfaces.Ledger;
+using Xmbl.Cluster.Grains.Ledger;
+using Xmbl.Cluster.Testing;
+
+namespace Xmbl.Cluster.Grains.Tests.Ledger;
+
+public sealed class AccountGrainTests
+{
+    private const long Xmbl = 1_000_000;
+
+    [Fact]
+    public async Task Concurrent_transfers_among_20_accounts_conserve_the_total_and_never_overdraw()
+    {
+        await using var silo = await LedgerSilo.StartAsync();
+        var accounts = Enumerable.Range(0, 20).Select(_ => LedgerSilo.NewAccount()).ToArray();
+        foreach (var account in accounts)
+        {
+            Assert.Equal(LedgerRefusal.Done, (await silo.Ledger.FaucetAsync(account, 100 * Xmbl)).Refusal);
+        }
+
+        var random = new Random(13);
+        var nonces = new long[accounts.Length];
+        var orders = Enumerable.Range(0, 1000).Select(_ =>
+        {
+            var from = random.Next(accounts.Length);
+            var to = (from + 1 + random.Next(accounts.Length - 1)) % accounts.Length;
+            // Up to 60 xmbl.c from a 100 xmbl.c start: many transfers would overdraw.
+            return (From: from, To: to, Amount: 1 + random.NextInt64(60 * Xmbl), Nonce: ++nonces[from]);
+        }).ToArray();
+
+        var outcomes = await Task.WhenAll(orders.Select(o => silo.Ledger.TransferAsync(accounts[o.From], accounts[o.To], o.Amount, o.Nonce)));
+
+        var expected = Enumerable.Repeat(100 * Xmbl, accounts.Length).ToArray();
+        var entries = Enumerable.Repeat(1L, accounts.Length).ToArray();
+        for (var i = 0; i < orders.Length; i++)
+        {
+            if (outcomes[i].Refusal != LedgerRefusal.Done)
+            {
+                Assert.Contains(outcomes[i].Refusal, new[] { LedgerRefusal.InsufficientFunds, LedgerRefusal.NonceUsed });
+                continue;
+            }
+
+            expected[orders[i].From] -= orders[i].Amount;
+            expected[orders[i].To] += orders[i].Amount;
+            entries[orders[i].From]++;
+            entries[orders[i].To]++;
+        }
+
+        Assert.True(outcomes.Count(o => o.Refusal == LedgerRefusal.Done) > 200, "most transfers should have been made");
+        Assert.Contains(outcomes, o => o.Refusal == LedgerRefusal.InsufficientFunds);
+        Assert.All(outcomes, o => Assert.True(o.Account.Balance >= 0));
+        long total = 0;
+        for (var i = 0; i < accounts.Length; i++)
+        {
+            Assert.True(await silo.Account(accounts[i]).DeliverPendingAsync());
+            var account = await silo.Ledger.GetAsync(accounts[i]);
+            Assert.Equal(expected[i], account.Balance);
+            Assert.Equal(entries[i], account.HistoryCount);
+            Assert.True(account.Balance >= 0);
+            total += account.Balance;
+        }
+
+        Assert.Equal(20 * 100 * Xmbl, total);
+    }
+
+    [Fact]
+    public async Task A_reused_nonce_is_refused_with_balances_unchanged()
+    {
+        await using var silo = await LedgerSilo.StartAsync();
+        var (alice, bob) = (LedgerSilo.NewAccount(), LedgerSilo.NewAccount());
+        await silo.Ledger.FaucetAsync(alice, 10 * Xmbl);
+        Assert.Equal(LedgerRefusal.Done, (await silo.Ledger.TransferAsync(alice, bob, 3 * Xmbl, 5)).Refusal);
+
+        var replay = await silo.Ledger.TransferAsync(alice, bob, 3 * Xmbl, 5);
+        var older = await silo.Ledger.TransferAsync(alice, bob, 1 * Xmbl, 4);
+
+        Assert.Equal(LedgerRefusal.NonceUsed, replay.Refusal);
+        Assert.Equal(LedgerRefusal.NonceUsed, older.Refusal);
+        Assert.Equal(7 * Xmbl, (await silo.Ledger.GetAsync(alice)).Balance);
+        Assert.Equal(3 * Xmbl, (await silo.Ledger.GetAsync(bob)).Balance);
+        Assert.Equal(5, (await silo.Ledger.GetAsync(alice)).LastNonce);
+    }
+
+    [Fact]
+    public async Task A_transfer_past_the_balance_is_refused_and_moves_nothing()
+    {
+        await using var silo = await LedgerSilo.StartAsync();
+        var (alice, bob) = (LedgerSilo.NewAccount(), LedgerSilo.NewAccount());
+        await silo.Ledger.FaucetAsync(alice, 2 * Xmbl);
+
+        var outcome = await silo.Ledger.TransferAsync(alice, bob, (2 * Xmbl) + 1, 1);
+
+        Assert.Equal(LedgerRefusal.InsufficientFunds, outcome.Refusal);
+        Assert.Equal(2 * Xmbl, outcome.Account.Balance);
+        Assert.Equal(0, (await silo.Ledger.GetAsync(bob)).Balance);
+        // The refused nonce stays free.
+        Assert.Equal(LedgerRefusal.Done, (await silo.Ledger.TransferAsync(alice, bob, 2 * Xmbl, 1)).Refusal);
+    }
+
+    [Fact]
+    public async Task A_redelivered_credit_is_taken_once()
+    {
+        await using var silo = await LedgerSilo.StartAsync();
+        var (alice, bob) = (LedgerSilo.NewAccount(), LedgerSilo.NewAccount());
+        var credit = new TransferCredit(alice + "/1", alice, bob, 1, 5 * Xmbl, DateTimeOffset.UtcNow);
+
+        await silo.Account(bob).CreditAsync(credit);
+        await silo.Account(bob).CreditAsync(credit);
+
+        var account = await silo.Ledger.GetAsync(bob);
+        Assert.Equal(5 * Xmbl, account.Balance);
+        Assert.Equal(1, account.HistoryCount);
+    }
+
+    [Fact]
+    public async Task A_credit_owed_when_the_receiver_fails_is_delivered_by_the_reminder_after_a_restart()
+    {
+        var failing = new FailingCredits();
+        var settings = new Dictionary<string, string?> { ["Xmbl:Ledger:DeliveryRetryPeriod"] = "00:00:01" };
+        var first = true;
+        await using var silo = await LedgerSilo.StartAsync(settings, services: s =>
+        {
+            // Only the first start fails credits; the restarted silo delivers.
+            if (first)
+            {
+                s.AddSingleton<IIncomingGrainCallFilter>(failing);
+                first = false;
+            }
+        });
+        var (alice, bob) = (LedgerSilo.NewAccount(), LedgerSilo.NewAccount());
+        failing.Receiver = bob;
+        await silo.Ledger.FaucetAsync(alice, 10 * Xmbl);
+
+        var outcome = await silo.Ledger.TransferAsync(alice, bob, 4 * Xmbl, 1);
+
+        Assert.Equal(LedgerRefusal.Done, outcome.Refusal);
+        Assert.False(outcome.Delivered);
+        Assert.Equal(6 * Xmbl, outcome.Account.Balance);
+        Assert.Equal(4 * Xmbl, outcome.Account.PendingOut);
+        Assert.Equal(0, (await silo.Ledger.GetAsync(bob)).Balance);
+
+        await silo.RestartAsync();
+
+        // Nobody calls alice: her reminder delivers the credit she owes.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await silo.Ledger.GetAsync(bob)).Balance == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(4 * Xmbl, (await silo.Ledger.GetAsync(bob)).Balance);
+        var after = await silo.Ledger.GetAsync(alice);
+        Assert.Equal(6 * Xmbl, after.Balance);
+        Assert.Equal(0, after.PendingOut);
+    }
+
+    [Fact]
+    public async Task History_pages_list_every_entry_once_in_order_across_sealed_pages()
+    {
+        var treasury = LedgerSilo.NewAccount();
+        await using var silo = await LedgerSilo.StartAsync(new Dictionary<string, string?> { ["Xmbl:Ledger:Treasury"] = treasury });
+        for (var i = 1; i <= 250; i++)
+        {
+            Assert.Equal(LedgerRefusal.Done, (await silo.Ledger.MintAsync(i, i)).Refusal);
+        }
+
+        var seen = new List<LedgerEntry>();
+        long after = 0;
+        while (true)
+        {
+            var (items, next) = await silo.Ledger.HistoryAsync(treasury, after, 30);
+            seen.AddRange(items);
+            if (next is not { } n)
+            {
+                break;
+            }
+
+            after = n;
+        }
+
+        Assert.Equal(Enumerable.Range(1, 250).Select(i => (long)i), seen.Select(e => e.Seq));
+        Assert.All(seen, e => Assert.Equal(LedgerEntryKind.Mint, e.Kind));
+        Assert.Equal(250L * 251 / 2, seen[^1].Balance);
+        Assert.Empty((await silo.Ledger.HistoryAsync(treasury, 250, 30)).Items);
+    }
+
+    [Fact]
+    public async Task The_faucet_keeps_to_its_limits_per_request_and_per_window()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero));
+        await using var silo = await LedgerSilo.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Xmbl:Ledger:Faucet:MaxPerRequest"] = (5 * Xmbl).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Xmbl:Ledger:Faucet:MaxPerWindow"] = (8 * Xmbl).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Xmbl:Ledger:Faucet:Window"] = "01:00:00",
+            },
+            clock);
+        var alice = LedgerSilo.NewAccount();
+
+        Assert.Equal(LedgerRefusal.FaucetLimit, (await silo.Ledger.FaucetAsync(alice, (5 * Xmbl) + 1)).Refusal);
+        Assert.Equal(LedgerRefusal.Done, (await silo.Ledger.FaucetAsync(alice, 5 * Xmbl)).Refusal);
+        clock.Advance(TimeSpan.FromMinutes(30));
+        var over = await silo.Ledger.FaucetAsync(alice, 4 * Xmbl);
+        Assert.Equal(LedgerRefusal.FaucetLimit, over.Refusal);
+        Assert.Equal(clock.GetUtcNow() + TimeSpan.FromMinutes(30), over.RetryAfter);
+        Assert.Equal(LedgerRefusal.Done, (await silo.Ledger.FaucetAsync(alice, 3 * Xmbl)).Refusal);
+        clock.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(LedgerRefusal.Done, (await silo.Ledger.FaucetAsync(alice, 5 * Xmbl)).Refusal);
+
+        Assert.Equal(13 * Xmbl, (await silo.Ledger.GetAsync(alice)).Balance);
+    }
+
+    [Fact]
+    public async Task The_faucet_is_off_in_cluster_mode_unless_configured_and_on_in_embedded_mode()
+    {
+        await using var silo = await LedgerSilo.StartAsync();
+        Assert.True(silo.Ledger.FaucetEnabled);
+        var off = new LedgerService(
+            silo.Services.GetRequiredService<IGrainFactory>(),
+            silo.Services.GetRequiredService<Persistence.Sql.IGrainStateQuery>(),
+            TimeProvider.System,
+            Microsoft.Extensions.Options.Options.Create(new LedgerOptions()),
+            new LedgerMode(Embedded: false));
+        var on = new LedgerService(
+            silo.Services.GetRequiredService<IGrainFactory>(),
+            silo.Services.GetRequiredService<Persistence.Sql.IGrainStateQuery>(),
+            TimeProvider.System,
+            Microsoft.Extensions.Options.Options.Create(new LedgerOptions { Faucet = new FaucetOptions { Enabled = true } }),
+            new LedgerMode(Embedded: false));
+
+        Assert.False(off.FaucetEnabled);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => off.FaucetAsync(LedgerSilo.NewAccount(), 1));
+        Assert.True(on.FaucetEnabled);
+    }
+
+    /// <summary>Fails every credit to one receiver, as a receiver whose silo is down would.</summary>
+    private sealed class FailingCredits : IIncomingGrainCallFilter
+    {
+        public volatile string? Receiver;
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.Name == nameof(IAccountGrain.CreditAsync) && context.TargetId.Key.ToString() == Receiver)
+            {
+                throw new InvalidOperationException("receiver unreachable (test)");
+            }
+
+            return context.Invoke();
+        }
+    }
+}
