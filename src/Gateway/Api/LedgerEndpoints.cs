@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Interfaces.Ledger;
 using Xmbl.Cluster.Grains.Jobs;
@@ -209,7 +210,8 @@ internal static class LedgerEndpoints
                     title: "Nonce used",
                     extensions: new Dictionary<string, object?> { ["lastNonce"] = account.LastNonce, ["nextNonce"] = account.LastNonce + 1 });
             case LedgerRefusal.FaucetLimit when outcome.RetryAfter is { } retry && context is not null:
-                var seconds = Math.Max(1, (long)Math.Ceiling((retry - DateTimeOffset.UtcNow).TotalSeconds));
+                var now = context.RequestServices.GetRequiredKeyedService<TimeProvider>(ClusterClock.Key).GetUtcNow();
+                var seconds = Math.Max(1, (long)Math.Ceiling((retry - now).TotalSeconds));
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 return Results.Problem(
                     detail: $"The faucet gives an account at most {Credits.Format(limits!.MaxPerWindow)} xmbl.c per {limits.Window}; ask again after {retry:O}.",
