@@ -272,8 +272,16 @@ internal sealed partial class AccountGrain(
 
     private LedgerOutcome Refused(LedgerRefusal refusal) => new(refusal, Snapshot());
 
-    private AccountSnapshot Snapshot() =>
-        new(Id, State.Balance, State.LastNonce, State.HistoryCount, State.Outbox.Sum(static c => c.Amount));
+    private AccountSnapshot Snapshot()
+    {
+        long pending = 0;
+        foreach (var credit in State.Outbox)
+        {
+            pending += credit.Amount;
+        }
+
+        return new(Id, State.Balance, State.LastNonce, State.HistoryCount, pending);
+    }
 
     private void ThrowIfBroken()
     {
