@@ -50,10 +50,15 @@ public sealed class AccountGrainTests
         Assert.True(outcomes.Count(o => o.Refusal == LedgerRefusal.Done) > 200, "most transfers should have been made");
         Assert.Contains(outcomes, o => o.Refusal == LedgerRefusal.InsufficientFunds);
         Assert.All(outcomes, o => Assert.True(o.Account.Balance >= 0));
+        // Credits whose delivery timed out under load are delivered now (else by the reminder, later).
+        foreach (var account in accounts)
+        {
+            Assert.True(await silo.Account(account).DeliverPendingAsync());
+        }
+
         long total = 0;
         for (var i = 0; i < accounts.Length; i++)
         {
-            Assert.True(await silo.Account(accounts[i]).DeliverPendingAsync());
             var account = await silo.Ledger.GetAsync(accounts[i]);
             Assert.Equal(expected[i], account.Balance);
             Assert.Equal(entries[i], account.HistoryCount);
@@ -142,9 +147,9 @@ public sealed class AccountGrainTests
 
         await silo.RestartAsync();
 
-        // Nobody calls alice: her reminder delivers the credit she owes.
+        // Nobody calls alice: her reminder delivers the credit she owes, and drops it from her outbox once bob has it.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while ((await silo.Ledger.GetAsync(bob)).Balance == 0 && DateTime.UtcNow < deadline)
+        while (((await silo.Ledger.GetAsync(bob)).Balance == 0 || (await silo.Ledger.GetAsync(alice)).PendingOut != 0) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200);
         }
