@@ -8,5 +8,6 @@ return await GatewayHost.RunAsync(args, static builder =>
 {
     builder.Services.AddClusterClient(builder.Configuration);
     builder.Services.AddGateway();
+    builder.Services.AddLedger(builder.Configuration, embedded: false);
     builder.Services.AddOrleansClient(client => client.AddDashboard());
 }, static app => app.MapGateway());

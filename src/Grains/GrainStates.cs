@@ -29,4 +29,10 @@ public static class GrainStates
 
     /// <summary><c>IOutputNameGrain</c>: the counter of unique output names.</summary>
     public const string OutputName = "output-name";
+
+    /// <summary><c>IAccountGrain</c>: an account's balance, nonces, undelivered credits and latest history.</summary>
+    public const string Account = "account";
+
+    /// <summary><c>IAccountHistoryPageGrain</c>: a sealed page of an account's history.</summary>
+    public const string AccountHistory = "account-history";
 }

@@ -76,4 +76,31 @@ public sealed class WalletCommandTests : IDisposable
             Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "xmbl", "wallet.key"), path);
         }
     }
+
+    [Theory]
+    [InlineData("faucet", "1.0000001")]
+    [InlineData("faucet", "0")]
+    [InlineData("faucet", "1e3")]
+    [InlineData("faucet", "abc")]
+    [InlineData("transfer", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "2,5")]
+    public async Task A_bad_amount_is_a_usage_error_and_sends_nothing(params string[] args)
+    {
+        var path = Path.Combine(_dir, "wallet.key");
+
+        // No gateway listens on port 9: a request sent would fail differently (exit 1).
+        var run = await CliHarness.RunAsync(["wallet", .. args, "--wallet", path, "--gateway", "http://127.0.0.1:9"]);
+
+        Assert.Equal(CliExitCodes.Usage, run.ExitCode);
+        Assert.Contains("AMOUNT", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("6 decimals", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_transfer_to_something_other_than_a_did_key_is_a_usage_error()
+    {
+        var run = await CliHarness.RunAsync("wallet", "transfer", "bob", "1", "--wallet", Path.Combine(_dir, "wallet.key"), "--gateway", "http://127.0.0.1:9");
+
+        Assert.Equal(CliExitCodes.Usage, run.ExitCode);
+        Assert.Contains("DID", run.Stderr, StringComparison.Ordinal);
+    }
 }

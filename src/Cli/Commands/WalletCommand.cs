@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Xmbl.Cluster.Cli.Commands;
 
-/// <summary><c>xmbl wallet new|show</c>: the key the CLI signs requests with (see <see cref="Wallets"/>).</summary>
+/// <summary><c>xmbl wallet new|show|balance|transfer|faucet|history</c>: the key the CLI signs requests with (see <see cref="Wallets"/>) and its account.</summary>
 public static class WalletCommand
 {
     /// <summary>Creates the <c>wallet</c> command group.</summary>
@@ -12,6 +12,11 @@ public static class WalletCommand
         var wallet = new Command("wallet", "Your account: the key xmbl signs requests with.");
         wallet.Subcommands.Add(New(console));
         wallet.Subcommands.Add(Show(console));
+        foreach (var command in WalletLedgerCommands.Create(console))
+        {
+            wallet.Subcommands.Add(command);
+        }
+
         return wallet;
     }
 

@@ -55,6 +55,13 @@ public static class GatewayExtensions
         app.MapObjectEndpoints();
         app.MapComputeEndpoints();
         app.MapNodeEndpoints();
+
+        // The ledger's API where the host added the ledger (the silo does; hosts that test other parts may not).
+        if (app.Services.GetService<Xmbl.Cluster.Grains.Ledger.LedgerService>() is not null)
+        {
+            app.MapLedgerEndpoints();
+        }
+
         app.MapOrleansDashboard(DashboardPath);
 
         // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.

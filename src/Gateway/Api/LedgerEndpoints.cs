@@ -1,0 +1,323 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Interfaces.Ledger;
+using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Grains.Ledger;
+using Xmbl.Cluster.Grains.Nodes;
+using Xmbl.Cluster.Identity;
+using Xmbl.Cluster.Ledger;
+
+namespace Xmbl.Cluster.Gateway.Api;
+
+/// <summary>The ledger: accounts, transfers, histories, mints and the faucet (docs/api.md, "Ledger").</summary>
+internal static class LedgerEndpoints
+{
+    /// <summary>The largest ledger request body: a few short fields.</summary>
+    public const int MaxBodyBytes = 4096;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 4, AllowDuplicateProperties = false };
+
+    public static void MapLedgerEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/transfers", TransferAsync).WithName("Transfer")
+            .WithSummary("Moves micro-xmbl.c from the signer's account: {\"to\": did, \"amount\": micro, \"nonce\": n > the account's last}. 402 when the balance is short, 409 for a used nonce.");
+        app.MapGet("/api/accounts/{id}", GetAccountAsync).WithName("GetAccount")
+            .WithSummary("The account's public record: balance, its did:key, the next nonce, the nodes it operates and their reputation.");
+        app.MapGet("/api/accounts/{id}/history", HistoryAsync).WithName("AccountHistory")
+            .WithSummary("The account's history, oldest first; paging ?after=<next>&limit=.");
+        app.MapPost("/api/mint", MintAsync).WithName("Mint")
+            .WithSummary("Treasury only: creates micro-xmbl.c in the treasury's account: {\"amount\": micro, \"nonce\": n}.");
+        app.MapPost("/api/faucet", FaucetAsync).WithName("Faucet")
+            .WithSummary("Development credits for the signer: {\"amount\": micro}, within per-request and per-window limits (429 past them). Off in cluster mode unless configured.");
+    }
+
+    private static async Task<IResult> TransferAsync(HttpContext context, LedgerService ledger, CancellationToken cancellationToken)
+    {
+        var body = await ReadAsync(context, cancellationToken);
+        if (body.Problem is { } refused)
+        {
+            return refused;
+        }
+
+        using var document = body.Document!;
+        var root = document.RootElement;
+        if (Unknown(root, "to", "amount", "nonce") is { } unknown)
+        {
+            return unknown;
+        }
+
+        if (!root.TryGetProperty("to", out var toElement) || toElement.ValueKind != JsonValueKind.String || !PublicIdentity.TryParseDid(toElement.GetString(), out var to))
+        {
+            return Problems.BadRequest("to must be the receiving account's did:key (did:key:z6Mk…).");
+        }
+
+        if (Amount(root, out var amount) is { } badAmount)
+        {
+            return badAmount;
+        }
+
+        if (Nonce(root, out var nonce) is { } badNonce)
+        {
+            return badNonce;
+        }
+
+        var from = Accounts.Of(context);
+        if (string.Equals(to!.Did, from, StringComparison.Ordinal))
+        {
+            return Problems.BadRequest("to is the sending account itself; a transfer moves credits between two accounts.");
+        }
+
+        var outcome = await ledger.TransferAsync(from, to.Did, amount, nonce);
+        return outcome.Refusal switch
+        {
+            LedgerRefusal.Done => Results.Ok(new TransferView(outcome.TransferId!, from, to.Did, amount, Credits.Format(amount), nonce, outcome.Account.Balance, outcome.Delivered)),
+            _ => Refused(outcome, amount),
+        };
+    }
+
+    private static async Task<IResult> MintAsync(HttpContext context, LedgerService ledger, CancellationToken cancellationToken)
+    {
+        var caller = Accounts.Of(context);
+        if (ledger.Treasury is not { } treasury)
+        {
+            return Problems.Forbidden($"Nobody mints on this cluster: no treasury is configured ({LedgerOptions.SectionName}:Treasury).");
+        }
+
+        if (!string.Equals(caller, treasury, StringComparison.Ordinal))
+        {
+            return Problems.Forbidden($"Only the treasury ({treasury}) mints; the request was made by {caller}.");
+        }
+
+        var body = await ReadAsync(context, cancellationToken);
+        if (body.Problem is { } refused)
+        {
+            return refused;
+        }
+
+        using var document = body.Document!;
+        var root = document.RootElement;
+        if (Unknown(root, "amount", "nonce") is { } unknown)
+        {
+            return unknown;
+        }
+
+        if (Amount(root, out var amount) is { } badAmount)
+        {
+            return badAmount;
+        }
+
+        if (Nonce(root, out var nonce) is { } badNonce)
+        {
+            return badNonce;
+        }
+
+        var outcome = await ledger.MintAsync(amount, nonce);
+        return outcome.Refusal == LedgerRefusal.Done ? Results.Ok(AccountView.From(outcome.Account, [])) : Refused(outcome, amount);
+    }
+
+    private static async Task<IResult> FaucetAsync(HttpContext context, LedgerService ledger, CancellationToken cancellationToken)
+    {
+        if (!ledger.FaucetEnabled)
+        {
+            return Problems.Forbidden($"This cluster has no faucet ({LedgerOptions.SectionName}:Faucet:Enabled is off; it is on by default in embedded mode only).");
+        }
+
+        var body = await ReadAsync(context, cancellationToken);
+        if (body.Problem is { } refused)
+        {
+            return refused;
+        }
+
+        using var document = body.Document!;
+        var root = document.RootElement;
+        if (Unknown(root, "amount") is { } unknown)
+        {
+            return unknown;
+        }
+
+        if (Amount(root, out var amount) is { } badAmount)
+        {
+            return badAmount;
+        }
+
+        var outcome = await ledger.FaucetAsync(Accounts.Of(context), amount);
+        return outcome.Refusal == LedgerRefusal.Done ? Results.Ok(AccountView.From(outcome.Account, [])) : Refused(outcome, amount, ledger.FaucetLimits, context);
+    }
+
+    private static async Task<IResult> GetAccountAsync(string id, LedgerService ledger, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
+    {
+        if (!PublicIdentity.TryParseDid(id, out var identity))
+        {
+            return Problems.BadRequest($"'{Shorten(id)}' is not an account: accounts are did:key identities (did:key:z6Mk…).");
+        }
+
+        var snapshot = await ledger.GetAsync(identity!.Did);
+        var operated = (await nodes.ListAsync(cancellationToken)).Where(n => string.Equals(n.Node.Operator, identity.Did, StringComparison.Ordinal)).ToList();
+        var scores = operated.Count == 0 ? null : await reputations.ListAsync(cancellationToken);
+        var nodeViews = operated.Select(n => new OperatedNodeView(
+            n.Node.NodeId,
+            n.Node.SiloId,
+            n.Alive ? "alive" : n.Node.Retired ? "retired" : "dead",
+            scores!.TryGetValue(n.Node.NodeId, out var r) ? r.Score : NodeReputation.InitialScore)).ToList();
+        return Results.Ok(AccountView.From(snapshot, nodeViews));
+    }
+
+    private static async Task<IResult> HistoryAsync(string id, LedgerService ledger, string? after, string? limit, CancellationToken cancellationToken)
+    {
+        if (!PublicIdentity.TryParseDid(id, out var identity))
+        {
+            return Problems.BadRequest($"'{Shorten(id)}' is not an account: accounts are did:key identities (did:key:z6Mk…).");
+        }
+
+        long afterSeq = 0;
+        if (after is not null && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterSeq)))
+        {
+            return Problems.BadRequest("after must be the next cursor of the previous page (a whole number).");
+        }
+
+        if (!Problems.TryPageSize(limit, 50, 1000, out var take, out var badLimit))
+        {
+            return badLimit;
+        }
+
+        var (items, next) = await ledger.HistoryAsync(identity!.Did, afterSeq, take, cancellationToken);
+        return Results.Ok(new HistoryView(
+            [.. items.Select(HistoryEntryView.From)],
+            next?.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    private static IResult Refused(LedgerOutcome outcome, long amount, FaucetLimits? limits = null, HttpContext? context = null)
+    {
+        var account = outcome.Account;
+        switch (outcome.Refusal)
+        {
+            case LedgerRefusal.InsufficientFunds:
+                return Results.Problem(
+                    detail: $"The balance of {account.Account} is {Credits.Format(account.Balance)} xmbl.c; {Credits.Format(amount)} xmbl.c is more. Nothing was moved.",
+                    statusCode: StatusCodes.Status402PaymentRequired,
+                    title: "Insufficient funds",
+                    extensions: new Dictionary<string, object?> { ["balance"] = account.Balance, ["amount"] = amount });
+            case LedgerRefusal.NonceUsed:
+                return Results.Problem(
+                    detail: $"Nonce already used: the last nonce of {account.Account} is {account.LastNonce}; send a greater one. Nothing was moved.",
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "Nonce used",
+                    extensions: new Dictionary<string, object?> { ["lastNonce"] = account.LastNonce, ["nextNonce"] = account.LastNonce + 1 });
+            case LedgerRefusal.FaucetLimit when outcome.RetryAfter is { } retry && context is not null:
+                var now = context.RequestServices.GetRequiredKeyedService<TimeProvider>(ClusterClock.Key).GetUtcNow();
+                var seconds = Math.Max(1, (long)Math.Ceiling((retry - now).TotalSeconds));
+                context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return Results.Problem(
+                    detail: $"The faucet gives an account at most {Credits.Format(limits!.MaxPerWindow)} xmbl.c per {limits.Window}; ask again after {retry:O}.",
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Faucet limit");
+            case LedgerRefusal.FaucetLimit:
+                return Problems.BadRequest($"amount is more than the faucet gives per request ({Credits.Format(limits!.MaxPerRequest)} xmbl.c).");
+            default:
+                return Problems.BadRequest($"amount would take the balance of {account.Account} past the largest amount the ledger holds.");
+        }
+    }
+
+    private static async Task<(JsonDocument? Document, IResult? Problem)> ReadAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var body = await RequestBodies.ReadAsync(context, MaxBodyBytes, "the ledger's fixed limit", cancellationToken);
+        if (body.Problem is { } refused)
+        {
+            return (null, refused);
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body.Bytes, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.BadRequest("The body is not valid JSON: " + ex.Message));
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            return (null, Problems.BadRequest("Send a JSON object, e.g. {\"to\": \"did:key:z6Mk…\", \"amount\": 1500000, \"nonce\": 1}."));
+        }
+
+        return (document, null);
+    }
+
+    private static IResult? Unknown(JsonElement root, params string[] known)
+    {
+        foreach (var property in root.EnumerateObject())
+        {
+            if (Array.IndexOf(known, property.Name) < 0)
+            {
+                return Problems.BadRequest($"Unknown field '{Shorten(property.Name)}'; the fields are {string.Join(", ", known)}.");
+            }
+        }
+
+        return null;
+    }
+
+    private static IResult? Amount(JsonElement root, out long amount)
+    {
+        amount = 0;
+        return root.TryGetProperty("amount", out var element) && element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out amount) && amount > 0
+            ? null
+            : Problems.BadRequest("amount must be a whole number of micro-xmbl.c from 1 to 9223372036854775807 (1 xmbl.c = 1000000).");
+    }
+
+    private static IResult? Nonce(JsonElement root, out long nonce)
+    {
+        nonce = 0;
+        return root.TryGetProperty("nonce", out var element) && element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out nonce) && nonce > 0
+            ? null
+            : Problems.BadRequest("nonce must be a whole number greater than the account's last nonce (see nextNonce in GET /api/accounts/{id}).");
+    }
+
+    private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
+}
+
+/// <summary>A transfer made.</summary>
+internal sealed record TransferView(string Id, string From, string To, long Amount, string AmountXmblC, long Nonce, long Balance, bool Delivered);
+
+/// <summary>An account's public record (xmbl.t).</summary>
+internal sealed record AccountView(
+    string Id,
+    string Did,
+    long Balance,
+    string BalanceXmblC,
+    long NextNonce,
+    long PendingOut,
+    long HistoryCount,
+    IReadOnlyList<OperatedNodeView> Nodes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Reputation)
+{
+    public static AccountView From(AccountSnapshot account, IReadOnlyList<OperatedNodeView> nodes) => new(
+        account.Account,
+        account.Account,
+        account.Balance,
+        Credits.Format(account.Balance),
+        account.LastNonce + 1,
+        account.PendingOut,
+        account.HistoryCount,
+        nodes,
+        nodes.Count == 0 ? null : nodes.Average(n => n.Reputation));
+}
+
+/// <summary>A node the account operates.</summary>
+internal sealed record OperatedNodeView(string Id, string SiloId, string Status, double Reputation);
+
+/// <summary>A page of history.</summary>
+internal sealed record HistoryView(IReadOnlyList<HistoryEntryView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next);
+
+/// <summary>A history entry.</summary>
+internal sealed record HistoryEntryView(long Seq, LedgerEntryKind Kind, long Amount, string AmountXmblC, long Balance, string? Counterparty, string? TransferId, DateTimeOffset At)
+{
+    public static HistoryEntryView From(LedgerEntry e) => new(e.Seq, e.Kind, e.Amount, Credits.Format(e.Amount), e.Balance, e.Counterparty, e.TransferId, e.At);
+}

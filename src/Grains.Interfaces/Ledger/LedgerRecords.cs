@@ -1,0 +1,90 @@
+namespace Xmbl.Cluster.Grains.Interfaces.Ledger;
+
+/// <summary>A signed transfer as the ledger executes it.</summary>
+/// <param name="To">The receiving account (did:key).</param>
+/// <param name="Amount">Micro-xmbl.c, more than 0.</param>
+/// <param name="Nonce">Greater than every nonce this account used before.</param>
+/// <param name="At">When the gateway accepted it.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.TransferOrder")]
+public sealed record TransferOrder(string To, long Amount, long Nonce, DateTimeOffset At);
+
+/// <summary>A credit the sender delivers to the receiver.</summary>
+/// <param name="TransferId">The transfer (<c>{sender}/{nonce}</c>).</param>
+/// <param name="From">The sender.</param>
+/// <param name="To">The receiver.</param>
+/// <param name="Nonce">The sender's nonce: the receiver credits each sender's nonces once.</param>
+/// <param name="Amount">Micro-xmbl.c.</param>
+/// <param name="At">When the transfer was accepted.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.TransferCredit")]
+public sealed record TransferCredit(string TransferId, string From, string To, long Nonce, long Amount, DateTimeOffset At);
+
+/// <summary>The faucet's limits, in micro-xmbl.c.</summary>
+/// <param name="MaxPerRequest">The most one request gets.</param>
+/// <param name="MaxPerWindow">The most one account gets per <paramref name="Window"/>.</param>
+/// <param name="Window">The window, counted from the account's first faucet request in it.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.FaucetLimits")]
+public sealed record FaucetLimits(long MaxPerRequest, long MaxPerWindow, TimeSpan Window);
+
+/// <summary>Why the ledger refused an operation (nothing changed), or <see cref="Done"/>.</summary>
+public enum LedgerRefusal
+{
+    /// <summary>Not refused.</summary>
+    Done = 0,
+
+    /// <summary>The balance is lower than the amount.</summary>
+    InsufficientFunds,
+
+    /// <summary>The nonce is not greater than the last one used (a replay or a reused nonce).</summary>
+    NonceUsed,
+
+    /// <summary>The faucet's per-request or per-window limit.</summary>
+    FaucetLimit,
+
+    /// <summary>The balance would pass the largest representable amount.</summary>
+    Overflow,
+}
+
+/// <summary>What an operation on an account did.</summary>
+/// <param name="Refusal">Why nothing was done, or <see cref="LedgerRefusal.Done"/>.</param>
+/// <param name="Account">The account after the operation (or as it stands, when refused).</param>
+/// <param name="TransferId">The transfer's id, when one was made.</param>
+/// <param name="Delivered">Whether the receiver has the credit already (else it is delivered by retries).</param>
+/// <param name="RetryAfter">For a faucet refusal on the window: when the account may ask again.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.LedgerOutcome")]
+public sealed record LedgerOutcome(LedgerRefusal Refusal, AccountSnapshot Account, string? TransferId = null, bool Delivered = false, DateTimeOffset? RetryAfter = null);
+
+/// <summary>An account's balance and counters.</summary>
+/// <param name="Account">The did:key.</param>
+/// <param name="Balance">Micro-xmbl.c.</param>
+/// <param name="LastNonce">The last transfer or mint nonce used (0 for none); the next must be greater.</param>
+/// <param name="HistoryCount">Entries in the history.</param>
+/// <param name="PendingOut">Micro-xmbl.c debited but not yet acknowledged by receivers.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.AccountSnapshot")]
+public sealed record AccountSnapshot(string Account, long Balance, long LastNonce, long HistoryCount, long PendingOut);
+
+/// <summary>What a history entry records.</summary>
+public enum LedgerEntryKind
+{
+    /// <summary>A transfer sent (amount negative).</summary>
+    TransferOut = 1,
+
+    /// <summary>A transfer received.</summary>
+    TransferIn = 2,
+
+    /// <summary>Credits minted by the treasury.</summary>
+    Mint = 3,
+
+    /// <summary>Credits from the faucet.</summary>
+    Faucet = 4,
+}
+
+/// <summary>One entry of an account's history.</summary>
+/// <param name="Seq">1, 2, … per account.</param>
+/// <param name="Kind">What happened.</param>
+/// <param name="Amount">Micro-xmbl.c: positive in, negative out.</param>
+/// <param name="Balance">The balance after the entry.</param>
+/// <param name="Counterparty">The other account of a transfer.</param>
+/// <param name="TransferId">The transfer's id.</param>
+/// <param name="At">When it happened.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.LedgerEntry")]
+public sealed record LedgerEntry(long Seq, LedgerEntryKind Kind, long Amount, long Balance, string? Counterparty, string? TransferId, DateTimeOffset At);

@@ -1,0 +1,324 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Grains.Interfaces.Ledger;
+
+namespace Xmbl.Cluster.Grains.Ledger;
+
+/// <summary>
+/// An account of the ledger (see <see cref="IAccountGrain"/>). Exactly-once transfers without distributed transactions:
+/// the debit and the credit owed are one durable write of the sender; the credit is then delivered, and redelivered
+/// by a reminder until the receiver acknowledges it; the receiver takes each sender's nonce once.
+/// </summary>
+/// <remarks>
+/// Not a <see cref="DurableGrain{TState}"/>: the debit must be stored before the credit is sent (mid-call), and credits
+/// interleave with a transfer waiting on its receiver (else A paying B while B pays A would wait on each other). Writes
+/// go one at a time, each of the whole state, whose every change is made between awaits, so each write is consistent.
+/// A failed write ends the activation: the next one loads what is stored.
+/// </remarks>
+internal sealed partial class AccountGrain(
+    [PersistentState(GrainStates.Account, GrainStates.Storage)] IPersistentState<AccountGrainState> state,
+    IOptions<LedgerOptions> options,
+    ILogger<AccountGrain> logger)
+    : Grain, IAccountGrain, IRemindable
+{
+    /// <summary>History entries per sealed page.</summary>
+    public const int HistoryPageSize = 100;
+
+    /// <summary>The reminder that redelivers credits.</summary>
+    public const string DeliveryReminderName = "ledger-delivery";
+
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private bool _broken;
+
+    private AccountGrainState State => state.State;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task<LedgerOutcome> TransferAsync(TransferOrder order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ThrowIfBroken();
+        if (order.Amount <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(order), "A transfer moves at least 1 micro-xmbl.c.");
+        }
+
+        if (string.Equals(order.To, Id, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("An account cannot transfer to itself.", nameof(order));
+        }
+
+        if (order.Nonce <= State.LastNonce)
+        {
+            return Refused(LedgerRefusal.NonceUsed);
+        }
+
+        if (order.Amount > State.Balance)
+        {
+            return Refused(LedgerRefusal.InsufficientFunds);
+        }
+
+        // The reminder exists before the first credit is owed, so a crash after the write below still delivers it.
+        await EnsureDeliveryReminderAsync();
+        if (order.Nonce <= State.LastNonce || order.Amount > State.Balance)
+        {
+            // Only credits ran during the await (balances only rise), but check again rather than reason about it.
+            return Refused(order.Nonce <= State.LastNonce ? LedgerRefusal.NonceUsed : LedgerRefusal.InsufficientFunds);
+        }
+
+        var id = Id + "/" + order.Nonce.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        State.Balance -= order.Amount;
+        State.LastNonce = order.Nonce;
+        State.Outbox.Add(new TransferCredit(id, Id, order.To, order.Nonce, order.Amount, order.At));
+        Append(LedgerEntryKind.TransferOut, -order.Amount, order.To, id, order.At);
+        await SaveAsync();
+
+        await DeliverAsync();
+        await SealHistoryAsync();
+        var delivered = !State.Outbox.Exists(c => c.TransferId == id);
+        return new LedgerOutcome(LedgerRefusal.Done, Snapshot(), id, delivered);
+    }
+
+    public async Task CreditAsync(TransferCredit credit)
+    {
+        ArgumentNullException.ThrowIfNull(credit);
+        ThrowIfBroken();
+        if (State.Credited.TryGetValue(credit.From, out var last) && credit.Nonce <= last)
+        {
+            // Already credited: a redelivery after a lost acknowledgement, or while the first delivery's write is
+            // still running. Acknowledge only once that write is stored: writing again guarantees it.
+            await SaveAsync();
+            return;
+        }
+
+        State.Balance = checked(State.Balance + credit.Amount);
+        State.Credited[credit.From] = credit.Nonce;
+        Append(LedgerEntryKind.TransferIn, credit.Amount, credit.From, credit.TransferId, credit.At);
+        await SaveAsync();
+    }
+
+    public async Task<LedgerOutcome> MintAsync(long amount, long nonce, DateTimeOffset at)
+    {
+        ThrowIfBroken();
+        ArgumentOutOfRangeException.ThrowIfLessThan(amount, 1);
+        if (nonce <= State.LastNonce)
+        {
+            return Refused(LedgerRefusal.NonceUsed);
+        }
+
+        if (amount > long.MaxValue - State.Balance || amount > long.MaxValue - State.Created)
+        {
+            return Refused(LedgerRefusal.Overflow);
+        }
+
+        State.LastNonce = nonce;
+        State.Balance += amount;
+        State.Created += amount;
+        Append(LedgerEntryKind.Mint, amount, null, null, at);
+        await SaveAsync();
+        await SealHistoryAsync();
+        return new LedgerOutcome(LedgerRefusal.Done, Snapshot());
+    }
+
+    public async Task<LedgerOutcome> FaucetAsync(long amount, FaucetLimits limits, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ThrowIfBroken();
+        ArgumentOutOfRangeException.ThrowIfLessThan(amount, 1);
+        if (amount > limits.MaxPerRequest)
+        {
+            return Refused(LedgerRefusal.FaucetLimit);
+        }
+
+        var windowOver = at >= State.FaucetWindowStart + limits.Window;
+        var used = windowOver ? 0 : State.FaucetWindowAmount;
+        if (amount > limits.MaxPerWindow - used)
+        {
+            return Refused(LedgerRefusal.FaucetLimit) with { RetryAfter = State.FaucetWindowStart + limits.Window };
+        }
+
+        if (amount > long.MaxValue - State.Balance || amount > long.MaxValue - State.Created)
+        {
+            return Refused(LedgerRefusal.Overflow);
+        }
+
+        if (windowOver)
+        {
+            State.FaucetWindowStart = at;
+        }
+
+        State.FaucetWindowAmount = used + amount;
+        State.Balance += amount;
+        State.Created += amount;
+        Append(LedgerEntryKind.Faucet, amount, null, null, at);
+        await SaveAsync();
+        await SealHistoryAsync();
+        return new LedgerOutcome(LedgerRefusal.Done, Snapshot());
+    }
+
+    public async Task<bool> DeliverPendingAsync()
+    {
+        ThrowIfBroken();
+        var before = State.Outbox.Count;
+        await DeliverAsync();
+        if (State.Outbox.Count != before)
+        {
+            // Acknowledgements are otherwise stored with the next write; here there may be none for a while.
+            await SaveAsync();
+        }
+
+        return State.Outbox.Count == 0;
+    }
+
+    public Task<AccountSnapshot> GetAsync() => Task.FromResult(Snapshot());
+
+    async Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != DeliveryReminderName)
+        {
+            return;
+        }
+
+        if (!await DeliverPendingAsync())
+        {
+            return;
+        }
+
+        // Nothing owed: drop the reminder until the next transfer needs it.
+        if (await this.GetReminder(DeliveryReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        State.DeliveryReminder = false;
+        await SaveAsync();
+    }
+
+    /// <summary>Delivers owed credits oldest first; a receiver that fails keeps its later credits queued behind the failed one.</summary>
+    private async Task DeliverAsync()
+    {
+        HashSet<string>? blocked = null;
+        for (var i = 0; i < State.Outbox.Count;)
+        {
+            var credit = State.Outbox[i];
+            var to = credit.To;
+            if (blocked?.Contains(to) == true)
+            {
+                i++;
+                continue;
+            }
+
+            try
+            {
+                await GrainFactory.GetGrain<IAccountGrain>(to).CreditAsync(credit);
+                // Stored with the next write; until then a crash only means a redelivery, which is acknowledged.
+                State.Outbox.RemoveAt(i);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogDeliveryFailed(logger, ex, credit.TransferId, to);
+                (blocked ??= new HashSet<string>(StringComparer.Ordinal)).Add(to);
+                i++;
+            }
+        }
+    }
+
+    private async Task EnsureDeliveryReminderAsync()
+    {
+        if (State.DeliveryReminder)
+        {
+            return;
+        }
+
+        var period = options.Value.DeliveryRetryPeriod;
+        await this.RegisterOrUpdateReminder(DeliveryReminderName, period, period);
+        State.DeliveryReminder = true;
+    }
+
+    /// <summary>Moves a full page of history to its page grain, so the account's own state stays small.</summary>
+    private async Task SealHistoryAsync()
+    {
+        if (State.Recent.Count < HistoryPageSize)
+        {
+            return;
+        }
+
+        var page = (State.Recent[0].Seq - 1) / HistoryPageSize;
+        var entries = State.Recent.GetRange(0, HistoryPageSize);
+        try
+        {
+            await GrainFactory.GetGrain<IAccountHistoryPageGrain>(PageKey(Id, page)).SealAsync(entries);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The entries stay here and are sealed by a later call.
+            LogSealFailed(logger, ex, Id, page);
+            return;
+        }
+
+        State.Recent.RemoveRange(0, HistoryPageSize);
+        await SaveAsync();
+    }
+
+    /// <summary>The key of an account's history page.</summary>
+    public static string PageKey(string account, long page) =>
+        account + "/" + page.ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
+
+    private void Append(LedgerEntryKind kind, long amount, string? counterparty, string? transferId, DateTimeOffset at)
+    {
+        State.HistoryCount++;
+        State.Recent.Add(new LedgerEntry(State.HistoryCount, kind, amount, State.Balance, counterparty, transferId, at));
+    }
+
+    private LedgerOutcome Refused(LedgerRefusal refusal) => new(refusal, Snapshot());
+
+    private AccountSnapshot Snapshot()
+    {
+        long pending = 0;
+        foreach (var credit in State.Outbox)
+        {
+            pending += credit.Amount;
+        }
+
+        return new(Id, State.Balance, State.LastNonce, State.HistoryCount, pending);
+    }
+
+    private void ThrowIfBroken()
+    {
+        if (_broken)
+        {
+            throw new InvalidOperationException($"Account {Id} failed to store its state; retry (the next activation loads the stored state).");
+        }
+    }
+
+    /// <summary>Writes the whole state, one write at a time; a failure ends the activation.</summary>
+    private async Task SaveAsync()
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            ThrowIfBroken();
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !_broken)
+        {
+            _broken = true;
+            DeactivateOnIdle();
+            LogWriteFailed(logger, ex, Id);
+            throw;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    [LoggerMessage(EventId = 5100, Level = LogLevel.Warning, Message = "Credit {TransferId} to {Receiver} not delivered; retried by the account's reminder")]
+    private static partial void LogDeliveryFailed(ILogger logger, Exception ex, string transferId, string receiver);
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "History page {Page} of {Account} not sealed; kept in the account until a later call")]
+    private static partial void LogSealFailed(ILogger logger, Exception ex, string account, long page);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Error, Message = "Account {Account} failed to store its state; the activation ends")]
+    private static partial void LogWriteFailed(ILogger logger, Exception ex, string account);
+}
