@@ -1,10 +1,8 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Modules;
-using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.Grains.Tests.Jobs;
@@ -39,35 +37,20 @@ public sealed class ComputeSilo : IAsyncDisposable
     public static async Task<ComputeSilo> StartAsync(int nodes, IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
         var data = new TempDirectory("xmbl-compute");
-        async Task<IHost> Start(string path)
-        {
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        Task<IHost> Start(string path) => InProcessSilo.StartAsync(
+            path,
+            new Dictionary<string, string?>
             {
-                [SiloConfiguration.DataDirectoryKey] = path,
                 ["Xmbl:Node:Count"] = nodes.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Xmbl:Node:Concurrency"] = "2",
-                [SiloConfiguration.SiloPortKey] = TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [SiloConfiguration.GatewayPortKey] = TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            settings,
+            time,
+            (builder, silo) =>
+            {
+                builder.Services.AddCompute(builder.Configuration, silo);
+                services?.Invoke(builder.Services);
             });
-            if (settings is not null)
-            {
-                builder.Configuration.AddInMemoryCollection(settings);
-            }
-
-            if (time is not null)
-            {
-                // Keyed: the cluster's logic runs on the test clock, Orleans' own timers on the system clock.
-                builder.Services.AddKeyedSingleton(ClusterClock.Key, time);
-            }
-
-            var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
-            builder.Services.AddCompute(builder.Configuration, silo);
-            services?.Invoke(builder.Services);
-            var host = builder.Build();
-            await host.StartAsync();
-            return host;
-        }
 
         try
         {
@@ -85,8 +68,7 @@ public sealed class ComputeSilo : IAsyncDisposable
     /// process, the host stops cleanly and the marker is then removed).</param>
     public async Task RestartAsync(bool afterCrash = false)
     {
-        await _host.StopAsync();
-        await DisposeHostAsync(_host);
+        await InProcessSilo.StopAsync(_host);
         if (afterCrash)
         {
             File.Delete(Path.Combine(_data.Path, Xmbl.Cluster.Grains.Jobs.Execution.JobExecutorHost.CleanStopMarker));
@@ -115,21 +97,7 @@ public sealed class ComputeSilo : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync();
-        await DisposeHostAsync(_host);
+        await InProcessSilo.StopAsync(_host);
         _data.Dispose();
-    }
-
-    /// <summary>Orleans' services are only async-disposable, so the host must be disposed asynchronously.</summary>
-    private static async ValueTask DisposeHostAsync(IHost host)
-    {
-        if (host is IAsyncDisposable asyncDisposable)
-        {
-            await asyncDisposable.DisposeAsync();
-        }
-        else
-        {
-            host.Dispose();
-        }
     }
 }

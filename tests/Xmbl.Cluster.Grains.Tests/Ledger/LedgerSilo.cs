@@ -1,9 +1,7 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Xmbl.Cluster.Grains.Interfaces.Ledger;
 using Xmbl.Cluster.Grains.Ledger;
-using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.Testing;
 
@@ -32,33 +30,16 @@ public sealed class LedgerSilo : IAsyncDisposable
     public static async Task<LedgerSilo> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
         var data = new TempDirectory("xmbl-ledger");
-        async Task<IHost> Start()
-        {
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        Task<IHost> Start() => InProcessSilo.StartAsync(
+            data.Path,
+            new Dictionary<string, string?> { ["Xmbl:Node:Count"] = "1" },
+            settings,
+            time,
+            (builder, silo) =>
             {
-                [SiloConfiguration.DataDirectoryKey] = data.Path,
-                ["Xmbl:Node:Count"] = "1",
-                [SiloConfiguration.SiloPortKey] = TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [SiloConfiguration.GatewayPortKey] = TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                builder.Services.AddLedger(builder.Configuration, silo);
+                services?.Invoke(builder.Services);
             });
-            if (settings is not null)
-            {
-                builder.Configuration.AddInMemoryCollection(settings);
-            }
-
-            if (time is not null)
-            {
-                builder.Services.AddKeyedSingleton(ClusterClock.Key, time);
-            }
-
-            var silo = builder.Services.AddSilo(builder.Configuration, "http://127.0.0.1:9");
-            builder.Services.AddLedger(builder.Configuration, silo);
-            services?.Invoke(builder.Services);
-            var host = builder.Build();
-            await host.StartAsync();
-            return host;
-        }
 
         try
         {
@@ -74,7 +55,7 @@ public sealed class LedgerSilo : IAsyncDisposable
     /// <summary>Stops the silo and starts it again on the same data, as a process restart would.</summary>
     public async Task RestartAsync()
     {
-        await StopAsync(_host);
+        await InProcessSilo.StopAsync(_host);
         _host = await _start();
     }
 
@@ -87,20 +68,7 @@ public sealed class LedgerSilo : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(_host);
+        await InProcessSilo.StopAsync(_host);
         _data.Dispose();
-    }
-
-    private static async Task StopAsync(IHost host)
-    {
-        await host.StopAsync();
-        if (host is IAsyncDisposable asyncDisposable)
-        {
-            await asyncDisposable.DisposeAsync();
-        }
-        else
-        {
-            host.Dispose();
-        }
     }
 }
