@@ -32,7 +32,8 @@ public sealed class WasmtimeEngine : IWasmEngine
     private readonly Wt.Engine _engine;
     private readonly Wt.Linker _wasiLinker;
     private readonly string _configurationKey;
-    private readonly ConcurrentDictionary<string, WasmtimeModule> _modules = new(StringComparer.Ordinal);
+    // Lazy: nodes that first run a module at the same moment compile it (or load it from disk) once, not once each.
+    private readonly ConcurrentDictionary<string, Lazy<WasmtimeModule>> _modules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Wt.Linker> _hostLinkers = new(StringComparer.Ordinal);
     private readonly Thread _epochThread;
     private readonly ManualResetEventSlim _stop = new();
@@ -101,19 +102,34 @@ public sealed class WasmtimeEngine : IWasmEngine
     {
         ObjectDisposedException.ThrowIf(_stop.IsSet, this);
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(wasm.Span));
-        if (_modules.TryGetValue(sha256, out var cached))
+        if (_options.CompiledModuleCacheSize <= 0)
         {
-            return cached;
+            return new WasmtimeModule(this, sha256, LoadOrCompile(sha256, wasm.Span));
         }
 
-        var module = new WasmtimeModule(this, sha256, LoadOrCompile(sha256, wasm.Span));
-        if (_modules.Count >= _options.CompiledModuleCacheSize)
+        if (!_modules.TryGetValue(sha256, out var entry))
         {
-            // Evicted modules are not disposed: a running job may still use them; the finalizer frees them.
-            _modules.Clear();
+            if (_modules.Count >= _options.CompiledModuleCacheSize)
+            {
+                // Evicted modules are not disposed: a running job may still use them; the finalizer frees them.
+                _modules.Clear();
+            }
+
+            // The bytes stay valid while the value is made: it is made inside this call, or another caller's.
+            entry = _modules.GetOrAdd(sha256, key => new Lazy<WasmtimeModule>(
+                () => new WasmtimeModule(this, key, LoadOrCompile(key, wasm.Span)), LazyThreadSafetyMode.ExecutionAndPublication));
         }
 
-        return _options.CompiledModuleCacheSize > 0 ? _modules.GetOrAdd(sha256, module) : module;
+        try
+        {
+            return entry.Value;
+        }
+        catch
+        {
+            // A refused module is not cached: the next upload gets its own error.
+            _modules.TryRemove(new KeyValuePair<string, Lazy<WasmtimeModule>>(sha256, entry));
+            throw;
+        }
     }
 
     /// <inheritdoc/>
