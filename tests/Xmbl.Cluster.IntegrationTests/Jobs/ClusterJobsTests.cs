@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
 
