@@ -48,7 +48,8 @@ internal static class ClusterEndpoints
                 n.Node.RegisteredAt,
                 n.Node.LastHeartbeat,
                 n.Node.Resources.Engine,
-                n.Node.Resources.EngineVersion))]);
+                n.Node.Resources.EngineVersion,
+                n.Node.Resources.EngineFeatures ?? []))]);
         return Results.Ok(view);
     }
 }
@@ -82,4 +83,5 @@ internal sealed record NodeView(
     DateTimeOffset RegisteredAt,
     DateTimeOffset LastHeartbeat,
     string? Engine,
-    string? EngineVersion);
+    string? EngineVersion,
+    IReadOnlyList<string> EngineFeatures);
