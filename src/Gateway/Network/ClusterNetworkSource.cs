@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ internal sealed partial class ClusterNetworkSource : INetworkSource
     /// <summary>Stripes listed per object; beyond them the counts still cover every stripe.</summary>
     public const int MaxStripesShown = 64;
 
+    private const string EpochsRoute = "/api/ledger/epochs";
     private const int JobPage = 1000;
     private const int StatePage = 500;
     private static readonly TimeSpan InitialJobWindow = TimeSpan.FromDays(1);
@@ -261,8 +263,13 @@ internal sealed partial class ClusterNetworkSource : INetworkSource
         }
 
         accounts.Reverse();
-        sink.Publish(NetworkEventKinds.Ledger, null, new NetworkLedgerView(true, supply, Credits.Format(supply), balances, inFlight, count, accounts, truncated));
+        sink.Publish(NetworkEventKinds.Ledger, null, new NetworkLedgerView(true, supply, Credits.Format(supply), balances, inFlight, count, accounts, truncated, EpochsPath()));
     }
+
+    // Epoch roots come with the escrow part of the ledger; the page asks for them only where the route exists.
+    private string? EpochsPath() =>
+        _services.GetService<EndpointDataSource>()?.Endpoints.OfType<RouteEndpoint>()
+            .Any(e => string.Equals(e.RoutePattern.RawText, EpochsRoute, StringComparison.Ordinal)) == true ? EpochsRoute : null;
 
     [LoggerMessage(EventId = 3503, Level = LogLevel.Warning, Message = "Network feed: reading {Part} failed; retrying every refresh until it succeeds")]
     private partial void LogReadFailed(string part, Exception exception);

@@ -55,7 +55,8 @@ internal sealed record NetworkRepairView(bool Available, bool Running, [property
 /// <param name="AccountCount">Accounts read.</param>
 /// <param name="Accounts">The largest balances first.</param>
 /// <param name="Truncated">More accounts exist than were read.</param>
-internal sealed record NetworkLedgerView(bool Available, long Supply, string SupplyXmblC, long Balances, long InFlight, int AccountCount, IReadOnlyList<NetworkAccountView> Accounts, bool Truncated);
+/// <param name="EpochsPath">Where this gateway lists the ledger's epoch roots, or null when it serves no such route.</param>
+internal sealed record NetworkLedgerView(bool Available, long Supply, string SupplyXmblC, long Balances, long InFlight, int AccountCount, IReadOnlyList<NetworkAccountView> Accounts, bool Truncated, string? EpochsPath = null);
 
 /// <summary>One account in the feed.</summary>
 /// <param name="Id">Its did:key.</param>
