@@ -111,6 +111,26 @@ public sealed class NetworkEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EventStream_WhenTheHostStops_EndsSoTheHostNeedNotWaitForIt()
+    {
+        using var response = await _http.GetAsync(new Uri("/api/network/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        await _source.Started.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await _app.StopAsync();
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"Stopping took {stopping.Elapsed} with a stream open.");
+
+        // The response was ended, not cut: the reader reaches its end.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (await reader.ReadLineAsync(timeout.Token) is not null)
+        {
+        }
+
+        Assert.Null(Feed.TrySubscribe());
+    }
+
+    [Fact]
     public async Task NetworkPage_IsServedWithItsContentTypesStrictCspAndCacheHeaders()
     {
         using var index = await _http.GetAsync(new Uri("/", UriKind.Relative));

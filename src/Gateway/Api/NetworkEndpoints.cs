@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Xmbl.Cluster.Gateway.Network;
 
 namespace Xmbl.Cluster.Gateway.Api;
@@ -22,6 +24,10 @@ internal static class NetworkEndpoints
     {
         app.MapGet("/api/network/events", StreamAsync).WithName("NetworkEvents")
             .WithSummary("Server-sent events for the network page: the current cluster, recent jobs, objects, repairs and ledger, then every change (events cluster, job, objects, repair, ledger; comments as heartbeats). 503 when Xmbl:Gateway:Network:MaxStreams streams are open.");
+
+        // Streams never end by themselves: end them when the host stops, or it would wait its whole shutdown timeout for them.
+        var services = app.ServiceProvider;
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(() => services.GetService<NetworkFeed>()?.Dispose());
     }
 
     private static async Task StreamAsync(HttpContext context, NetworkFeed feed, CancellationToken cancellationToken)
@@ -30,7 +36,7 @@ internal static class NetworkEndpoints
         if (subscription is null)
         {
             context.Response.Headers.RetryAfter = (ReconnectMilliseconds / 1000).ToString(CultureInfo.InvariantCulture);
-            await Problems.Unavailable($"{feed.Options.MaxStreams} event streams are open, the most this gateway serves ({NetworkFeedOptions.SectionName}:{nameof(NetworkFeedOptions.MaxStreams)}); retry later.").ExecuteAsync(context);
+            await Problems.Unavailable($"{feed.Options.MaxStreams} event streams are open, the most this gateway serves ({NetworkFeedOptions.SectionName}:{nameof(NetworkFeedOptions.MaxStreams)}), or it is stopping; retry later.").ExecuteAsync(context);
             return;
         }
 

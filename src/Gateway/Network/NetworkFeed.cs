@@ -65,13 +65,20 @@ public sealed partial class NetworkFeed : IDisposable
         }
     }
 
-    /// <summary>Opens a stream with the current state queued first; null when <see cref="NetworkFeedOptions.MaxStreams"/> are open.</summary>
+    /// <summary>
+    /// Opens a stream with the current state queued first; null when <see cref="NetworkFeedOptions.MaxStreams"/> are
+    /// open or the feed is closed (the host is stopping).
+    /// </summary>
     /// <returns>The subscription; dispose it to close the stream.</returns>
     public NetworkSubscription? TrySubscribe()
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_disposed)
+            {
+                return null;
+            }
+
             if (_subscribers.Count >= _options.MaxStreams)
             {
                 LogRefused(_options.MaxStreams);
@@ -96,7 +103,7 @@ public sealed partial class NetworkFeed : IDisposable
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>Closes the feed: every stream's events complete (so responses end and the host can stop) and no stream opens again.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -259,7 +266,7 @@ public sealed class NetworkSubscription : IDisposable
     /// <summary>The snapshot, then changes; completes when the stream fell behind or the feed closed.</summary>
     public ChannelReader<NetworkEvent> Events => _events.Reader;
 
-    /// <inheritdoc/>
+    /// <summary>Closes the feed: every stream's events complete (so responses end and the host can stop) and no stream opens again.</summary>
     public void Dispose()
     {
         _events.Writer.TryComplete();
