@@ -79,6 +79,15 @@ public sealed class NetworkPageTests(ChromiumFixture chromium)
         await Assertions.Expect(objectRow).ToHaveAttributeAsync("data-health", "healthy", new() { Timeout = 30_000 });
         await Assertions.Expect(objectRow).ToContainTextAsync("5 / 5");
 
+        // Credits from the faucet (on in embedded mode) show in the ledger: the supply and the account's balance.
+        using (var faucet = await silo.Http.PostAsJsonAsync(new Uri("/api/faucet", UriKind.Relative), new JsonObject { ["amount"] = 2_500_000 }))
+        {
+            Assert.True(faucet.IsSuccessStatusCode, await faucet.Content.ReadAsStringAsync());
+        }
+
+        await Assertions.Expect(page.Locator("#accounts-table tbody tr")).ToContainTextAsync("2.500000", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#sum-supply")).ToHaveTextAsync("2.50");
+
         await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ScreenshotDirectory, "network-desktop.png"), FullPage = true });
         await page.SetViewportSizeAsync(390, 844);
         var wider = await page.EvaluateAsync<string[]>(
@@ -88,6 +97,7 @@ public sealed class NetworkPageTests(ChromiumFixture chromium)
             await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"),
             "The page scrolls sideways at 390 px; wider than the screen: " + string.Join(", ", wider));
         await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ScreenshotDirectory, "network-phone.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ScreenshotDirectory, "network-phone-first-screen.png") });
         await page.SetViewportSizeAsync(1280, 800);
 
         // The operator stops a node: the page shows it dead (after the death timeout) and the object's shard on it unhealthy.

@@ -18,7 +18,6 @@ internal static class NetworkEndpoints
 
     private static readonly byte[] Preamble = Encoding.ASCII.GetBytes($"retry: {ReconnectMilliseconds}\n\n");
     private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
 
     public static void MapNetworkEndpoints(this IEndpointRouteBuilder app)
     {
@@ -80,7 +79,7 @@ internal static class NetworkEndpoints
 
                 while (events.TryRead(out var change))
                 {
-                    await WriteAsync(body, change, cancellationToken);
+                    await body.WriteAsync(change.ServerSentEvent, cancellationToken);
                 }
 
                 await body.FlushAsync(cancellationToken);
@@ -90,14 +89,5 @@ internal static class NetworkEndpoints
         {
             // The client went away; disposing the subscription frees its queue and, for the last one, stops the source.
         }
-    }
-
-    private static async ValueTask WriteAsync(Stream body, NetworkEvent change, CancellationToken cancellationToken)
-    {
-        // The payload is compact JSON: no newline, so one data line.
-        var header = Encoding.ASCII.GetBytes($"id: {change.Id.ToString(CultureInfo.InvariantCulture)}\nevent: {change.Kind}\ndata: ");
-        await body.WriteAsync(header, cancellationToken);
-        await body.WriteAsync(change.Json, cancellationToken);
-        await body.WriteAsync(EventEnd, cancellationToken);
     }
 }

@@ -6,7 +6,25 @@ namespace Xmbl.Cluster.Gateway.Network;
 /// <param name="Key">What changed within the kind (a job id), or null for kinds with one value.</param>
 /// <param name="Payload">The new value (a view record).</param>
 /// <param name="Json">The payload as compact UTF-8 JSON (camelCase, enums as strings), serialized once for every stream.</param>
-public sealed record NetworkEvent(long Id, string Kind, string? Key, object Payload, ReadOnlyMemory<byte> Json);
+public sealed record NetworkEvent(long Id, string Kind, string? Key, object Payload, ReadOnlyMemory<byte> Json)
+{
+    private byte[]? _serverSentEvent;
+
+    /// <summary>The event as one server-sent event (<c>id</c>, <c>event</c>, <c>data</c> lines), built once for all streams.</summary>
+    internal ReadOnlyMemory<byte> ServerSentEvent => _serverSentEvent ??= BuildServerSentEvent();
+
+    private byte[] BuildServerSentEvent()
+    {
+        // The payload is compact JSON: no newline, so one data line.
+        var header = System.Text.Encoding.ASCII.GetBytes($"id: {Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}\nevent: {Kind}\ndata: ");
+        var frame = new byte[header.Length + Json.Length + 2];
+        header.CopyTo(frame, 0);
+        Json.Span.CopyTo(frame.AsSpan(header.Length));
+        frame[^2] = (byte)'\n';
+        frame[^1] = (byte)'\n';
+        return frame;
+    }
+}
 
 /// <summary>The kinds of <see cref="NetworkEvent"/>.</summary>
 public static class NetworkEventKinds
