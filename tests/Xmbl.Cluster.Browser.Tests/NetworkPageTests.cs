@@ -97,6 +97,8 @@ public sealed class NetworkPageTests(ChromiumFixture chromium)
             await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"),
             "The page scrolls sideways at 390 px; wider than the screen: " + string.Join(", ", wider));
         await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ScreenshotDirectory, "network-phone.png"), FullPage = true });
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeInViewportAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ScreenshotDirectory, "network-phone-first-screen.png") });
         await page.SetViewportSizeAsync(1280, 800);
 
