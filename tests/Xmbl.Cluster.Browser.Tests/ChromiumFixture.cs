@@ -17,8 +17,24 @@ public sealed class ChromiumFixture : IAsyncLifetime
     /// <summary>The running browser.</summary>
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("Chromium is not started.");
 
-    /// <summary>Where screenshots are written: <c>TestResults/screenshots</c> beside the test binaries, kept as artifacts.</summary>
-    public static string ScreenshotDirectory { get; } = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots")).FullName;
+    /// <summary>
+    /// Where screenshots are written: the test project's <c>TestResults/screenshots</c>, where <c>dotnet test</c> keeps
+    /// its results (CI archives that folder); beside the test binaries when the project folder is not found.
+    /// </summary>
+    public static string ScreenshotDirectory { get; } = Directory.CreateDirectory(Path.Combine(ProjectDirectory(), "TestResults", "screenshots")).FullName;
+
+    private static string ProjectDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Xmbl.Cluster.Browser.Tests.csproj")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return AppContext.BaseDirectory;
+    }
 
     /// <summary>The Chromium binary: <c>XMBL_CHROMIUM</c>, else Debian's locations.</summary>
     public static string ExecutablePath =>

@@ -19,7 +19,11 @@ internal static class ClusterEndpoints
     }
 
     // A standalone gateway is no silo: it has no ILocalSiloDetails and answers with no localSiloId.
-    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
+    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken) =>
+        Results.Ok(await ReadAsync(grains, local, nodes, reputations, cancellationToken));
+
+    /// <summary>The view, for this endpoint and the network page's feed.</summary>
+    internal static async Task<ClusterView> ReadAsync(IGrainFactory grains, ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
     {
         // The membership table as Orleans keeps it (IManagementGrain works from silos and clients alike).
         var silos = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false, cancellationToken);
@@ -50,7 +54,7 @@ internal static class ClusterEndpoints
                 n.Node.Resources.Engine,
                 n.Node.Resources.EngineVersion,
                 n.Node.Resources.EngineFeatures ?? []))]);
-        return Results.Ok(view);
+        return view;
     }
 }
 

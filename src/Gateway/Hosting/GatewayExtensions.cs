@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
+using Xmbl.Cluster.Gateway.Page;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Storage.Transport;
@@ -33,6 +34,9 @@ public static class GatewayExtensions
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
+
+        // The network page at / and its live feed.
+        services.AddNetworkFeed();
         return services;
     }
 
@@ -47,6 +51,9 @@ public static class GatewayExtensions
         app.UseStatusCodePages();
         app.UseDotSegmentCheck();
 
+        // The network page's files, before the API's middleware: static bytes that need no caller.
+        app.Use(app.Services.GetRequiredService<NetworkPage>().InvokeAsync);
+
         // Resolved now, so that a bad operator key or option stops the silo at start, naming the key.
         var signing = app.Services.GetRequiredService<RequestSigning>();
         app.Use(signing.InvokeAsync);
@@ -55,6 +62,7 @@ public static class GatewayExtensions
         app.MapObjectEndpoints();
         app.MapComputeEndpoints();
         app.MapNodeEndpoints();
+        app.MapNetworkEndpoints();
 
         // The ledger's API where the host added the ledger (the silo does; hosts that test other parts may not).
         if (app.Services.GetService<Xmbl.Cluster.Grains.Ledger.LedgerService>() is not null)

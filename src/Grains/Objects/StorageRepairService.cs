@@ -26,6 +26,9 @@ public sealed partial class StorageRepairService : BackgroundService
         _logger = logger;
     }
 
+    /// <summary>Whether a pass is running on this silo now.</summary>
+    public bool IsRunning => _oneAtATime.CurrentCount == 0;
+
     /// <summary>The last pass's result, or null before the first.</summary>
     public RepairPassResult? LastPass { get; private set; }
 
