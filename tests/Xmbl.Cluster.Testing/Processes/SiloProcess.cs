@@ -108,6 +108,13 @@ public sealed class SiloProcess : IAsyncDisposable
             }
         }
 
+        // The gRPC port (by default the HTTP port plus one, which another test's process may hold): a free one.
+        if (!extraArgs.Contains("--grpc-urls"))
+        {
+            info.ArgumentList.Add("--grpc-urls");
+            info.ArgumentList.Add($"http://127.0.0.1:{TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
         foreach (var arg in extraArgs)
         {
             info.ArgumentList.Add(arg);
