@@ -2,8 +2,8 @@
 # gRPC against REST in one run, through one real embedded silo over loopback:
 #  - streamed objects: put and get SIZE_MIB over REST (curl) and over gRPC (grpc-js client streaming / server
 #    streaming, 1 MiB chunks), alternating, ROUNDS times;
-#  - small requests: GET /api/jobs/{id} with wrk against Jobs/GetJob with a grpc-js loop, and a 1 KiB job submission
-#    (gRPC SubmitJob with 0 validators; REST via wrk and a Lua body when wrk is installed).
+#  - small requests: GET /api/jobs/{id} with wrk against Jobs/GetJob with a grpc-js loop and a Grpc.Net.Client loop,
+#    and a 1 KiB job submission (0 validators) each way (REST with wrk and a Lua body, when wrk is installed).
 # Usage: bench/grpc/compare.sh [SIZE_MIB=256]   (npm ci in tests/Xmbl.Cluster.Gateway.Interop.Tests/js first)
 # Environment: ROUNDS (2), SECONDS (10), CONCURRENCY (32), SILO_DLL.
 set -euo pipefail
@@ -62,5 +62,10 @@ wrk.body = '{"module":"$hash","validators":0,"stdin":"$stdin"}'
 LUA
   echo "REST POST /api/jobs (1 KiB): $(wrk -t2 -c"$concurrency" -d"${seconds}s" -s "$work/post.lua" "$http/api/jobs" | awk '/Requests\/sec/ {print $2 " req/s"} /Latency/ {print "avg " $2}' | paste -sd' ')"
 fi
-echo "gRPC Jobs/GetJob: $("$node" bench/grpc/loop.mjs "127.0.0.1:$grpc_port" GetJob "$seconds" "$concurrency" "$id")"
-echo "gRPC Jobs/SubmitJob (1 KiB): $("$node" bench/grpc/loop.mjs "127.0.0.1:$grpc_port" SubmitJob "$seconds" "$concurrency" "$hash")"
+echo "gRPC Jobs/GetJob, grpc-js: $("$node" bench/grpc/loop.mjs "127.0.0.1:$grpc_port" GetJob "$seconds" "$concurrency" "$id")"
+echo "gRPC Jobs/SubmitJob (1 KiB), grpc-js: $("$node" bench/grpc/loop.mjs "127.0.0.1:$grpc_port" SubmitJob "$seconds" "$concurrency" "$hash")"
+# The same loops with Grpc.Net.Client (bench/Xmbl.Cluster.Benchmarks grpc-loop): grpc-js runs on one Node thread.
+bench_dll=bench/Xmbl.Cluster.Benchmarks/bin/Release/net10.0/Xmbl.Cluster.Benchmarks.dll
+[ -f "$bench_dll" ] || dotnet build bench/Xmbl.Cluster.Benchmarks -c Release -v q -nologo >/dev/null
+echo "gRPC Jobs/GetJob, Grpc.Net.Client: $(dotnet "$bench_dll" grpc-loop "http://127.0.0.1:$grpc_port" GetJob "$seconds" "$concurrency" "$id")"
+echo "gRPC Jobs/SubmitJob (1 KiB), Grpc.Net.Client: $(dotnet "$bench_dll" grpc-loop "http://127.0.0.1:$grpc_port" SubmitJob "$seconds" "$concurrency" "$hash")"
