@@ -38,7 +38,11 @@ internal static class GrpcErrors
     public static RpcException Refused(PolicyDecision decision) =>
         decision.Outcome == PolicyOutcome.TooLarge ? ResourceExhausted(decision.Reason) : PermissionDenied(decision.Reason);
 
-    /// <summary>The application layer's exceptions as statuses; null for anything else (the framework answers INTERNAL).</summary>
+    /// <summary>
+    /// The application layer's exceptions as statuses; null for anything else (the framework answers INTERNAL). Refusals
+    /// for lack of funds (REST 402, e.g. escrow held at job submission) map to FAILED_PRECONDITION with
+    /// <c>xmbl-reason: insufficient-funds</c>, as <c>Ledger/Transfer</c> does: add their exception here.
+    /// </summary>
     public static RpcException? Map(Exception exception) => exception switch
     {
         RpcException => null,
