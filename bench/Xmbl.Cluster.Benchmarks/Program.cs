@@ -38,6 +38,12 @@ public static class Program
             return Silo.SiloStart.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        // Small gRPC requests with Grpc.Net.Client (see Grpc/GrpcLoop.cs and bench/grpc/compare.sh).
+        if (args.Length > 0 && args[0] == Grpc.GrpcLoop.Switch)
+        {
+            return Grpc.GrpcLoop.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

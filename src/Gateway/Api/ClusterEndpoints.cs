@@ -19,11 +19,11 @@ internal static class ClusterEndpoints
     }
 
     // A standalone gateway is no silo: it has no ILocalSiloDetails and answers with no localSiloId.
-    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken) =>
-        Results.Ok(await ReadAsync(grains, local, nodes, reputations, cancellationToken));
+    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, [FromServices] Grpc.GrpcEndpoint? grpc, CancellationToken cancellationToken) =>
+        Results.Ok(await ReadAsync(grains, local, nodes, reputations, grpc, cancellationToken));
 
-    /// <summary>The view, for this endpoint and the network page's feed.</summary>
-    internal static async Task<ClusterView> ReadAsync(IGrainFactory grains, ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
+    /// <summary>The cluster view, for REST, gRPC and the network page's feed.</summary>
+    internal static async Task<ClusterView> ReadAsync(IGrainFactory grains, ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, Grpc.GrpcEndpoint? grpc, CancellationToken cancellationToken)
     {
         // The membership table as Orleans keeps it (IManagementGrain works from silos and clients alike).
         var silos = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false, cancellationToken);
@@ -53,7 +53,10 @@ internal static class ClusterEndpoints
                 n.Node.LastHeartbeat,
                 n.Node.Resources.Engine,
                 n.Node.Resources.EngineVersion,
-                n.Node.Resources.EngineFeatures ?? []))]);
+                n.Node.Resources.EngineFeatures ?? []))])
+        {
+            Grpc = grpc?.Url,
+        };
         return view;
     }
 }
@@ -62,7 +65,11 @@ internal static class ClusterEndpoints
 /// <param name="LocalSiloId">The silo that answered; null (left out) when a standalone gateway answered.</param>
 /// <param name="Silos">Every silo in the membership table.</param>
 /// <param name="Nodes">Every registered node.</param>
-internal sealed record ClusterView(string? LocalSiloId, IReadOnlyList<SiloView> Silos, IReadOnlyList<NodeView> Nodes);
+internal sealed record ClusterView(string? LocalSiloId, IReadOnlyList<SiloView> Silos, IReadOnlyList<NodeView> Nodes)
+{
+    /// <summary>The gRPC endpoint's address (h2c unless TLS is configured); null (left out) when the gRPC port is off.</summary>
+    public string? Grpc { get; init; }
+}
 
 /// <summary>A silo row.</summary>
 internal sealed record SiloView(string Id, string Address, string Status, DateTimeOffset Started, DateTimeOffset LastHeartbeat);

@@ -145,6 +145,50 @@ internal sealed partial class RequestSigning
         }
     }
 
+    /// <summary>
+    /// Checks a gRPC call (docs/api.md, "Signed gRPC calls") with the same verifier, replay cache and loopback rule as
+    /// REST: the canonical bytes take method <c>POST</c>, <paramref name="target"/> and the signed content hash, which
+    /// must equal <paramref name="contentSha256"/> (the request message's hash) when that is given.
+    /// </summary>
+    /// <param name="target">The call's path, <c>/xmbl.v1.Service/Method</c> (PutObject adds the object's address).</param>
+    /// <param name="metadata">The call's headers (gRPC metadata).</param>
+    /// <param name="remote">The client's address.</param>
+    /// <param name="changes">Whether the call changes something (then it must be signed).</param>
+    /// <param name="contentSha256">The hash of what was received, or null when the caller checks it later (uploads).</param>
+    internal CallCheck CheckCall(string target, IHeaderDictionary metadata, IPAddress? remote, bool changes, string? contentSha256)
+    {
+        if (!TryRead(metadata, out var headers, out var repeated))
+        {
+            return new(null, "malformed", $"Give one {repeated} header, not several.");
+        }
+
+        if (RequestVerifier.IsSigned(headers))
+        {
+            var check = _verifier.Verify(HttpMethods.Post, target, headers);
+            if (!check.IsValid)
+            {
+                return new(null, Code(check.Failure), check.Reason!);
+            }
+
+            if (contentSha256 is not null && !string.Equals(contentSha256, headers.ContentSha256, StringComparison.Ordinal))
+            {
+                return new(null, BodyMismatch, $"The request message does not hash to the signed {RequestSignature.ContentSha256Header} ({headers.ContentSha256}); nothing was done.");
+            }
+
+            var did = check.Signer!.Did;
+            return new(new Caller(did, string.Equals(did, Operator, StringComparison.Ordinal), headers.ContentSha256), null, null);
+        }
+
+        if (_trustLoopback && remote is not null && IPAddress.IsLoopback(remote))
+        {
+            return new(_operatorUnsigned, null, null);
+        }
+
+        return changes
+            ? new(null, "missing", _verifier.Verify(HttpMethods.Post, target, default).Reason!)
+            : new(Anonymous, null, null);
+    }
+
     /// <summary>The <c>reason</c> of a refused upload whose bytes differ from the signed hash.</summary>
     public const string BodyMismatch = "body-mismatch";
 
@@ -206,6 +250,9 @@ internal sealed partial class RequestSigning
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "Trusting loopback: unsigned requests from this machine act as the operator {Did}. For development only")]
     private static partial void LogTrustLoopback(ILogger logger, string did);
 }
+
+/// <summary>A gRPC call's signature check: the caller, or why it is refused (<paramref name="Reason"/> is the stable code).</summary>
+internal readonly record struct CallCheck(Caller? Caller, string? Reason, string? Detail);
 
 /// <summary>The body did not hash to the signed <c>X-Xmbl-Content-Sha256</c>.</summary>
 internal sealed class SignedBodyMismatchException(string message) : Exception(message);

@@ -37,6 +37,8 @@ public static class GatewayExtensions
 
         // The network page at / and its live feed.
         services.AddNetworkFeed();
+        // gRPC and gRPC-Web (xmbl.v1): its own port, limits and CORS (GatewayGrpcExtensions).
+        services.AddGatewayGrpc();
         return services;
     }
 
@@ -57,6 +59,10 @@ public static class GatewayExtensions
         // Resolved now, so that a bad operator key or option stops the silo at start, naming the key.
         var signing = app.Services.GetRequiredService<RequestSigning>();
         app.Use(signing.InvokeAsync);
+
+        // gRPC and gRPC-Web: the same application services as the routes below.
+        app.MapGatewayGrpc();
+
         app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health");
         app.MapClusterEndpoints();
         app.MapObjectEndpoints();

@@ -109,6 +109,7 @@ internal sealed partial class ClusterNetworkSource : INetworkSource
             _services.GetService<ILocalSiloDetails>(),
             _nodes,
             _services.GetRequiredService<ReputationDirectory>(),
+            _services.GetService<Grpc.GrpcEndpoint>(),
             cancellationToken);
         sink.Publish(NetworkEventKinds.Cluster, null, view);
         return view.Nodes.Where(n => n.Status == "alive").Select(n => n.Id).ToHashSet(StringComparer.Ordinal);

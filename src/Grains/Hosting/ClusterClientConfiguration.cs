@@ -25,6 +25,7 @@ public static class ClusterClientConfiguration
         ["--cluster-secret"] = ClusterSecretKey,
         ["--operator-did"] = "Xmbl:Gateway:Operator",
         [SiloConfiguration.TrustLoopbackSwitch] = "Xmbl:Gateway:TrustLoopback",
+        ["--grpc-urls"] = "Xmbl:Gateway:GrpcUrl",
     };
 
     /// <summary>Adds the short forms: environment variables first, then the switches, so the command line wins.</summary>

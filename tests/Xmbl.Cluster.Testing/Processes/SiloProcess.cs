@@ -34,6 +34,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The gRPC endpoint (<c>--grpc-urls</c>, h2c), e.g. <c>http://127.0.0.1:40123</c>.</summary>
+    public string GrpcAddress { get; private init; } = "";
+
     /// <summary>Signs as <see cref="TestAccounts.User"/>.</summary>
     public HttpClient Http { get; }
 
@@ -108,6 +111,15 @@ public sealed class SiloProcess : IAsyncDisposable
             }
         }
 
+        // The gRPC port (by default the HTTP port plus one, which another test's process may hold): a free one.
+        var grpcIndex = Array.IndexOf(extraArgs, "--grpc-urls");
+        var grpcUrl = grpcIndex >= 0 && grpcIndex + 1 < extraArgs.Length ? extraArgs[grpcIndex + 1] : $"http://127.0.0.1:{TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        if (grpcIndex < 0)
+        {
+            info.ArgumentList.Add("--grpc-urls");
+            info.ArgumentList.Add(grpcUrl);
+        }
+
         foreach (var arg in extraArgs)
         {
             info.ArgumentList.Add(arg);
@@ -116,7 +128,7 @@ public sealed class SiloProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var silo = new SiloProcess(process, baseAddress, dataDirectory);
+        var silo = new SiloProcess(process, baseAddress, dataDirectory) { GrpcAddress = grpcUrl };
         process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         process.Start();
