@@ -32,7 +32,7 @@ internal static class JobsEndpoints
 {
     public static void MapJobsEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/jobs", SubmitAsync).WithName("SubmitJob")
+        app.MapPost("/api/jobs", SubmitAsync).WithName("SubmitJob").WithMetadata(OwnsBodyLimit.Instance)
             .WithSummary("Submits a job for the calling account: module hash (or inline module), entry, args, env, stdin, limits, max price, validators, input and output objects. Body at most Xmbl:Compute:MaxJobRequestBytes (else 413).");
         app.MapGet("/api/jobs", ListAsync).WithName("ListJobs")
             .WithSummary("Lists jobs in submission order; filters ?status=&module=&node=&submitter=, paging ?after=<next>&limit=.");
@@ -90,6 +90,7 @@ internal static class JobsEndpoints
     }
 
     private static async Task<IResult> ListAsync(
+        HttpContext context,
         JobService jobs,
         string? status,
         string? module,
@@ -115,7 +116,7 @@ internal static class JobsEndpoints
             return Problems.BadRequest($"submitter is not a valid account: use {Accounts.Syntax}.");
         }
 
-        if (!Problems.TryPageSize(limit, 50, 1000, out var take, out var refused))
+        if (!Problems.TryPageSize(context, limit, out var take, out var refused))
         {
             return refused;
         }

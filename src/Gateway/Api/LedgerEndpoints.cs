@@ -168,7 +168,7 @@ internal static class LedgerEndpoints
         return Results.Ok(AccountView.From(snapshot, nodeViews));
     }
 
-    private static async Task<IResult> HistoryAsync(string id, LedgerService ledger, string? after, string? limit, CancellationToken cancellationToken)
+    private static async Task<IResult> HistoryAsync(string id, HttpContext context, LedgerService ledger, string? after, string? limit, CancellationToken cancellationToken)
     {
         if (!PublicIdentity.TryParseDid(id, out var identity))
         {
@@ -181,7 +181,7 @@ internal static class LedgerEndpoints
             return Problems.BadRequest("after must be the next cursor of the previous page (a whole number).");
         }
 
-        if (!Problems.TryPageSize(limit, 50, 1000, out var take, out var badLimit))
+        if (!Problems.TryPageSize(context, limit, out var take, out var badLimit))
         {
             return badLimit;
         }
