@@ -32,7 +32,7 @@ internal static class JobsEndpoints
 {
     public static void MapJobsEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/jobs", SubmitAsync).WithName("SubmitJob").WithMetadata(OwnsBodyLimit.Instance)
+        app.MapPost("/api/jobs", SubmitAsync).WithName("SubmitJob").WithMetadata(OwnsBodyLimit.Instance).Accepts<JsonElement>("application/json")
             .WithSummary("Submits a job for the calling account: module hash (or inline module), entry, args, env, stdin, limits, max price, validators, input and output objects. Body at most Xmbl:Compute:MaxJobRequestBytes (else 413).");
         app.MapGet("/api/jobs", ListAsync).WithName("ListJobs")
             .WithSummary("Lists jobs in submission order; filters ?status=&module=&node=&submitter=, paging ?after=<next>&limit=.");

@@ -65,7 +65,7 @@ public static class GatewayExtensions
         app.Use(signing.InvokeAsync);
         // After signing: a signed request counts against its verified did:key, an unsigned one against its address.
         app.UseRateLimiter();
-        app.Use(BodyLimits.Middleware(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes));
+        app.Use(BodyChecks.Middleware(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes));
         app.MapOpenApi();
         // Exempt from rate limits: load balancers and orchestrators probe it, and a limited probe would look like an outage.
         app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health")

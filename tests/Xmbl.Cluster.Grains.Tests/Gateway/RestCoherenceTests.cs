@@ -28,6 +28,11 @@ public sealed class RestCoherenceTests
             Assert.Contains("not valid JSON", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
+        using (var form = await gateway.Http.PostAsync(new Uri("/api/jobs", UriKind.Relative), new StringContent("module=x", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")))
+        {
+            await AssertProblemAsync(form, HttpStatusCode.UnsupportedMediaType);
+        }
+
         using var thrown = await gateway.Http.GetAsync(new Uri("/test/throws", UriKind.Relative));
         var failure = await AssertProblemAsync(thrown, HttpStatusCode.InternalServerError);
         var text = failure.GetRawText();
