@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Logging;
-using Microsoft.Net.Http.Headers;
 
 namespace Xmbl.Cluster.Gateway.Api;
 
@@ -48,28 +46,15 @@ internal sealed class OwnsBodyLimit
 }
 
 /// <summary>
-/// Checks a request's body against its endpoint before the endpoint runs: the media type against the endpoint's
-/// <see cref="IAcceptsMetadata"/> (415 otherwise; a body without a Content-Type is taken as the endpoint's own), and
-/// <see cref="GatewayOptions.MaxRequestBodyBytes"/> on every endpoint without a body limit of its own.
+/// Applies <see cref="GatewayOptions.MaxRequestBodyBytes"/> to every endpoint without a body limit of its own. (A body of
+/// a media type the endpoint does not accept never gets here: routing matches <c>Accepts</c> metadata and answers 415,
+/// which the status-code pages turn into problem details.)
 /// </summary>
-internal static class BodyChecks
+internal static class BodyLimits
 {
     public static Func<HttpContext, RequestDelegate, Task> Middleware(long limit) => (context, next) =>
     {
-        if (context.GetEndpoint() is not { } endpoint)
-        {
-            return next(context);
-        }
-
-        if (endpoint.Metadata.GetMetadata<IAcceptsMetadata>() is { ContentTypes.Count: > 0 } accepts
-            && context.Request.ContentType is { } contentType
-            && !Accepted(contentType, accepts.ContentTypes))
-        {
-            return Problems.UnsupportedMediaType($"{context.Request.Method} {context.Request.Path} takes {string.Join(" or ", accepts.ContentTypes)}, not '{contentType}'.")
-                .ExecuteAsync(context);
-        }
-
-        if (endpoint.Metadata.GetMetadata<OwnsBodyLimit>() is null)
+        if (context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<OwnsBodyLimit>() is null)
         {
             if (context.Request.ContentLength is { } declared && declared > limit)
             {
@@ -86,23 +71,4 @@ internal static class BodyChecks
 
         return next(context);
     };
-
-    private static bool Accepted(string contentType, IReadOnlyList<string> accepted)
-    {
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed) || parsed.MediaType.Value is not { } mediaType)
-        {
-            return false;
-        }
-
-        foreach (var type in accepted)
-        {
-            if (string.Equals(mediaType, type, StringComparison.OrdinalIgnoreCase)
-                || (string.Equals(type, "application/json", StringComparison.Ordinal) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

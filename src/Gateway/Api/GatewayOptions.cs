@@ -42,6 +42,9 @@ public sealed class GatewayOptions
     /// <summary>The largest <c>?limit=</c> a listing accepts (400 beyond it).</summary>
     public int MaxPageSize { get; set; } = 1000;
 
+    /// <summary>How many final jobs' answers <c>GET /api/jobs/{id}</c> keeps in memory (0: none); see <see cref="FinalJobViews"/>.</summary>
+    public int FinalJobCacheEntries { get; set; } = 4096;
+
     /// <summary>Per-client request rates (<c>Xmbl:Gateway:RateLimit</c>).</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
 }
@@ -96,6 +99,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.DefaultPageSize < 1 || options.DefaultPageSize > options.MaxPageSize)
         {
             failures.Add($"{GatewayOptions.SectionName}:{nameof(GatewayOptions.DefaultPageSize)} must be from 1 to MaxPageSize ({options.MaxPageSize}) (got {options.DefaultPageSize}).");
+        }
+
+        if (options.FinalJobCacheEntries is < 0 or > 1_000_000)
+        {
+            failures.Add($"{GatewayOptions.SectionName}:{nameof(GatewayOptions.FinalJobCacheEntries)} must be from 0 to 1000000 (got {options.FinalJobCacheEntries}).");
         }
 
         var rate = options.RateLimit;

@@ -20,8 +20,6 @@ internal static class Problems
 
     public static IResult RangeNotSatisfiable(string detail) => Make(StatusCodes.Status416RangeNotSatisfiable, "Range not satisfiable", detail);
 
-    public static IResult UnsupportedMediaType(string detail) => Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", detail);
-
     public static IResult TooManyRequests(string detail) => Make(StatusCodes.Status429TooManyRequests, "Too many requests", detail);
 
     public static IResult Unavailable(string detail) => Make(StatusCodes.Status503ServiceUnavailable, "Service unavailable", detail);

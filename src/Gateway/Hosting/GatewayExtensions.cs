@@ -38,6 +38,7 @@ public static class GatewayExtensions
         // REST coherence (docs/api.md): the last exception handler, per-client rate limits, the OpenAPI document,
         // quiet request logging and telemetry.
         services.AddExceptionHandler<ErrorProblems>();
+        services.AddSingleton<FinalJobViews>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
             .Configure<IOptions<GatewayOptions>>((limiter, gateway) => ClientRateLimiting.Configure(limiter, gateway.Value.RateLimit));
@@ -65,7 +66,7 @@ public static class GatewayExtensions
         app.Use(signing.InvokeAsync);
         // After signing: a signed request counts against its verified did:key, an unsigned one against its address.
         app.UseRateLimiter();
-        app.Use(BodyChecks.Middleware(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes));
+        app.Use(BodyLimits.Middleware(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes));
         app.MapOpenApi();
         // Exempt from rate limits: load balancers and orchestrators probe it, and a limited probe would look like an outage.
         app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health")

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Xmbl.Cluster.Grains.Tests.Gateway;
 
@@ -104,6 +105,55 @@ public sealed class RestCoherenceTests
 
         var problem = await AssertProblemAsync(tooMany, HttpStatusCode.BadRequest);
         Assert.Equal("limit must be a whole number from 1 to 5.", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task GetJob_FollowsEachJobUntilFinal_ThenAnswersItsFinalRecord_AlsoPastTheKeptAnswersBound()
+    {
+        // Room for 2 kept answers, 3 jobs: the first is dropped from memory and read again from storage.
+        await using var gateway = await GatewayApp.StartAsync(new Dictionary<string, string?> { ["Xmbl:Gateway:FinalJobCacheEntries"] = "2" });
+        using var upload = await gateway.Http.PostAsync(new Uri("/api/modules", UriKind.Relative), new ByteArrayContent(Jobs.ComputeSilo.Fixture("hello.wasm")));
+        var hash = JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("hash").GetString();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var submit = await gateway.Http.PostAsync(new Uri("/api/jobs", UriKind.Relative), new StringContent($$"""{"module":"{{hash}}","validators":1}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, submit.StatusCode);
+            ids.Add(JsonDocument.Parse(await submit.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        foreach (var id in ids)
+        {
+            // A job not final is read fresh each time: were it kept, this would never see it settle.
+            while ((await GetJobAsync(gateway, id)).GetProperty("status").GetString() != "Settled")
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+
+        var jobs = gateway.Services.GetRequiredService<Xmbl.Cluster.Grains.Jobs.JobService>();
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var id in ids)
+            {
+                var stored = (await jobs.GetAsync(id))!;
+                var answered = await GetJobAsync(gateway, id);
+                Assert.Equal(id, answered.GetProperty("id").GetString());
+                Assert.Equal("Settled", answered.GetProperty("status").GetString());
+                Assert.Equal(stored.Transitions.Count, answered.GetProperty("transitions").GetArrayLength());
+                Assert.Equal(stored.UpdatedAt, answered.GetProperty("updatedAt").GetDateTimeOffset());
+            }
+        }
+    }
+
+    private static async Task<JsonElement> GetJobAsync(GatewayApp gateway, string id)
+    {
+        using var response = await gateway.Http.GetAsync(new Uri("/api/jobs/" + id, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.Clone();
     }
 
     internal static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
