@@ -32,11 +32,11 @@ internal static class JobsEndpoints
 {
     public static void MapJobsEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/jobs", SubmitAsync).WithName("SubmitJob")
+        app.MapPost("/api/jobs", SubmitAsync).WithName("SubmitJob").WithMetadata(OwnsBodyLimit.Instance).Accepts<JsonElement>("application/json")
             .WithSummary("Submits a job for the calling account: module hash (or inline module), entry, args, env, stdin, limits, max price, validators, input and output objects. Body at most Xmbl:Compute:MaxJobRequestBytes (else 413).");
         app.MapGet("/api/jobs", ListAsync).WithName("ListJobs")
             .WithSummary("Lists jobs in submission order; filters ?status=&module=&node=&submitter=, paging ?after=<next>&limit=.");
-        app.MapGet("/api/jobs/{id}", GetAsync).WithName("GetJob")
+        app.MapGet("/api/jobs/{id}", GetAsync).WithName("GetJob").Produces<JobView>(StatusCodes.Status200OK, "application/json").ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("The job: status, timestamps, executor, validators, fuel, exit code, result hash, price, reason, assignments, transitions.");
         app.MapGet("/api/jobs/{id}/output", GetOutputAsync).WithName("GetJobOutput")
             .WithSummary("The job's accepted stdout bytes; 409 until the result is agreed.");
@@ -72,8 +72,18 @@ internal static class JobsEndpoints
         }
     }
 
-    private static async Task<IResult> GetAsync(string id, JobService jobs) =>
-        await jobs.GetAsync(id) is { } job ? Results.Ok(JobView.From(job)) : Problems.NotFound($"No job {id}.");
+    private static async Task<IResult> GetAsync(string id, JobService jobs, FinalJobViews views)
+    {
+        if (views.TryGet(id, out var kept))
+        {
+            return Results.Bytes(kept, JsonContentType);
+        }
+
+        return await jobs.GetAsync(id) is { } job ? Results.Bytes(views.Serialize(job), JsonContentType) : Problems.NotFound($"No job {id}.");
+    }
+
+    // As Results.Ok writes it.
+    private const string JsonContentType = "application/json; charset=utf-8";
 
     private static async Task<IResult> GetOutputAsync(string id, JobService jobs)
     {
@@ -90,6 +100,7 @@ internal static class JobsEndpoints
     }
 
     private static async Task<IResult> ListAsync(
+        HttpContext context,
         JobService jobs,
         string? status,
         string? module,
@@ -115,7 +126,7 @@ internal static class JobsEndpoints
             return Problems.BadRequest($"submitter is not a valid account: use {Accounts.Syntax}.");
         }
 
-        if (!Problems.TryPageSize(limit, 50, 1000, out var take, out var refused))
+        if (!Problems.TryPageSize(context, limit, out var take, out var refused))
         {
             return refused;
         }

@@ -25,15 +25,15 @@ internal static class LedgerEndpoints
 
     public static void MapLedgerEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/transfers", TransferAsync).WithName("Transfer")
+        app.MapPost("/api/transfers", TransferAsync).WithName("Transfer").Accepts<JsonElement>("application/json")
             .WithSummary("Moves micro-xmbl.c from the signer's account: {\"to\": did, \"amount\": micro, \"nonce\": n > the account's last}. 402 when the balance is short, 409 for a used nonce.");
         app.MapGet("/api/accounts/{id}", GetAccountAsync).WithName("GetAccount")
             .WithSummary("The account's public record: balance, its did:key, the next nonce, the nodes it operates and their reputation.");
         app.MapGet("/api/accounts/{id}/history", HistoryAsync).WithName("AccountHistory")
             .WithSummary("The account's history, oldest first; paging ?after=<next>&limit=.");
-        app.MapPost("/api/mint", MintAsync).WithName("Mint")
+        app.MapPost("/api/mint", MintAsync).WithName("Mint").Accepts<JsonElement>("application/json")
             .WithSummary("Treasury only: creates micro-xmbl.c in the treasury's account: {\"amount\": micro, \"nonce\": n}.");
-        app.MapPost("/api/faucet", FaucetAsync).WithName("Faucet")
+        app.MapPost("/api/faucet", FaucetAsync).WithName("Faucet").Accepts<JsonElement>("application/json")
             .WithSummary("Development credits for the signer: {\"amount\": micro}, within per-request and per-window limits (429 past them). Off in cluster mode unless configured.");
     }
 
@@ -168,7 +168,7 @@ internal static class LedgerEndpoints
         return Results.Ok(AccountView.From(snapshot, nodeViews));
     }
 
-    private static async Task<IResult> HistoryAsync(string id, LedgerService ledger, string? after, string? limit, CancellationToken cancellationToken)
+    private static async Task<IResult> HistoryAsync(string id, HttpContext context, LedgerService ledger, string? after, string? limit, CancellationToken cancellationToken)
     {
         if (!PublicIdentity.TryParseDid(id, out var identity))
         {
@@ -181,7 +181,7 @@ internal static class LedgerEndpoints
             return Problems.BadRequest("after must be the next cursor of the previous page (a whole number).");
         }
 
-        if (!Problems.TryPageSize(limit, 50, 1000, out var take, out var badLimit))
+        if (!Problems.TryPageSize(context, limit, out var take, out var badLimit))
         {
             return badLimit;
         }

@@ -13,7 +13,7 @@ internal static class ModulesEndpoints
 {
     public static void MapModulesEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/modules", UploadAsync).WithName("UploadModule")
+        app.MapPost("/api/modules", UploadAsync).WithName("UploadModule").WithMetadata(OwnsBodyLimit.Instance)
             .WithSummary("Uploads a WebAssembly module (the request body, at most Xmbl:Compute:MaxModuleBytes, else 413); validates it and stores it under its SHA-256. 201 when new, 200 when already known.");
         app.MapGet("/api/modules/{hash}", GetAsync).WithName("GetModule")
             .WithSummary("The module's record: size, exports, imports, whether it is a WASI command.");

@@ -17,12 +17,9 @@ namespace Xmbl.Cluster.Gateway.Api;
 /// <summary>Object storage over REST: <c>PUT/GET/HEAD/DELETE /api/objects/{namespace}/{name}</c>, listing and repair.</summary>
 internal static partial class ObjectEndpoints
 {
-    private const int DefaultListLimit = 100;
-    private const int MaxListLimit = 1000;
-
     public static void MapObjectEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/api/objects/{ns}/{**name}", PutAsync).WithName("PutObject").WithMetadata(ChecksSignedBody.Instance)
+        app.MapPut("/api/objects/{ns}/{**name}", PutAsync).WithName("PutObject").WithMetadata(ChecksSignedBody.Instance, OwnsBodyLimit.Instance)
             .WithSummary("Stores the request body as ns/name for the signing account, erasure-coded across nodes; visible only once every stripe is durable and the bytes hash to the signed X-Xmbl-Content-Sha256.");
         app.MapMethods("/api/objects/{ns}/{**name}", [HttpMethods.Get, HttpMethods.Head], GetAsync).WithName("GetObject")
             .WithSummary("Streams an object (Range supported); ?health reports healthy shards per stripe instead.");
@@ -203,7 +200,7 @@ internal static partial class ObjectEndpoints
             return refused;
         }
 
-        if (!Problems.TryPageSize(limit, DefaultListLimit, MaxListLimit, out var take, out var badLimit))
+        if (!Problems.TryPageSize(context, limit, out var take, out var badLimit))
         {
             return badLimit;
         }

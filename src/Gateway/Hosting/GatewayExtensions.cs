@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Dashboard;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
@@ -39,6 +40,18 @@ public static class GatewayExtensions
         services.AddNetworkFeed();
         // gRPC and gRPC-Web (xmbl.v1): its own port, limits and CORS (GatewayGrpcExtensions).
         services.AddGatewayGrpc();
+        // REST coherence (docs/api.md): the last exception handler, per-client rate limits, the OpenAPI document,
+        // quiet request logging and telemetry.
+        services.AddExceptionHandler<ErrorProblems>();
+        services.AddSingleton<FinalJobViews>();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
+            .Configure<IOptions<GatewayOptions>>((limiter, gateway) => ClientRateLimiting.Configure(limiter, gateway.Value.RateLimit));
+        services.AddOpenApi();
+        // ASP.NET Core logs several Information lines per request: Warning unless configuration says otherwise. Put
+        // first, so that a Logging:LogLevel:Microsoft.AspNetCore key (as specific, later in the list) wins over it.
+        services.Configure<LoggerFilterOptions>(o => o.Rules.Insert(0, new LoggerFilterRule(null, "Microsoft.AspNetCore", LogLevel.Warning, null)));
+        services.AddClusterTelemetry();
         return services;
     }
 
@@ -59,11 +72,18 @@ public static class GatewayExtensions
         // Resolved now, so that a bad operator key or option stops the silo at start, naming the key.
         var signing = app.Services.GetRequiredService<RequestSigning>();
         app.Use(signing.InvokeAsync);
+        // After signing: a signed request counts against its verified did:key, an unsigned one against its address.
+        app.UseRateLimiter();
+        app.Use(BodyLimits.Middleware(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes));
+        app.MapOpenApi();
 
         // gRPC and gRPC-Web: the same application services as the routes below.
         app.MapGatewayGrpc();
 
-        app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health");
+        // Exempt from rate limits: load balancers and orchestrators probe it, and a limited probe would look like an outage.
+        app.MapGet("/healthz", static (HttpContext context) => SiloHealth(context)).WithName("Health")
+            .WithSummary("200 ok, or 503 degraded: … naming each problem the silo's parts report.")
+            .DisableRateLimiting();
         app.MapClusterEndpoints();
         app.MapObjectEndpoints();
         app.MapComputeEndpoints();
@@ -76,14 +96,16 @@ public static class GatewayExtensions
             app.MapLedgerEndpoints();
         }
 
-        app.MapOrleansDashboard(DashboardPath);
+        // Orleans' own UI and the JSON it polls: not part of our API, so not in the OpenAPI document.
+        app.MapOrleansDashboard(DashboardPath).ExcludeFromDescription();
 
         // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.
         // The DI overload also takes the host's logger, so rejected requests are logged. A standalone gateway
         // (no local nodes) stores no shards and serves none.
         if (app.Services.GetService<ShardRequestAuthenticator>() is not null && app.Services.GetService<LocalNodes>() is not null)
         {
-            app.MapShardEndpoints().WithMetadata(AuthenticatedElsewhere.Instance);
+            // Members only, between silos: neither rate limited per client nor described to clients.
+            app.MapShardEndpoints().WithMetadata(AuthenticatedElsewhere.Instance, OwnsBodyLimit.Instance).DisableRateLimiting().ExcludeFromDescription();
         }
         return app;
     }

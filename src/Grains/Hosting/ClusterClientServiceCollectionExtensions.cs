@@ -71,6 +71,8 @@ public static class ClusterClientServiceCollectionExtensions
         services.AddSingleton<ISiloHealthReporter>(sp => sp.GetRequiredService<ClusterConnectionHealth>());
         services.AddOrleansClient(client =>
         {
+            // As on the silos: the gateway's request span is the parent of the grain calls it makes.
+            client.AddActivityPropagation();
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = clusterId;

@@ -73,6 +73,9 @@ public static class SiloServiceCollectionExtensions
                 o.ServiceId = clusterId;
             });
             silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+            // A grain call carries the caller's trace context, so a job's trace follows it across grains and silos
+            // (spans are only made while a tracer listens: docs/operations.md, "Telemetry").
+            silo.AddActivityPropagation();
             // Orleans' failure detector (ProbeTimeout, NumMissedProbesLimit, …): how fast a dead silo is declared dead.
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection(SiloConfiguration.MembershipSection));
             silo.Services.AddSerializer(s => s.AddClusterSerialization());

@@ -163,6 +163,7 @@ public sealed class JobService
             hash!, entry, args, env, stdin, new JobLimits(fuel, pages, wall), request.MaxPricePerMillionFuel, validators,
             inputs, request.OutputObject, request.Submitter, inputs.Count > 0 ? pins : null, module?.Features);
         var id = JobIds.New(_time.GetUtcNow());
+        using var span = Telemetry.ClusterTelemetry.StartSubmit(id);
         return await _grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
     }
 

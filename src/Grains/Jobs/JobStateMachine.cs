@@ -35,6 +35,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         state.CreatedAt = now;
         state.UpdatedAt = now;
         state.Transitions.Add(new JobTransition(now, JobStatus.Pending, JobStatus.Pending, null, $"submitted: module {spec.ModuleHash[..Math.Min(12, spec.ModuleHash.Length)]}, entry {spec.Entry}, {spec.Validators} validator(s)"));
+        Telemetry.ClusterTelemetry.JobTransition(JobStatus.Pending, now, now);
         FillSlots(state, now);
     }
 
@@ -723,6 +724,7 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
         state.Transitions.Add(new JobTransition(now, state.Status, to, nodeId, reason));
         state.Status = to;
         state.UpdatedAt = now;
+        Telemetry.ClusterTelemetry.JobTransition(to, state.CreatedAt, now);
     }
 
     internal static string Describe(RunOutcome outcome, int exitCode) => outcome switch

@@ -53,6 +53,7 @@ public sealed partial class StorageRepairService : BackgroundService
         {
             var result = await _objects.RepairAllAsync(cancellationToken);
             LastPass = result;
+            Telemetry.ClusterTelemetry.RepairPass(result.RepairedShards);
             LogPass(result.CheckedObjects, result.RepairedObjects, result.RepairedShards, result.Unrecoverable, result.OrphansDeleted);
             return result;
         }

@@ -26,7 +26,8 @@ internal sealed partial class NodeExecutor
     /// <summary>How long a run past its limit gets to return once cancelled before it counts as stuck (at most the grace).</summary>
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(1);
 
-    private readonly Channel<JobDispatch> _queue = Channel.CreateUnbounded<JobDispatch>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    // Each assignment carries the trace context of the grain call that dispatched it, so that its run joins the job's trace.
+    private readonly Channel<(JobDispatch Dispatch, ActivityContext Parent)> _queue = Channel.CreateUnbounded<(JobDispatch, ActivityContext)>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly ConcurrentDictionary<(string JobId, int AssignmentId), CancellationTokenSource?> _known = new();
     private readonly IGrainFactory _grains;
     private readonly IJobRunner _runner;
@@ -107,7 +108,7 @@ internal sealed partial class NodeExecutor
             return false;
         }
 
-        return _queue.Writer.TryWrite(dispatch);
+        return _queue.Writer.TryWrite((dispatch, Activity.Current?.Context ?? default));
     }
 
     public bool IsKnown(string jobId, int assignmentId) => _known.ContainsKey((jobId, assignmentId));
@@ -167,8 +168,9 @@ internal sealed partial class NodeExecutor
     {
         try
         {
-            await foreach (var dispatch in _queue.Reader.ReadAllAsync(ct))
+            await foreach (var (dispatch, parent) in _queue.Reader.ReadAllAsync(ct))
             {
+                using var span = Telemetry.ClusterTelemetry.StartRun(dispatch.JobId, dispatch.Role, dispatch.NodeId, parent);
                 try
                 {
                     await ProcessAsync(dispatch, ct);
@@ -292,6 +294,7 @@ internal sealed partial class NodeExecutor
 
         var hash = ResultHash.Compute(result.Output, result.ExitCode, result.Fuel, result.Outcome);
         var report = new ExecutionReport(work.AssignmentId, Node.Id, hash, result.Output, result.ExitCode, result.Fuel, result.Outcome, result.Detail, Stopwatch.GetElapsedTime(started));
+        Telemetry.ClusterTelemetry.RunReported(work.Role, result.Fuel, report.Duration);
         if (!await grain.ReportAsync(report))
         {
             LogReportRejected(work.JobId, work.AssignmentId, Node.Id);
