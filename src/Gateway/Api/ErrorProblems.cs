@@ -56,7 +56,7 @@ internal static class BodyLimits
     {
         // gRPC bounds its messages itself (Xmbl:Gateway:Grpc:MaxMessageBytes) and streams uploads of any size.
         if (context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<OwnsBodyLimit>() is null
-            && endpoint.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>() is null)
+            && endpoint.Metadata.GetMetadata<global::Grpc.AspNetCore.Server.GrpcMethodMetadata>() is null)
         {
             if (context.Request.ContentLength is { } declared && declared > limit)
             {
