@@ -70,6 +70,14 @@ internal static class JobsEndpoints
         {
             return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal), detail: "The job request is invalid; errors names each field.");
         }
+        catch (InsufficientFundsException ex)
+        {
+            return Results.Problem(
+                detail: ex.Message,
+                statusCode: StatusCodes.Status402PaymentRequired,
+                title: "Insufficient funds",
+                extensions: new Dictionary<string, object?> { ["account"] = ex.Account.Account, ["balance"] = ex.Account.Balance, ["hold"] = ex.Hold });
+        }
     }
 
     private static async Task<IResult> GetAsync(string id, JobService jobs) =>

@@ -294,6 +294,9 @@ internal sealed record AccountView(
     string BalanceXmblC,
     long NextNonce,
     long PendingOut,
+    long Held,
+    string HeldXmblC,
+    int Holds,
     long HistoryCount,
     IReadOnlyList<OperatedNodeView> Nodes,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Reputation)
@@ -305,6 +308,9 @@ internal sealed record AccountView(
         Credits.Format(account.Balance),
         account.LastNonce + 1,
         account.PendingOut,
+        account.Held,
+        Credits.Format(account.Held),
+        account.Holds,
         account.HistoryCount,
         nodes,
         nodes.Count == 0 ? null : nodes.Average(n => n.Reputation));
