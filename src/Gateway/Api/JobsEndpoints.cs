@@ -199,7 +199,8 @@ internal sealed record JobView(
     IReadOnlyList<JobTransition> Transitions,
     IReadOnlyList<string> InputObjects,
     string? OutputObject,
-    string? StoredOutput)
+    string? StoredOutput,
+    JobEscrow? Escrow)
 {
     public static JobView From(JobRecord job) => new(
         job.Id,
@@ -231,7 +232,8 @@ internal sealed record JobView(
         job.Transitions,
         job.Spec.InputObjects,
         job.Spec.OutputObject,
-        job.OutputObject);
+        job.OutputObject,
+        job.Escrow);
 }
 
 /// <summary>A page of jobs.</summary>

@@ -50,6 +50,6 @@ public sealed class JobAccountTests(PolicySiloFixture fixture) : IClassFixture<P
     {
         var request = new HttpRequestMessage(HttpMethod.Put, new Uri("/api/objects/" + address, UriKind.Relative)) { Content = new StringContent(text) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
-        return await fixture.Silo.As(account).SendAsync(request);
+        return fixture.Silo.As(account).SendAsync(request);
     }
 }
