@@ -36,7 +36,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    private readonly ConcurrentDictionary<string, bool> _funded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _funded = new(StringComparer.Ordinal);
 
     // Treasury nonces: one increasing counter for the test process (silos of one cluster share the treasury's
     // account), taken one funding at a time so they reach the account in order.
@@ -84,14 +84,15 @@ public sealed class SiloProcess : IAsyncDisposable
     /// Gives <paramref name="account"/> (the test user by default) <paramref name="amount"/> micro-xmbl.c once per process
     /// (later calls do nothing): minted by the test treasury and transferred, as an operator would fund an account.
     /// </summary>
-    public async Task FundAsync(string? account = null, long amount = 1_000_000_000_000_000)
+    public Task FundAsync(string? account = null, long amount = 1_000_000_000_000_000)
     {
-        account ??= UserDid;
-        if (!_funded.TryAdd(account, true))
-        {
-            return;
-        }
+        // Concurrent callers wait for the one funding (their jobs need the credits to be there).
+        var funding = _funded.GetOrAdd(account ?? UserDid, a => new Lazy<Task>(() => MintAndSendAsync(a, amount)));
+        return funding.Value;
+    }
 
+    private async Task MintAndSendAsync(string account, long amount)
+    {
         var treasury = As(TestAccounts.Treasury);
         await Funding.WaitAsync();
         try
