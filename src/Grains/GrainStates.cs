@@ -35,4 +35,13 @@ public static class GrainStates
 
     /// <summary><c>IAccountHistoryPageGrain</c>: a sealed page of an account's history.</summary>
     public const string AccountHistory = "account-history";
+
+    /// <summary><c>ILedgerEpochsGrain</c>: the last sealed epoch.</summary>
+    public const string LedgerEpochs = "ledger-epochs";
+
+    /// <summary><c>ILedgerEpochGrain</c>: one epoch's record.</summary>
+    public const string LedgerEpoch = "ledger-epoch";
+
+    /// <summary><c>ILedgerEpochGrain</c>: the balances one epoch's root is over.</summary>
+    public const string LedgerEpochBalances = "ledger-epoch-balances";
 }

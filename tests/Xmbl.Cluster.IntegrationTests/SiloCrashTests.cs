@@ -108,6 +108,7 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
 
     private static async Task SubmitJobsAsync(SiloProcess silo, int index, string module, ConcurrentDictionary<string, string> accepted, ConcurrentBag<string> refused, ConcurrentQueue<TimeSpan>? successes, ConcurrentBag<string>? errors, Stopwatch clock, CancellationToken stop)
     {
+        await silo.FundAsync();
         while (!stop.IsCancellationRequested)
         {
             var job = new JsonObject

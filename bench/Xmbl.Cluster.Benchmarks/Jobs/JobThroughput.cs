@@ -87,12 +87,20 @@ public static class JobThroughput
             var verifier = new RequestVerifier(TimeSpan.FromMinutes(5), 100_000);
             var keys = Enumerable.Range(0, clients).Select(_ => Ed25519KeyPair.Generate()).ToArray();
             var signers = keys.Select(k => new RequestSigner(k)).ToArray();
+
+            // Each client submits as its own account (jobs hold their price in escrow), funded by a mint.
+            var submitters = keys.Select(k => k.PublicKey.Did).ToArray();
+            var grains = hosts[0].Services.GetRequiredService<IGrainFactory>();
+            foreach (var submitter in submitters)
+            {
+                await grains.GetGrain<Xmbl.Cluster.Grains.Interfaces.Ledger.IAccountGrain>(submitter).MintAsync(1_000_000_000_000_000, 1, DateTimeOffset.UtcNow);
+            }
             var modes = signing switch { "on" => new[] { true }, "both" => [false, true, false, true], _ => [false] };
 
             // Warm-up: JIT (including tier-1 recompilation of the hot paths), compiled-module caches, connection pools.
             foreach (var signed in modes.Distinct())
             {
-                await RunBatchAsync(services, hash, Math.Min(1500, jobs), clients, validators, signed ? (signers, verifier) : null);
+                await RunBatchAsync(services, hash, submitters, Math.Min(1500, jobs), clients, validators, signed ? (signers, verifier) : null);
             }
 
             var mode = connectionString is null ? $"embedded (SQLite), {nodes} logical nodes" : $"PostgreSQL, {silos} silos x 1 node";
@@ -101,7 +109,7 @@ public static class JobThroughput
             var failedAny = false;
             foreach (var signed in modes)
             {
-                failedAny |= await MeasureAsync(services, hash, jobs, clients, validators, signed ? (signers, verifier) : null);
+                failedAny |= await MeasureAsync(services, hash, submitters, jobs, clients, validators, signed ? (signers, verifier) : null);
             }
 
             foreach (var key in keys)
@@ -127,12 +135,12 @@ public static class JobThroughput
     }
 
     /// <summary>One measured batch; prints its figures and returns whether any job did not settle.</summary>
-    private static async Task<bool> MeasureAsync(JobService[] services, string hash, int jobs, int clients, int validators, (RequestSigner[] Signers, RequestVerifier Verifier)? signing)
+    private static async Task<bool> MeasureAsync(JobService[] services, string hash, string[] submitters, int jobs, int clients, int validators, (RequestSigner[] Signers, RequestVerifier Verifier)? signing)
     {
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
-        var (records, signingTicks) = await RunBatchAsync(services, hash, jobs, clients, validators, signing);
+        var (records, signingTicks) = await RunBatchAsync(services, hash, submitters, jobs, clients, validators, signing);
         var elapsed = Stopwatch.GetElapsedTime(started);
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
@@ -156,7 +164,7 @@ public static class JobThroughput
         return failed != 0;
     }
 
-    private static async Task<(List<JobRecord> Records, long SigningTicks)> RunBatchAsync(JobService[] services, string hash, int jobs, int clients, int validators, (RequestSigner[] Signers, RequestVerifier Verifier)? signing)
+    private static async Task<(List<JobRecord> Records, long SigningTicks)> RunBatchAsync(JobService[] services, string hash, string[] submitters, int jobs, int clients, int validators, (RequestSigner[] Signers, RequestVerifier Verifier)? signing)
     {
         var next = -1;
         long signingTicks = 0;
@@ -181,7 +189,7 @@ public static class JobThroughput
                     Interlocked.Add(ref signingTicks, Stopwatch.GetTimestamp() - start);
                 }
 
-                var submitted = await service.SubmitAsync(new JobRequest(hash, Validators: validators));
+                var submitted = await service.SubmitAsync(new JobRequest(hash, Validators: validators, Submitter: submitters[client]));
                 JobRecord last = submitted;
                 await foreach (var record in service.WatchAsync(submitted.Id))
                 {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
@@ -24,10 +25,46 @@ internal sealed class JobClient(HttpClient http, Ed25519KeyPair? key = null) : I
         return body.GetProperty("hash").GetString() ?? throw new JobClientException("The gateway answered without a module hash.");
     }
 
-    public async Task<JsonElement> SubmitAsync(JsonObject job, CancellationToken ct)
+    /// <summary>
+    /// Submits the job. When the account's balance is below the job's hold (402) and the cluster has a faucet, asks
+    /// the faucet for the difference, says so through <paramref name="notice"/>, and submits once more; so a new
+    /// wallet on a development cluster runs jobs at once.
+    /// </summary>
+    public async Task<JsonElement> SubmitAsync(JsonObject job, CancellationToken ct, Func<string, Task>? notice = null)
     {
         using var response = await http.PostAsJsonAsync(new Uri("/api/jobs", UriKind.Relative), job, ct);
-        return await ReadAsync(response, ct);
+        if (response.StatusCode != HttpStatusCode.PaymentRequired || key is null)
+        {
+            return await ReadAsync(response, ct);
+        }
+
+        var problem = await response.Content.ReadAsStringAsync(ct);
+        long missing;
+        try
+        {
+            using var document = JsonDocument.Parse(problem);
+            var root = document.RootElement;
+            missing = root.GetProperty("hold").GetInt64() - root.GetProperty("balance").GetInt64();
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new JobClientException(ProblemText.Describe(response.StatusCode, problem));
+        }
+
+        using var faucet = await http.PostAsJsonAsync(new Uri("/api/faucet", UriKind.Relative), new { amount = Math.Max(1, missing) }, ct);
+        if (!faucet.IsSuccessStatusCode)
+        {
+            var why = ProblemText.Describe(faucet.StatusCode, await faucet.Content.ReadAsStringAsync(ct));
+            throw new JobClientException(ProblemText.Describe(response.StatusCode, problem) + " (the faucet did not cover it: " + why + ")");
+        }
+
+        if (notice is not null)
+        {
+            await notice($"xmbl: the balance of {key.PublicKey.Did} was short of the job's hold; got {Ledger.Credits.Format(Math.Max(1, missing))} xmbl.c from the cluster's faucet");
+        }
+
+        using var again = await http.PostAsJsonAsync(new Uri("/api/jobs", UriKind.Relative), job, ct);
+        return await ReadAsync(again, ct);
     }
 
     public async Task<JsonElement> GetAsync(string id, CancellationToken ct)

@@ -156,7 +156,7 @@ public static class JobCommand
                 }
 
                 body["limits"] = limits;
-                var record = await client.SubmitAsync(body, ct);
+                var record = await client.SubmitAsync(body, ct, console.Error.WriteLineAsync);
                 var id = record.GetProperty("id").GetString()!;
                 if (!parse.GetValue(wait))
                 {

@@ -50,6 +50,30 @@ internal sealed class LedgerClient(HttpClient http, Ed25519KeyPair key) : IDispo
         return await ReadAsync(response, ct);
     }
 
+    /// <summary>The inclusion proof of the account's balance in the last sealed epoch.</summary>
+    public async Task<JsonElement> ProofAsync(CancellationToken ct)
+    {
+        using var response = await http.GetAsync(new Uri($"/api/accounts/{Account}/proof", UriKind.Relative), ct);
+        return await ReadAsync(response, ct);
+    }
+
+    /// <summary>The root of epoch <paramref name="number"/> as the epoch list gives it.</summary>
+    public async Task<string> EpochRootAsync(long number, CancellationToken ct)
+    {
+        var after = (number - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var response = await http.GetAsync(new Uri($"/api/ledger/epochs?after={after}&limit=1", UriKind.Relative), ct);
+        var page = await ReadAsync(response, ct);
+        foreach (var epoch in page.GetProperty("items").EnumerateArray())
+        {
+            if (epoch.GetProperty("number").GetInt64() == number)
+            {
+                return epoch.GetProperty("root").GetString() ?? "";
+            }
+        }
+
+        throw new JobClientException($"the gateway lists no epoch {number}.");
+    }
+
     public void Dispose()
     {
         http.Dispose();

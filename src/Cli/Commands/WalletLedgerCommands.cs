@@ -6,7 +6,7 @@ using Xmbl.Cluster.Ledger;
 
 namespace Xmbl.Cluster.Cli.Commands;
 
-/// <summary><c>xmbl wallet balance|transfer|faucet|history</c>: the wallet's account on the cluster's ledger.</summary>
+/// <summary><c>xmbl wallet balance|transfer|faucet|history|proof</c>: the wallet's account on the cluster's ledger.</summary>
 internal static class WalletLedgerCommands
 {
     public static IEnumerable<Command> Create(CliConsole console)
@@ -15,6 +15,7 @@ internal static class WalletLedgerCommands
         yield return Transfer(console);
         yield return Faucet(console);
         yield return History(console);
+        yield return Proof(console);
     }
 
     private static Command Balance(CliConsole console)
@@ -103,6 +104,42 @@ internal static class WalletLedgerCommands
                 after = page.GetProperty("next").ValueKind == JsonValueKind.String ? page.GetProperty("next").GetString() : null;
             }
             while (after is not null);
+        }));
+        return command;
+    }
+
+    private static Command Proof(CliConsole console)
+    {
+        var root = new Option<string?>("--root")
+        {
+            Description = "Check against this root (64 hex digits, e.g. published elsewhere) instead of the gateway's record of the epoch.",
+        };
+        var command = new Command("proof", "Fetch the inclusion proof of the wallet's balance in the last sealed epoch and verify it offline; exit 1 when it does not hold.") { root };
+        command.SetAction((parse, ct) => RunAsync(parse, console, async client =>
+        {
+            var proved = await client.ProofAsync(ct);
+            var epoch = proved.GetProperty("epoch");
+            var number = epoch.GetProperty("number").GetInt64();
+            var rootHex = parse.GetValue(root) ?? (await client.EpochRootAsync(number, ct));
+            byte[] rootBytes;
+            byte[] proofBytes;
+            try
+            {
+                rootBytes = Convert.FromHexString(rootHex);
+                proofBytes = Convert.FromBase64String(proved.GetProperty("proof").GetString() ?? "");
+            }
+            catch (FormatException)
+            {
+                throw new JobClientException($"the root '{rootHex}' or the proof is not well formed (the root is 64 hex digits).");
+            }
+
+            // Offline: only the proof's bytes and the root; nothing the gateway says about the balance is trusted.
+            if (!BalanceProof.TryParse(proofBytes, out var proof) || !string.Equals(proof!.Account, client.Account, StringComparison.Ordinal) || !proof.Verify(rootBytes))
+            {
+                throw new JobClientException($"the proof does NOT verify against root {rootHex} of epoch {number}.");
+            }
+
+            await console.Out.WriteLineAsync($"verified: {client.Account} held {Credits.Format(proof.Balance)} xmbl.c in epoch {number} (root {rootHex.ToLowerInvariant()}, {proof.TreeSize} accounts, sealed {epoch.GetProperty("sealedAt").GetDateTimeOffset():u})");
         }));
         return command;
     }

@@ -70,6 +70,14 @@ internal static class JobsEndpoints
         {
             return Results.ValidationProblem(ex.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal), detail: "The job request is invalid; errors names each field.");
         }
+        catch (InsufficientFundsException ex)
+        {
+            return Results.Problem(
+                detail: ex.Message,
+                statusCode: StatusCodes.Status402PaymentRequired,
+                title: "Insufficient funds",
+                extensions: new Dictionary<string, object?> { ["account"] = ex.Account.Account, ["balance"] = ex.Account.Balance, ["hold"] = ex.Hold });
+        }
     }
 
     private static async Task<IResult> GetAsync(string id, JobService jobs, FinalJobViews views)
@@ -202,7 +210,8 @@ internal sealed record JobView(
     IReadOnlyList<JobTransition> Transitions,
     IReadOnlyList<string> InputObjects,
     string? OutputObject,
-    string? StoredOutput)
+    string? StoredOutput,
+    JobEscrow? Escrow)
 {
     public static JobView From(JobRecord job) => new(
         job.Id,
@@ -234,7 +243,8 @@ internal sealed record JobView(
         job.Transitions,
         job.Spec.InputObjects,
         job.Spec.OutputObject,
-        job.OutputObject);
+        job.OutputObject,
+        job.Escrow);
 }
 
 /// <summary>A page of jobs.</summary>

@@ -31,6 +31,10 @@ internal static class LedgerEndpoints
             .WithSummary("The account's public record: balance, its did:key, the next nonce, the nodes it operates and their reputation.");
         app.MapGet("/api/accounts/{id}/history", HistoryAsync).WithName("AccountHistory")
             .WithSummary("The account's history, oldest first; paging ?after=<next>&limit=.");
+        app.MapGet("/api/accounts/{id}/proof", ProofAsync).WithName("AccountProof")
+            .WithSummary("An inclusion proof of the account's balance against the last sealed epoch's Merkle root; verify it offline (src/Ledger, xmbl wallet proof). 404 before the first epoch or for an account not in it.");
+        app.MapGet("/api/ledger/epochs", EpochsAsync).WithName("LedgerEpochs")
+            .WithSummary("The sealed epochs' Merkle roots over all balances, oldest first; paging ?after=<next>&limit=; latest is the last sealed.");
         app.MapPost("/api/mint", MintAsync).WithName("Mint").Accepts<JsonElement>("application/json")
             .WithSummary("Treasury only: creates micro-xmbl.c in the treasury's account: {\"amount\": micro, \"nonce\": n}.");
         app.MapPost("/api/faucet", FaucetAsync).WithName("Faucet").Accepts<JsonElement>("application/json")
@@ -192,6 +196,54 @@ internal static class LedgerEndpoints
             next?.ToString(CultureInfo.InvariantCulture)));
     }
 
+    private static async Task<IResult> ProofAsync(string id, LedgerEpochs epochs, CancellationToken cancellationToken)
+    {
+        if (!PublicIdentity.TryParseDid(id, out var identity))
+        {
+            return Problems.BadRequest($"'{Shorten(id)}' is not an account: accounts are did:key identities (did:key:z6Mk…).");
+        }
+
+        if (await epochs.ProveAsync(identity!.Did, cancellationToken) is not { } proved)
+        {
+            var latest = await epochs.LatestAsync(cancellationToken);
+            return Problems.NotFound(latest is null
+                ? "No ledger epoch is sealed yet; proofs are against the last sealed epoch (see GET /api/ledger/epochs)."
+                : $"Account {identity.Did} is not in epoch {latest.Number} (sealed {latest.SealedAt:O}): it had no balance stored then. Ask again after the next epoch.");
+        }
+
+        var (epoch, proof) = proved;
+        return Results.Ok(new ProofView(
+            EpochView.From(epoch),
+            proof.Account,
+            proof.Balance,
+            Credits.Format(proof.Balance),
+            proof.LeafIndex,
+            proof.TreeSize,
+            [.. proof.Path.Select(Convert.ToHexStringLower)],
+            Convert.ToBase64String(proof.ToBytes())));
+    }
+
+    private static async Task<IResult> EpochsAsync(LedgerEpochs epochs, string? after, string? limit, CancellationToken cancellationToken)
+    {
+        long afterNumber = 0;
+        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterNumber))
+        {
+            return Problems.BadRequest("after must be the next cursor of the previous page (a whole number).");
+        }
+
+        if (!Problems.TryPageSize(limit, 50, 1000, out var take, out var badLimit))
+        {
+            return badLimit;
+        }
+
+        var (items, next) = await epochs.ListAsync(afterNumber, take, cancellationToken);
+        var latest = await epochs.LatestAsync(cancellationToken);
+        return Results.Ok(new EpochsView(
+            [.. items.Select(EpochView.From)],
+            next?.ToString(CultureInfo.InvariantCulture),
+            latest is null ? null : EpochView.From(latest)));
+    }
+
     private static IResult Refused(LedgerOutcome outcome, long amount, FaucetLimits? limits = null, HttpContext? context = null)
     {
         var account = outcome.Account;
@@ -294,6 +346,9 @@ internal sealed record AccountView(
     string BalanceXmblC,
     long NextNonce,
     long PendingOut,
+    long Held,
+    string HeldXmblC,
+    int Holds,
     long HistoryCount,
     IReadOnlyList<OperatedNodeView> Nodes,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Reputation)
@@ -305,6 +360,9 @@ internal sealed record AccountView(
         Credits.Format(account.Balance),
         account.LastNonce + 1,
         account.PendingOut,
+        account.Held,
+        Credits.Format(account.Held),
+        account.Holds,
         account.HistoryCount,
         nodes,
         nodes.Count == 0 ? null : nodes.Average(n => n.Reputation));
@@ -321,3 +379,18 @@ internal sealed record HistoryEntryView(long Seq, LedgerEntryKind Kind, long Amo
 {
     public static HistoryEntryView From(LedgerEntry e) => new(e.Seq, e.Kind, e.Amount, Credits.Format(e.Amount), e.Balance, e.Counterparty, e.TransferId, e.At);
 }
+
+/// <summary>A sealed epoch.</summary>
+internal sealed record EpochView(long Number, string Root, long Accounts, long Total, string TotalXmblC, DateTimeOffset SealedAt)
+{
+    public static EpochView From(LedgerEpoch e) => new(e.Number, e.Root, e.Accounts, e.Total, Credits.Format(e.Total), e.SealedAt);
+}
+
+/// <summary>A page of epochs, and the last sealed one.</summary>
+internal sealed record EpochsView(
+    IReadOnlyList<EpochView> Items,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] EpochView? Latest);
+
+/// <summary>An inclusion proof: the leaf, its position, the sibling hashes from the leaf up, and the binary form (base64) that <c>BalanceProof.TryParse</c> reads.</summary>
+internal sealed record ProofView(EpochView Epoch, string Account, long Balance, string BalanceXmblC, long LeafIndex, long TreeSize, IReadOnlyList<string> Path, string Proof);

@@ -9,10 +9,22 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 [Alias("xmbl.IJobGrain")]
 public interface IJobGrain : IGrainWithStringKey
 {
-    /// <summary>Creates the job and assigns nodes if any are eligible; a second submission of the same id returns the existing job.</summary>
+    /// <summary>
+    /// Holds the job's maximum price from the submitter's account, then creates the job and assigns nodes if any are
+    /// eligible; a second submission of the same id returns the existing job. When the submitter's balance is short,
+    /// nothing is held or created.
+    /// </summary>
     /// <param name="spec">What to run.</param>
-    /// <returns>The job after submission (<see cref="JobStatus.Scheduled"/>, or <see cref="JobStatus.Pending"/> when no node has room).</returns>
-    Task<JobRecord> SubmitAsync(JobSpec spec);
+    /// <returns>The job after submission (<see cref="JobStatus.Scheduled"/>, or <see cref="JobStatus.Pending"/> when no node has room), or the refusal.</returns>
+    Task<JobSubmitResult> SubmitAsync(JobSpec spec);
+
+    /// <summary>
+    /// Settles the job's escrow if the job is final and has not yet (or refunds the whole hold if no job was created);
+    /// the submitter's account asks this for old holds, one-way so that it never waits on the job calling it back.
+    /// </summary>
+    /// <param name="submitter">The account that holds the job's escrow.</param>
+    [OneWay]
+    Task SettleEscrowAsync(string submitter);
 
     /// <summary>The job, or null when it does not exist.</summary>
     /// <returns>The record.</returns>

@@ -26,6 +26,19 @@ public interface IAccountGrain : IGrainWithStringKey
     /// <summary>Creates credits in this account from the faucet, within <paramref name="limits"/>.</summary>
     Task<LedgerOutcome> FaucetAsync(long amount, FaucetLimits limits, DateTimeOffset at);
 
+    /// <summary>Holds <paramref name="amount"/> in escrow for a job (once per job: a second hold for it changes nothing).</summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="amount">Micro-xmbl.c, at least 0.</param>
+    /// <param name="at">When it was submitted.</param>
+    /// <returns><see cref="LedgerRefusal.InsufficientFunds"/> with the balance when it is short; nothing is held then.</returns>
+    Task<LedgerOutcome> HoldAsync(string jobId, long amount, DateTimeOffset at);
+
+    /// <summary>
+    /// Ends a job's hold: pays each payout (delivered like transfer credits, exactly once) and returns the rest to the
+    /// balance, in one write. Once per job: when no hold is left it changes nothing.
+    /// </summary>
+    Task<EscrowOutcome> SettleHoldAsync(EscrowSettlement settlement);
+
     /// <summary>Delivers credits this account still owes (after a crash or an unreachable receiver); true when none is left.</summary>
     Task<bool> DeliverPendingAsync();
 

@@ -15,8 +15,33 @@ public sealed record TransferOrder(string To, long Amount, long Nonce, DateTimeO
 /// <param name="Nonce">The sender's nonce: the receiver credits each sender's nonces once.</param>
 /// <param name="Amount">Micro-xmbl.c.</param>
 /// <param name="At">When the transfer was accepted.</param>
+/// <param name="Kind"><see cref="LedgerEntryKind.TransferIn"/>, or <see cref="LedgerEntryKind.JobIncome"/> for a job's
+/// payout from escrow (numbered by the sender's own payout counter, so it never takes one of the sender's transfer nonces).</param>
 [GenerateSerializer, Immutable, Alias("xmbl.TransferCredit")]
-public sealed record TransferCredit(string TransferId, string From, string To, long Nonce, long Amount, DateTimeOffset At);
+public sealed record TransferCredit(string TransferId, string From, string To, long Nonce, long Amount, DateTimeOffset At, LedgerEntryKind Kind = LedgerEntryKind.TransferIn);
+
+/// <summary>A payment from a job's escrow.</summary>
+/// <param name="Payee">The account paid (the node operator's did:key, else the node's own).</param>
+/// <param name="Amount">Micro-xmbl.c, more than 0.</param>
+/// <param name="NodeId">The node whose run is paid.</param>
+/// <param name="AssignmentId">The assignment paid.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.EscrowPayout")]
+public sealed record EscrowPayout(string Payee, long Amount, string NodeId, int AssignmentId);
+
+/// <summary>How a job's escrow ends: the payouts, and the rest of the hold back to the submitter.</summary>
+/// <param name="JobId">The job whose hold is settled.</param>
+/// <param name="Payouts">What is paid to whom; their sum is at most the hold.</param>
+/// <param name="At">When the job settled.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.EscrowSettlement")]
+public sealed record EscrowSettlement(string JobId, IReadOnlyList<EscrowPayout> Payouts, DateTimeOffset At);
+
+/// <summary>What settling a hold did.</summary>
+/// <param name="Held">The hold that was settled (0 when there was none: settled before, or never held).</param>
+/// <param name="Paid">Micro-xmbl.c paid out.</param>
+/// <param name="Refunded">Micro-xmbl.c back to the submitter's balance.</param>
+/// <param name="AlreadySettled">True when no hold was left for the job (a repeated settlement changes nothing).</param>
+[GenerateSerializer, Immutable, Alias("xmbl.EscrowOutcome")]
+public sealed record EscrowOutcome(long Held, long Paid, long Refunded, bool AlreadySettled);
 
 /// <summary>The faucet's limits, in micro-xmbl.c.</summary>
 /// <param name="MaxPerRequest">The most one request gets.</param>
@@ -59,8 +84,10 @@ public sealed record LedgerOutcome(LedgerRefusal Refusal, AccountSnapshot Accoun
 /// <param name="LastNonce">The last transfer or mint nonce used (0 for none); the next must be greater.</param>
 /// <param name="HistoryCount">Entries in the history.</param>
 /// <param name="PendingOut">Micro-xmbl.c debited but not yet acknowledged by receivers.</param>
+/// <param name="Held">Micro-xmbl.c held in escrow for the account's unfinished jobs (not in <paramref name="Balance"/>).</param>
+/// <param name="Holds">Jobs with a hold.</param>
 [GenerateSerializer, Immutable, Alias("xmbl.AccountSnapshot")]
-public sealed record AccountSnapshot(string Account, long Balance, long LastNonce, long HistoryCount, long PendingOut);
+public sealed record AccountSnapshot(string Account, long Balance, long LastNonce, long HistoryCount, long PendingOut, long Held = 0, int Holds = 0);
 
 /// <summary>What a history entry records.</summary>
 public enum LedgerEntryKind
@@ -76,6 +103,18 @@ public enum LedgerEntryKind
 
     /// <summary>Credits from the faucet.</summary>
     Faucet = 4,
+
+    /// <summary>A job's maximum price held in escrow at submission (amount negative).</summary>
+    EscrowHold = 5,
+
+    /// <summary>A job's hold released when it settled (amount positive; its payments follow).</summary>
+    EscrowRelease = 6,
+
+    /// <summary>A node paid for a job's run (amount negative).</summary>
+    JobPayment = 7,
+
+    /// <summary>Paid for a run of another account's job (amount positive).</summary>
+    JobIncome = 8,
 }
 
 /// <summary>One entry of an account's history.</summary>

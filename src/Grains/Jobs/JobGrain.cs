@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Interfaces.Ledger;
 using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Jobs.Scheduling;
@@ -36,17 +37,49 @@ internal sealed class JobGrain(
         ScheduleTick();
     }
 
-    public async Task<JobRecord> SubmitAsync(JobSpec spec)
+    public async Task<JobSubmitResult> SubmitAsync(JobSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (!State.Exists)
         {
+            var submitter = spec.Submitter ?? throw new ArgumentException("A job has a submitter, whose account holds its escrow.", nameof(spec));
             var now = TimeProvider.GetUtcNow();
+
+            // The hold needs a price: a job that accepts any price accepts the highest any node asks now, and no more.
+            if (spec.MaxPricePerMillionFuel is null)
+            {
+                spec = spec with { MaxPricePerMillionFuel = placement.HighestPrice() ?? 0m };
+            }
+
+            var hold = JobEscrowRules.Hold(spec);
+            var held = await settlement.HoldAsync(submitter, this.GetPrimaryKeyString(), hold, now);
+            if (held.Refusal != Interfaces.Ledger.LedgerRefusal.Done)
+            {
+                return new JobSubmitResult(null, hold, held.Account);
+            }
+
+            State.EscrowAccount = submitter;
+            State.Held = hold;
             _machine.Submit(State, this.GetPrimaryKeyString(), spec, now);
             await AfterTransitionAsync(now);
         }
 
-        return JobStateMachine.ToRecord(State);
+        return new JobSubmitResult(JobStateMachine.ToRecord(State), State.Held);
+    }
+
+    public async Task SettleEscrowAsync(string submitter)
+    {
+        if (!State.Exists)
+        {
+            // The hold was made but the job never stored (its submission failed): the whole hold goes back.
+            await settlement.SettleAsync(submitter, new EscrowSettlement(this.GetPrimaryKeyString(), [], TimeProvider.GetUtcNow()));
+            return;
+        }
+
+        if (JobRecord.IsFinalStatus(State.Status) || State.Status == JobStatus.Validated)
+        {
+            await AfterTransitionAsync(TimeProvider.GetUtcNow());
+        }
     }
 
     public Task<JobRecord?> GetAsync() => Task.FromResult(State.Exists ? JobStateMachine.ToRecord(State) : null);
@@ -183,13 +216,16 @@ internal sealed class JobGrain(
             changed.TrySetResult();
         }
 
-        if (JobRecord.IsFinalStatus(State.Status))
+        if (JobRecord.IsFinalStatus(State.Status) && !State.EscrowOpen)
         {
             DeactivateOnIdle();
         }
     }
 
-    /// <summary>Settles a validated job, and keeps the job on the silo's deadline ticker exactly as long as it is not final.</summary>
+    /// <summary>
+    /// Settles a validated job, ends the escrow of a failed or cancelled one, and keeps the job on the silo's deadline
+    /// ticker exactly as long as it is not final or its escrow is open.
+    /// </summary>
     private async Task AfterTransitionAsync(DateTimeOffset now)
     {
         if (State.Status == JobStatus.Validated)
@@ -204,7 +240,7 @@ internal sealed class JobGrain(
             string? note = null;
             try
             {
-                note = await settlement.SettleAsync(JobStateMachine.ToRecord(State));
+                note = await SettleEscrowAsync(now);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -218,8 +254,59 @@ internal sealed class JobGrain(
                 _machine.Settle(State, note, now);
             }
         }
+        else if (JobRecord.IsFinalStatus(State.Status) && State.EscrowOpen)
+        {
+            try
+            {
+                _machine.Note(State, await SettleEscrowAsync(now), now);
+                State.EscrowError = null;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The job stays final; its escrow is retried at every tick (and by the submitter's account later).
+                var error = $"{ex.GetType().Name}: {ex.Message}";
+                if (State.EscrowError is null)
+                {
+                    _machine.Note(State, $"settling the escrow failed, retried at every tick: {error}", now);
+                }
+
+                State.EscrowError = error.Length > JobStateMachine.MaxErrorLength ? error[..JobStateMachine.MaxErrorLength] : error;
+            }
+        }
 
         ScheduleTick();
+    }
+
+    /// <summary>Pays the job's nodes from its hold and refunds the rest (once: the account settles each job's hold once).</summary>
+    /// <returns>What was done, for the transition log.</returns>
+    private async Task<string> SettleEscrowAsync(DateTimeOffset now)
+    {
+        if (State.EscrowAccount is not { } account)
+        {
+            // Stored before escrow existed: nothing was held.
+            return $"price {(State.Price ?? 0m).ToString(System.Globalization.CultureInfo.InvariantCulture)} xmbl.c (submitted before escrow; nothing held or paid)";
+        }
+
+        if (State.EscrowSettled)
+        {
+            return "escrow already settled";
+        }
+
+        var payouts = JobEscrowRules.Payouts(State, State.Held);
+        var outcome = await settlement.SettleAsync(account, new EscrowSettlement(State.Id!, payouts, now));
+        long paid = 0;
+        foreach (var p in payouts)
+        {
+            paid += p.Amount;
+        }
+
+        // A repeated settlement (the first one's write here was lost) finds no hold; the payouts are the same ones,
+        // since they follow from the final state alone.
+        State.EscrowSettled = true;
+        State.Payouts = payouts;
+        State.Refunded = State.Held - paid;
+        var to = payouts.Count == 0 ? "no node paid" : string.Join(", ", payouts.Select(p => $"{Xmbl.Cluster.Ledger.Credits.Format(p.Amount)} to {p.Payee} (node {p.NodeId})"));
+        return $"escrow of {Xmbl.Cluster.Ledger.Credits.Format(State.Held)} xmbl.c settled{(outcome.AlreadySettled ? " (before)" : "")}: {to}; {Xmbl.Cluster.Ledger.Credits.Format(State.Refunded)} xmbl.c refunded";
     }
 
     /// <summary>Puts the job on this silo's ticker while it is not final; takes it off once it is.</summary>
@@ -238,7 +325,7 @@ internal sealed class JobGrain(
 
     /// <summary>Ticks at the first deadline, then often enough to notice later ones (<see cref="JobStateMachine.TickPeriod"/>).</summary>
     private DateTimeOffset? NextTick(DateTimeOffset now) =>
-        !State.Exists || JobRecord.IsFinalStatus(State.Status)
+        !State.Exists || (JobRecord.IsFinalStatus(State.Status) && !State.EscrowOpen)
             ? null
             : now + JobStateMachine.TickPeriod(State.Spec!.Limits.WallTime, options.Value.DispatchGrace);
 }

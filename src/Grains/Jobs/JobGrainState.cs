@@ -57,5 +57,30 @@ internal sealed class JobGrainState
     /// <summary>Where the validated output was stored (<c>namespace/name</c>).</summary>
     public string? OutputObject { get; set; }
 
+    /// <summary>The account holding the job's escrow (the submitter); null for jobs stored before escrow existed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? EscrowAccount { get; set; }
+
+    /// <summary>Micro-xmbl.c held at submission.</summary>
+    public long Held { get; set; }
+
+    /// <summary>Whether the hold has been settled (paid and refunded).</summary>
+    public bool EscrowSettled { get; set; }
+
+    /// <summary>What the settlement paid.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<Xmbl.Cluster.Grains.Interfaces.Ledger.EscrowPayout>? Payouts { get; set; }
+
+    /// <summary>Micro-xmbl.c the settlement returned to the submitter.</summary>
+    public long Refunded { get; set; }
+
+    /// <summary>Why the last attempt to settle the escrow of a failed or cancelled job failed; retried at every tick.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? EscrowError { get; set; }
+
+    /// <summary>True while a final job's escrow still waits to be settled.</summary>
+    [JsonIgnore]
+    public bool EscrowOpen => EscrowAccount is not null && !EscrowSettled;
+
     public bool Exists => Spec is not null;
 }

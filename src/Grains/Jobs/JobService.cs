@@ -44,6 +44,7 @@ public sealed class JobService
     /// <param name="ct">Cancels the submission.</param>
     /// <returns>The job as submitted (scheduled, or pending when no node has room).</returns>
     /// <exception cref="JobRequestException">The request is invalid or names an unknown module.</exception>
+    /// <exception cref="InsufficientFundsException">The submitter's balance is below the job's hold; nothing was queued.</exception>
     public async Task<JobRecord> SubmitAsync(JobRequest request, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -95,6 +96,12 @@ public sealed class JobService
         if (stdin.Length > _options.MaxStdinBytes)
         {
             Error("stdin", $"has {stdin.Length} bytes; the limit is {_options.MaxStdinBytes}");
+        }
+
+        if (request.Submitter is null || !Identity.PublicIdentity.TryParseDid(request.Submitter, out _))
+        {
+            // The job's maximum price is held from the submitter's account: an account is a did:key.
+            Error("submitter", "the job needs a submitting account (a did:key), whose balance holds the job's maximum price");
         }
 
         var args = request.Args ?? [];
@@ -164,7 +171,8 @@ public sealed class JobService
             inputs, request.OutputObject, request.Submitter, inputs.Count > 0 ? pins : null, module?.Features);
         var id = JobIds.New(_time.GetUtcNow());
         using var span = Telemetry.ClusterTelemetry.StartSubmit(id);
-        return await _grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
+        var submission = await _grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
+        return submission.Job ?? throw new InsufficientFundsException(submission.ShortOf!, submission.Hold);
     }
 
     /// <summary>The job as last committed, or null when the id is unknown.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Ledger;
@@ -18,6 +19,7 @@ namespace Xmbl.Cluster.Grains.Ledger;
 internal sealed partial class AccountGrain(
     [PersistentState(GrainStates.Account, GrainStates.Storage)] IPersistentState<AccountGrainState> state,
     IOptions<LedgerOptions> options,
+    [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
     ILogger<AccountGrain> logger)
     : Grain, IAccountGrain, IRemindable
 {
@@ -83,7 +85,9 @@ internal sealed partial class AccountGrain(
     {
         ArgumentNullException.ThrowIfNull(credit);
         ThrowIfBroken();
-        if (State.Credited.TryGetValue(credit.From, out var last) && credit.Nonce <= last)
+        var payout = credit.Kind == LedgerEntryKind.JobIncome;
+        var credited = payout ? State.CreditedPayouts : State.Credited;
+        if (credited.TryGetValue(credit.From, out var last) && credit.Nonce <= last)
         {
             // Already credited: a redelivery after a lost acknowledgement, or while the first delivery's write is
             // still running. Acknowledge only once that write is stored: writing again guarantees it.
@@ -92,10 +96,90 @@ internal sealed partial class AccountGrain(
         }
 
         State.Balance = checked(State.Balance + credit.Amount);
-        State.Credited[credit.From] = credit.Nonce;
-        Append(LedgerEntryKind.TransferIn, credit.Amount, credit.From, credit.TransferId, credit.At);
+        credited[credit.From] = credit.Nonce;
+        Append(payout ? LedgerEntryKind.JobIncome : LedgerEntryKind.TransferIn, credit.Amount, credit.From, credit.TransferId, credit.At);
         await SaveAsync();
     }
+
+    public async Task<LedgerOutcome> HoldAsync(string jobId, long amount, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        ThrowIfBroken();
+        if (State.Holds.ContainsKey(jobId))
+        {
+            return new LedgerOutcome(LedgerRefusal.Done, Snapshot());
+        }
+
+        if (amount > State.Balance)
+        {
+            return Refused(LedgerRefusal.InsufficientFunds);
+        }
+
+        // The reminder settles holds whose job never came to be (a crash between this hold and the job's first write).
+        await EnsureDeliveryReminderAsync();
+        if (State.Holds.ContainsKey(jobId) || amount > State.Balance)
+        {
+            return State.Holds.ContainsKey(jobId) ? new LedgerOutcome(LedgerRefusal.Done, Snapshot()) : Refused(LedgerRefusal.InsufficientFunds);
+        }
+
+        State.Balance -= amount;
+        State.Holds[jobId] = new EscrowHold(amount, at);
+        Append(LedgerEntryKind.EscrowHold, -amount, null, jobId, at);
+        await SaveAsync();
+        await SealHistoryAsync();
+        return new LedgerOutcome(LedgerRefusal.Done, Snapshot());
+    }
+
+    public async Task<EscrowOutcome> SettleHoldAsync(EscrowSettlement settlement)
+    {
+        ArgumentNullException.ThrowIfNull(settlement);
+        ThrowIfBroken();
+        if (!State.Holds.TryGetValue(settlement.JobId, out var hold))
+        {
+            return new EscrowOutcome(0, 0, 0, AlreadySettled: true);
+        }
+
+        long paid = 0;
+        foreach (var payout in settlement.Payouts)
+        {
+            if (payout.Amount < 1 || string.IsNullOrEmpty(payout.Payee) || payout.Amount > hold.Amount - paid)
+            {
+                throw new ArgumentException($"Payouts of job {settlement.JobId} must each be at least 1 and add up to at most its hold of {hold.Amount}.", nameof(settlement));
+            }
+
+            paid += payout.Amount;
+        }
+
+        // One write: the hold ends, the payouts are owed (delivered like transfer credits), the rest is refunded.
+        State.Holds.Remove(settlement.JobId);
+        State.Balance += hold.Amount;
+        Append(LedgerEntryKind.EscrowRelease, hold.Amount, null, settlement.JobId, settlement.At);
+        foreach (var payout in settlement.Payouts)
+        {
+            if (string.Equals(payout.Payee, Id, StringComparison.Ordinal))
+            {
+                // The submitter ran its own job: the payment stays here.
+                continue;
+            }
+
+            State.LastPayout++;
+            State.Balance -= payout.Amount;
+            var id = PayoutId(settlement.JobId, payout);
+            State.Outbox.Add(new TransferCredit(id, Id, payout.Payee, State.LastPayout, payout.Amount, settlement.At, LedgerEntryKind.JobIncome));
+            Append(LedgerEntryKind.JobPayment, -payout.Amount, payout.Payee, id, settlement.At);
+        }
+
+        await EnsureDeliveryReminderAsync();
+        await SaveAsync();
+        await DeliverAsync();
+        await SealHistoryAsync();
+        return new EscrowOutcome(hold.Amount, paid, hold.Amount - paid, AlreadySettled: false);
+    }
+
+    /// <summary>The id of a job payout: the job and the assignment paid.</summary>
+    public static string PayoutId(string jobId, EscrowPayout payout) =>
+        jobId + "/" + payout.AssignmentId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public async Task<LedgerOutcome> MintAsync(long amount, long nonce, DateTimeOffset at)
     {
@@ -184,7 +268,13 @@ internal sealed partial class AccountGrain(
             return;
         }
 
-        // Nothing owed: drop the reminder until the next transfer needs it.
+        if (State.Holds.Count > 0)
+        {
+            CheckOldHolds();
+            return;
+        }
+
+        // Nothing owed or held: drop the reminder until the next transfer or hold needs it.
         if (await this.GetReminder(DeliveryReminderName) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
@@ -192,6 +282,23 @@ internal sealed partial class AccountGrain(
 
         State.DeliveryReminder = false;
         await SaveAsync();
+    }
+
+    /// <summary>
+    /// Asks the jobs of holds older than <see cref="LedgerOptions.EscrowCheckAfter"/> to settle: a final job whose
+    /// settlement was lost settles now, a job that was never created refunds its hold. One-way, so the job's call back
+    /// to this account does not wait on this call.
+    /// </summary>
+    private void CheckOldHolds()
+    {
+        var before = time.GetUtcNow() - options.Value.EscrowCheckAfter;
+        foreach (var (jobId, hold) in State.Holds)
+        {
+            if (hold.At <= before)
+            {
+                _ = GrainFactory.GetGrain<Interfaces.Jobs.IJobGrain>(jobId).SettleEscrowAsync(Id);
+            }
+        }
     }
 
     /// <summary>Delivers owed credits oldest first; a receiver that fails keeps its later credits queued behind the failed one.</summary>
@@ -280,7 +387,13 @@ internal sealed partial class AccountGrain(
             pending += credit.Amount;
         }
 
-        return new(Id, State.Balance, State.LastNonce, State.HistoryCount, pending);
+        long held = 0;
+        foreach (var hold in State.Holds.Values)
+        {
+            held += hold.Amount;
+        }
+
+        return new(Id, State.Balance, State.LastNonce, State.HistoryCount, pending, held, State.Holds.Count);
     }
 
     private void ThrowIfBroken()

@@ -32,9 +32,23 @@ public sealed class AccountGrainState
     /// <summary>Micro-xmbl.c from the faucet in the current window.</summary>
     public long FaucetWindowAmount { get; set; }
 
-    /// <summary>Whether the delivery reminder is registered (it is whenever <see cref="Outbox"/> may hold credits).</summary>
+    /// <summary>Whether the delivery reminder is registered (it is whenever <see cref="Outbox"/> or <see cref="Holds"/> is not empty).</summary>
     public bool DeliveryReminder { get; set; }
+
+    /// <summary>Escrow held for this account's unfinished jobs, by job id.</summary>
+    public Dictionary<string, EscrowHold> Holds { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The last number given to a job payout sent from here (its own sequence, apart from transfer nonces).</summary>
+    public long LastPayout { get; set; }
+
+    /// <summary>Per sender, the greatest payout number credited here.</summary>
+    public Dictionary<string, long> CreditedPayouts { get; set; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>One job's hold.</summary>
+/// <param name="Amount">Micro-xmbl.c.</param>
+/// <param name="At">When it was made.</param>
+public sealed record EscrowHold(long Amount, DateTimeOffset At);
 
 /// <summary>A sealed page of history (<see cref="GrainStates.AccountHistory"/>).</summary>
 public sealed class AccountHistoryPageState

@@ -21,16 +21,31 @@ public sealed class LedgerOptions
 
     /// <summary>The faucet.</summary>
     public FaucetOptions Faucet { get; set; } = new();
+
+    /// <summary>The default <see cref="EscrowCheckAfter"/>.</summary>
+    public static readonly TimeSpan DefaultEscrowCheckAfter = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How old a job's hold is before the submitter's account asks the job, at each retry period, to settle it: a
+    /// settlement lost to a crash is made then, and a hold whose job was never created is refunded.
+    /// </summary>
+    public TimeSpan EscrowCheckAfter { get; set; } = DefaultEscrowCheckAfter;
+
+    /// <summary>The default <see cref="EpochInterval"/>.</summary>
+    public static readonly TimeSpan DefaultEpochInterval = TimeSpan.FromHours(1);
+
+    /// <summary>How often an epoch seals a Merkle root over all balances.</summary>
+    public TimeSpan EpochInterval { get; set; } = DefaultEpochInterval;
 }
 
 /// <summary>The faucet (<c>Xmbl:Ledger:Faucet</c>): free credits for development clusters.</summary>
 public sealed class FaucetOptions
 {
-    /// <summary>Default <see cref="MaxPerRequest"/>: 100 xmbl.c.</summary>
-    public const long DefaultMaxPerRequest = 100_000_000;
+    /// <summary>Default <see cref="MaxPerRequest"/>: 1,000 xmbl.c (five holds of a job with the default limits and one validator).</summary>
+    public const long DefaultMaxPerRequest = 1_000_000_000;
 
-    /// <summary>Default <see cref="MaxPerWindow"/>: 1,000 xmbl.c.</summary>
-    public const long DefaultMaxPerWindow = 1_000_000_000;
+    /// <summary>Default <see cref="MaxPerWindow"/>: 10,000 xmbl.c.</summary>
+    public const long DefaultMaxPerWindow = 10_000_000_000;
 
     /// <summary>Default <see cref="Window"/>: a day.</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(1);
@@ -65,6 +80,16 @@ internal sealed class LedgerOptionsValidator : IValidateOptions<LedgerOptions>
         if (options.DeliveryRetryPeriod < TimeSpan.FromSeconds(1) || options.DeliveryRetryPeriod > TimeSpan.FromHours(1))
         {
             failures.Add($"{LedgerOptions.SectionName}:{nameof(LedgerOptions.DeliveryRetryPeriod)} must be from 1 second to 1 hour (got {options.DeliveryRetryPeriod}).");
+        }
+
+        if (options.EscrowCheckAfter < TimeSpan.FromSeconds(1) || options.EscrowCheckAfter > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{LedgerOptions.SectionName}:{nameof(LedgerOptions.EscrowCheckAfter)} must be from 1 second to 1 day (got {options.EscrowCheckAfter}).");
+        }
+
+        if (options.EpochInterval < TimeSpan.FromMinutes(1) || options.EpochInterval > TimeSpan.FromDays(7))
+        {
+            failures.Add($"{LedgerOptions.SectionName}:{nameof(LedgerOptions.EpochInterval)} must be from 1 minute to 7 days (got {options.EpochInterval}).");
         }
 
         var faucet = options.Faucet;

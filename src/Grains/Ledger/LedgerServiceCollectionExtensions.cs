@@ -12,7 +12,9 @@ public static class LedgerServiceCollectionExtensions
     public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration configuration, SiloSetup silo)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        return services.AddLedger(configuration, silo.Embedded);
+        services.AddLedger(configuration, silo.Embedded);
+        services.AddHostedService<LedgerEpochStarter>();
+        return services;
     }
 
     /// <summary>Adds the ledger to a process that is not a silo, such as a standalone gateway (always cluster mode there).</summary>
@@ -23,6 +25,7 @@ public static class LedgerServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>();
         services.AddSingleton(new LedgerMode(embedded));
         services.AddSingleton<LedgerService>();
+        services.AddSingleton<LedgerEpochs>();
         return services;
     }
 }

@@ -18,10 +18,10 @@ public sealed class ComputeEngineTests
     {
         await using var silo = await ComputeSilo.StartAsync(nodes: 2);
         var hash = await silo.UploadAsync("hello.wasm");
-        var first = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1))).Id);
+        var first = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Validators: 1))).Id);
 
         await silo.RestartAsync();
-        var second = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1))).Id);
+        var second = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Validators: 1))).Id);
 
         var engine = Assert.IsType<WasmtimeEngine>(silo.Services.GetRequiredService<IWasmEngine>());
         Assert.Equal((JobStatus.Settled, JobStatus.Settled), (first.Status, second.Status));
@@ -36,7 +36,7 @@ public sealed class ComputeEngineTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 2, new Dictionary<string, string?> { ["Xmbl:Compute:Engine"] = "managed" });
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1))).Id);
+        var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Validators: 1))).Id);
 
         Assert.IsType<ManagedWasmEngine>(silo.Services.GetRequiredService<IWasmEngine>());
         Assert.Equal(JobStatus.Settled, job.Status);

@@ -29,6 +29,15 @@ public sealed class ComputeSilo : IAsyncDisposable
 
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>The account <see cref="SubmitAsync"/> submits as: funded at start by a mint on its account grain.</summary>
+    public string Submitter { get; } = Ledger.LedgerSilo.NewAccount();
+
+    /// <summary>Micro-xmbl.c minted for <see cref="Submitter"/>.</summary>
+    public const long Funds = 1_000_000_000_000_000;
+
+    /// <summary>Submits as <see cref="Submitter"/> unless the request names its own submitter.</summary>
+    public Task<JobRecord> SubmitAsync(JobRequest request) => Jobs.SubmitAsync(request.Submitter is null ? request with { Submitter = Submitter } : request);
+
     /// <summary>Starts the silo; <paramref name="time"/> replaces the system clock for everything in it (stores, nodes, runtime).</summary>
     /// <param name="nodes">Logical nodes.</param>
     /// <param name="settings">Configuration on top of the defaults.</param>
@@ -54,7 +63,9 @@ public sealed class ComputeSilo : IAsyncDisposable
 
         try
         {
-            return new ComputeSilo(data, Start, await Start(data.Path));
+            var silo = new ComputeSilo(data, Start, await Start(data.Path));
+            await silo.Grains.GetGrain<Xmbl.Cluster.Grains.Interfaces.Ledger.IAccountGrain>(silo.Submitter).MintAsync(Funds, 1, (time ?? TimeProvider.System).GetUtcNow());
+            return silo;
         }
         catch
         {

@@ -48,6 +48,8 @@ internal sealed class FakePlacement : IJobPlacement
 
     public void EnqueuePending(string jobId) => Pending.Add(jobId);
 
+    public decimal? HighestPrice() => 2m;
+
     public string ExplainNoNode(PlacementRequest request) =>
         NodeFitness.Explain(_nodes.Select(n => new NodeCandidate(n, Operator, true, SlotsPerNode, Busy(n), 2m, 0.5, null)), request.Spec.MaxPricePerMillionFuel, 0.2, request.ExcludedNodes);
 

@@ -47,8 +47,10 @@ public sealed class HealthEndpointTests
         var jobs = app.Services.GetRequiredService<JobService>();
         var hash = (await app.Services.GetRequiredService<Xmbl.Cluster.Grains.Jobs.Modules.ModuleStore>().AddAsync(ComputeSilo.Fixture("hello.wasm"))).Hash;
         Assert.Equal("ok", await http.GetStringAsync(new Uri("/healthz", UriKind.Relative)));
+        var submitter = Ledger.LedgerSilo.NewAccount();
+        await app.Services.GetRequiredService<IGrainFactory>().GetGrain<Xmbl.Cluster.Grains.Interfaces.Ledger.IAccountGrain>(submitter).MintAsync(ComputeSilo.Funds, 1, DateTimeOffset.UtcNow);
 
-        var hung = await jobs.SubmitAsync(new JobRequest(hash, Args: ["hang"], WallTime: TimeSpan.FromMilliseconds(100), Validators: 0));
+        var hung = await jobs.SubmitAsync(new JobRequest(hash, Args: ["hang"], WallTime: TimeSpan.FromMilliseconds(100), Validators: 0, Submitter: submitter));
         await WaitFinalAsync(jobs, hung.Id);
 
         using (var degraded = await http.GetAsync(new Uri("/healthz", UriKind.Relative)))

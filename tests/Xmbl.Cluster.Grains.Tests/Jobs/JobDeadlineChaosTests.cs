@@ -1,3 +1,4 @@
+using Xmbl.Cluster.Grains.Interfaces.Ledger;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -31,7 +32,7 @@ public sealed class JobDeadlineChaosTests(ITestOutputHelper output)
         // Stopped but not yet seen dead, so it still gets a role of the job, which then times out; the only other
         // node is on the job already, so that role has no node left.
         nodes.SetOnline(nodes.All[1], false);
-        var submitted = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1, WallTime: WallTime));
+        var submitted = await silo.SubmitAsync(new JobRequest(hash, Validators: 1, WallTime: WallTime));
         Assert.Contains(submitted.Assignments, a => a.NodeId == nodes.All[1].Id);
         // The running node reports before any deadline passes (fake time stands still meanwhile).
         for (var i = 0; i < 1000 && !(await silo.Jobs.GetAsync(submitted.Id))!.Assignments.Any(a => a.Status == AssignmentStatus.Reported); i++)
@@ -62,10 +63,14 @@ public sealed class JobDeadlineChaosTests(ITestOutputHelper output)
     {
         var time = new ManualTimeProvider();
         var settlement = new FlakySettlement(failures);
-        await using var silo = await ComputeSilo.StartAsync(nodes: 2, time: time, services: s => s.AddSingleton<IJobSettlement>(settlement));
+        await using var silo = await ComputeSilo.StartAsync(nodes: 2, time: time, services: s => s.AddSingleton<IJobSettlement>(sp =>
+        {
+            settlement.Grains = sp.GetRequiredService<IGrainFactory>();
+            return settlement;
+        }));
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var submitted = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1, WallTime: WallTime));
+        var submitted = await silo.SubmitAsync(new JobRequest(hash, Validators: 1, WallTime: WallTime));
         JobRecord record = submitted;
         for (var i = 0; i < 1000 && record.Status != JobStatus.Validated; i++)
         {
@@ -127,7 +132,7 @@ public sealed class JobDeadlineChaosTests(ITestOutputHelper output)
             {
                 if (random.NextDouble() < 0.4)
                 {
-                    var job = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: random.Next(3), WallTime: WallTime));
+                    var job = await silo.SubmitAsync(new JobRequest(hash, Validators: random.Next(3), WallTime: WallTime));
                     open.Add(job.Id);
                 }
 
@@ -174,17 +179,22 @@ public sealed class JobDeadlineChaosTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>A settlement that throws its first <c>failures</c> times, as an unreachable ledger would.</summary>
+    /// <summary>The ledger's settlement, except that settling throws its first <c>failures</c> times, as an unreachable ledger would.</summary>
     private sealed class FlakySettlement(int failures) : IJobSettlement
     {
         private int _calls;
 
         public int Calls => Volatile.Read(ref _calls);
 
-        public Task<string> SettleAsync(JobRecord job) =>
+        public IGrainFactory? Grains { get; set; }
+
+        public Task<LedgerOutcome> HoldAsync(string account, string jobId, long amount, DateTimeOffset at) =>
+            new LedgerSettlement(Grains!).HoldAsync(account, jobId, amount, at);
+
+        public Task<EscrowOutcome> SettleAsync(string account, EscrowSettlement settlement) =>
             Interlocked.Increment(ref _calls) <= failures
                 ? throw new InvalidOperationException("ledger unreachable")
-                : Task.FromResult("charged");
+                : new LedgerSettlement(Grains!).SettleAsync(account, settlement);
     }
 
     /// <summary>Moves the clock a second at a time, letting the silo's loops run between steps.</summary>

@@ -18,7 +18,7 @@ public sealed class JobExecutionTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 3);
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var submitted = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1));
+        var submitted = await silo.SubmitAsync(new JobRequest(hash, Validators: 1));
         var job = await silo.WaitAsync(submitted.Id);
 
         Assert.Equal(JobStatus.Settled, job.Status);
@@ -41,7 +41,7 @@ public sealed class JobExecutionTests
         var add = module.Exports.FirstOrDefault(e => e.Contains("add", StringComparison.Ordinal));
         Assert.NotNull(add);
 
-        var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Entry: add, Args: ["2", "40"], Validators: 1))).Id);
+        var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Entry: add, Args: ["2", "40"], Validators: 1))).Id);
 
         Assert.Equal(RunOutcome.Returned, job.Result!.Outcome);
         Assert.Equal("42\n", Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(job.Id))!));
@@ -54,8 +54,8 @@ public sealed class JobExecutionTests
         var loop = await silo.UploadAsync("infinite_loop.wasm");
         var hello = await silo.UploadAsync("hello.wasm");
 
-        var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(loop, Fuel: 20_000_000, Validators: 1))).Id);
-        var after = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hello, Validators: 1))).Id);
+        var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(loop, Fuel: 20_000_000, Validators: 1))).Id);
+        var after = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hello, Validators: 1))).Id);
 
         Assert.Equal(JobStatus.Settled, job.Status);
         Assert.Equal(RunOutcome.OutOfFuel, job.Result!.Outcome);
@@ -79,7 +79,7 @@ public sealed class JobExecutionTests
         JobRecord? caught = null;
         for (var round = 0; round < 10 && caught is null; round++)
         {
-            var submitted = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1))));
+            var submitted = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => silo.SubmitAsync(new JobRequest(hash, Validators: 1))));
             foreach (var job in await Task.WhenAll(submitted.Select(j => silo.WaitAsync(j.Id))))
             {
                 Assert.Equal(JobStatus.Settled, job.Status);
@@ -102,7 +102,7 @@ public sealed class JobExecutionTests
         var executors = new List<string>();
         for (var i = 0; i < 15; i++)
         {
-            var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1))).Id);
+            var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Validators: 1))).Id);
             Assert.Equal("Hello, world!\n", Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(job.Id))!));
             executors.Add(job.Executor!);
         }
@@ -126,7 +126,7 @@ public sealed class JobExecutionTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 3);
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var submitted = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1))));
+        var submitted = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => silo.SubmitAsync(new JobRequest(hash, Validators: 1))));
         var jobs = await Task.WhenAll(submitted.Select(j => silo.WaitAsync(j.Id, TimeSpan.FromMinutes(3))));
 
         Assert.Equal(200, jobs.Select(j => j.Id).Distinct().Count());
@@ -147,8 +147,8 @@ public sealed class JobExecutionTests
         var parent = await silo.UploadAsync("nested_runner.wasm");
         var stdin = Encoding.ASCII.GetBytes(child + "ping");
 
-        var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(parent, Stdin: stdin, Validators: 1))).Id);
-        var alone = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(child, Stdin: "ping"u8.ToArray(), Validators: 0))).Id);
+        var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(parent, Stdin: stdin, Validators: 1))).Id);
+        var alone = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(child, Stdin: "ping"u8.ToArray(), Validators: 0))).Id);
 
         Assert.Equal(JobStatus.Settled, job.Status);
         Assert.Equal("4:ping", Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(job.Id))!));
@@ -162,7 +162,7 @@ public sealed class JobExecutionTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 2);
         var parent = await silo.UploadAsync("nested_runner.wasm");
 
-        var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(parent, Stdin: Encoding.ASCII.GetBytes(new string('0', 64)), Validators: 0))).Id);
+        var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(parent, Stdin: Encoding.ASCII.GetBytes(new string('0', 64)), Validators: 0))).Id);
 
         Assert.Equal($"{WasmJobRunner.NestedUnknownModule}:", Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(job.Id))!));
     }
@@ -178,7 +178,7 @@ public sealed class JobExecutionTests
 
         // Until the stopped node is seen dead the scheduler still places jobs on it: six jobs need more than the running
         // node's two slots.
-        var submitted = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 0, WallTime: TimeSpan.FromSeconds(1)))));
+        var submitted = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => silo.SubmitAsync(new JobRequest(hash, Validators: 0, WallTime: TimeSpan.FromSeconds(1)))));
         var jobs = await Task.WhenAll(submitted.Select(j => silo.WaitAsync(j.Id)));
 
         Assert.All(jobs, job =>
@@ -195,7 +195,7 @@ public sealed class JobExecutionTests
     {
         await using var silo = await ComputeSilo.StartAsync(nodes: 2);
 
-        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(new string('a', 64), Validators: 3, Fuel: -1)));
+        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.SubmitAsync(new JobRequest(new string('a', 64), Validators: 3, Fuel: -1)));
 
         Assert.Contains("module", ex.Errors.Keys);
         Assert.Contains("validators", ex.Errors.Keys);

@@ -19,9 +19,9 @@ public sealed class JobFaultTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 5, services: ExplodingRunner.Replace);
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var bad = await Task.WhenAll(Enumerable.Range(0, 25).Select(_ => silo.Jobs.SubmitAsync(new JobRequest(hash, Args: [ExplodingRunner.Trigger], Validators: 1))));
+        var bad = await Task.WhenAll(Enumerable.Range(0, 25).Select(_ => silo.SubmitAsync(new JobRequest(hash, Args: [ExplodingRunner.Trigger], Validators: 1))));
         var failed = await Task.WhenAll(bad.Select(j => silo.WaitAsync(j.Id, TimeSpan.FromSeconds(30))));
-        var good = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 2))).Id, TimeSpan.FromSeconds(30));
+        var good = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Validators: 2))).Id, TimeSpan.FromSeconds(30));
 
         Assert.All(failed, job =>
         {
@@ -46,7 +46,7 @@ public sealed class JobFaultTests
         // What "args":[null] did before submission refused it: straight to the job grain, the real engine behind it.
         await using var silo = await ComputeSilo.StartAsync(nodes: 3);
         var hash = await silo.UploadAsync("hello.wasm");
-        var spec = new JobSpec(hash, JobSpec.WasiStart, [null!], [], [], new JobLimits(1_000_000_000, 16, TimeSpan.FromSeconds(30)), null, 1, [], null, null);
+        var spec = new JobSpec(hash, JobSpec.WasiStart, [null!], [], [], new JobLimits(1_000_000_000, 16, TimeSpan.FromSeconds(30)), null, 1, [], null, silo.Submitter);
         var id = JobIds.New(DateTimeOffset.UtcNow);
 
         await silo.Grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
@@ -81,7 +81,7 @@ public sealed class JobFaultTests
         JobRecord? moved = null;
         for (var i = 0; i < 10 && moved is null; i++)
         {
-            var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Args: [ExplodingRunner.Trigger], Validators: 1))).Id, TimeSpan.FromSeconds(30));
+            var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Args: [ExplodingRunner.Trigger], Validators: 1))).Id, TimeSpan.FromSeconds(30));
             Assert.Equal(JobStatus.Settled, job.Status);
             if (job.Assignments.Any(a => a.NodeId == broken))
             {
@@ -116,7 +116,7 @@ public sealed class JobFaultTests
         await scheduler.RefreshAsync(CancellationToken.None);
         Assert.All(nodes, n => Assert.True(scheduler.ReputationOf(n.Id) < options.MinReputation));
         var start = time.GetUtcNow();
-        var submitted = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1));
+        var submitted = await silo.SubmitAsync(new JobRequest(hash, Validators: 1));
         Assert.Equal(JobStatus.Pending, submitted.Status);
 
         // From 0.084 the score is back at the minimum (0.2) after log2(0.416 / 0.3) ≈ 0.47 half-lives.

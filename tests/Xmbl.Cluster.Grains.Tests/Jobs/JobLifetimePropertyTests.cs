@@ -186,6 +186,8 @@ public sealed class JobLifetimePropertyTests
 
         public string ExplainNoNode(PlacementRequest request) => NodeFitness.Explain(Candidates(), null, Options.MinReputation, request.ExcludedNodes);
 
+        public decimal? HighestPrice() => 1m;
+
         public void EnqueuePending(string jobId)
         {
         }

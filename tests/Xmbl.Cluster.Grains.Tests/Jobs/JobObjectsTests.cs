@@ -22,7 +22,7 @@ public sealed class JobObjectsTests
         var names = new List<string>();
         for (var i = 0; i < 2; i++)
         {
-            var submitted = await silo.Jobs.SubmitAsync(new JobRequest(
+            var submitted = await silo.SubmitAsync(new JobRequest(
                 cat, Args: ["/input/data/in/a.txt", "/input/data/b.txt"], Validators: 1, InputObjects: ["data/in/a.txt", "data/b.txt"], OutputObject: "results/cat/"));
             var job = await silo.WaitAsync(submitted.Id);
 
@@ -44,14 +44,14 @@ public sealed class JobObjectsTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 3);
         var hello = await silo.UploadAsync("hello.wasm");
 
-        var submitted = await silo.Jobs.SubmitAsync(new JobRequest(hello, Validators: 1, OutputObject: "results/hello.txt", Submitter: "alice"));
+        var submitted = await silo.SubmitAsync(new JobRequest(hello, Validators: 1, OutputObject: "results/hello.txt"));
         var job = await silo.WaitAsync(submitted.Id);
 
         Assert.Equal("results/hello.txt", job.OutputObject);
         Assert.Equal("Hello, world!\n", await ReadAsync(silo, "results/hello.txt"));
         var objects = silo.Services.GetRequiredService<ObjectService>();
         Assert.True(ObjectKey.TryCreate("results", "hello.txt", out var key, out _));
-        Assert.Equal("alice", (await objects.GetAsync(key))!.Owner);
+        Assert.Equal(silo.Submitter, (await objects.GetAsync(key))!.Owner);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class JobObjectsTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 2);
         var cat = await silo.UploadAsync("cat.wasm");
 
-        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(
+        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.SubmitAsync(new JobRequest(
             cat, InputObjects: ["data/missing.txt", "no-slash", "data/missing.txt"], OutputObject: "Bad Namespace/x")));
 
         var inputErrors = ex.Errors["inputObjects"];
@@ -83,8 +83,8 @@ public sealed class JobObjectsTests
         await PutAsync(silo, "data", "b", "x");
         var cat = await silo.UploadAsync("cat.wasm");
 
-        var tooMany = await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(cat, InputObjects: ["data/a", "data/b", "data/c"])));
-        var tooLarge = await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(cat, InputObjects: ["data/a", "data/b"])));
+        var tooMany = await Assert.ThrowsAsync<JobRequestException>(() => silo.SubmitAsync(new JobRequest(cat, InputObjects: ["data/a", "data/b", "data/c"])));
+        var tooLarge = await Assert.ThrowsAsync<JobRequestException>(() => silo.SubmitAsync(new JobRequest(cat, InputObjects: ["data/a", "data/b"])));
 
         Assert.Contains(tooMany.Errors["inputObjects"], e => e.Contains("the limit is 2", StringComparison.Ordinal));
         Assert.Contains(tooLarge.Errors["inputObjects"], e => e.Contains("the inputs hold 11 bytes; the limit is 10", StringComparison.Ordinal));

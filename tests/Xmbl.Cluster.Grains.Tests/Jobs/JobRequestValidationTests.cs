@@ -11,7 +11,7 @@ public sealed class JobRequestValidationTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 1);
         var hello = (await silo.Modules.AddAsync(ComputeSilo.Fixture("hello.wasm"))).Hash;
 
-        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(
+        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.SubmitAsync(new JobRequest(
             hello,
             Args: ["ok", null!, "nul\0inside", "lone\ud800"],
             Env: [new("A", null!), new("B=C", "x"), new("D", "d"), new("D", "again")],
@@ -31,7 +31,7 @@ public sealed class JobRequestValidationTests
         var hello = (await silo.Modules.AddAsync(ComputeSilo.Fixture("hello.wasm"))).Hash;
         List<KeyValuePair<string, string>> env = [.. Enumerable.Range(0, count).Select(i => new KeyValuePair<string, string>($"V{i}", "x")), new("V1", "again")];
 
-        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(hello, Env: env)));
+        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.SubmitAsync(new JobRequest(hello, Env: env)));
 
         Assert.Contains("'V1' is given twice", Assert.Single(ex.Errors["env"]), StringComparison.Ordinal);
     }
@@ -47,7 +47,7 @@ public sealed class JobRequestValidationTests
         });
         var hello = (await silo.Modules.AddAsync(ComputeSilo.Fixture("hello.wasm"))).Hash;
 
-        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(
+        var ex = await Assert.ThrowsAsync<JobRequestException>(() => silo.SubmitAsync(new JobRequest(
             hello, Entry: "much_too_long", Args: ["1", "2", "3"], Env: [new("NAME", "valuevalue")])));
 
         Assert.Equal(["args", "entry", "env"], ex.Errors.Keys.Order(StringComparer.Ordinal));
@@ -61,7 +61,7 @@ public sealed class JobRequestValidationTests
         var bytes = ComputeSilo.Fixture("hello.wasm");
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
-        await Assert.ThrowsAsync<JobRequestException>(() => silo.Jobs.SubmitAsync(new JobRequest(null, ModuleBytes: bytes, Args: [null!])));
+        await Assert.ThrowsAsync<JobRequestException>(() => silo.SubmitAsync(new JobRequest(null, ModuleBytes: bytes, Args: [null!])));
 
         Assert.Null(await silo.Modules.GetInfoAsync(hash));
     }

@@ -53,9 +53,9 @@ public sealed class MemoryAdmissionTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 1, Settings(), services: s => s.AddSingleton<IJobRunner>(runner));
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var first = await silo.Jobs.SubmitAsync(new JobRequest(hash, Args: ["hold"], MemoryPages: 512, Validators: 0));
-        var second = await silo.Jobs.SubmitAsync(new JobRequest(hash, Args: ["hold"], MemoryPages: 512, Validators: 0));
-        var small = await silo.Jobs.SubmitAsync(new JobRequest(hash, MemoryPages: 16, Validators: 0));
+        var first = await silo.SubmitAsync(new JobRequest(hash, Args: ["hold"], MemoryPages: 512, Validators: 0));
+        var second = await silo.SubmitAsync(new JobRequest(hash, Args: ["hold"], MemoryPages: 512, Validators: 0));
+        var small = await silo.SubmitAsync(new JobRequest(hash, MemoryPages: 16, Validators: 0));
 
         Assert.Equal(JobStatus.Scheduled, first.Status);
         Assert.Equal(JobStatus.Pending, second.Status);

@@ -23,7 +23,7 @@ public sealed class NestedLimitsTests
         // Small enough that a probe finishes well inside the wall time on a loaded machine.
         const int Probe = 25_000_000;
         await RunAsync(silo, HandWrittenModules.SpinThenRunNested(Probe, hello), wall);
-        await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(loop, WallTime: TimeSpan.FromMilliseconds(100), Validators: 0))).Id);
+        await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(loop, WallTime: TimeSpan.FromMilliseconds(100), Validators: 0))).Id);
         var shortProbe = await RunAsync(silo, HandWrittenModules.SpinThenRunNested(Probe, hello), wall);
         var longProbe = await RunAsync(silo, HandWrittenModules.SpinThenRunNested(4 * Probe, hello), wall);
         Assert.True(shortProbe.Result is { Outcome: RunOutcome.Exited } && longProbe.Result is { Outcome: RunOutcome.Exited }, $"a probe did not run to its end: {shortProbe.Status} {shortProbe.FailureReason}; {longProbe.Status} {longProbe.FailureReason}");
@@ -49,8 +49,8 @@ public sealed class NestedLimitsTests
         var parent = (await silo.Modules.AddAsync(HandWrittenModules.SpinThenRunNested(0, child, export: true))).Hash;
 
         // The parent has 1 page: with a cap of 10 pages the child's 10 do not fit beside it, with 11 they do.
-        var tight = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(parent, Entry: "run", MemoryPages: 10, Validators: 0))).Id);
-        var roomy = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(parent, Entry: "run", MemoryPages: 11, Validators: 0))).Id);
+        var tight = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(parent, Entry: "run", MemoryPages: 10, Validators: 0))).Id);
+        var roomy = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(parent, Entry: "run", MemoryPages: 11, Validators: 0))).Id);
 
         Assert.Equal($"{WasmJobRunner.NestedFailed}\n", System.Text.Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(tight.Id))!));
         Assert.Equal("0\n", System.Text.Encoding.UTF8.GetString((await silo.Jobs.GetOutputAsync(roomy.Id))!));
@@ -63,6 +63,6 @@ public sealed class NestedLimitsTests
     private static async Task<JobRecord> RunAsync(ComputeSilo silo, byte[] module, TimeSpan wall)
     {
         var hash = (await silo.Modules.AddAsync(module)).Hash;
-        return await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Fuel: 1_000_000_000_000, WallTime: wall, Validators: 0))).Id);
+        return await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Fuel: 1_000_000_000_000, WallTime: wall, Validators: 0))).Id);
     }
 }

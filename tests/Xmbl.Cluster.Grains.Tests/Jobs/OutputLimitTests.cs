@@ -16,7 +16,7 @@ public sealed class OutputLimitTests
         var hash = (await silo.Modules.AddAsync(HandWrittenModules.EndlessWriter())).Hash;
 
         // Before the fix the refused writes were errors the program ignored, and it ran until its fuel was gone.
-        var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Fuel: 2_000_000_000, Validators: 1))).Id);
+        var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Fuel: 2_000_000_000, Validators: 1))).Id);
 
         Assert.Equal(JobStatus.Settled, job.Status);
         Assert.Equal((RunOutcome.OutputLimitExceeded, ExitCodes.OutputLimit), (job.Result!.Outcome, job.Result.ExitCode));

@@ -16,7 +16,7 @@ public sealed class PoisonJobTests
     {
         await using var silo = await ComputeSilo.StartAsync(nodes: 2);
         var loop = await silo.UploadAsync("infinite_loop.wasm");
-        var id = (await silo.Jobs.SubmitAsync(new JobRequest(loop, Fuel: 1_000_000_000_000, WallTime: TimeSpan.FromMinutes(2), Validators: 1))).Id;
+        var id = (await silo.SubmitAsync(new JobRequest(loop, Fuel: 1_000_000_000_000, WallTime: TimeSpan.FromMinutes(2), Validators: 1))).Id;
         await WaitRunningAsync(silo, 2);
 
         await silo.RestartAsync(afterCrash: true);
@@ -41,7 +41,7 @@ public sealed class PoisonJobTests
     {
         await using var silo = await ComputeSilo.StartAsync(nodes: 1);
         var loop = await silo.UploadAsync("infinite_loop.wasm");
-        var id = (await silo.Jobs.SubmitAsync(new JobRequest(loop, Fuel: 1_000_000_000_000, WallTime: TimeSpan.FromMinutes(2), Validators: 0))).Id;
+        var id = (await silo.SubmitAsync(new JobRequest(loop, Fuel: 1_000_000_000_000, WallTime: TimeSpan.FromMinutes(2), Validators: 0))).Id;
         await WaitRunningAsync(silo, 1);
 
         for (var restart = 0; restart < 3; restart++)

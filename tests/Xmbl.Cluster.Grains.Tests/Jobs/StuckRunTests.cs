@@ -32,7 +32,7 @@ public sealed class StuckRunTests
         var hash = await silo.UploadAsync("hello.wasm");
         var started = DateTimeOffset.UtcNow;
 
-        var hung = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Args: ["hang"], WallTime: WallTime, Validators: 0))).Id);
+        var hung = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Args: ["hang"], WallTime: WallTime, Validators: 0))).Id);
 
         Assert.Equal(JobStatus.Failed, hung.Status);
         Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(15), "the stuck run was not reported; the assignment waited for its deadline");
@@ -42,7 +42,7 @@ public sealed class StuckRunTests
         Assert.Contains("did not stop within", hung.FailureReason, StringComparison.Ordinal);
 
         // The only worker was freed: the next job runs on the same node while the stuck run still holds its thread.
-        var next = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 0))).Id);
+        var next = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Validators: 0))).Id);
         Assert.Equal(JobStatus.Settled, next.Status);
         var executor = silo.Services.GetRequiredService<JobExecutorHost>().Executors.Single();
         Assert.Equal(1, executor.Stuck);
@@ -63,7 +63,7 @@ public sealed class StuckRunTests
 
         foreach (var _ in Enumerable.Range(0, 2))
         {
-            var hung = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Args: ["hang"], WallTime: WallTime, Validators: 0))).Id);
+            var hung = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Args: ["hang"], WallTime: WallTime, Validators: 0))).Id);
             Assert.Equal(JobStatus.Failed, hung.Status);
         }
 
@@ -73,7 +73,7 @@ public sealed class StuckRunTests
         Assert.Contains(node.Id, problem, StringComparison.Ordinal);
         Assert.Equal(problem, host.GetLoad(node).Unhealthy);
         Assert.False(silo.Services.GetRequiredService<JobScheduler>().Snapshot().Single().Alive);
-        var waiting = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 0));
+        var waiting = await silo.SubmitAsync(new JobRequest(hash, Validators: 0));
         await Task.Delay(500);
         Assert.Equal(JobStatus.Pending, (await silo.Jobs.GetAsync(waiting.Id))!.Status);
 
@@ -94,7 +94,7 @@ public sealed class StuckRunTests
         await using var silo = await ComputeSilo.StartAsync(nodes: 1, Settings(), services: s => s.AddSingleton<IJobRunner>(runner));
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var job = await silo.WaitAsync((await silo.Jobs.SubmitAsync(new JobRequest(hash, Args: ["hold"], WallTime: WallTime, Validators: 0))).Id);
+        var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Args: ["hold"], WallTime: WallTime, Validators: 0))).Id);
 
         Assert.Equal(JobStatus.Failed, job.Status);
         Assert.Equal("cancelled", Assert.Single(job.Assignments).Detail);

@@ -4,7 +4,7 @@ using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests.Accounts;
 
-/// <summary><c>xmbl wallet faucet|transfer|balance|history</c> against a running silo.</summary>
+/// <summary><c>xmbl wallet new|show|faucet|transfer|balance|history|proof</c> and a first job against a running silo.</summary>
 [Trait("Suite", "Functional")]
 public sealed class CliLedgerTests(LedgerSiloFixture fixture) : IClassFixture<LedgerSiloFixture>, IDisposable
 {
@@ -41,6 +41,67 @@ public sealed class CliLedgerTests(LedgerSiloFixture fixture) : IClassFixture<Le
         Assert.Equal(1, tooMuch.Exit);
         Assert.Contains("402", tooMuch.Err, StringComparison.Ordinal);
         Assert.Contains("9.999999", tooMuch.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_exact_wallet_commands_work_as_written_and_the_proof_of_the_balance_verifies_offline()
+    {
+        var f = Path.Combine(_files.Path, "exact.key");
+        var other = (await RunAsync("other.key", "wallet", "new")).Out.Trim();
+
+        var created = await RunExactAsync("wallet", "new", "--wallet", f);
+        var shown = await RunExactAsync("wallet", "show", "--wallet", f);
+        var faucet = await RunExactAsync("wallet", "faucet", "7.25", "--wallet", f);
+        var transfer = await RunExactAsync("wallet", "transfer", other, "1.25", "--wallet", f);
+        var balance = await RunExactAsync("wallet", "balance", "--wallet", f);
+
+        Assert.Equal(0, created.Exit);
+        var did = created.Out.Trim();
+        Assert.StartsWith("did:key:z6Mk", did, StringComparison.Ordinal);
+        Assert.Equal(did, shown.Out.Trim());
+        Assert.Equal(0, faucet.Exit);
+        Assert.Equal(0, transfer.Exit);
+        Assert.Equal("6.000000 xmbl.c", balance.Out.Trim());
+
+        // Epochs seal every minute here (the fixture's EpochInterval): wait for one sealed after the transfer.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        var proof = await RunExactAsync("wallet", "proof", "--wallet", f);
+        while ((proof.Exit != 0 || !proof.Out.Contains(" held 6.000000 ", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            Assert.True(proof.Exit == 0 || proof.Err.Contains("404", StringComparison.Ordinal), proof.Err);
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            proof = await RunExactAsync("wallet", "proof", "--wallet", f);
+        }
+
+        Assert.True(proof.Exit == 0, proof.Err);
+        Assert.StartsWith($"verified: {did} held 6.000000 xmbl.c in epoch ", proof.Out, StringComparison.Ordinal);
+        var wrongRoot = await RunExactAsync("wallet", "proof", "--root", new string('0', 64), "--wallet", f);
+        Assert.Equal(1, wrongRoot.Exit);
+        Assert.Contains("does NOT verify", wrongRoot.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Job_submit_on_a_fresh_machine_creates_the_wallet_funds_the_hold_from_the_faucet_and_runs()
+    {
+        var wasm = Path.Combine(_files.Path, "hello.wasm");
+        await File.WriteAllBytesAsync(wasm, Jobs.JobsApi.Fixture("hello.wasm"));
+
+        // The fixture's faucet gives at most 50 xmbl.c a request: a fuel limit whose hold (2 runs) fits in that.
+        var run = await RunAsync("fresh.key", "job", "submit", wasm, "--fuel", "1000000000", "--wait");
+
+        Assert.True(run.Exit == 0, run.Err);
+        Assert.Contains("no wallet yet; created", run.Err, StringComparison.Ordinal);
+        Assert.Contains("got 20.000000 xmbl.c from the cluster's faucet", run.Err, StringComparison.Ordinal);
+        Assert.Equal("Hello, world!\n", run.Out);
+    }
+
+    private async Task<(int Exit, string Out, string Err)> RunExactAsync(params string[] args)
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new MemoryStream();
+        var console = new CliConsole(new MemoryStream(), stdout, stderr);
+        var exit = await CliApplication.RunAsync([.. args, "--gateway", fixture.Silo.BaseAddress.ToString()], console);
+        return (exit, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
 
     private async Task<(int Exit, string Out, string Err)> RunAsync(string wallet, params string[] args)

@@ -23,7 +23,8 @@ public sealed class LedgerSiloFixture : IAsyncLifetime
             "--operator", TestAccounts.Did("ops"),
             "--Xmbl:Ledger:Treasury", TestAccounts.Did("treasury"),
             "--Xmbl:Ledger:Faucet:MaxPerRequest", "50000000",
-            "--Xmbl:Ledger:Faucet:MaxPerWindow", "80000000");
+            "--Xmbl:Ledger:Faucet:MaxPerWindow", "80000000",
+            "--Xmbl:Ledger:EpochInterval", "00:01:00");
 
     public async Task DisposeAsync()
     {

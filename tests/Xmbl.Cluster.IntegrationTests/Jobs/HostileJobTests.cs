@@ -136,6 +136,7 @@ public sealed class HostileJobTests(ITestOutputHelper output) : IDisposable
     /// <c>_start</c>), never a 5xx.</summary>
     private static async Task<string?> TrySubmitAsync(SiloProcess silo, string context, JsonObject job)
     {
+        await silo.FundAsync();
         using var content = new StringContent(job.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         using var response = await silo.Http.PostAsync(new Uri("/api/jobs", UriKind.Relative), content);
         var body = await response.Content.ReadAsStringAsync();

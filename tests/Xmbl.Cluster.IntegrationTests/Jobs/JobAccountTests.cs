@@ -39,10 +39,11 @@ public sealed class JobAccountTests(PolicySiloFixture fixture) : IClassFixture<P
         return problem.GetProperty("errors").Deserialize<Dictionary<string, string[]>>()!;
     }
 
-    private Task<HttpResponseMessage> PostAsync(string json, string account)
+    private async Task<HttpResponseMessage> PostAsync(string json, string account)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/jobs", UriKind.Relative)) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        return fixture.Silo.As(account).SendAsync(request);
+        await fixture.Silo.FundAsync(TestAccounts.Did(account));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/jobs", UriKind.Relative)) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        return await fixture.Silo.As(account).SendAsync(request);
     }
 
     private Task<HttpResponseMessage> PutAsync(string address, string text, string account)

@@ -33,8 +33,10 @@ internal static class JobsApi
         return JsonDocument.Parse(body).RootElement.GetProperty("hash").GetString()!;
     }
 
+    /// <summary>Submits as the test user, funded first (jobs hold their maximum price in escrow).</summary>
     public static async Task<string> SubmitAsync(SiloProcess silo, JsonObject job)
     {
+        await silo.FundAsync();
         using var response = await silo.Http.PostAsJsonAsync(new Uri("/api/jobs", UriKind.Relative), job);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"submit answered {(int)response.StatusCode}: {body}");

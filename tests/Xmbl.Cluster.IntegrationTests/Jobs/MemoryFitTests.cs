@@ -47,6 +47,9 @@ public sealed class MemoryFitTests
         Assert.Equal("Settled", job.Text("status"));
     }
 
-    private static async Task<HttpResponseMessage> PostAsync(SiloProcess silo, string json) =>
-        await silo.Http.PostAsync(new Uri("/api/jobs", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));
+    private static async Task<HttpResponseMessage> PostAsync(SiloProcess silo, string json)
+    {
+        await silo.FundAsync();
+        return await silo.Http.PostAsync(new Uri("/api/jobs", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));
+    }
 }

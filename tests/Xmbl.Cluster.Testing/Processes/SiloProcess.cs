@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -36,6 +37,12 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>The gRPC endpoint (<c>--grpc-urls</c>, h2c), e.g. <c>http://127.0.0.1:40123</c>.</summary>
     public string GrpcAddress { get; private init; } = "";
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _funded = new(StringComparer.Ordinal);
+
+    // Treasury nonces: one increasing counter for the test process (silos of one cluster share the treasury's
+    // account), taken one funding at a time so they reach the account in order.
+    private static readonly SemaphoreSlim Funding = new(1, 1);
+    private static long s_treasuryNonce = DateTime.UtcNow.Ticks / 10;
 
     /// <summary>Signs as <see cref="TestAccounts.User"/>.</summary>
     public HttpClient Http { get; }
@@ -73,6 +80,38 @@ public sealed class SiloProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
+
+    /// <summary>
+    /// Gives <paramref name="account"/> (the test user by default) <paramref name="amount"/> micro-xmbl.c once per process
+    /// (later calls do nothing): minted by the test treasury and transferred, as an operator would fund an account.
+    /// </summary>
+    public Task FundAsync(string? account = null, long amount = 1_000_000_000_000_000)
+    {
+        // Concurrent callers wait for the one funding (their jobs need the credits to be there).
+        var funding = _funded.GetOrAdd(account ?? UserDid, a => new Lazy<Task>(() => MintAndSendAsync(a, amount)));
+        return funding.Value;
+    }
+
+    private async Task MintAndSendAsync(string account, long amount)
+    {
+        var treasury = As(TestAccounts.Treasury);
+        await Funding.WaitAsync();
+        try
+        {
+            var nonce = ++s_treasuryNonce;
+            using (var minted = await treasury.PostAsJsonAsync(new Uri("/api/mint", UriKind.Relative), new { amount, nonce = nonce * 2 }))
+            {
+                Assert.True(minted.IsSuccessStatusCode, $"mint answered {(int)minted.StatusCode}: {await minted.Content.ReadAsStringAsync()}");
+            }
+
+            using var sent = await treasury.PostAsJsonAsync(new Uri("/api/transfers", UriKind.Relative), new { to = account, amount, nonce = (nonce * 2) + 1 });
+            Assert.True(sent.IsSuccessStatusCode, $"transfer answered {(int)sent.StatusCode}: {await sent.Content.ReadAsStringAsync()}");
+        }
+        finally
+        {
+            Funding.Release();
+        }
+    }
 
     /// <summary>Starts a silo and waits until /healthz answers.</summary>
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
@@ -125,6 +164,9 @@ public sealed class SiloProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
+        // Every test cluster has a treasury (a test's own --Xmbl:Ledger:Treasury wins), so tests fund the accounts
+        // whose jobs hold escrow through the real mint (FundAsync).
+        info.Environment["Xmbl__Ledger__Treasury"] = TestAccounts.Did(TestAccounts.Treasury);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

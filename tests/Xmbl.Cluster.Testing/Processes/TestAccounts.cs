@@ -16,6 +16,9 @@ public static class TestAccounts
     /// <summary>The account most tests act as.</summary>
     public const string User = "user";
 
+    /// <summary>The treasury every test silo is configured with (see <see cref="SiloProcess.FundAsync"/>).</summary>
+    public const string Treasury = "treasury";
+
     /// <summary>The key of the account called <paramref name="name"/>.</summary>
     public static Ed25519KeyPair Key(string name) =>
         Keys.GetOrAdd(name, static n => Ed25519KeyPair.FromSeed(SHA256.HashData(Encoding.UTF8.GetBytes("xmbl integration test account " + n))));

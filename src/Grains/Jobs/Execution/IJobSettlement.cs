@@ -1,12 +1,15 @@
-using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Interfaces.Ledger;
 
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
-/// <summary>Charges a validated job; the ledger replaces the default, which only records the charge.</summary>
+/// <summary>The job's escrow on the ledger: the hold at submission and its settlement once the job is final.</summary>
+/// <remarks>Both calls are idempotent per job, so the job grain may repeat them after any failure.</remarks>
 public interface IJobSettlement
 {
-    /// <summary>Charges the job's price and pays its nodes.</summary>
-    /// <param name="job">The validated job (its <see cref="JobRecord.Price"/> and assignments).</param>
-    /// <returns>What was done, for the job's transition log.</returns>
-    Task<string> SettleAsync(JobRecord job);
+    /// <summary>Holds <paramref name="amount"/> from <paramref name="account"/> for the job.</summary>
+    /// <returns>Done, or <see cref="LedgerRefusal.InsufficientFunds"/> with the account as it stands.</returns>
+    Task<LedgerOutcome> HoldAsync(string account, string jobId, long amount, DateTimeOffset at);
+
+    /// <summary>Pays the payouts from the job's hold on <paramref name="account"/> and refunds the rest.</summary>
+    Task<EscrowOutcome> SettleAsync(string account, EscrowSettlement settlement);
 }

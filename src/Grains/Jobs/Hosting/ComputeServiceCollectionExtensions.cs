@@ -60,7 +60,7 @@ public static class ComputeServiceCollectionExtensions
         services.AddSingleton<JobDeadlineTicker>();
         services.AddSingleton<JobSweeper>();
         services.AddSingleton<IJobEffects, JobEffects>();
-        services.TryAddSingleton<IJobSettlement, RecordedSettlement>();
+        services.TryAddSingleton<IJobSettlement, LedgerSettlement>();
         services.AddSingleton(sp => new JobService(
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<IGrainStateQuery>(),

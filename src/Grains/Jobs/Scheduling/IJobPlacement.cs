@@ -20,6 +20,9 @@ internal interface IJobPlacement
     /// <param name="request">The request that found no node.</param>
     string ExplainNoNode(PlacementRequest request);
 
+    /// <summary>The highest price per million fuel a registered node asks now (a job that accepts any price holds at it); null when no node is known.</summary>
+    decimal? HighestPrice();
+
     /// <summary>Remembers a job that could not be placed, to retry as soon as a slot frees.</summary>
     /// <param name="jobId">The job.</param>
     void EnqueuePending(string jobId);

@@ -119,6 +119,20 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         return largest;
     }
 
+    public decimal? HighestPrice()
+    {
+        decimal? highest = null;
+        foreach (var node in _nodes)
+        {
+            if (!node.Node.Retired)
+            {
+                highest = Math.Max(highest ?? 0m, node.Node.Prices.PerMillionFuel);
+            }
+        }
+
+        return highest;
+    }
+
     public string ExplainNoNode(PlacementRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
