@@ -13,7 +13,13 @@ public sealed class GrpcJsInteropTests : IAsyncLifetime
 
     private SiloProcess Silo => _silo!;
 
-    public async Task InitializeAsync() => _silo = await SiloProcess.StartAsync(_data.Path, "--nodes", "3");
+    public async Task InitializeAsync()
+    {
+        _silo = await SiloProcess.StartAsync(_data.Path, "--nodes", "3");
+        // A job holds its maximum price from its submitter (escrow): the accounts that submit get credits first.
+        await _silo.FundAsync();
+        await _silo.FundAsync(TestAccounts.Did("other"));
+    }
 
     public async Task DisposeAsync()
     {
@@ -106,6 +112,15 @@ public sealed class GrpcJsInteropTests : IAsyncLifetime
         var invalid = await GrpcJsClient.FailAsync("call", bad);
         Assert.Equal("INVALID_ARGUMENT", invalid.Code);
         Assert.Equal("limits.fuel", invalid.Trailer("xmbl-field"));
+
+        var broke = Args(signed: false);
+        broke["seed"] = GrpcJsClient.Seed("no-credits");
+        broke["service"] = "Jobs";
+        broke["method"] = "SubmitJob";
+        broke["message"] = new JsonObject { ["module"] = await UploadAsync() };
+        var unfunded = await GrpcJsClient.FailAsync("call", broke);
+        Assert.Equal("FAILED_PRECONDITION", unfunded.Code);
+        Assert.Equal("insufficient-funds", unfunded.Trailer("xmbl-reason"));
 
         var page = Args(signed: false);
         page["service"] = "Jobs";

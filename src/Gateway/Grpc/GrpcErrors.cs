@@ -40,8 +40,8 @@ internal static class GrpcErrors
 
     /// <summary>
     /// The application layer's exceptions as statuses; null for anything else (the framework answers INTERNAL). Refusals
-    /// for lack of funds (REST 402, e.g. escrow held at job submission) map to FAILED_PRECONDITION with
-    /// <c>xmbl-reason: insufficient-funds</c>, as <c>Ledger/Transfer</c> does: add their exception here.
+    /// for lack of funds (REST 402: a job whose escrow the balance cannot hold) map to FAILED_PRECONDITION with
+    /// <c>xmbl-reason: insufficient-funds</c>, as <c>Ledger/Transfer</c> does.
     /// </summary>
     public static RpcException? Map(Exception exception) => exception switch
     {
@@ -49,6 +49,7 @@ internal static class GrpcErrors
         JobRequestException e when e.Errors.Count > 0 => InvalidArgument(
             e.Errors.Keys.First(),
             "The job request is invalid: " + string.Join("; ", e.Errors.SelectMany(x => x.Value.Select(m => x.Key.Length == 0 ? m : $"{x.Key}: {m}")))),
+        InsufficientFundsException e => FailedPrecondition("insufficient-funds", e.Message),
         ObjectPolicyException e => Refused(e.Decision),
         ObjectTooLargeException e => ResourceExhausted($"The object is larger than the {e.MaxSize} bytes allowed."),
         InsufficientShardNodesException e => Unavailable(e.Message),
