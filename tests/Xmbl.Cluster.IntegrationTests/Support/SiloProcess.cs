@@ -88,6 +88,29 @@ public sealed class SiloProcess : IAsyncDisposable
     internal static SiloProcess Launch(string dll, bool orleansPorts, string dataDirectory, int port, string[] extraArgs)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        var arguments = new List<string> { "--urls", baseAddress.ToString().TrimEnd('/'), "--data", dataDirectory };
+        // Orleans' ports: free ones, so silos of parallel tests never collide (a test may name its own).
+        foreach (var (flag, value) in new[] { ("--silo-port", TcpPorts.Free()), ("--gateway-port", TcpPorts.Free()) })
+        {
+            if (orleansPorts && !extraArgs.Contains(flag))
+            {
+                arguments.Add(flag);
+                arguments.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        arguments.AddRange(extraArgs);
+        return Launch(dll, baseAddress, dataDirectory, arguments, environment: null);
+    }
+
+    /// <summary>Starts <paramref name="dll"/> with exactly <paramref name="args"/> and <paramref name="environment"/> added to the test's environment.</summary>
+    /// <param name="dll">The program.</param>
+    /// <param name="baseAddress">Where it will answer (its URL setting must agree).</param>
+    /// <param name="dataDirectory">Its data directory (where its operator key is).</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="environment">Variables to set, or null.</param>
+    internal static SiloProcess Launch(string dll, Uri baseAddress, string dataDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -95,27 +118,18 @@ public sealed class SiloProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dll);
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
-        info.ArgumentList.Add("--data");
-        info.ArgumentList.Add(dataDirectory);
-        // Orleans' ports: free ones, so silos of parallel tests never collide (a test may name its own).
-        foreach (var (flag, value) in new[] { ("--silo-port", TcpPorts.Free()), ("--gateway-port", TcpPorts.Free()) })
-        {
-            if (orleansPorts && !extraArgs.Contains(flag))
-            {
-                info.ArgumentList.Add(flag);
-                info.ArgumentList.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-
-        foreach (var arg in extraArgs)
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var silo = new SiloProcess(process, baseAddress, dataDirectory);
         process.OutputDataReceived += (_, e) => silo.Append(e.Data);
