@@ -52,7 +52,7 @@ done
 
 pg_bin=""
 if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
-  pg_bin="$(dirname "$(command -v initdb)")"
+  pg_bin="$(dirname "$(readlink -f "$(command -v initdb)")")"
 else
   pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n | tail -n 1 || true)"
 fi
@@ -115,8 +115,8 @@ mkdir -p "$pg_data" "$root/sock"
   -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $root/sock -c max_connections=200" start >/dev/null \
   || { cat "$root/postgres.log" >&2; exit 3; }
 pg_started=1
-"$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres xmbl
-export XMBL_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=xmbl"
+# The server is the cluster's alone, so its default database serves.
+export XMBL_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 export XMBL_CLUSTER_SECRET="local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export ASPNETCORE_ENVIRONMENT=Production
 echo "postgres: $XMBL_POSTGRES (pid $(head -n 1 "$pg_data/postmaster.pid"))"

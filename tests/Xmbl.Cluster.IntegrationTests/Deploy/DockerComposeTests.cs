@@ -2,6 +2,7 @@ using System.Text.Json;
 using Npgsql;
 using Xmbl.Cluster.IntegrationTests.Jobs;
 using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests.Deploy;
@@ -246,12 +247,25 @@ public sealed class DockerComposeTests(PostgresFixture postgres) : IDisposable
         }
 
         var dll = SiloProcess.ProgramDll(dockerfile.Entrypoint[^1] == "Xmbl.Cluster.Silo.dll" ? "Silo" : "Gateway.Host", dockerfile.Entrypoint[^1]);
-        return SiloProcess.Launch(dll, address, data, service.Command.Select(a => MapHosts("", a)), environment);
+        var command = service.Command.ToList();
+        for (var i = 1; i < command.Count; i++)
+        {
+            if (ConfigurationKeys.SiloSwitches.TryGetValue(command[i - 1], out var key) && key == SiloConfiguration.AdvertisedAddressKey)
+            {
+                command[i] = MapHosts(key, command[i]);
+            }
+        }
+
+        return SiloProcess.Launch(dll, address, data, command, environment);
     }
 
+    /// <summary>A setting that names a host: the database's (in its connection string) or the address a silo advertises.</summary>
     private string MapHosts(string name, string value)
     {
-        if (name == "XMBL_POSTGRES")
+        var key = name.StartsWith("XMBL_", StringComparison.Ordinal)
+            ? ConfigurationKeys.SiloSwitches.FirstOrDefault(s => ConfigurationKeys.VariableOf(s.Key) == name).Value
+            : name.Replace("__", ":", StringComparison.Ordinal);
+        if (string.Equals(key, SiloConfiguration.ConnectionStringKey, StringComparison.OrdinalIgnoreCase))
         {
             var builder = new NpgsqlConnectionStringBuilder(value);
             Assert.Equal("postgres", builder.Host);
@@ -260,7 +274,7 @@ public sealed class DockerComposeTests(PostgresFixture postgres) : IDisposable
             return builder.ConnectionString;
         }
 
-        return Compose.Services.ContainsKey(value) ? "127.0.0.1" : value;
+        return string.Equals(key, SiloConfiguration.AdvertisedAddressKey, StringComparison.OrdinalIgnoreCase) && Compose.Services.ContainsKey(value) ? "127.0.0.1" : value;
     }
 
     private static Dictionary<string, string> Merged(IReadOnlyDictionary<string, string> image, IReadOnlyDictionary<string, string> service)
