@@ -45,11 +45,11 @@ internal static class ConfigurationKeys
         {
             if (key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase))
             {
-                // Orleans' membership options: one of its properties; a list: an index then anything.
+                // Orleans' membership options: one of its properties; a dictionary: any name; a list: an index then anything.
                 var rest = key[(section.Length + 1)..];
                 return type == typeof(ClusterMembershipOptions)
                     ? typeof(ClusterMembershipOptions).GetProperty(rest, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is { CanWrite: true }
-                    : rest.Split(':')[0].All(char.IsAsciiDigit);
+                    : IsDictionary(type!) || rest.Split(':')[0].All(char.IsAsciiDigit);
             }
         }
 
@@ -126,6 +126,9 @@ internal static class ConfigurationKeys
             }
         }
     }
+
+    private static bool IsDictionary(Type type) =>
+        typeof(IDictionary).IsAssignableFrom(type) || type.GetInterfaces().Append(type).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>));
 
     private static bool IsSection(Type type) => type != typeof(string) && typeof(IEnumerable).IsAssignableFrom(type) || type == typeof(ClusterMembershipOptions);
 

@@ -166,7 +166,7 @@ public sealed class JoinAndNodeSettingsTests(PostgresFixture postgres) : IDispos
     private string Dir(string name) => Path.Combine(_data.Path, name);
 
     private Task<SiloProcess> StartAsync(string name, string database) =>
-        SiloProcess.StartAsync(Dir(name), [.. ClusterArgs.FastLiveness, "--postgres", database, "--cluster-secret", Secret, "--cluster-id", ClusterId, "--silo-id", name, "--cpu", "4"]);
+        SiloProcess.StartAsync(Dir(name), ["--postgres", database, "--cluster-secret", Secret, "--cluster-id", ClusterId, "--silo-id", name, "--cpu", "4"]);
 
     /// <summary>The nodes of <see cref="ClusterArgs"/> silos by silo id.</summary>
     private static async Task<Dictionary<string, JsonElement>> NodesAsync(SiloProcess silo) =>

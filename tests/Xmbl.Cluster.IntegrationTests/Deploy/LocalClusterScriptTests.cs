@@ -11,7 +11,10 @@ using Xmbl.Cluster.IntegrationTests.Jobs;
 namespace Xmbl.Cluster.IntegrationTests.Deploy;
 
 /// <summary>deploy/local-cluster.sh run for real: PostgreSQL, 3 silos and a gateway; SIGTERM stops and removes everything.</summary>
+/// <remarks>In the PostgreSQL collection, though it starts its own server: its five processes then never compete with
+/// another test's silos for this machine's cores.</remarks>
 [Trait("Suite", "Postgres")]
+[Collection(Support.PostgresCollection.Name)]
 public sealed partial class LocalClusterScriptTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
@@ -96,8 +99,14 @@ public sealed partial class LocalClusterScriptTests
             await script.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token);
             Assert.Contains("local-cluster: stopped", Output(), StringComparison.Ordinal);
 
+            // A daemon's exit (PostgreSQL's postmaster) is seen a moment after pg_ctl returns.
             foreach (var pid in pids)
             {
+                for (var wait = 0; wait < 100 && Alive(pid); wait++)
+                {
+                    await Task.Delay(100);
+                }
+
                 Assert.False(Alive(pid), $"Process {pid} is still running after the script stopped. Output:\n{Output()}");
             }
 
@@ -164,7 +173,19 @@ public sealed partial class LocalClusterScriptTests
         }
     }
 
-    private static bool Alive(int pid) => Kill(pid, 0) == 0;
+    /// <summary>Whether the process exists and is not a zombie waiting for its (re)parent to reap it.</summary>
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return false;
+        }
+    }
 
     private const int Sigterm = 15;
 

@@ -16,7 +16,8 @@ namespace Xmbl.Cluster.IntegrationTests.Support;
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    // Generous: on a 2-core machine shared with builds a silo has taken over a minute to join.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly string _dataDirectory;
@@ -235,6 +236,8 @@ public sealed class SiloProcess : IAsyncDisposable
             await Task.Delay(100);
         }
 
+        // Not left running behind a failed test.
+        _process.Kill(entireProcessTree: true);
         throw new TimeoutException($"The process was not healthy within {StartTimeout}. Output:\n{Output}");
     }
 
