@@ -108,6 +108,40 @@ public sealed class JoinAndNodeSettingsTests(PostgresFixture postgres) : IDispos
     }
 
     [Fact]
+    public async Task NodeSet_ThroughAStandaloneGateway_ReachesTheNodesSilo_WhoseExecutorFollows()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var silo = await SiloProcess.StartAsync(
+            Dir("hosting"),
+            "--postgres", database, "--cluster-secret", Secret, "--cluster-id", ClusterId, "--silo-id", "hosting", "--cpu", "4",
+            "--Logging:LogLevel:Xmbl.Cluster.Grains.Jobs.Execution.JobExecutorHost", "Information");
+        var operatorDid = silo.OperatorKey.PublicKey.Did;
+        await using var gateway = await GatewayProcess.StartAsync(Dir("gateway"), "--postgres", database, "--cluster-secret", Secret, "--cluster-id", ClusterId, "--operator-did", operatorDid);
+        var id = (await NodesAsync(gateway))["hosting"].Text("id")!;
+
+        using var client = gateway.SigningClient(silo.OperatorKey);
+        using var response = await PatchAsync(client, new Uri("/api/nodes/" + Uri.EscapeDataString(id), UriKind.Relative), """{"cores": 3, "pricePerGbMonth": 0.003}""");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        var set = JsonDocument.Parse(body).RootElement;
+        Assert.True(set.GetProperty("applied").GetBoolean());
+        Assert.Equal(3, set.GetProperty("concurrency").GetInt32());
+        var node = (await NodesAsync(silo))["hosting"];
+        Assert.Equal(3, node.GetProperty("cores").GetInt32());
+        Assert.Equal(0.003m, node.GetProperty("pricePerGbMonth").GetDecimal());
+
+        // Event 2100, logged by the node's executor on its silo.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!silo.Output.Contains($"Node {id} now runs 3 job(s) at once", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains($"Node {id} now runs 3 job(s) at once", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NodeSet_ByAnotherAccountOrWithBadValues_IsRefusedWithAProblemNamingTheField_AndChangesNothing()
     {
         var database = await postgres.CreateDatabaseAsync();
