@@ -20,6 +20,13 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>Marks the node as leaving on purpose (clean shutdown), so schedulers stop picking it at once.</summary>
     Task RetireAsync(DateTimeOffset at);
 
+    /// <summary>
+    /// Applies its operator's <paramref name="settings"/> (resources, prices) over what the node announces, now and at
+    /// every later registration; returns the record as it is now.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The node never registered.</exception>
+    Task<NodeInfo> UpdateSettingsAsync(NodeSettings settings);
+
     /// <summary>The node's record, or null when it never registered.</summary>
     [ReadOnly]
     Task<NodeInfo?> GetAsync();

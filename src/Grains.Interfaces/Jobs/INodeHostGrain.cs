@@ -1,3 +1,5 @@
+using Xmbl.Cluster.Grains.Interfaces.Models;
+
 namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 
 /// <summary>
@@ -23,6 +25,11 @@ public interface INodeHostGrain : IGrainWithStringKey
     /// <param name="online">True to start it, false to stop it.</param>
     /// <returns>False when the silo does not host the node (it moved when its silo restarted under another name).</returns>
     Task<bool> SetOnlineAsync(bool online);
+
+    /// <summary>Puts resources its operator changed in effect on the node's executor (the registry already has them).</summary>
+    /// <param name="resources">The node's resources now.</param>
+    /// <returns>False when the silo does not host the node.</returns>
+    Task<bool> ApplyResourcesAsync(NodeResources resources);
 
     /// <summary>Stops the node's runs of a cancelled job.</summary>
     /// <param name="jobId">The job.</param>

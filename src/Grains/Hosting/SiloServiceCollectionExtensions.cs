@@ -49,6 +49,8 @@ public static class SiloServiceCollectionExtensions
         var clusterId = configuration[SiloConfiguration.ClusterIdKey] is { Length: > 0 } id ? id : SiloConfiguration.DefaultClusterId;
         var migrate = !bool.TryParse(configuration[SiloConfiguration.NoMigrateKey], out var noMigrate) || !noMigrate;
         var sqlite = $"Data Source={Path.Combine(dataDirectory, "cluster.db")};Pooling=True";
+        // What other members dial: Orleans' endpoint (an IP) and the nodes' base URL (shards), never a wildcard.
+        var (advertisedIp, announcedUrl) = embedded ? (IPAddress.Loopback, address) : Advertised(configuration, address);
 
         services.TryAddTimeProvider();
 
@@ -93,7 +95,7 @@ public static class SiloServiceCollectionExtensions
             }
             else
             {
-                silo.ConfigureEndpoints(AdvertisedAddress(configuration, address), siloPort, gatewayPort, listenOnAnyHostAddress: true);
+                silo.ConfigureEndpoints(advertisedIp, siloPort, gatewayPort, listenOnAnyHostAddress: true);
                 silo.UseAdoNetClustering(o =>
                 {
                     o.Invariant = PostgresInvariant;
@@ -126,7 +128,7 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton(sp => new NodeAnnouncement(
             sp.GetRequiredService<IOptions<NodeOptions>>(),
             sp.GetRequiredService<LocalNodes>(),
-            address,
+            announcedUrl,
             dataDirectory,
             sp.GetServices<INodeLoadReporter>,
             sp.GetService<IWasmEngine>()));
@@ -149,23 +151,66 @@ public static class SiloServiceCollectionExtensions
             : throw new FormatException($"{key} must be a TCP port (1-65535), not '{text}'.");
     }
 
-    /// <summary>The IP other silos dial: <c>Xmbl:Silo:AdvertisedAddress</c>, else the host of the silo's URL when it is an IP, else the host's first IPv4 address.</summary>
-    private static IPAddress AdvertisedAddress(IConfiguration configuration, string address)
+    /// <summary>
+    /// What other members dial. <c>Xmbl:Silo:AdvertisedAddress</c> (an IP or a host name, e.g. a compose service name)
+    /// when set: Orleans gets its address (a name is resolved at start) and the nodes announce the silo's URL with that
+    /// host. Else the host of the silo's URL when it is an IP other than a wildcard, else the host's first IPv4 address.
+    /// </summary>
+    internal static (IPAddress Ip, string Url) Advertised(IConfiguration configuration, string address)
     {
+        var (scheme, host, port) = SplitUrl(address);
         if (configuration[SiloConfiguration.AdvertisedAddressKey] is { Length: > 0 } text)
         {
-            return IPAddress.TryParse(text, out var ip) ? ip : throw new FormatException($"{SiloConfiguration.AdvertisedAddressKey} must be an IP address, not '{text}'.");
+            if (IPAddress.TryParse(text, out var ip))
+            {
+                return (ip, JoinUrl(scheme, ip.ToString(), ip.AddressFamily, port));
+            }
+
+            if (Uri.CheckHostName(text) != UriHostNameType.Dns)
+            {
+                throw new FormatException($"{SiloConfiguration.AdvertisedAddressKey} must be an IP address or a host name, not '{text}'.");
+            }
+
+            IPAddress[] resolved;
+            try
+            {
+                resolved = Dns.GetHostAddresses(text);
+            }
+            catch (SocketException ex)
+            {
+                throw new FormatException($"{SiloConfiguration.AdvertisedAddressKey} '{text}' does not resolve to an address: {ex.Message}", ex);
+            }
+
+            var chosen = resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved.FirstOrDefault()
+                ?? throw new FormatException($"{SiloConfiguration.AdvertisedAddressKey} '{text}' does not resolve to an address.");
+            return (chosen, JoinUrl(scheme, text, AddressFamily.Unspecified, port));
         }
 
-        if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && IPAddress.TryParse(uri.Host, out var fromUrl)
-            && !fromUrl.Equals(IPAddress.Any) && !fromUrl.Equals(IPAddress.IPv6Any))
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var fromUrl) && !fromUrl.Equals(IPAddress.Any) && !fromUrl.Equals(IPAddress.IPv6Any))
         {
-            return fromUrl;
+            return (fromUrl, address);
         }
 
-        return Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+        var first = Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
             ?? IPAddress.Loopback;
+        var wildcard = host is "*" or "+" || IPAddress.TryParse(host.Trim('[', ']'), out _);
+        return (first, wildcard ? JoinUrl(scheme, first.ToString(), first.AddressFamily, port) : address);
     }
+
+    // Kestrel's URLs may name a wildcard host (*, +) that System.Uri does not parse, so they are split by hand.
+    private static (string Scheme, string Host, string Port) SplitUrl(string url)
+    {
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        var scheme = schemeEnd > 0 ? url[..schemeEnd] : "http";
+        var rest = schemeEnd > 0 ? url[(schemeEnd + 3)..] : url;
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var authority = slash >= 0 ? rest[..slash] : rest;
+        var colon = authority.LastIndexOf(':');
+        return colon > authority.LastIndexOf(']') ? (scheme, authority[..colon], authority[colon..]) : (scheme, authority, "");
+    }
+
+    private static string JoinUrl(string scheme, string host, AddressFamily family, string port) =>
+        $"{scheme}://{(family == AddressFamily.InterNetworkV6 ? "[" + host + "]" : host)}{port}";
 
     private static void TryAddTimeProvider(this IServiceCollection services) =>
         services.TryAddKeyedSingleton(ClusterClock.Key, TimeProvider.System);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Models;
 using Xmbl.Cluster.Grains.Options;
@@ -9,6 +10,7 @@ namespace Xmbl.Cluster.Grains.Nodes;
 public sealed class NodeAnnouncement
 {
     private readonly Func<IEnumerable<INodeLoadReporter>> _loadReporters;
+    private readonly ConcurrentDictionary<string, NodeResources> _applied = new(StringComparer.Ordinal);
 
     /// <summary>Derives the announcement from <see cref="NodeOptions"/> and the machine.</summary>
     /// <param name="options">The node options.</param>
@@ -39,6 +41,29 @@ public sealed class NodeAnnouncement
 
     /// <summary>Each node's resources.</summary>
     public NodeResources Resources { get; }
+
+    /// <summary>Raised when a node's resources in effect change (its operator changed them; see <see cref="Apply"/>).</summary>
+    public event Action<LocalNode, NodeResources>? ResourcesChanged;
+
+    /// <summary>The resources <paramref name="node"/> has in effect: its registry entry's (operator settings applied), else <see cref="Resources"/>.</summary>
+    public NodeResources ResourcesOf(LocalNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return _applied.TryGetValue(node.Id, out var resources) ? resources : Resources;
+    }
+
+    /// <summary>Puts the resources of <paramref name="node"/>'s registry entry in effect here (the executor follows them).</summary>
+    public void Apply(LocalNode node, NodeResources resources)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(resources);
+        var previous = ResourcesOf(node);
+        _applied[node.Id] = resources;
+        if (previous != resources)
+        {
+            ResourcesChanged?.Invoke(node, resources);
+        }
+    }
 
     /// <summary>Each node's prices.</summary>
     public NodePrices Prices { get; }

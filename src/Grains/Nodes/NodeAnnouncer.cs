@@ -119,7 +119,9 @@ public sealed partial class NodeAnnouncer : BackgroundService
                 _announcement.Resources,
                 _announcement.Prices,
                 now);
-            await _grains.GetGrain<INodeGrain>(node.Id).RegisterAsync(registration);
+            var registered = await _grains.GetGrain<INodeGrain>(node.Id).RegisterAsync(registration);
+            // What the operator changed at run time before this start still holds.
+            _announcement.Apply(node, registered.Resources);
             LogRegistered(node.Index, node.Id);
         }
 

@@ -17,13 +17,15 @@ public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Sto
         }
 
         var previous = State.Node;
+        State.AnnouncedResources = registration.Resources;
+        State.AnnouncedPrices = registration.Prices;
         var node = new NodeInfo(
             registration.NodeId,
             registration.SiloId,
             registration.Address,
             registration.Operator,
-            registration.Resources,
-            registration.Prices,
+            State.Settings?.Apply(registration.Resources) ?? registration.Resources,
+            State.Settings?.Apply(registration.Prices) ?? registration.Prices,
             RegisteredAt: previous?.RegisteredAt ?? registration.At,
             LastHeartbeat: registration.At,
             RunningJobs: 0,
@@ -66,6 +68,20 @@ public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Sto
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public Task<NodeInfo> UpdateSettingsAsync(NodeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var node = State.Node ?? throw new InvalidOperationException($"Node '{this.GetPrimaryKeyString()}' never registered.");
+        var merged = State.Settings?.With(settings) ?? new NodeSettings(null, null, null, null, null).With(settings);
+        State.Settings = merged;
+        // A record from before announcements were kept: what it shows now is what the node announced.
+        var announcedResources = State.AnnouncedResources ??= node.Resources;
+        var announcedPrices = State.AnnouncedPrices ??= node.Prices;
+        State.Node = node with { Resources = merged.Apply(announcedResources), Prices = merged.Apply(announcedPrices) };
+        return Task.FromResult(State.Node);
     }
 
     /// <inheritdoc/>

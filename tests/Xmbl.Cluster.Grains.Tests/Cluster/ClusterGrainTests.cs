@@ -47,6 +47,33 @@ public sealed class ClusterGrainTests(GrainTestCluster cluster)
     }
 
     [Fact]
+    public async Task NodeGrain_OperatorSettings_ApplyOverTheAnnouncement_MergeField_ByField_AndOutliveReRegistrationAndDeactivation()
+    {
+        var node = cluster.Grains.GetGrain<INodeGrain>("did:key:node-settings");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => node.UpdateSettingsAsync(new NodeSettings(2, null, null, null, null)));
+        var announced = (await node.RegisterAsync(Registration("did:key:node-settings", T0))).Resources;
+
+        var cores = await node.UpdateSettingsAsync(new NodeSettings(Cores: 4, MemoryBytes: null, Concurrency: null, PricePerMillionFuel: null, PricePerGbMonth: null));
+        var price = await node.UpdateSettingsAsync(new NodeSettings(null, MemoryBytes: 2L << 30, Concurrency: 1, PricePerMillionFuel: 0.5m, PricePerGbMonth: null));
+        await node.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var reRegistered = await node.RegisterAsync(Registration("did:key:node-settings", T0.AddMinutes(1)));
+        var stored = (await cluster.Storage.GetAsync<NodeGrainState>(GrainStates.Node, "did:key:node-settings"))!.State;
+
+        // Cores alone: the concurrency follows them; the rest stays as announced.
+        Assert.Equal(announced with { Cores = 4, Concurrency = 4 }, cores.Resources);
+        Assert.Equal(Registration("x", T0).Prices, cores.Prices);
+        // A later change keeps the earlier one's fields it does not name.
+        Assert.Equal(announced with { Cores = 4, Concurrency = 1, MemoryBytes = 2L << 30 }, price.Resources);
+        Assert.Equal(0.5m, price.Prices.PerMillionFuel);
+        Assert.Equal(Registration("x", T0).Prices.PerGbMonth, price.Prices.PerGbMonth);
+        // The node announcing itself again (a restart) does not undo them.
+        Assert.Equal(price.Resources, reRegistered.Resources);
+        Assert.Equal(price.Prices, reRegistered.Prices);
+        Assert.Equal(reRegistered, stored.Node);
+        Assert.Equal(announced, stored.AnnouncedResources);
+    }
+
+    [Fact]
     public async Task NodeReputationGrain_RecordsOutcomes_RecoversOnRead_AndRefusesNegativeCounts()
     {
         var reputation = cluster.Grains.GetGrain<INodeReputationGrain>("did:key:reputation-a");

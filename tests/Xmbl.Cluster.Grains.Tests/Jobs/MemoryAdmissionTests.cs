@@ -75,6 +75,54 @@ public sealed class MemoryAdmissionTests
     }
 
     [Fact]
+    public async Task Executor_ResourcesChangedOnTheRunningNode_RunsMoreAtOnceWithinMoreMemory_AndFewerOnceShrunk()
+    {
+        using var runner = new ScriptedRunner();
+        var settings = Settings();
+        settings["Xmbl:Node:Concurrency"] = "1";
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1, settings, services: s => s.AddSingleton<IJobRunner>(runner));
+        var host = silo.Services.GetRequiredService<JobExecutorHost>();
+        var announcement = silo.Services.GetRequiredService<NodeAnnouncement>();
+        var node = silo.Services.GetRequiredService<LocalNodes>().All[0];
+        var announced = announcement.ResourcesOf(node);
+        var big = new JobSpec(new string('a', 64), JobSpec.WasiStart, ["hold"], [], [], new JobLimits(1000, 512, TimeSpan.FromSeconds(20)), null, 0, [], null, null);
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.True(host.TryDispatch(new JobDispatch($"0190000000000-aaaaaaaaaab{i}", 1, node.Id, JobRole.Executor, big)));
+        }
+
+        await WaitUntilAsync(() => runner.Inside == 1);
+
+        // Three workers, but 48 MiB still holds one 32 MiB run: the second waits for memory, not for a worker.
+        announcement.Apply(node, announced with { Concurrency = 3 });
+        await Task.Delay(300);
+        Assert.Equal(1, runner.Inside);
+        Assert.Equal(3, host.Executors.Single().Concurrency);
+
+        // 96 MiB: three runs of 32 MiB fit, and the waiting runs are admitted at once.
+        announcement.Apply(node, announced with { Concurrency = 3, MemoryBytes = 96L << 20 });
+        await WaitUntilAsync(() => runner.Inside == 3);
+
+        // Back to one at a time: the extra workers stop after their runs, the next runs go one by one.
+        announcement.Apply(node, announced with { Concurrency = 1, MemoryBytes = 96L << 20 });
+        runner.ReleaseHeld();
+        await WaitUntilAsync(() => host.Executors.Single().Known == 0);
+        var small = new JobSpec(new string('a', 64), JobSpec.WasiStart, ["hold"], [], [], new JobLimits(1000, 16, TimeSpan.FromSeconds(20)), null, 0, [], null, null);
+        for (var i = 1; i <= 2; i++)
+        {
+            Assert.True(host.TryDispatch(new JobDispatch($"0190000000000-aaaaaaaaaac{i}", 1, node.Id, JobRole.Executor, small)));
+        }
+
+        await WaitUntilAsync(() => runner.Inside == 1);
+        await Task.Delay(300);
+        Assert.Equal(1, runner.Inside);
+        runner.ReleaseHeld();
+        await WaitUntilAsync(() => runner.Inside == 1 && host.Executors.Single().Known == 1);
+        runner.ReleaseHeld();
+        await WaitUntilAsync(() => host.Executors.Single().Known == 0);
+    }
+
+    [Fact]
     public void NodeFitness_NodeWithoutRoomForTheRunsMemory_IsNotEligible()
     {
         var node = new NodeCandidate("n1", "op", Alive: true, Concurrency: 4, Running: 1, 1m, 0.5, null, MemoryBytes: 100, ReservedMemoryBytes: 60);

@@ -16,8 +16,15 @@ namespace Xmbl.Cluster.Testing.Processes;
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    // Generous: on a 2-core machine shared with builds a silo has taken over a minute to join.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private readonly Process _process;
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _funded = new(StringComparer.Ordinal);
+
+    // Treasury nonces: one increasing counter for the test process (silos of one cluster share the treasury's
+    // account), taken one funding at a time so they reach the account in order.
+    private static readonly SemaphoreSlim Funding = new(1, 1);
+    private static long s_treasuryNonce = DateTime.UtcNow.Ticks / 10;
     private readonly StringBuilder _output = new();
     private readonly string _dataDirectory;
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
@@ -37,12 +44,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>The gRPC endpoint (<c>--grpc-urls</c>, h2c), e.g. <c>http://127.0.0.1:40123</c>.</summary>
     public string GrpcAddress { get; private init; } = "";
-    private readonly ConcurrentDictionary<string, Lazy<Task>> _funded = new(StringComparer.Ordinal);
 
-    // Treasury nonces: one increasing counter for the test process (silos of one cluster share the treasury's
-    // account), taken one funding at a time so they reach the account in order.
-    private static readonly SemaphoreSlim Funding = new(1, 1);
-    private static long s_treasuryNonce = DateTime.UtcNow.Ticks / 10;
+    /// <summary>The process's data directory (its operator key is <c>operator.key</c> there).</summary>
+    public string DataDirectory => _dataDirectory;
 
     /// <summary>Signs as <see cref="TestAccounts.User"/>.</summary>
     public HttpClient Http { get; }
@@ -129,6 +133,29 @@ public sealed class SiloProcess : IAsyncDisposable
     public static SiloProcess Launch(string dll, bool orleansPorts, string dataDirectory, int port, string[] extraArgs)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        var arguments = new List<string> { "--urls", baseAddress.ToString().TrimEnd('/'), "--data", dataDirectory };
+        // Orleans' ports: free ones, so silos of parallel tests never collide (a test may name its own).
+        foreach (var (flag, value) in new[] { ("--silo-port", TcpPorts.Free()), ("--gateway-port", TcpPorts.Free()) })
+        {
+            if (orleansPorts && !extraArgs.Contains(flag))
+            {
+                arguments.Add(flag);
+                arguments.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        arguments.AddRange(extraArgs);
+        return Launch(dll, baseAddress, dataDirectory, arguments, environment: null);
+    }
+
+    /// <summary>Starts <paramref name="dll"/> with exactly <paramref name="args"/> and <paramref name="environment"/> added to the test's environment.</summary>
+    /// <param name="dll">The program.</param>
+    /// <param name="baseAddress">Where it will answer (its URL setting must agree).</param>
+    /// <param name="dataDirectory">Its data directory (where its operator key is).</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="environment">Variables to set, or null.</param>
+    public static SiloProcess Launch(string dll, Uri baseAddress, string dataDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -136,30 +163,27 @@ public sealed class SiloProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dll);
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
-        info.ArgumentList.Add("--data");
-        info.ArgumentList.Add(dataDirectory);
-        // Orleans' ports: free ones, so silos of parallel tests never collide (a test may name its own).
-        foreach (var (flag, value) in new[] { ("--silo-port", TcpPorts.Free()), ("--gateway-port", TcpPorts.Free()) })
+        // The gRPC port (by default the HTTP port plus one, which another test's process may hold): a free one, unless
+        // the test names it.
+        var list = args as IReadOnlyList<string> ?? [.. args];
+        var grpcIndex = list.ToList().IndexOf("--grpc-urls");
+        string grpcUrl;
+        if (grpcIndex >= 0 && grpcIndex + 1 < list.Count)
         {
-            if (orleansPorts && !extraArgs.Contains(flag))
-            {
-                info.ArgumentList.Add(flag);
-                info.ArgumentList.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
+            grpcUrl = list[grpcIndex + 1];
         }
-
-        // The gRPC port (by default the HTTP port plus one, which another test's process may hold): a free one.
-        var grpcIndex = Array.IndexOf(extraArgs, "--grpc-urls");
-        var grpcUrl = grpcIndex >= 0 && grpcIndex + 1 < extraArgs.Length ? extraArgs[grpcIndex + 1] : $"http://127.0.0.1:{TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-        if (grpcIndex < 0)
+        else if (environment is not null && environment.TryGetValue("XMBL_GRPC_URLS", out var fromEnvironment))
         {
+            grpcUrl = fromEnvironment;
+        }
+        else
+        {
+            grpcUrl = $"http://127.0.0.1:{TcpPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture)}";
             info.ArgumentList.Add("--grpc-urls");
             info.ArgumentList.Add(grpcUrl);
         }
 
-        foreach (var arg in extraArgs)
+        foreach (var arg in list)
         {
             info.ArgumentList.Add(arg);
         }
@@ -169,6 +193,11 @@ public sealed class SiloProcess : IAsyncDisposable
         info.Environment["Xmbl__Ledger__Treasury"] = TestAccounts.Did(TestAccounts.Treasury);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var silo = new SiloProcess(process, baseAddress, dataDirectory) { GrpcAddress = grpcUrl };
         process.OutputDataReceived += (_, e) => silo.Append(e.Data);
@@ -271,6 +300,8 @@ public sealed class SiloProcess : IAsyncDisposable
             await Task.Delay(100);
         }
 
+        // Not left running behind a failed test.
+        _process.Kill(entireProcessTree: true);
         throw new TimeoutException($"The process was not healthy within {StartTimeout}. Output:\n{Output}");
     }
 

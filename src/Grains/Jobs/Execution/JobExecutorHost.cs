@@ -61,8 +61,22 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
         var lying = _options.LyingNodes.ToHashSet();
         _executors = nodes.All.ToDictionary(
             n => n.Id,
-            n => new NodeExecutor(n, announcement.Resources, lying.Contains(n.Index), grains, runner, _options, time, logger),
+            n => new NodeExecutor(n, announcement.ResourcesOf(n), lying.Contains(n.Index), grains, runner, _options, time, logger),
             StringComparer.Ordinal);
+        announcement.ResourcesChanged += (node, resources) =>
+        {
+            if (_executors.TryGetValue(node.Id, out var executor))
+            {
+                executor.Resize(resources);
+                LogResized(node.Id, resources.Concurrency, resources.MemoryBytes);
+            }
+        };
+        // Resources applied between creating the executors and subscribing are not missed (Resize is idempotent).
+        foreach (var node in nodes.All)
+        {
+            _executors[node.Id].Resize(announcement.ResourcesOf(node));
+        }
+
         foreach (var node in nodes.All)
         {
             _executors[node.Id].SetOnline(nodes.IsOnline(node));
@@ -281,6 +295,9 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
 
     /// <summary>A key just before <paramref name="key"/> in ordinal order, so a scan "after" it includes it.</summary>
     private static string Before(string key) => key[..^1] + (char)(key[^1] - 1);
+
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Node {NodeId} now runs {Concurrency} job(s) at once within {MemoryBytes} bytes (changed by its operator)")]
+    private partial void LogResized(string nodeId, int concurrency, long memoryBytes);
 
     [LoggerMessage(EventId = JobsEventId.ExecutorStarted, Level = LogLevel.Information, Message = "Executor of node {NodeId} serving {Concurrency} job(s) at once (lying: {Lying})")]
     private partial void LogExecutorStarted(string nodeId, int concurrency, bool lying);

@@ -42,13 +42,21 @@ internal sealed partial class NodeExecutor
     private int _running;
     private int _inFlight;
     private volatile bool _offline;
+    // Workers by index: as many as the concurrency, which the operator may change on the running node (Resize).
+    private readonly Lock _workersLock = new();
+    private readonly HashSet<int> _workers = [];
+    private readonly TaskCompletionSource _workersStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationToken _stopping;
+    private bool _started;
+    private volatile int _concurrency;
+    private long _memoryBytes;
 
     public NodeExecutor(LocalNode node, NodeResources resources, bool lying, IGrainFactory grains, IJobRunner runner, ComputeOptions options, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(resources);
         Node = node;
-        Concurrency = Math.Max(1, resources.Concurrency);
-        MemoryBytes = resources.MemoryBytes;
+        _concurrency = Math.Max(1, resources.Concurrency);
+        _memoryBytes = resources.MemoryBytes;
         Lying = lying;
         _grains = grains;
         _runner = runner;
@@ -59,7 +67,7 @@ internal sealed partial class NodeExecutor
 
     public LocalNode Node { get; }
 
-    public int Concurrency { get; }
+    public int Concurrency => _concurrency;
 
     /// <summary>Chaos testing: this executor alters its outputs.</summary>
     public bool Lying { get; }
@@ -71,7 +79,28 @@ internal sealed partial class NodeExecutor
     public int Known => _known.Count;
 
     /// <summary>The memory the node announced; admitted runs stay within it.</summary>
-    public long MemoryBytes { get; }
+    public long MemoryBytes => Interlocked.Read(ref _memoryBytes);
+
+    /// <summary>
+    /// Applies resources the operator changed on the running node: more workers start at once; extra ones stop after
+    /// their current run; more memory admits waiting runs, less admits no new run until the admitted ones fit.
+    /// </summary>
+    public void Resize(NodeResources resources)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        Interlocked.Exchange(ref _memoryBytes, resources.MemoryBytes);
+        lock (_workersLock)
+        {
+            _concurrency = Math.Max(1, resources.Concurrency);
+            if (_started && !_stopping.IsCancellationRequested)
+            {
+                StartWorkers();
+            }
+        }
+
+        // Wakes runs waiting for memory, which may fit now.
+        ReleaseMemory(0);
+    }
 
     /// <summary>Memory admitted to running and stuck runs.</summary>
     public long ReservedMemory => Interlocked.Read(ref _reservedMemory);
@@ -153,23 +182,44 @@ internal sealed partial class NodeExecutor
         }
     }
 
+    /// <summary>Runs the workers until <paramref name="ct"/> is cancelled; completes when every worker has stopped.</summary>
     public Task RunAsync(CancellationToken ct)
     {
-        var workers = new Task[Concurrency];
-        for (var i = 0; i < workers.Length; i++)
+        lock (_workersLock)
         {
-            workers[i] = Task.Run(() => WorkerAsync(ct), CancellationToken.None);
+            _stopping = ct;
+            _started = true;
+            StartWorkers();
         }
 
-        return Task.WhenAll(workers);
+        return _workersStopped.Task;
     }
 
-    private async Task WorkerAsync(CancellationToken ct)
+    // Under _workersLock.
+    private void StartWorkers()
+    {
+        for (var i = 0; i < _concurrency; i++)
+        {
+            if (_workers.Add(i))
+            {
+                var index = i;
+                _ = Task.Run(() => WorkerAsync(index, _stopping), CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task WorkerAsync(int index, CancellationToken ct)
     {
         try
         {
-            await foreach (var (dispatch, parent) in _queue.Reader.ReadAllAsync(ct))
+            while (index < _concurrency && await _queue.Reader.WaitToReadAsync(ct))
             {
+                if (index >= _concurrency || !_queue.Reader.TryRead(out var queued))
+                {
+                    continue;
+                }
+
+                var (dispatch, parent) = queued;
                 using var span = Telemetry.ClusterTelemetry.StartRun(dispatch.JobId, dispatch.Role, dispatch.NodeId, parent);
                 try
                 {
@@ -195,6 +245,25 @@ internal sealed partial class NodeExecutor
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            lock (_workersLock)
+            {
+                _workers.Remove(index);
+                if (ct.IsCancellationRequested)
+                {
+                    if (_workers.Count == 0)
+                    {
+                        _workersStopped.TrySetResult();
+                    }
+                }
+                else if (index < _concurrency)
+                {
+                    // Grown back while this worker was leaving: it is needed after all.
+                    StartWorkers();
+                }
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Interfaces.Models;
 using Xmbl.Cluster.Grains.Jobs.Internal;
 using Xmbl.Cluster.Grains.Nodes;
 
@@ -10,7 +11,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 /// <inheritdoc cref="INodeHostGrain"/>
 [NodeHostPlacement]
 [Reentrant]
-internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNodes nodes, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
+internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNodes nodes, NodeAnnouncement announcement, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
 {
     public Task<bool> SetOnlineAsync(bool online)
     {
@@ -21,6 +22,18 @@ internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNode
         }
 
         nodes.SetOnline(node, online);
+        return Task.FromResult(true);
+    }
+
+    public Task<bool> ApplyResourcesAsync(NodeResources resources)
+    {
+        var key = this.GetPrimaryKeyString();
+        if (nodes.Find(key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..]) is not { } node)
+        {
+            return Task.FromResult(false);
+        }
+
+        announcement.Apply(node, resources);
         return Task.FromResult(true);
     }
 
