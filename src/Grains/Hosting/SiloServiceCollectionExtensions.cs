@@ -130,6 +130,10 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NodeAnnouncer>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeAnnouncer>());
+
+        // Graceful leaves (xmbl node leave): after the announcer, whose registration a resumed leave waits for.
+        services.AddSingleton<NodeLeaver>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeLeaver>());
         return new SiloSetup(dataDirectory, embedded, siloName);
     }
 

@@ -35,6 +35,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The process's data directory (<c>--data</c>).</summary>
+    public string DataDirectory => _dataDirectory;
+
     /// <summary>Signs as <see cref="TestAccounts.User"/>.</summary>
     public HttpClient Http { get; }
 
