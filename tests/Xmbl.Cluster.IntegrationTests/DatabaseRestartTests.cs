@@ -86,6 +86,15 @@ public sealed class DatabaseRestartTests(PostgresFixture postgres, ITestOutputHe
         {
             output.WriteLine($"  {reason.Count()} x {reason.Key}");
         }
+
+        // While the database is away a request is refused with 503 and Retry-After (retry), never a 500.
+        var notUnavailable = refused.Where(r => !r.Contains(" 503: ", StringComparison.Ordinal)).ToArray();
+        foreach (var line in fronts.SelectMany(f => f.Output.Split('\n')).Where(l => l.Contains("Exception", StringComparison.Ordinal)).Take(notUnavailable.Length == 0 ? 0 : 20))
+        {
+            output.WriteLine(line);
+        }
+
+        Assert.True(notUnavailable.Length == 0, string.Join("\n", notUnavailable.Take(5)));
     }
 
     private static TimeSpan Gap(IEnumerable<TimeSpan> successes, TimeSpan from)

@@ -76,6 +76,9 @@ public static class SiloServiceCollectionExtensions
             // Orleans' failure detector (ProbeTimeout, NumMissedProbesLimit, …): how fast a dead silo is declared dead.
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection(SiloConfiguration.MembershipSection));
             silo.Services.AddSerializer(s => s.AddClusterSerialization());
+            // A database error inside a grain reaches its caller on another silo or a gateway as itself (Orleans
+            // serializes only exceptions of listed namespaces), so a database outage answers 503, not 500.
+            silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             silo.Services.AddPlacementDirector<NodeHostPlacement, NodeHostPlacementDirector>();
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new SchemaMigrationParticipant(schema, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
             if (embedded)

@@ -52,6 +52,8 @@ public sealed partial class ObjectService
         var stored = await ListAllShardsAsync(nodeId, cancellationToken);
         var named = new HashSet<ShardId>();
         var movedInPass = 0;
+        var candidates = HandOffCandidates(listed, nodeId);
+        var listedAt = _time.GetTimestamp();
         string? after = null;
         while (true)
         {
@@ -68,8 +70,13 @@ public sealed partial class ObjectService
                     named.Add(shard.ShardId);
                 }
 
-                // Candidates are listed afresh per object: free space and liveness change during a long hand-off.
-                var candidates = HandOffCandidates(await _nodes.ListAsync(cancellationToken), nodeId);
+                // Free space and liveness change during a long hand-off: list the candidates again every second.
+                if (_time.GetElapsedTime(listedAt) > TimeSpan.FromSeconds(1))
+                {
+                    candidates = HandOffCandidates(await _nodes.ListAsync(cancellationToken), nodeId);
+                    listedAt = _time.GetTimestamp();
+                }
+
                 var count = await HandOffObjectAsync(entry.Key, version, nodeId, candidates, cancellationToken);
                 movedInPass += count;
                 if (count > 0)

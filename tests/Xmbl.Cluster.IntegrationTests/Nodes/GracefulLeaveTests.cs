@@ -118,7 +118,7 @@ public sealed class GracefulLeaveTests(PostgresFixture postgres, ITestOutputHelp
             Assert.Equal(bytes, await c.Http.GetByteArrayAsync(new Uri($"/api/objects/{name}", UriKind.Relative)));
         }
 
-        output.WriteLine($"{shardFilesBefore} shards ({objects.Values.Sum(o => (long)o.Length)} object bytes) handed off two nodes in {leaveTook.TotalSeconds:F1} s (ask to exit 0); {reads} reads during the leave, all identical; CLI said:\n{cli.Out}");
+        output.WriteLine($"figure: graceful leave: {shardFilesBefore} shards ({objects.Values.Sum(o => (long)o.Length)} object bytes) handed off two nodes in {leaveTook.TotalSeconds:F1} s (ask to exit 0); {reads} reads during the leave, all identical; CLI said:\n{cli.Out}");
     }
 
     private static int ShardFiles(string siloData) =>
