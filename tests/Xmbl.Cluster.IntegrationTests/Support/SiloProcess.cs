@@ -16,7 +16,8 @@ namespace Xmbl.Cluster.IntegrationTests.Support;
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    // Generous: on a loaded 2-core machine a silo start has been seen to take over a minute.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly string _dataDirectory;
