@@ -27,6 +27,16 @@ public interface INodeGrain : IGrainWithStringKey
     /// <exception cref="InvalidOperationException">The node never registered.</exception>
     Task<NodeInfo> UpdateSettingsAsync(NodeSettings settings);
 
+    /// <summary>
+    /// Starts a graceful leave holding <paramref name="shards"/> shards, unless one is under way or done (then returns
+    /// that one): from now on the node is given no new jobs and no new shards.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The node never registered.</exception>
+    Task<NodeLeave> BeginLeaveAsync(DateTimeOffset at, int shards);
+
+    /// <summary>Records the leave's progress, its end (<see cref="NodeLeavePhase.Left"/> also retires the node) or why it stopped.</summary>
+    Task UpdateLeaveAsync(NodeLeave leave);
+
     /// <summary>The node's record, or null when it never registered.</summary>
     [ReadOnly]
     Task<NodeInfo?> GetAsync();

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Xmbl.Cluster.IntegrationTests.Jobs;
@@ -50,8 +49,8 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
         using var stopLoad = new CancellationTokenSource();
         var load = silos.SelectMany((silo, i) => new[]
         {
-            Task.Run(() => SubmitJobsAsync(silo, i, module, jobs, refused, silo == victim ? null : survivorSuccesses, silo == victim ? null : survivorErrors, clock, stopLoad.Token)),
-            Task.Run(() => PutObjectsAsync(silo, i, objects, refused, silo == victim ? null : survivorSuccesses, silo == victim ? null : survivorErrors, clock, stopLoad.Token)),
+            Task.Run(() => ClusterLoad.SubmitJobsAsync(silo, i, module, jobs, refused, silo == victim ? null : survivorSuccesses, silo == victim ? null : survivorErrors, clock, stopLoad.Token)),
+            Task.Run(() => ClusterLoad.PutObjectsAsync(silo, i, objects, refused, silo == victim ? null : survivorSuccesses, silo == victim ? null : survivorErrors, clock, stopLoad.Token)),
         }).ToArray();
 
         // Kill only once work was accepted everywhere, so that some of it lives on the victim.
@@ -106,88 +105,43 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
         Assert.True(jobs.Count > beforeKill.Jobs && objects.Count > beforeKill.Objects, "the survivors accepted no work after the kill");
     }
 
-    private static async Task SubmitJobsAsync(SiloProcess silo, int index, string module, ConcurrentDictionary<string, string> accepted, ConcurrentBag<string> refused, ConcurrentQueue<TimeSpan>? successes, ConcurrentBag<string>? errors, Stopwatch clock, CancellationToken stop)
+    [Fact]
+    public async Task SiloKilledWhileAHundredJobsRun_EveryJobEndsSettled_WithTheValidatedOutput()
     {
-        await silo.FundAsync();
-        while (!stop.IsCancellationRequested)
-        {
-            var job = new JsonObject
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartAsync("a", database);
+        await using var b = await StartAsync("b", database);
+        await using var victim = await StartAsync("c", database);
+        SiloProcess[] silos = [a, b, victim];
+        SiloProcess[] survivors = [a, b];
+        var module = await JobsApi.UploadAsync(a, "spin.wasm");
+
+        // 100 jobs of about a tenth of a second each, run twice (executor and validator): more work than the six
+        // nodes finish before the kill, so the victim dies with runs, validations and job grains of its own.
+        var jobs = new string[100];
+        await Parallel.ForAsync(0, jobs.Length, new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (i, _) =>
+            jobs[i] = await JobsApi.SubmitAsync(silos[i % 3], new JsonObject
             {
                 ["module"] = module,
                 ["validators"] = 1,
-                ["stdin"] = $"silo {index}",
-                ["limits"] = new JsonObject { ["wallTimeMs"] = 3000 },
-            };
-            try
-            {
-                using var response = await silo.Http.PostAsJsonAsync(new Uri("/api/jobs", UriKind.Relative), job, CancellationToken.None);
-                var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
-                if (response.IsSuccessStatusCode)
-                {
-                    accepted[JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!] = silo.BaseAddress.ToString();
-                    successes?.Enqueue(clock.Elapsed);
-                }
-                else
-                {
-                    refused.Add($"POST /api/jobs {(int)response.StatusCode}: {body[..Math.Min(body.Length, 200)]}");
-                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable)
-                    {
-                        errors?.Add($"POST /api/jobs {(int)response.StatusCode}: {body}");
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                refused.Add($"POST /api/jobs: {ex.GetType().Name}");
-                errors?.Add($"POST /api/jobs: {ex}");
-                if (silo.HasExited)
-                {
-                    return;
-                }
-            }
+                ["args"] = new JsonArray("50000000"),
+            }));
+        var finalAtKill = (await a.GetJsonAsync("/api/jobs?limit=1000")).GetProperty("items").EnumerateArray()
+            .Count(j => j.Text("status") is "Settled" or "Failed" or "Cancelled");
+        await victim.KillAsync();
+        var sinceKill = Stopwatch.StartNew();
 
-            await Task.Delay(50, CancellationToken.None);
-        }
-    }
-
-    private static async Task PutObjectsAsync(SiloProcess silo, int index, ConcurrentDictionary<string, byte[]> committed, ConcurrentBag<string> refused, ConcurrentQueue<TimeSpan>? successes, ConcurrentBag<string>? errors, Stopwatch clock, CancellationToken stop)
-    {
-        var random = new Random(index);
-        for (var i = 0; !stop.IsCancellationRequested; i++)
+        var n = 0;
+        foreach (var id in jobs)
         {
-            var data = new byte[random.Next(1, 300_000)];
-            random.NextBytes(data);
-            var name = $"crash/s{index}-{i}.bin";
-            try
-            {
-                using var response = await silo.Http.PutAsync(new Uri($"/api/objects/{name}", UriKind.Relative), new ByteArrayContent(data), CancellationToken.None);
-                if (response.IsSuccessStatusCode)
-                {
-                    committed[name] = data;
-                    successes?.Enqueue(clock.Elapsed);
-                }
-                else
-                {
-                    var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
-                    refused.Add($"PUT /api/objects {(int)response.StatusCode}: {body[..Math.Min(body.Length, 200)]}");
-                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable)
-                    {
-                        errors?.Add($"PUT /api/objects {(int)response.StatusCode}: {body}");
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                refused.Add($"PUT /api/objects: {ex.GetType().Name}");
-                errors?.Add($"PUT /api/objects: {ex}");
-                if (silo.HasExited)
-                {
-                    return;
-                }
-            }
-
-            await Task.Delay(50, CancellationToken.None);
+            var job = await JobsApi.WaitAsync(survivors[n++ % 2], id, TimeSpan.FromSeconds(240));
+            Assert.True(job.Text("status") == "Settled", $"job {id} ended {job.Text("status")}: {job}");
+            Assert.Equal("spin 50000000: 1283106752\n", await JobsApi.OutputAsync(survivors[n % 2], id));
         }
+
+        var allFinal = sinceKill.Elapsed;
+        output.WriteLine($"figure: job completion after a kill: {jobs.Length - finalAtKill} of {jobs.Length} jobs not final at the kill; all settled (validated) {allFinal.TotalSeconds:F1} s after it");
+        Assert.True(finalAtKill < jobs.Length, "every job was final before the kill; nothing was running");
     }
 
     /// <summary>The longest time without a successful request on the survivors, from the kill to the last success.</summary>

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -6,13 +8,14 @@ using Xmbl.Cluster.IntegrationTests.Jobs;
 using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
+using Xunit.Abstractions;
 
 namespace Xmbl.Cluster.IntegrationTests;
 
 /// <summary>The gateway as its own process: an Orleans client of silos on PostgreSQL, serving the same REST API.</summary>
 [Trait("Suite", "Postgres")]
 [Collection(PostgresCollection.Name)]
-public sealed class StandaloneGatewayTests(PostgresFixture postgres) : IDisposable
+public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutputHelper output) : IDisposable
 {
     private const string Secret = "standalone-gateway-test-secret-0123456789";
 
@@ -90,6 +93,72 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres) : IDisposab
         Assert.Equal(data, await gateway.Http.GetByteArrayAsync(new Uri("/api/objects/shared/through-gateway.bin", UriKind.Relative)));
         Assert.Equal(HttpStatusCode.OK, (await gateway.Unsigned.GetAsync(new Uri("/dashboard", UriKind.Relative))).StatusCode);
     }
+
+    [Fact]
+    public async Task GatewayKilledAndRestartedUnderLoad_EveryRequestItAccepted_IsDurable()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await StartSiloAsync("a", database);
+        await using var b = await StartSiloAsync("b", database);
+        await using var c = await StartSiloAsync("c", database);
+        var port = TcpPorts.Free();
+        var first = GatewayProcess.Launch(Path.Combine(_data.Path, "gateway"), port, GatewayArgs(database));
+        await first.WaitHealthyAsync();
+        var module = await JobsApi.UploadAsync(first, "hello.wasm");
+        var jobs = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var objects = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        var refused = new ConcurrentBag<string>();
+        var clock = Stopwatch.StartNew();
+
+        // Load through the first gateway, killed (SIGKILL) in the middle of it: requests in flight are cut off.
+        using (var stop = new CancellationTokenSource())
+        {
+            var load = Load(first, 0, module, jobs, objects, refused, clock, stop.Token);
+            await WaitAsync(() => Task.FromResult(jobs.Count >= 15 && objects.Count >= 8), "the first gateway accepted too little");
+            await first.KillAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(load);
+        }
+
+        var acceptedByFirst = (Jobs: jobs.Count, Objects: objects.Count);
+        var killedAt = clock.Elapsed;
+        await first.DisposeAsync();
+
+        // The same gateway again, on the same port and data, takes the load over.
+        await using var second = GatewayProcess.Launch(Path.Combine(_data.Path, "gateway"), port, GatewayArgs(database));
+        await second.WaitHealthyAsync();
+        var healthyAgain = clock.Elapsed - killedAt;
+        using (var stop = new CancellationTokenSource())
+        {
+            var load = Load(second, 1, module, jobs, objects, refused, clock, stop.Token);
+            await WaitAsync(() => Task.FromResult(jobs.Count >= acceptedByFirst.Jobs + 10 && objects.Count >= acceptedByFirst.Objects + 5), "the restarted gateway accepted too little");
+            await stop.CancelAsync();
+            await Task.WhenAll(load);
+        }
+
+        // Accepted (a 2xx answer) means durable: every job ends settled, every object reads back, through the new gateway.
+        foreach (var (id, _) in jobs)
+        {
+            var job = await JobsApi.WaitAsync(second, id, TimeSpan.FromSeconds(120));
+            Assert.True(job.Text("status") == "Settled", $"job {id} ended {job.Text("status")}: {job}");
+        }
+
+        foreach (var (name, bytes) in objects)
+        {
+            Assert.Equal(bytes, await second.Http.GetByteArrayAsync(new Uri($"/api/objects/{name}", UriKind.Relative)));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await b.Unsigned.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
+        output.WriteLine($"figure: gateway restart: {acceptedByFirst.Jobs} jobs and {acceptedByFirst.Objects} objects accepted before the kill, all durable; the new gateway healthy {healthyAgain.TotalSeconds:F1} s after the kill; {refused.Count} requests cut off or refused");
+    }
+
+    private static Task[] Load(SiloProcess gateway, int index, string module, ConcurrentDictionary<string, string> jobs, ConcurrentDictionary<string, byte[]> objects, ConcurrentBag<string> refused, Stopwatch clock, CancellationToken stop) =>
+    [
+        Task.Run(() => ClusterLoad.SubmitJobsAsync(gateway, index, module, jobs, refused, successes: null, errors: null, clock, stop), CancellationToken.None),
+        Task.Run(() => ClusterLoad.PutObjectsAsync(gateway, index, objects, refused, successes: null, errors: null, clock, stop), CancellationToken.None),
+    ];
+
+    private static string[] GatewayArgs(string database) => ["--postgres", database, "--cluster-secret", Secret, "--Xmbl:Node:DeathTimeout", "00:00:03"];
 
     [Fact]
     public async Task NodeStop_ThroughStandaloneGateway_StopsTheNodeOnItsSilo()

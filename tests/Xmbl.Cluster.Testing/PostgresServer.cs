@@ -17,6 +17,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly bool _asRoot;
     private int _databaseCounter;
     private bool _started;
+    private string _settings = string.Empty;
 
     private PostgresServer(string binDirectory, string root, int port, bool asRoot)
     {
@@ -117,12 +118,24 @@ public sealed class PostgresServer : IAsyncDisposable
 
         await RunAsync(Path.Combine(_binDirectory, "initdb"),
             ["-D", _dataDirectory, "-U", RunAsUser, "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"], _asRoot, ct).ConfigureAwait(false);
-        var settings = string.Join(' ',
+        _settings = string.Join(' ',
             $"-p {Port}", "-c listen_addresses=127.0.0.1", $"-k {socketDirectory}", "-c fsync=off", "-c synchronous_commit=off",
             "-c full_page_writes=off", "-c max_connections=200", "-c shared_buffers=32MB");
         await RunAsync(Path.Combine(_binDirectory, "pg_ctl"),
-            ["-D", _dataDirectory, "-o", settings, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60", "start"], _asRoot, ct).ConfigureAwait(false);
+            ["-D", _dataDirectory, "-o", _settings, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60", "start"], _asRoot, ct).ConfigureAwait(false);
         _started = true;
+    }
+
+    /// <summary>
+    /// Stops the server (fast shutdown: clients are disconnected, nothing committed is lost), keeps it down for
+    /// <paramref name="downtime"/>, and starts it again on the same port, as a database restart in production would.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken ct = default)
+    {
+        await RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", _dataDirectory, "-m", "fast", "-w", "stop"], _asRoot, ct).ConfigureAwait(false);
+        await Task.Delay(downtime, ct).ConfigureAwait(false);
+        await RunAsync(Path.Combine(_binDirectory, "pg_ctl"),
+            ["-D", _dataDirectory, "-o", _settings, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60", "start"], _asRoot, ct).ConfigureAwait(false);
     }
 
     private async Task RunAsync(string file, string[] args, bool asPostgres, CancellationToken ct)

@@ -38,7 +38,7 @@ internal static class ClusterEndpoints
                 n.Node.SiloId,
                 n.Node.Address,
                 n.Node.Operator,
-                n.Alive ? "alive" : n.Node.Retired ? "retired" : "dead",
+                NodeDetails.StatusOf(n),
                 n.Node.Resources.Cores,
                 n.Node.Resources.MemoryBytes,
                 n.Node.Resources.StorageBytes,

@@ -31,6 +31,10 @@ public interface INodeHostGrain : IGrainWithStringKey
     /// <returns>False when the silo does not host the node.</returns>
     Task<bool> ApplyResourcesAsync(NodeResources resources);
 
+    /// <summary>Starts (or reports) the node's graceful leave on its silo; see <see cref="INodeGrain.BeginLeaveAsync"/>.</summary>
+    /// <returns>The leave, or null when the silo does not host the node.</returns>
+    Task<Models.NodeLeave?> LeaveAsync();
+
     /// <summary>Stops the node's runs of a cancelled job.</summary>
     /// <param name="jobId">The job.</param>
     [OneWay]

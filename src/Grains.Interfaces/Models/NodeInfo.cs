@@ -14,6 +14,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="Retired">True when the node left on purpose.</param>
 /// <param name="ReservedMemoryBytes">Memory admitted to its runs at the last heartbeat.</param>
 /// <param name="Unhealthy">Why the node takes no jobs (e.g. runs stuck past their wall-clock limit), or null.</param>
+/// <param name="Leave">Its graceful leave, once the operator asked for one; null otherwise.</param>
 [GenerateSerializer, Immutable, Alias("xmbl.NodeInfo")]
 public sealed record NodeInfo(
     string NodeId,
@@ -28,8 +29,12 @@ public sealed record NodeInfo(
     long UsedStorageBytes,
     bool Retired,
     long ReservedMemoryBytes = 0,
-    string? Unhealthy = null)
+    string? Unhealthy = null,
+    NodeLeave? Leave = null)
 {
+    /// <summary>Whether the node may be given new jobs and new shards: not while it leaves or once it left.</summary>
+    public bool AcceptsWork => Leave is not { TakesNoWork: true };
+
     /// <summary>A node is alive when it has not retired and heartbeated within <paramref name="deathTimeout"/>.</summary>
     public bool IsAlive(DateTimeOffset now, TimeSpan deathTimeout) => !Retired && now - LastHeartbeat <= deathTimeout;
 }

@@ -26,6 +26,13 @@ public interface IObjectGrain : IGrainWithStringKey
     /// Swaps in a repaired manifest, only if <paramref name="versionId"/> is still the visible version (a newer write wins over a repair).
     /// </summary>
     Task<bool> ReplaceManifestAsync(string versionId, ObjectManifest repaired);
+
+    /// <summary>
+    /// Swaps in <paramref name="replacement"/> only if the visible manifest still names exactly the shards of
+    /// <paramref name="expected"/>: a newer write, a repair or a leaving node's hand-off that came first wins, and the
+    /// caller deletes the shards it wrote.
+    /// </summary>
+    Task<bool> SwapManifestAsync(ObjectManifest expected, ObjectManifest replacement);
 }
 
 /// <summary>One version of an object: its manifest and who wrote it.</summary>

@@ -84,6 +84,8 @@ public static class ClusterClientServiceCollectionExtensions
                 o.ConnectionString = connectionString;
             });
             client.Services.AddSerializer(s => s.AddClusterSerialization());
+            // Database errors from grains arrive as themselves (see AddSilo), so the gateway answers them with 503.
+            client.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             // The one instance /healthz reads (the generic AddClusterConnectionStatusObserver would make another).
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectionHealth>());
         });

@@ -81,6 +81,9 @@ public static class SiloServiceCollectionExtensions
             // Orleans' failure detector (ProbeTimeout, NumMissedProbesLimit, …): how fast a dead silo is declared dead.
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection(SiloConfiguration.MembershipSection));
             silo.Services.AddSerializer(s => s.AddClusterSerialization());
+            // A database error inside a grain reaches its caller on another silo or a gateway as itself (Orleans
+            // serializes only exceptions of listed namespaces), so a database outage answers 503, not 500.
+            silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             silo.Services.AddPlacementDirector<NodeHostPlacement, NodeHostPlacementDirector>();
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new SchemaMigrationParticipant(schema, sp.GetRequiredService<ILogger<SchemaMigrator>>()));
             if (embedded)
@@ -135,6 +138,10 @@ public static class SiloServiceCollectionExtensions
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NodeAnnouncer>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeAnnouncer>());
+
+        // Graceful leaves (xmbl node leave): after the announcer, whose registration a resumed leave waits for.
+        services.AddSingleton<NodeLeaver>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeLeaver>());
         return new SiloSetup(dataDirectory, embedded, siloName);
     }
 

@@ -30,7 +30,9 @@ public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Sto
             LastHeartbeat: registration.At,
             RunningJobs: 0,
             UsedStorageBytes: previous?.UsedStorageBytes ?? 0,
-            Retired: false);
+            Retired: false,
+            // A leave under way resumes after a restart; a node that left and starts again rejoins.
+            Leave: previous?.Leave is { Phase: NodeLeavePhase.Leaving } leave ? leave : null);
         State.Node = node;
         return Task.FromResult(node);
     }
@@ -41,8 +43,9 @@ public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Sto
         ArgumentNullException.ThrowIfNull(heartbeat);
         var node = State.Node ?? throw new InvalidOperationException($"Node '{this.GetPrimaryKeyString()}' sent a heartbeat before registering.");
 
-        // Heartbeats can arrive out of order from retries; time never goes backwards.
-        if (heartbeat.At < node.LastHeartbeat)
+        // Heartbeats can arrive out of order from retries; time never goes backwards. A node that left stays retired
+        // for the moments its silo still runs.
+        if (heartbeat.At < node.LastHeartbeat || node.Leave is { Phase: NodeLeavePhase.Left })
         {
             return Task.CompletedTask;
         }
@@ -82,6 +85,38 @@ public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Sto
         var announcedPrices = State.AnnouncedPrices ??= node.Prices;
         State.Node = node with { Resources = merged.Apply(announcedResources), Prices = merged.Apply(announcedPrices) };
         return Task.FromResult(State.Node);
+    }
+
+    /// <inheritdoc/>
+    public Task<NodeLeave> BeginLeaveAsync(DateTimeOffset at, int shards)
+    {
+        var node = State.Node ?? throw new InvalidOperationException($"Node '{this.GetPrimaryKeyString()}' never registered.");
+        if (node.Leave is { Phase: NodeLeavePhase.Leaving or NodeLeavePhase.Left } current)
+        {
+            return Task.FromResult(current);
+        }
+
+        var leave = new NodeLeave(NodeLeavePhase.Leaving, at, shards, ShardsMoved: 0, ShardsLeft: shards, node.RunningJobs);
+        State.Node = node with { Leave = leave };
+        return Task.FromResult(leave);
+    }
+
+    /// <inheritdoc/>
+    public Task UpdateLeaveAsync(NodeLeave leave)
+    {
+        ArgumentNullException.ThrowIfNull(leave);
+        var node = State.Node ?? throw new InvalidOperationException($"Node '{this.GetPrimaryKeyString()}' never registered.");
+
+        // Only the leave under way changes; a late report never reopens one that ended.
+        if (node.Leave is not { Phase: NodeLeavePhase.Leaving } current || current.StartedAt != leave.StartedAt)
+        {
+            return Task.CompletedTask;
+        }
+
+        State.Node = leave.Phase == NodeLeavePhase.Left
+            ? node with { Leave = leave, Retired = true, RunningJobs = 0, UsedStorageBytes = 0 }
+            : node with { Leave = leave };
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc/>

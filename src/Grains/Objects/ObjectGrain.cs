@@ -39,4 +39,18 @@ public sealed class ObjectGrain([PersistentState(GrainStates.Object, GrainStates
         State.Current = current with { Manifest = repaired };
         return Task.FromResult(true);
     }
+
+    /// <inheritdoc/>
+    public Task<bool> SwapManifestAsync(ObjectManifest expected, ObjectManifest replacement)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(replacement);
+        if (State.Current is not { } current || !current.Manifest.AllShards.Select(s => s.ShardId).SequenceEqual(expected.AllShards.Select(s => s.ShardId)))
+        {
+            return Task.FromResult(false);
+        }
+
+        State.Current = current with { Manifest = replacement };
+        return Task.FromResult(true);
+    }
 }

@@ -294,7 +294,7 @@ public sealed partial class ObjectService
                         continue;
                     }
 
-                    if (await _grains.GetGrain<IObjectGrain>(entry.Key).ReplaceManifestAsync(version.VersionId, result.Manifest))
+                    if (await _grains.GetGrain<IObjectGrain>(entry.Key).SwapManifestAsync(version.Manifest, result.Manifest))
                     {
                         await _repairer.DeleteSupersededAsync(result, cancellationToken);
                         repairedObjects++;
@@ -303,7 +303,7 @@ public sealed partial class ObjectService
                     }
                     else
                     {
-                        // A newer version was committed meanwhile: the rebuilt shards belong to nothing.
+                        // A newer version, or a leaving node's hand-off, came first: the rebuilt shards belong to nothing.
                         await DeleteShardsAsync(result.Manifest, except: version.Manifest, cancellationToken);
                     }
                 }
@@ -434,7 +434,7 @@ public sealed partial class ObjectService
     }
 
     private static PlacementCandidate[] Candidates(IReadOnlyList<NodeStatus> listed) =>
-        [.. listed.Where(n => n.Alive).Select(n => new PlacementCandidate(n.Node.NodeId, Math.Max(0, n.Node.Resources.StorageBytes - n.Node.UsedStorageBytes)))];
+        [.. listed.Where(n => n.Alive && n.Node.AcceptsWork).Select(n => new PlacementCandidate(n.Node.NodeId, Math.Max(0, n.Node.Resources.StorageBytes - n.Node.UsedStorageBytes)))];
 
     private async Task<HashSet<string>> LiveNodeIdsAsync(CancellationToken cancellationToken)
     {

@@ -74,6 +74,56 @@ public sealed class ClusterGrainTests(GrainTestCluster cluster)
     }
 
     [Fact]
+    public async Task NodeGrain_Leave_StartsOnce_ResumesAfterReRegistering_AndOnceLeftStaysRetiredThroughHeartbeats()
+    {
+        var node = cluster.Grains.GetGrain<INodeGrain>("did:key:node-leave");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => node.BeginLeaveAsync(T0, 3));
+        await node.RegisterAsync(Registration("did:key:node-leave", T0));
+
+        var leave = await node.BeginLeaveAsync(T0.AddSeconds(1), shards: 7);
+        var again = await node.BeginLeaveAsync(T0.AddSeconds(5), shards: 1);
+        await node.UpdateLeaveAsync(leave with { ShardsMoved = 4, ShardsLeft = 3 });
+        await node.UpdateLeaveAsync(leave with { StartedAt = T0, ShardsMoved = 99 });
+        await node.RegisterAsync(Registration("did:key:node-leave", T0.AddMinutes(1)));
+        var resumed = (await node.GetAsync())!;
+        await node.UpdateLeaveAsync(leave with { Phase = NodeLeavePhase.Left, ShardsMoved = 7, ShardsLeft = 0, FinishedAt = T0.AddMinutes(2) });
+        await node.HeartbeatAsync(new NodeHeartbeat(T0.AddMinutes(3), 0, 0));
+        await node.UpdateLeaveAsync(leave with { ShardsMoved = 5 });
+        var left = (await cluster.Storage.GetAsync<NodeGrainState>(GrainStates.Node, "did:key:node-leave"))!.State.Node!;
+        await node.RegisterAsync(Registration("did:key:node-leave", T0.AddMinutes(10)));
+        var rejoined = (await node.GetAsync())!;
+
+        Assert.Equal(new NodeLeave(NodeLeavePhase.Leaving, T0.AddSeconds(1), 7, 0, 7, 0), leave);
+        Assert.Equal(leave, again);
+        // A report of another (older) leave changes nothing; registering again keeps the leave under way.
+        Assert.Equal(leave with { ShardsMoved = 4, ShardsLeft = 3 }, resumed.Leave);
+        Assert.False(resumed.AcceptsWork);
+        Assert.Equal(NodeLeavePhase.Left, left.Leave!.Phase);
+        Assert.Equal(7, left.Leave.ShardsMoved);
+        Assert.True(left.Retired);
+        Assert.False(left.IsAlive(T0.AddMinutes(3), TimeSpan.FromMinutes(1)));
+        // A node that left and starts again joins as new.
+        Assert.Null(rejoined.Leave);
+        Assert.True(rejoined.AcceptsWork);
+    }
+
+    [Fact]
+    public async Task ObjectGrain_SwapManifest_OnlyOverTheShardsTheCallerRead()
+    {
+        var grain = cluster.Grains.GetGrain<IObjectGrain>("ns/object-swap");
+        var original = Manifest("node-1");
+        await grain.CommitAsync(new StoredObject("v1", "did:key:owner", original));
+        var handedOff = Manifest("node-2");
+        var staleRepair = Manifest("node-3");
+
+        Assert.True(await grain.SwapManifestAsync(original, handedOff));
+        Assert.False(await grain.SwapManifestAsync(original, staleRepair));
+        Assert.Equal("node-2", (await grain.GetAsync())!.Manifest.Stripes[0].Shards[0].NodeId);
+        Assert.Equal("v1", (await grain.GetAsync())!.VersionId);
+        Assert.False(await cluster.Grains.GetGrain<IObjectGrain>("ns/object-none").SwapManifestAsync(original, handedOff));
+    }
+
+    [Fact]
     public async Task NodeReputationGrain_RecordsOutcomes_RecoversOnRead_AndRefusesNegativeCounts()
     {
         var reputation = cluster.Grains.GetGrain<INodeReputationGrain>("did:key:reputation-a");

@@ -11,7 +11,16 @@ public static class GatewayProcess
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] args)
     {
         var gateway = Launch(dataDirectory, TcpPorts.Free(), args);
-        await gateway.WaitHealthyAsync();
+        try
+        {
+            await gateway.WaitHealthyAsync();
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
+
         return gateway;
     }
 

@@ -121,7 +121,17 @@ public sealed class SiloProcess : IAsyncDisposable
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
         var silo = Launch(dataDirectory, TcpPorts.Free(), extraArgs);
-        await silo.WaitHealthyAsync();
+        try
+        {
+            await silo.WaitHealthyAsync();
+        }
+        catch
+        {
+            // A silo too slow to start must not outlive the test that gave up on it.
+            await silo.DisposeAsync();
+            throw;
+        }
+
         return silo;
     }
 

@@ -11,8 +11,16 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 /// <inheritdoc cref="INodeHostGrain"/>
 [NodeHostPlacement]
 [Reentrant]
-internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNodes nodes, NodeAnnouncement announcement, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
+internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNodes nodes, NodeAnnouncement announcement, NodeLeaver leaver, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
 {
+    public async Task<Grains.Interfaces.Models.NodeLeave?> LeaveAsync()
+    {
+        var key = this.GetPrimaryKeyString();
+        return nodes.Find(key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..]) is { } node
+            ? await leaver.LeaveAsync(node, CancellationToken.None)
+            : null;
+    }
+
     public Task<bool> SetOnlineAsync(bool online)
     {
         var key = this.GetPrimaryKeyString();

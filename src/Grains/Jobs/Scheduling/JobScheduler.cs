@@ -362,7 +362,8 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
             var local = _localNodes.Contains(node.NodeId);
             var running = 0;
             long memory = 0;
-            var alive = status.Alive;
+            // A leaving node finishes its runs but is given no new ones.
+            var alive = status.Alive && node.AcceptsWork;
             if (local)
             {
                 // A local node is counted exactly; its stuck runs hold memory that no reservation covers any more.
