@@ -1,6 +1,6 @@
 using System.Net;
-using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
+using Xmbl.Cluster.Testing.Processes;
 
 namespace Xmbl.Cluster.IntegrationTests;
 

@@ -4,6 +4,7 @@ using Xmbl.Cluster.IntegrationTests.Jobs;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.Testing;
+using Xmbl.Cluster.Testing.Processes;
 
 namespace Xmbl.Cluster.IntegrationTests.Deploy;
 

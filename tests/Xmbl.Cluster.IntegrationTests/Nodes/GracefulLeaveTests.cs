@@ -7,6 +7,7 @@ using Xmbl.Cluster.IntegrationTests.Jobs;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
 using Xunit.Abstractions;
+using Xmbl.Cluster.Testing.Processes;
 
 namespace Xmbl.Cluster.IntegrationTests.Nodes;
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Xmbl.Cluster.Testing.Processes;
 
 namespace Xmbl.Cluster.IntegrationTests.Support;
 
