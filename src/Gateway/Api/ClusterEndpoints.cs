@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Xmbl.Cluster.Gateway.P2P;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Nodes;
@@ -19,7 +20,7 @@ internal static class ClusterEndpoints
     }
 
     // A standalone gateway is no silo: it has no ILocalSiloDetails and answers with no localSiloId.
-    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
+    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, [FromServices] P2PBridge? bridge, CancellationToken cancellationToken)
     {
         // The membership table as Orleans keeps it (IManagementGrain works from silos and clients alike).
         var silos = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false, cancellationToken);
@@ -48,7 +49,10 @@ internal static class ClusterEndpoints
                 n.Node.RegisteredAt,
                 n.Node.LastHeartbeat,
                 n.Node.Resources.Engine,
-                n.Node.Resources.EngineVersion))]);
+                n.Node.Resources.EngineVersion))])
+        {
+            P2p = bridge?.Address,
+        };
         return Results.Ok(view);
     }
 }
@@ -57,7 +61,11 @@ internal static class ClusterEndpoints
 /// <param name="LocalSiloId">The silo that answered; null (left out) when a standalone gateway answered.</param>
 /// <param name="Silos">Every silo in the membership table.</param>
 /// <param name="Nodes">Every registered node.</param>
-internal sealed record ClusterView(string? LocalSiloId, IReadOnlyList<SiloView> Silos, IReadOnlyList<NodeView> Nodes);
+internal sealed record ClusterView(string? LocalSiloId, IReadOnlyList<SiloView> Silos, IReadOnlyList<NodeView> Nodes)
+{
+    /// <summary>The gateway's libp2p multiaddr (<c>/ip4/…/tcp/…/p2p/…</c>) when its bridge is on (docs/p2p.md); else left out.</summary>
+    public string? P2p { get; init; }
+}
 
 /// <summary>A silo row.</summary>
 internal sealed record SiloView(string Id, string Address, string Status, DateTimeOffset Started, DateTimeOffset LastHeartbeat);

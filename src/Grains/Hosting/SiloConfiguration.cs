@@ -75,6 +75,7 @@ public static class SiloConfiguration
         ["--operator-did"] = "Xmbl:Gateway:Operator",
         [TrustLoopbackSwitch] = "Xmbl:Gateway:TrustLoopback",
         ["--engine"] = "Xmbl:Compute:Engine",
+        ["--p2p-port"] = "Xmbl:Gateway:P2P:Port",
     };
 
     /// <summary>A switch that may stand alone (<c>--trust-loopback</c> means <c>--trust-loopback true</c>).</summary>
