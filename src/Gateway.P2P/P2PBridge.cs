@@ -31,7 +31,7 @@ public sealed partial class P2PBridge : IHostedService
         _host = host;
         _options = options.Value;
         _logger = logger;
-        foreach (var protocol in protocols)
+        foreach (var protocol in protocols.Where(p => p.Enabled))
         {
             Serve(protocol);
         }
@@ -51,7 +51,7 @@ public sealed partial class P2PBridge : IHostedService
         var shown = _options.AdvertisedHost ?? (IPAddress.Parse(_options.Host).Equals(IPAddress.Any) ? "127.0.0.1" : _options.Host);
         bound.WithoutPeerId().TryGetTcpTarget(out _, out var port, out _);
         _address = Multiaddr.Parse($"/ip4/{shown}/tcp/{port}").WithPeerId(_host.PeerId);
-        BridgeLog.Listening(_logger, _address.ToString());
+        BridgeLog.Listening(_logger, _address.ToString(), string.Join(", ", _host.Protocols.Where(p => p.StartsWith("/xmbl/", StringComparison.Ordinal))));
     }
 
     /// <inheritdoc/>
@@ -100,6 +100,9 @@ public interface IBridgeProtocol
 {
     /// <summary>The protocol id, e.g. <c>/xmbl/job/1.0.0</c>.</summary>
     string Id { get; }
+
+    /// <summary>Whether this host can serve it (the node protocol needs a silo).</summary>
+    bool Enabled => true;
 
     /// <summary>Serves one inbound stream. Throw <see cref="BridgeProtocolException"/> when the peer breaks the rules.</summary>
     Task ServeAsync(YamuxStream stream, BridgePeer peer, CancellationToken cancellationToken);

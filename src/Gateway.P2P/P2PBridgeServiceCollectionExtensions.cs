@@ -33,6 +33,7 @@ public static class P2PBridgeServiceCollectionExtensions
         services.AddP2PHost(configuration, sp => sp.GetRequiredService<BridgeKey>().Key);
         services.AddSingleton<IBridgeProtocol, JobProtocol>();
         services.AddSingleton<IBridgeProtocol, ObjectProtocol>();
+        services.AddSingleton<IBridgeProtocol, NodeProtocol>();
         services.AddSingleton<P2PBridge>();
         services.AddHostedService(sp => sp.GetRequiredService<P2PBridge>());
         return services;

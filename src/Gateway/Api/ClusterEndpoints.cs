@@ -49,7 +49,8 @@ internal static class ClusterEndpoints
                 n.Node.RegisteredAt,
                 n.Node.LastHeartbeat,
                 n.Node.Resources.Engine,
-                n.Node.Resources.EngineVersion))])
+                n.Node.Resources.EngineVersion,
+                n.Node.Edge))])
         {
             P2p = bridge?.Address,
         };
@@ -90,4 +91,5 @@ internal sealed record NodeView(
     DateTimeOffset RegisteredAt,
     DateTimeOffset LastHeartbeat,
     string? Engine,
-    string? EngineVersion);
+    string? EngineVersion,
+    bool Edge);

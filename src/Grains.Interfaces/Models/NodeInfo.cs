@@ -14,6 +14,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="Retired">True when the node left on purpose.</param>
 /// <param name="ReservedMemoryBytes">Memory admitted to its runs at the last heartbeat.</param>
 /// <param name="Unhealthy">Why the node takes no jobs (e.g. runs stuck past their wall-clock limit), or null.</param>
+/// <param name="Edge">True for an edge node (a public peer connected through the gateway's libp2p bridge).</param>
 [GenerateSerializer, Immutable, Alias("xmbl.NodeInfo")]
 public sealed record NodeInfo(
     string NodeId,
@@ -28,7 +29,8 @@ public sealed record NodeInfo(
     long UsedStorageBytes,
     bool Retired,
     long ReservedMemoryBytes = 0,
-    string? Unhealthy = null)
+    string? Unhealthy = null,
+    bool Edge = false)
 {
     /// <summary>A node is alive when it has not retired and heartbeated within <paramref name="deathTimeout"/>.</summary>
     public bool IsAlive(DateTimeOffset now, TimeSpan deathTimeout) => !Retired && now - LastHeartbeat <= deathTimeout;

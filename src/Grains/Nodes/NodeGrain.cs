@@ -28,7 +28,10 @@ public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Sto
             LastHeartbeat: registration.At,
             RunningJobs: 0,
             UsedStorageBytes: previous?.UsedStorageBytes ?? 0,
-            Retired: false);
+            Retired: false)
+        {
+            Edge = registration.Edge,
+        };
         State.Node = node;
         return Task.FromResult(node);
     }

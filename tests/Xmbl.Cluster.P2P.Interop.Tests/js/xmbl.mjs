@@ -2,11 +2,15 @@
 // prefixed protobuf messages (encoded here by hand from src/Gateway.P2P/Protos/xmbl_p2p.proto, so nothing is generated
 // from our side) and, for object bodies, varint-length-prefixed raw frames ended by an empty frame.
 import { createHash } from 'node:crypto'
+import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { WASI } from 'node:wasi'
 
 // ---- protobuf wire format: varint (0) and length-delimited (2) fields are all these messages use.
 
 function varint (n) {
-  let v = BigInt(n)
+  let v = BigInt.asUintN(64, BigInt(n))
   const out = []
   do {
     let b = Number(v & 0x7fn)
@@ -152,8 +156,51 @@ function pattern (offset, length, seed) {
   return b
 }
 
+// Runs a WASI command with Node's own WASI (no fuel metering: the gateway takes fuel from a silo node that agrees).
+async function runWasi (a) {
+  const dir = mkdtempSync(join(tmpdir(), 'xmbl-edge-'))
+  try {
+    writeFileSync(join(dir, 'stdin'), a.stdin)
+    const fds = [openSync(join(dir, 'stdin'), 'r'), openSync(join(dir, 'stdout'), 'w'), openSync(join(dir, 'stderr'), 'w')]
+    const env = Object.fromEntries(a.env.map((e) => [e.name, e.value]))
+    const wasi = new WASI({ version: 'preview1', args: ['module', ...a.args], env, stdin: fds[0], stdout: fds[1], stderr: fds[2], returnOnExit: true })
+    let exitCode = 0
+    let outcome = 'exited'
+    let detail = ''
+    try {
+      const { instance } = await WebAssembly.instantiate(a.module, wasi.getImportObject())
+      exitCode = wasi.start(instance)
+    } catch (e) {
+      outcome = 'trapped'
+      exitCode = 134
+      detail = String(e.message ?? e)
+    } finally {
+      for (const fd of fds) closeSync(fd)
+    }
+    return { output: readFileSync(join(dir, 'stdout')), exitCode, outcome, detail }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function assignmentOf (buf) {
+  const m = decode(buf)
+  return {
+    jobId: str(m, 1),
+    assignmentId: num(m, 2),
+    role: str(m, 3),
+    moduleHash: str(m, 4),
+    module: Buffer.from(m.get(5)?.[0] ?? []),
+    entry: str(m, 6),
+    args: (m.get(7) ?? []).map((a) => a.toString('utf8')),
+    env: (m.get(8) ?? []).map((e) => { const d = decode(e); return { name: str(d, 1), value: str(d, 2) } }),
+    stdin: Buffer.from(m.get(9)?.[0] ?? [])
+  }
+}
+
 export function commands (node, multiaddr) {
   const open = (addr, protocol) => node.dialProtocol(multiaddr(addr), protocol, { signal: AbortSignal.timeout(10000) })
+  let edge = null
 
   return {
     // Submits a job (module inline, base64) and follows it to the end; returns every status seen and the last record.
@@ -224,6 +271,50 @@ export function commands (node, multiaddr) {
         received += chunk.length
       }
       return { object, received, sha256: hash.digest('hex'), matches }
+    },
+    // Serves as an edge node over /xmbl/node/1.0.0: hello, heartbeats, runs each assignment with Node's WASI.
+    // With `lie`, appends bytes to every output (a dishonest node). Returns the welcome.
+    async edgeStart ({ addr, cores, memoryBytes, concurrency, price, lie }) {
+      const framed = new Framed(await open(addr, '/xmbl/node/1.0.0'))
+      const hello = [[1, cores ?? 2], [2, memoryBytes ?? 4 * 1024 * 1024 * 1024], [3, 0], [4, concurrency ?? 4], [5, price ?? '0.01'], [7, 'node-wasi ' + process.versions.node]]
+      await framed.write(encode([[1, hello]]))
+      const first = decode(await framed.read())
+      if (first.has(4)) return { error: errorOf(decode(first.get(4)[0])) }
+      const w = decode(first.get(1)[0])
+      const welcome = { nodeId: str(w, 1), heartbeatMs: num(w, 2), deathTimeoutMs: num(w, 3) }
+      edge = { framed, assignments: [], results: [], cancels: [], closed: false }
+      const state = edge
+      const beat = setInterval(() => { framed.write(encode([[2, [[1, 0]]]])).catch(() => {}) }, Math.max(100, welcome.heartbeatMs / 2))
+      ;(async () => {
+        try {
+          for (let msg; (msg = await framed.read()) !== null;) {
+            const m = decode(msg)
+            if (m.has(3)) { state.cancels.push(str(decode(m.get(3)[0]), 1)); continue }
+            if (!m.has(2)) continue
+            const a = assignmentOf(m.get(2)[0])
+            state.assignments.push({ jobId: a.jobId, assignmentId: a.assignmentId, role: a.role, moduleHash: a.moduleHash })
+            const start = Date.now()
+            const r = await runWasi(a)
+            const output = lie ? Buffer.concat([r.output, Buffer.from('(altered by edge)')]) : r.output
+            state.results.push({ jobId: a.jobId, assignmentId: a.assignmentId, output: output.toString('base64'), exitCode: r.exitCode, outcome: r.outcome })
+            await framed.write(encode([[3, [[1, a.jobId], [2, a.assignmentId], [3, output], [4, r.exitCode], [5, r.outcome], [6, r.detail], [7, Date.now() - start]]]]))
+          }
+        } catch (e) {
+          state.error = String(e)
+        } finally {
+          clearInterval(beat)
+          state.closed = true
+        }
+      })()
+      return { welcome }
+    },
+    async edgeStatus () {
+      if (edge == null) throw new Error('not an edge node: run edgeStart first')
+      return { assignments: edge.assignments, results: edge.results, cancels: edge.cancels, closed: edge.closed, error: edge.error ?? null }
+    },
+    async edgeStop () {
+      if (edge != null) await edge.framed.stream.close()
+      return {}
     }
   }
 }
