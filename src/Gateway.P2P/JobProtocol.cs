@@ -42,7 +42,7 @@ internal sealed class JobProtocol(JobService jobs, IOptions<ComputeOptions> comp
                     throw new BridgeProtocolException($"{ProtocolId}: a request with none of submit, watch, output.");
             }
         }
-        catch (Exception e) when (e is not (BridgeProtocolException or OperationCanceledException or IOException or ObjectDisposedException) && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not (OperationCanceledException or IOException or ObjectDisposedException) && P2PBridge.Violation(e) is null && !cancellationToken.IsCancellationRequested)
         {
             // The cluster failed, not the peer: say so on this stream, as REST answers 503.
             BridgeLog.RequestFailed(logger, ProtocolId, peer.Account, e);

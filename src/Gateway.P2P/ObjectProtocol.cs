@@ -40,7 +40,7 @@ internal sealed class ObjectProtocol(ObjectService objects, IOptions<P2PBridgeOp
                     throw new BridgeProtocolException($"{ProtocolId}: a request with neither put nor get.");
             }
         }
-        catch (Exception e) when (e is not (BridgeProtocolException or OperationCanceledException or ObjectDisposedException) && e is not IOException { InnerException: BridgeProtocolException } && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not (OperationCanceledException or ObjectDisposedException) && P2PBridge.Violation(e) is null && !cancellationToken.IsCancellationRequested)
         {
             BridgeLog.RequestFailed(logger, ProtocolId, peer.Account, e);
             await SendAsync(stream, Failure(503, $"The cluster could not serve the request now; nothing was stored: {e.Message}"), cancellationToken);
@@ -69,8 +69,9 @@ internal sealed class ObjectProtocol(ObjectService objects, IOptions<P2PBridgeOp
                 ? Failure(400, $"The body has {version.Manifest.Size} bytes, not the {size} declared.")
                 : new ObjectResponse { Object = ToInfo(version) };
         }
-        catch (BridgeProtocolException)
+        catch (Exception e) when (P2PBridge.Violation(e) is not null)
         {
+            // The peer broke the framing: its connection is closed, not answered.
             throw;
         }
         catch (ObjectPolicyException e)

@@ -76,19 +76,33 @@ public sealed partial class P2PBridge : IHostedService
             await stream.Output.FlushAsync(ct);
             await stream.CloseWriteAsync();
         }
-        catch (BridgeProtocolException e)
+        catch (Exception e) when (Violation(e) is { } violation)
         {
-            BridgeLog.PeerViolation(_logger, connection.RemoteKey.Did, connection.RemoteAddress.ToString(), protocol.Id, e.Message);
-            await connection.CloseAsync($"{protocol.Id}: {e.Message}");
+            BridgeLog.PeerViolation(_logger, connection.RemoteKey.Did, connection.RemoteAddress.ToString(), protocol.Id, violation.Message);
+            await connection.CloseAsync($"{protocol.Id}: {violation.Message}");
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException && (ct.IsCancellationRequested || connection.Closing.IsCancellationRequested))
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {
-            // The peer went away, or the gateway is stopping.
+            // The peer reset its stream or went away, or the gateway is stopping: nobody is left to answer.
         }
         finally
         {
             _open.AddOrUpdate(connection, 0, static (_, n) => n - 1);
         }
+    }
+
+    /// <summary>The rule a peer broke, also when a layer between (the object writer reading the body) wrapped it.</summary>
+    internal static BridgeProtocolException? Violation(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is BridgeProtocolException violation)
+            {
+                return violation;
+            }
+        }
+
+        return null;
     }
 
     private void ForgetWhenClosed(P2PConnection connection) =>
