@@ -16,6 +16,9 @@ public interface IWasmEngine : IDisposable
     /// <summary>The engine's version (for Wasmtime, the native library's), announced by nodes.</summary>
     string Version { get; }
 
+    /// <summary>The optional features (<see cref="WasmFeatures"/>) this engine runs, announced by nodes.</summary>
+    IReadOnlyList<string> Features { get; }
+
     /// <summary>Validates and compiles a module, or returns the cached compilation of the same bytes.</summary>
     /// <param name="wasm">The module binary.</param>
     /// <returns>The compiled module.</returns>

@@ -91,6 +91,10 @@ public sealed class WasmtimeEngine : IWasmEngine
     /// <inheritdoc/>
     public string Version { get; }
 
+    /// <inheritdoc/>
+    /// <remarks>Fixed-width SIMD, switched on in the engine's configuration.</remarks>
+    public IReadOnlyList<string> Features { get; } = [WasmFeatures.Simd];
+
     /// <summary>Modules compiled by this engine instance (not found in memory or on disk).</summary>
     public long CompiledCount => Interlocked.Read(ref _compiledCount);
 

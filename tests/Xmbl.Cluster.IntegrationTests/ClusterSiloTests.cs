@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
 

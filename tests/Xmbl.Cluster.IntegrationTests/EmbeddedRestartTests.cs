@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Xmbl.Cluster.IntegrationTests.Jobs;
-using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.Testing;
 using Xunit.Abstractions;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests;

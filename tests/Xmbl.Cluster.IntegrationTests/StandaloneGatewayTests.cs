@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Xmbl.Cluster.IntegrationTests.Jobs;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
+using Xmbl.Cluster.Testing.Processes;
 
 namespace Xmbl.Cluster.P2P.Interop.Tests;
 

@@ -50,6 +50,7 @@ internal static class ClusterEndpoints
                 n.Node.LastHeartbeat,
                 n.Node.Resources.Engine,
                 n.Node.Resources.EngineVersion,
+                n.Node.Resources.EngineFeatures ?? [],
                 n.Node.Edge))])
         {
             P2p = bridge?.Address,
@@ -92,4 +93,5 @@ internal sealed record NodeView(
     DateTimeOffset LastHeartbeat,
     string? Engine,
     string? EngineVersion,
+    IReadOnlyList<string> EngineFeatures,
     bool Edge);

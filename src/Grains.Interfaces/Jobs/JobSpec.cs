@@ -16,6 +16,8 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Submitter">Who submitted the job (account identity), if known.</param>
 /// <param name="InputSha256">The SHA-256 of each input object's version when the job was submitted (same order); every run
 /// checks it, so the executor and its validators read the same bytes.</param>
+/// <param name="Features">The module's optional WebAssembly features (<see cref="ModuleInfo.Features"/>): every run goes to a node
+/// whose engine runs them. Null for none.</param>
 [GenerateSerializer, Immutable, Alias("xmbl.JobSpec")]
 public sealed record JobSpec(
     string ModuleHash,
@@ -29,7 +31,8 @@ public sealed record JobSpec(
     IReadOnlyList<string> InputObjects,
     string? OutputObject,
     string? Submitter,
-    IReadOnlyList<string>? InputSha256 = null)
+    IReadOnlyList<string>? InputSha256 = null,
+    IReadOnlyList<string>? Features = null)
 {
     /// <summary>The entry point of WASI commands.</summary>
     public const string WasiStart = "_start";

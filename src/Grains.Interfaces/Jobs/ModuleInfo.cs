@@ -8,6 +8,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="Imports">Imported functions as <c>module.name</c>.</param>
 /// <param name="IsWasiCommand">True when it exports <c>_start</c>.</param>
 /// <param name="BytesInDatabase">True when the bytes are kept in the database (cluster mode) as well as in files.</param>
+/// <param name="Features">Optional WebAssembly features the module uses (<c>simd</c>): only engines that run them get its jobs. Null for none.</param>
 [GenerateSerializer, Immutable, Alias("xmbl.ModuleInfo")]
 public sealed record ModuleInfo(
     string Hash,
@@ -16,4 +17,5 @@ public sealed record ModuleInfo(
     IReadOnlyList<string> Exports,
     IReadOnlyList<string> Imports,
     bool IsWasiCommand,
-    bool BytesInDatabase);
+    bool BytesInDatabase,
+    IReadOnlyList<string>? Features = null);

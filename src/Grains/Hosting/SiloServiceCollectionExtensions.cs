@@ -126,7 +126,7 @@ public static class SiloServiceCollectionExtensions
             address,
             dataDirectory,
             sp.GetServices<INodeLoadReporter>,
-            sp.GetService<IWasmEngine>() is { } engine ? (engine.Name, engine.Version) : null));
+            sp.GetService<IWasmEngine>()));
         services.AddSingleton<NodeDirectory>();
         services.AddSingleton<NodeAnnouncer>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NodeAnnouncer>());

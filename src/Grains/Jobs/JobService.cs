@@ -161,7 +161,7 @@ public sealed class JobService
 
         var spec = new JobSpec(
             hash!, entry, args, env, stdin, new JobLimits(fuel, pages, wall), request.MaxPricePerMillionFuel, validators,
-            inputs, request.OutputObject, request.Submitter, inputs.Count > 0 ? pins : null);
+            inputs, request.OutputObject, request.Submitter, inputs.Count > 0 ? pins : null, module?.Features);
         var id = JobIds.New(_time.GetUtcNow());
         return await _grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Models;
 using Xmbl.Cluster.Grains.Options;
+using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Grains.Nodes;
 
@@ -15,8 +16,8 @@ public sealed class NodeAnnouncement
     /// <param name="address">The silo's base URL.</param>
     /// <param name="dataDirectory">The data directory, whose disk's free space bounds the default storage offer.</param>
     /// <param name="loadReporters">Sources of current load, asked for lazily (the shard stores themselves need this announcement).</param>
-    /// <param name="engine">The name and version of the engine that runs the silo's jobs, when it runs jobs.</param>
-    public NodeAnnouncement(IOptions<NodeOptions> options, LocalNodes nodes, string address, string dataDirectory, Func<IEnumerable<INodeLoadReporter>> loadReporters, (string Name, string Version)? engine = null)
+    /// <param name="engine">The engine that runs the silo's jobs (its name, version and optional features are announced), when it runs jobs.</param>
+    public NodeAnnouncement(IOptions<NodeOptions> options, LocalNodes nodes, string address, string dataDirectory, Func<IEnumerable<INodeLoadReporter>> loadReporters, IWasmEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(nodes);
@@ -30,7 +31,7 @@ public sealed class NodeAnnouncement
 
         // Each logical node offers an equal share; a share of a core rounds up to one so every node can run a job.
         var nodeCores = Math.Max(1, cores / count);
-        Resources = new NodeResources(nodeCores, memory / count, storage / count, o.Gpu, o.Concurrency ?? nodeCores, engine?.Name, engine?.Version);
+        Resources = new NodeResources(nodeCores, memory / count, storage / count, o.Gpu, o.Concurrency ?? nodeCores, engine?.Name, engine?.Version, engine?.Features);
         Prices = new NodePrices(o.PricePerMillionFuel, o.PricePerGbMonth);
         Operator = string.IsNullOrWhiteSpace(o.Operator) ? Environment.MachineName : o.Operator;
         Address = address;

@@ -23,6 +23,10 @@ public sealed class ManagedWasmEngine : IWasmEngine
     public string Version { get; } = typeof(WasmEngine).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     /// <inheritdoc/>
+    /// <remarks>None: WebAssembly 2.0 without SIMD (<see cref="WasmFeatures.Simd"/>).</remarks>
+    public IReadOnlyList<string> Features { get; } = [];
+
+    /// <inheritdoc/>
     public IWasmModule Compile(ReadOnlyMemory<byte> wasm)
     {
         try

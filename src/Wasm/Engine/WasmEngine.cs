@@ -68,6 +68,30 @@ public sealed class WasmEngine
         return compiled;
     }
 
+    /// <summary>
+    /// The optional features (e.g. <c>simd</c>) a module uses that this engine does not implement; empty when it runs
+    /// everything the module uses. Decodes and validates without translating or caching, so it answers for modules
+    /// another engine accepted. A module invalid for another reason answers empty: compiling it reports that.
+    /// </summary>
+    /// <param name="wasm">The module binary.</param>
+    /// <returns>The unsupported features, each once.</returns>
+    public static IReadOnlyList<string> UnsupportedFeatures(ReadOnlyMemory<byte> wasm)
+    {
+        try
+        {
+            ModuleValidator.Validate(ModuleDecoder.Decode(wasm));
+            return [];
+        }
+        catch (WasmUnsupportedFeatureException ex) when (ex.Feature is { } feature)
+        {
+            return [feature];
+        }
+        catch (WasmCompileException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Drops every cached module.</summary>
     public void ClearCache()
     {

@@ -75,11 +75,15 @@ public sealed class Store : IDisposable
     public void ConsumeFuel(long units)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(units);
-        FuelLeft -= units;
-        if (FuelLeft < 0)
+        // Guest code may have overdrawn since its last check (it is checked only at function entries and loop
+        // headers); a host charge sees that as nothing left, as Wasmtime's host functions do.
+        if (units > Math.Max(FuelLeft, 0))
         {
+            FuelLeft = Math.Min(FuelLeft, 0);
             throw new WasmTrapException(TrapKind.OutOfFuel);
         }
+
+        FuelLeft -= units;
     }
 
     /// <summary>

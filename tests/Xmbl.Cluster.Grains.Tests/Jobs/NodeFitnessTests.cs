@@ -43,6 +43,25 @@ public sealed class NodeFitnessTests
     }
 
     [Fact]
+    public void Pick_ForASimdModule_TakesOnlyNodesWhoseEngineRunsSimd_AndExplainsTheOthers()
+    {
+        NodeCandidate[] nodes =
+        [
+            Node("managed") with { Engine = "managed 1.0.0", EngineFeatures = [], Reputation = 0.9 },
+            Node("old-silo") with { Engine = null, EngineFeatures = null, Reputation = 0.9 },
+            Node("wasmtime") with { Engine = "wasmtime 50.0.1", EngineFeatures = ["simd"], Reputation = 0.3 },
+        ];
+
+        var simd = NodeFitness.Pick(nodes, "job", maxPrice: null, minReputation: 0.2, excluded: None, avoidOperators: None, features: ["simd"]);
+        var plain = NodeFitness.Pick(nodes, "job", maxPrice: null, minReputation: 0.2, excluded: None, avoidOperators: None, features: null);
+        var why = NodeFitness.Explain(nodes[..2], maxPrice: null, minReputation: 0.2, excluded: None, features: ["simd"]);
+
+        Assert.Equal("wasmtime", simd?.NodeId);
+        Assert.NotEqual("wasmtime", plain?.NodeId); // without SIMD the better reputation wins
+        Assert.Equal("node managed running an engine (managed 1.0.0) without simd, which the module uses; node old-silo running an engine (not announced) without simd, which the module uses", why);
+    }
+
+    [Fact]
     public void Explain_GroupsEveryNodeByWhyItIsNotEligible()
     {
         NodeCandidate[] nodes =

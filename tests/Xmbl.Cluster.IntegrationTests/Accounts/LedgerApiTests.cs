@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Xmbl.Cluster.Identity.Requests;
-using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests.Accounts;

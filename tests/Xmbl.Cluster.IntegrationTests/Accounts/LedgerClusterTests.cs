@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
 using Xunit.Abstractions;

@@ -8,7 +8,7 @@ using System.Text.Json.Nodes;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.IntegrationTests.Jobs;
-using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests.Accounts;

@@ -1,4 +1,4 @@
-using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.Testing;
 
 namespace Xmbl.Cluster.IntegrationTests.Jobs;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
 
@@ -73,6 +74,42 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
         Assert.True(await RunningJobsAsync(running, executor, n => n == 0, TimeSpan.FromSeconds(20)), "the run went on after the cancellation");
     }
 
+    [Fact]
+    public async Task SimdJobs_InAClusterMixingEngines_RunAndValidateOnlyOnWasmtimeNodes()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        string[] twoNodes = ["--Xmbl:Node:Count", "2"];
+        await using var wasmtime = await StartAsync("w", database, [.. twoNodes, "--engine", "wasmtime"]);
+        await using var managed = await StartAsync("m", database, [.. twoNodes, "--engine", "managed"]);
+        var nodes = (await managed.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray()
+            .ToDictionary(n => n.Text("id")!, n => (Silo: n.Text("siloId"), Features: n.GetProperty("engineFeatures").EnumerateArray().Select(f => f.GetString()).ToList()));
+        Assert.Equal(4, nodes.Count);
+        Assert.All(nodes.Values, n => Assert.Equal(n.Silo == "w" ? ["simd"] : [], n.Features));
+
+        // A managed silo cannot validate a SIMD module, so it refuses the upload; a Wasmtime silo records the feature.
+        using var refused = await managed.Http.PostAsync("/api/modules", new ByteArrayContent(JobsApi.Fixture("simd.wasm")));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        var hash = await JobsApi.UploadAsync(wasmtime, "simd.wasm");
+        Assert.Equal("simd", Assert.Single((await managed.GetJsonAsync($"/api/modules/{hash}")).GetProperty("features").EnumerateArray()).GetString());
+
+        // Submitted through the managed silo, whose own nodes are the nearer ones: every run still lands on Wasmtime.
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add(await JobsApi.SubmitAsync(managed, new JsonObject { ["module"] = hash, ["validators"] = 1 }));
+        }
+
+        foreach (var id in ids)
+        {
+            var job = await JobsApi.WaitAsync(managed, id);
+            Assert.Equal("Settled", job.Text("status"));
+            Assert.Equal("simd sum 524800\n", await JobsApi.OutputAsync(managed, id));
+            var runNodes = job.GetProperty("assignments").EnumerateArray().Select(a => a.Text("nodeId")!).ToList();
+            Assert.Equal(2, runNodes.Count);
+            Assert.All(runNodes, node => Assert.Equal("w", nodes[node].Silo));
+        }
+    }
+
     /// <summary>Submits the infinite loop through <paramref name="a"/>; returns the job, its executor, the executor's silo and the other one.</summary>
     private static async Task<(string Id, string Executor, SiloProcess ExecutorSilo, SiloProcess Other)> SubmitLoopAsync(SiloProcess a, SiloProcess b, long fuel, int wallTimeMs)
     {
@@ -107,6 +144,6 @@ public sealed class ClusterJobsTests(PostgresFixture postgres) : IDisposable
         return false;
     }
 
-    private Task<SiloProcess> StartAsync(string siloId, string connectionString) =>
-        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", connectionString, "--silo-id", siloId]);
+    private Task<SiloProcess> StartAsync(string siloId, string connectionString, string[]? extraArgs = null) =>
+        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", connectionString, "--silo-id", siloId, .. extraArgs ?? []]);
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.Testing;
 using Xmbl.Cluster.Testing.Wasm;
 using Xunit.Abstractions;

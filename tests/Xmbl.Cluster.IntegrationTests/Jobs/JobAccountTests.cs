@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Xmbl.Cluster.IntegrationTests.Objects;
-using Xmbl.Cluster.IntegrationTests.Support;
+using Xmbl.Cluster.Testing.Processes;
 
 namespace Xmbl.Cluster.IntegrationTests.Jobs;
 

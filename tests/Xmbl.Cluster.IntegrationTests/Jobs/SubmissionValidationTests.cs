@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Xmbl.Cluster.Testing.Processes;
 using Xmbl.Cluster.IntegrationTests.Support;
 
 namespace Xmbl.Cluster.IntegrationTests.Jobs;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Xmbl.Cluster.Identity.Requests;
+using Xmbl.Cluster.Testing.Processes;
 
 namespace Xmbl.Cluster.IntegrationTests.Support;
 

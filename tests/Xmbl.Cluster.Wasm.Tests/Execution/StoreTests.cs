@@ -50,15 +50,15 @@ public sealed class StoreTests
     }
 
     [Fact]
-    public void Fuel_CostModel_IsOnePerInstructionChargedPerSegment()
+    public void Fuel_CostModel_IsWasmtimes_OnePerEntryAndInstruction_StructureFree()
     {
-        // Segments of sum(n): entry [block loop] = 0; loop head [local.get, i32.eqz, br_if] = 3; after br_if
+        // sum(n): the function entry 1; block, loop 0; loop head [local.get, i32.eqz, br_if] = 3; after br_if
         // [local.get x2, add, set, local.get, const, sub, set, br] = 9; after the outer end [local.get] = 1 (the final
-        // end costs 0). For n iterations: 3 + 9 per iteration, plus the exiting loop head 3, plus 1.
+        // end costs 0). For n iterations: 1 + 3 + 9 per iteration, plus the exiting loop head 3, plus 1.
         const int n = 10;
         var instance = Instantiate(SumModule(), new StoreLimitsBuilder().Fuel(1_000_000).Build());
         Call(instance, "f", I(n));
-        Assert.Equal((n * 12) + 3 + 1, instance.Store.FuelConsumed);
+        Assert.Equal(1 + (n * 12) + 3 + 1, instance.Store.FuelConsumed);
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public sealed partial class EdgeNodes
             _silo.Name,
             address,
             nodeId,
-            resources with { Engine = engine.Engine, EngineVersion = engine.EngineVersion },
+            resources with { Engine = engine.Engine, EngineVersion = engine.EngineVersion, EngineFeatures = engine.EngineFeatures },
             prices,
             _time.GetUtcNow(),
             Edge: true);

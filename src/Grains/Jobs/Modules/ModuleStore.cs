@@ -88,7 +88,9 @@ public sealed class ModuleStore
             [.. compiled.Exports.Where(e => e.Kind == WasmExternKind.Function).Select(e => e.Name)],
             [.. compiled.Imports.Where(i => i.Kind == WasmExternKind.Function).Select(i => i.Module + "." + i.Name)],
             compiled.Exports.Any(e => e.Kind == WasmExternKind.Function && string.Equals(e.Name, JobSpec.WasiStart, StringComparison.Ordinal)),
-            BytesInDatabase);
+            BytesInDatabase,
+            // An engine without optional features accepted it, so it uses none; otherwise ask which it uses.
+            _engine.Features.Count == 0 ? null : WasmFeatures.UsedBy(bytes) is { Count: > 0 } used ? used : null);
         return await _grains.GetGrain<IModuleGrain>(hash).RegisterAsync(info, BytesInDatabase ? bytes.ToArray() : null);
     }
 

@@ -88,7 +88,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         {
             var candidates = Candidates(now);
             var memory = RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes);
-            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs));
+            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs), request.Spec.Features);
             if (pick is null)
             {
                 return null;
@@ -126,7 +126,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         {
             var candidates = Candidates(_time.GetUtcNow());
             return NodeFitness.Explain(
-                candidates, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes), EngineOf(candidates, request.SameEngineAs));
+                candidates, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes), EngineOf(candidates, request.SameEngineAs), request.Spec.Features);
         }
     }
 
@@ -408,7 +408,8 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 _latencyMs.TryGetValue(node.NodeId, out var ms) ? ms : null,
                 node.Resources.MemoryBytes,
                 memory,
-                EngineKey(node.Resources)));
+                EngineKey(node.Resources),
+                node.Resources.EngineFeatures));
         }
 
         return result;

@@ -12,6 +12,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 /// <param name="MemoryBytes">Memory the node announced for runs.</param>
 /// <param name="ReservedMemoryBytes">Memory of the runs it has now (<see cref="Execution.RunMemory"/> each), stuck ones included.</param>
 /// <param name="Engine">The engine and version the node runs jobs with (<c>wasmtime 50.0.1</c>), or null when it announced none.</param>
+/// <param name="EngineFeatures">The optional WebAssembly features that engine runs (<c>simd</c>), or null for none.</param>
 internal sealed record NodeCandidate(
     string NodeId,
     string Operator,
@@ -23,7 +24,8 @@ internal sealed record NodeCandidate(
     double? LatencyMs,
     long MemoryBytes = long.MaxValue,
     long ReservedMemoryBytes = 0,
-    string? Engine = null)
+    string? Engine = null,
+    IReadOnlyList<string>? EngineFeatures = null)
 {
     public int FreeSlots => Math.Max(0, Concurrency - Running);
 

@@ -1,10 +1,12 @@
 using System.Globalization;
+using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 
 /// <summary>
-/// Ranks nodes for a job. Eligible: alive, not excluded, a free slot, room for the run's memory, price at most the
-/// job's maximum, reputation at least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
+/// Ranks nodes for a job. Eligible: alive, not excluded, running the engine asked for (validators: the executor's) and
+/// every optional feature the module uses, a free slot, room for the run's memory, price at most the job's maximum,
+/// reputation at least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
 /// </summary>
 internal static class NodeFitness
 {
@@ -19,8 +21,9 @@ internal static class NodeFitness
     /// <summary>Width of the per-job jitter that spreads jobs over equally fit nodes.</summary>
     public const double JitterWidth = 0.02;
 
-    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null) =>
+    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null) =>
         (engine is null || string.Equals(node.Engine, engine, StringComparison.Ordinal))
+        && WasmFeatures.FirstMissing(features, node.EngineFeatures) is null
         && node.Alive
         && node.FreeSlots > 0
         && node.FreeMemoryBytes >= memoryBytes
@@ -29,7 +32,7 @@ internal static class NodeFitness
         && !excluded.Contains(node.NodeId);
 
     /// <summary>Why a node is not eligible, or null when it is; the checks of <see cref="IsEligible"/>, in that order.</summary>
-    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null)
+    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null)
     {
         if (excluded.Contains(node.NodeId))
         {
@@ -39,6 +42,11 @@ internal static class NodeFitness
         if (engine is not null && !string.Equals(node.Engine, engine, StringComparison.Ordinal))
         {
             return $"not running the executor's engine ({engine})";
+        }
+
+        if (WasmFeatures.FirstMissing(features, node.EngineFeatures) is { } missing)
+        {
+            return $"running an engine ({node.Engine ?? "not announced"}) without {missing}, which the module uses";
         }
 
         if (!node.Alive)
@@ -75,12 +83,12 @@ internal static class NodeFitness
     private static string Mib(long bytes) => (bytes >> 20).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Every node's reason, grouped: "nodes a, b already on the job; c offline"; the text a job fails with.</summary>
-    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null)
+    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null)
     {
         var groups = new List<(string Reason, List<string> Nodes)>();
         foreach (var node in nodes)
         {
-            var reason = Ineligibility(node, maxPrice, minReputation, excluded, memoryBytes, engine) ?? "eligible now";
+            var reason = Ineligibility(node, maxPrice, minReputation, excluded, memoryBytes, engine, features) ?? "eligible now";
             var group = groups.FindIndex(g => string.Equals(g.Reason, reason, StringComparison.Ordinal));
             if (group < 0)
             {
@@ -122,14 +130,15 @@ internal static class NodeFitness
         IReadOnlyCollection<string> excluded,
         IReadOnlyCollection<string> avoidOperators,
         long memoryBytes = 0,
-        string? engine = null)
+        string? engine = null,
+        IReadOnlyList<string>? features = null)
     {
         NodeCandidate? best = null;
         var bestScore = double.NegativeInfinity;
         var bestPreferred = false;
         foreach (var node in nodes)
         {
-            if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes, engine))
+            if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes, engine, features))
             {
                 continue;
             }

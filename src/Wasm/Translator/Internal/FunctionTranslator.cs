@@ -10,8 +10,13 @@ namespace Xmbl.Cluster.Wasm;
 /// Statically unreachable code (after br, return, unreachable, ...) is skipped.
 /// </summary>
 /// <remarks>
-/// Fuel: each straight-line segment (ended by loop, if, else, end, br, br_if, br_table, return, unreachable) is
-/// charged its total cost on entry: 1 per instruction, 0 for block/loop/end/else/nop. The remaining stack budget
+/// Fuel follows Wasmtime's model exactly, so a run that finishes consumes the same fuel on both engines: 1 per
+/// function entry and per instruction, 0 for nop, drop, block, loop, else, end, return and unreachable; bulk memory
+/// and table instructions and the grows add 1 per byte, element or page (<see cref="RuntimeOps"/>). Each straight-line
+/// segment (ended by a branch, a block boundary or a call, so a call that never returns, like <c>proc_exit</c>, has not
+/// been charged for what follows it) is charged on entry without a check; like Wasmtime, the engine checks only at
+/// function entry (after the entry's 1) and at loop headers, and traps <c>OutOfFuel</c> when no fuel is left there.
+/// A run may therefore overdraw within its last stretch and still finish; it reports its limit as fuel used. The remaining stack budget
 /// arrives as an argument and is charged in the prologue (see <see cref="StackBudget"/>); the interrupt flag
 /// (timeouts, cancellation) is polled at function entry and at every loop header.
 /// </remarks>
@@ -102,6 +107,7 @@ internal sealed class FunctionTranslator
         _frames.Add(functionFrame);
 
         var reader = new OperatorReader(_body.Code.Span, _body.CodeOffset);
+        ChargeEntry();
         ChargeSegment(reader);
         while (!reader.AtEnd)
         {
@@ -245,7 +251,38 @@ internal sealed class FunctionTranslator
         _il.MarkLabel(ok);
     }
 
-    /// <summary>Charges the cost of the segment starting at the reader's position (a copy is used to look ahead).</summary>
+    /// <summary>Function entry: 1 unit, then the check Wasmtime makes at every function entry.</summary>
+    private void ChargeEntry()
+    {
+        if (!_fuel)
+        {
+            return;
+        }
+
+        _il.Emit(OpCodes.Ldloc, _fuelLocal!.Value);
+        _il.Emit(OpCodes.Ldc_I8, 1L);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Stloc, _fuelLocal.Value);
+        EmitFuelCheck();
+    }
+
+    /// <summary>Traps <see cref="TrapKind.OutOfFuel"/> when no fuel is left (function entries and loop headers only).</summary>
+    private void EmitFuelCheck()
+    {
+        if (!_fuel)
+        {
+            return;
+        }
+
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, _fuelLocal!.Value);
+        _il.Emit(OpCodes.Ldc_I8, 0L);
+        _il.Emit(OpCodes.Bgt, ok);
+        EmitTrap(TrapKind.OutOfFuel);
+        _il.MarkLabel(ok);
+    }
+
+    /// <summary>Charges the cost of the segment starting at the reader's position (a copy is used to look ahead), without a check.</summary>
     private void ChargeSegment(OperatorReader lookahead)
     {
         if (!_fuel)
@@ -270,27 +307,20 @@ internal sealed class FunctionTranslator
         }
 
         var il = _il;
-        var ok = il.DefineLabel();
-        // fuel -= cost; if (fuel < 0) trap. Written without dup so the JIT can branch on the flags of the subtraction.
         il.Emit(OpCodes.Ldloc, _fuelLocal!.Value);
         il.Emit(OpCodes.Ldc_I8, cost);
         il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.Stloc, _fuelLocal.Value);
-        il.Emit(OpCodes.Ldloc, _fuelLocal.Value);
-        il.Emit(OpCodes.Ldc_I8, 0L);
-        il.Emit(OpCodes.Bge, ok);
-        EmitTrap(TrapKind.OutOfFuel);
-        il.MarkLabel(ok);
     }
 
     internal static int Cost(Opcode opcode) => opcode switch
     {
-        Opcode.Block or Opcode.Loop or Opcode.End or Opcode.Else or Opcode.Nop => 0,
+        Opcode.Block or Opcode.Loop or Opcode.End or Opcode.Else or Opcode.Nop or Opcode.Drop or Opcode.Return or Opcode.Unreachable => 0,
         _ => 1,
     };
 
     internal static bool EndsSegment(Opcode opcode) => opcode is Opcode.Loop or Opcode.If or Opcode.Else or Opcode.End
-        or Opcode.Br or Opcode.BrIf or Opcode.BrTable or Opcode.Return or Opcode.Unreachable;
+        or Opcode.Br or Opcode.BrIf or Opcode.BrTable or Opcode.Return or Opcode.Unreachable or Opcode.Call or Opcode.CallIndirect;
 
     private void SkipUnreachable(in Operator op, OperatorReader reader)
     {
@@ -563,6 +593,7 @@ internal sealed class FunctionTranslator
                     il.MarkLabel(label);
                     _frames.Add(new Frame(FrameKind.Loop, label, _stack.Count - p.Length, p, r));
                     EmitInterruptCheck();
+                    EmitFuelCheck();
                     ChargeSegment(reader);
                     break;
                 }
@@ -619,9 +650,11 @@ internal sealed class FunctionTranslator
                 break;
             case Opcode.Call:
                 EmitCall(op.Index);
+                ChargeSegment(reader);
                 break;
             case Opcode.CallIndirect:
                 EmitCallIndirect(op.Index, op.Index2);
+                ChargeSegment(reader);
                 break;
             case Opcode.Drop:
                 Pop();

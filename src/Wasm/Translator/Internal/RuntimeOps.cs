@@ -5,14 +5,12 @@ namespace Xmbl.Cluster.Wasm;
 /// <summary>
 /// Out-of-line implementations of the memory, table and segment instructions. The operands come first (in wasm
 /// stack order) and the context last, so generated code pushes the context and calls without shuffling.
-/// Bulk operations charge dynamic fuel when metering is on: 1 unit per 64 bytes and 1 unit per 8 table elements;
-/// <c>memory.grow</c> charges 16 units per page.
+/// Bulk operations charge dynamic fuel when metering is on, as Wasmtime does: 1 unit per byte, per table element and
+/// (for the grows, whether or not they succeed) per page or element asked for. The charge never traps by itself: like
+/// Wasmtime, the engine checks fuel only at function entries and loop headers.
 /// </summary>
 internal static unsafe class RuntimeOps
 {
-    public const int BytesPerFuel = 64;
-    public const int ElementsPerFuel = 8;
-    public const int FuelPerPage = 16;
 
     /// <summary>Code pointer of defined function <paramref name="definedIndex"/>; translates it on its first call.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -28,7 +26,7 @@ internal static unsafe class RuntimeOps
     public static int MemoryGrow(int delta, InstanceContext ctx)
     {
         var memory = ctx.Memory0!;
-        Charge(ctx, (long)(uint)delta * FuelPerPage);
+        Charge(ctx, (uint)delta);
         return memory.GrowCore((uint)delta);
     }
 
@@ -40,7 +38,7 @@ internal static unsafe class RuntimeOps
             Traps.Throw(TrapKind.MemoryOutOfBounds);
         }
 
-        Charge(ctx, (uint)count / BytesPerFuel);
+        Charge(ctx, (uint)count);
         new Span<byte>((byte*)memory.BaseAddress + (uint)dst, count).Fill((byte)value);
     }
 
@@ -53,7 +51,7 @@ internal static unsafe class RuntimeOps
             Traps.Throw(TrapKind.MemoryOutOfBounds);
         }
 
-        Charge(ctx, (uint)count / BytesPerFuel);
+        Charge(ctx, (uint)count);
         Buffer.MemoryCopy((byte*)memory.BaseAddress + (uint)src, (byte*)memory.BaseAddress + (uint)dst, (long)(uint)count, (long)(uint)count);
     }
 
@@ -66,7 +64,7 @@ internal static unsafe class RuntimeOps
             Traps.Throw(TrapKind.MemoryOutOfBounds);
         }
 
-        Charge(ctx, (uint)count / BytesPerFuel);
+        Charge(ctx, (uint)count);
         data.Slice(src, count).CopyTo(new Span<byte>((byte*)memory.BaseAddress + (uint)dst, count));
     }
 
@@ -98,7 +96,7 @@ internal static unsafe class RuntimeOps
 
     public static int TableGrow(object? init, int delta, int table, InstanceContext ctx)
     {
-        Charge(ctx, (uint)delta / ElementsPerFuel);
+        Charge(ctx, (uint)delta);
         return ctx.Tables[table].GrowCore((uint)delta, init);
     }
 
@@ -110,7 +108,7 @@ internal static unsafe class RuntimeOps
             Traps.ThrowTableOutOfBounds();
         }
 
-        Charge(ctx, (uint)count / ElementsPerFuel);
+        Charge(ctx, (uint)count);
         elements.AsSpan(index, count).Fill(value);
     }
 
@@ -123,7 +121,7 @@ internal static unsafe class RuntimeOps
             Traps.ThrowTableOutOfBounds();
         }
 
-        Charge(ctx, (uint)count / ElementsPerFuel);
+        Charge(ctx, (uint)count);
         Array.Copy(source, src, target, dst, count);
     }
 
@@ -136,7 +134,7 @@ internal static unsafe class RuntimeOps
             Traps.ThrowTableOutOfBounds();
         }
 
-        Charge(ctx, (uint)count / ElementsPerFuel);
+        Charge(ctx, (uint)count);
         Array.Copy(items, src, target, dst, count);
     }
 
@@ -147,12 +145,7 @@ internal static unsafe class RuntimeOps
     {
         if (ctx.Metered && units > 0)
         {
-            var store = ctx.Store;
-            store.FuelLeft -= units;
-            if (store.FuelLeft < 0)
-            {
-                Traps.Throw(TrapKind.OutOfFuel);
-            }
+            ctx.Store.FuelLeft -= units;
         }
     }
 }

@@ -5,9 +5,8 @@ using System.Text;
 using System.Text.Json;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.Identity.Requests;
-using Xmbl.Cluster.Testing;
 
-namespace Xmbl.Cluster.IntegrationTests.Support;
+namespace Xmbl.Cluster.Testing.Processes;
 
 /// <summary>
 /// A real silo process (the built Xmbl.Cluster.Silo.dll), or a standalone gateway (<see cref="GatewayProcess"/>), on a free loopback port. <see cref="Http"/> signs every request
@@ -85,7 +84,7 @@ public sealed class SiloProcess : IAsyncDisposable
         Launch(ProgramDll("Silo", "Xmbl.Cluster.Silo.dll"), orleansPorts: true, dataDirectory, port, extraArgs);
 
     /// <summary>Starts <paramref name="dll"/> (a silo or a gateway) with <c>--urls</c> and <c>--data</c>; <paramref name="orleansPorts"/> adds free silo and gateway ports.</summary>
-    internal static SiloProcess Launch(string dll, bool orleansPorts, string dataDirectory, int port, string[] extraArgs)
+    public static SiloProcess Launch(string dll, bool orleansPorts, string dataDirectory, int port, string[] extraArgs)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         var info = new ProcessStartInfo("dotnet")
@@ -192,7 +191,7 @@ public sealed class SiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    internal async Task WaitHealthyAsync()
+    public async Task WaitHealthyAsync()
     {
         var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
@@ -235,7 +234,7 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>The built <paramref name="dll"/> of src/<paramref name="project"/>.</summary>
-    internal static string ProgramDll(string project, string dll)
+    public static string ProgramDll(string project, string dll)
     {
         // Same configuration as the tests themselves (Debug or Release), found from the repository root.
         var configuration = typeof(SiloProcess).Assembly.Location.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Xmbl.Cluster.Identity;
 
-namespace Xmbl.Cluster.IntegrationTests.Support;
+namespace Xmbl.Cluster.Testing.Processes;
 
 /// <summary>
 /// Named test accounts with fixed keys (derived from the name), so that a fixture can name an account's did:key in a

@@ -1,12 +1,11 @@
-using Xmbl.Cluster.Testing;
 
-namespace Xmbl.Cluster.IntegrationTests.Support;
+namespace Xmbl.Cluster.Testing.Processes;
 
 /// <summary>
 /// A standalone gateway process (the built Xmbl.Cluster.Gateway.Host.dll): an Orleans client of a cluster on PostgreSQL
 /// serving the REST API. It is driven like a silo, so it is a <see cref="SiloProcess"/> (signing clients, output, kill).
 /// </summary>
-internal static class GatewayProcess
+public static class GatewayProcess
 {
     /// <summary>Starts a gateway and waits until /healthz answers (it is connected to the cluster).</summary>
     public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] args)
