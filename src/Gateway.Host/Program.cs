@@ -10,4 +10,5 @@ return await GatewayHost.RunAsync(args, static builder =>
     builder.Services.AddGateway();
     builder.Services.AddLedger(builder.Configuration, embedded: false);
     builder.Services.AddOrleansClient(client => client.AddDashboard());
+    builder.Services.AddP2PBridge(builder.Configuration);
 }, static app => app.MapGateway());

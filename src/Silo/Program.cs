@@ -9,4 +9,5 @@ return await SiloHost.RunAsync(args, static (builder, silo) =>
     builder.Services.AddCompute(builder.Configuration, silo);
     builder.Services.AddLedger(builder.Configuration, silo);
     builder.Services.AddOrleans(orleans => orleans.AddDashboard());
+    builder.Services.AddP2PBridge(builder.Configuration);
 }, static app => app.MapGateway());

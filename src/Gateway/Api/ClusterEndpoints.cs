@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Xmbl.Cluster.Gateway.P2P;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Nodes;
@@ -19,11 +20,11 @@ internal static class ClusterEndpoints
     }
 
     // A standalone gateway is no silo: it has no ILocalSiloDetails and answers with no localSiloId.
-    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, [FromServices] Grpc.GrpcEndpoint? grpc, CancellationToken cancellationToken) =>
-        Results.Ok(await ReadAsync(grains, local, nodes, reputations, grpc, cancellationToken));
+    private static async Task<IResult> GetClusterAsync(IGrainFactory grains, [FromServices] ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, [FromServices] Grpc.GrpcEndpoint? grpc, [FromServices] P2PBridge? bridge, CancellationToken cancellationToken) =>
+        Results.Ok(await ReadAsync(grains, local, nodes, reputations, grpc, bridge, cancellationToken));
 
     /// <summary>The cluster view, for REST, gRPC and the network page's feed.</summary>
-    internal static async Task<ClusterView> ReadAsync(IGrainFactory grains, ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, Grpc.GrpcEndpoint? grpc, CancellationToken cancellationToken)
+    internal static async Task<ClusterView> ReadAsync(IGrainFactory grains, ILocalSiloDetails? local, NodeDirectory nodes, ReputationDirectory reputations, Grpc.GrpcEndpoint? grpc, P2PBridge? bridge, CancellationToken cancellationToken)
     {
         // The membership table as Orleans keeps it (IManagementGrain works from silos and clients alike).
         var silos = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false, cancellationToken);
@@ -53,9 +54,11 @@ internal static class ClusterEndpoints
                 n.Node.LastHeartbeat,
                 n.Node.Resources.Engine,
                 n.Node.Resources.EngineVersion,
-                n.Node.Resources.EngineFeatures ?? []))])
+                n.Node.Resources.EngineFeatures ?? [],
+                n.Node.Edge))])
         {
             Grpc = grpc?.Url,
+            P2p = bridge?.Address,
         };
         return view;
     }
@@ -69,6 +72,9 @@ internal sealed record ClusterView(string? LocalSiloId, IReadOnlyList<SiloView> 
 {
     /// <summary>The gRPC endpoint's address (h2c unless TLS is configured); null (left out) when the gRPC port is off.</summary>
     public string? Grpc { get; init; }
+
+    /// <summary>The gateway's libp2p multiaddr (<c>/ip4/…/tcp/…/p2p/…</c>) when its bridge is on (docs/p2p.md); else left out.</summary>
+    public string? P2p { get; init; }
 }
 
 /// <summary>A silo row.</summary>
@@ -95,4 +101,5 @@ internal sealed record NodeView(
     DateTimeOffset LastHeartbeat,
     string? Engine,
     string? EngineVersion,
-    IReadOnlyList<string> EngineFeatures);
+    IReadOnlyList<string> EngineFeatures,
+    bool Edge);

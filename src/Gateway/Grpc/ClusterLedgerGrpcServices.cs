@@ -17,7 +17,7 @@ internal sealed class ClusterGrpcService(IServiceProvider services, IGrainFactor
 {
     public override async Task<V1.ClusterView> GetCluster(GetClusterRequest request, ServerCallContext context)
     {
-        var view = await ClusterEndpoints.ReadAsync(grains, services.GetService<ILocalSiloDetails>(), nodes, reputations, endpoint, context.CancellationToken);
+        var view = await ClusterEndpoints.ReadAsync(grains, services.GetService<ILocalSiloDetails>(), nodes, reputations, endpoint, services.GetService<P2P.P2PBridge>(), context.CancellationToken);
         var message = new V1.ClusterView { LocalSiloId = view.LocalSiloId ?? "", Grpc = view.Grpc ?? "" };
         message.Silos.Add(view.Silos.Select(s => new V1.SiloView
         {

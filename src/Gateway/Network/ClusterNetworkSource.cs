@@ -110,6 +110,7 @@ internal sealed partial class ClusterNetworkSource : INetworkSource
             _nodes,
             _services.GetRequiredService<ReputationDirectory>(),
             _services.GetService<Grpc.GrpcEndpoint>(),
+            _services.GetService<P2P.P2PBridge>(),
             cancellationToken);
         sink.Publish(NetworkEventKinds.Cluster, null, view);
         return view.Nodes.Where(n => n.Status == "alive").Select(n => n.Id).ToHashSet(StringComparer.Ordinal);

@@ -15,6 +15,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="ReservedMemoryBytes">Memory admitted to its runs at the last heartbeat.</param>
 /// <param name="Unhealthy">Why the node takes no jobs (e.g. runs stuck past their wall-clock limit), or null.</param>
 /// <param name="Leave">Its graceful leave, once the operator asked for one; null otherwise.</param>
+/// <param name="Edge">True for an edge node (a public peer connected through the gateway's libp2p bridge).</param>
 [GenerateSerializer, Immutable, Alias("xmbl.NodeInfo")]
 public sealed record NodeInfo(
     string NodeId,
@@ -30,7 +31,8 @@ public sealed record NodeInfo(
     bool Retired,
     long ReservedMemoryBytes = 0,
     string? Unhealthy = null,
-    NodeLeave? Leave = null)
+    NodeLeave? Leave = null,
+    bool Edge = false)
 {
     /// <summary>Whether the node may be given new jobs and new shards: not while it leaves or once it left.</summary>
     public bool AcceptsWork => Leave is not { TakesNoWork: true };

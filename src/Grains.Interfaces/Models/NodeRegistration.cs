@@ -8,6 +8,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="Resources">What the node offers.</param>
 /// <param name="Prices">What the node charges.</param>
 /// <param name="At">When the announcement was made.</param>
+/// <param name="Edge">True for an edge node: a public peer serving through the gateway's libp2p bridge (docs/p2p.md).</param>
 [GenerateSerializer, Immutable, Alias("xmbl.NodeRegistration")]
 public sealed record NodeRegistration(
     string NodeId,
@@ -16,4 +17,5 @@ public sealed record NodeRegistration(
     string Operator,
     NodeResources Resources,
     NodePrices Prices,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    bool Edge = false);

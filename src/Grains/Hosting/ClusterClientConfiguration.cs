@@ -24,6 +24,7 @@ public static class ClusterClientConfiguration
         ["--cluster-id"] = SiloConfiguration.ClusterIdKey,
         ["--cluster-secret"] = ClusterSecretKey,
         ["--operator-did"] = "Xmbl:Gateway:Operator",
+        ["--p2p-port"] = "Xmbl:Gateway:P2P:Port",
         [SiloConfiguration.TrustLoopbackSwitch] = "Xmbl:Gateway:TrustLoopback",
         ["--grpc-urls"] = "Xmbl:Gateway:GrpcUrl",
     };

@@ -76,6 +76,7 @@ public static class SiloConfiguration
         [TrustLoopbackSwitch] = "Xmbl:Gateway:TrustLoopback",
         ["--engine"] = "Xmbl:Compute:Engine",
         ["--grpc-urls"] = "Xmbl:Gateway:GrpcUrl",
+        ["--p2p-port"] = "Xmbl:Gateway:P2P:Port",
     };
 
     /// <summary>A switch that may stand alone (<c>--trust-loopback</c> means <c>--trust-loopback true</c>).</summary>

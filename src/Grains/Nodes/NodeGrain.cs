@@ -32,7 +32,10 @@ public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Sto
             UsedStorageBytes: previous?.UsedStorageBytes ?? 0,
             Retired: false,
             // A leave under way resumes after a restart; a node that left and starts again rejoins.
-            Leave: previous?.Leave is { Phase: NodeLeavePhase.Leaving } leave ? leave : null);
+            Leave: previous?.Leave is { Phase: NodeLeavePhase.Leaving } leave ? leave : null)
+        {
+            Edge = registration.Edge,
+        };
         State.Node = node;
         return Task.FromResult(node);
     }

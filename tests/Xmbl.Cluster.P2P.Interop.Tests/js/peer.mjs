@@ -22,6 +22,7 @@ const { ping } = await import('@libp2p/ping')
 const { kadDHT } = await import('@libp2p/kad-dht')
 const { multiaddr } = await import('@multiformats/multiaddr')
 const { peerIdFromString } = await import('@libp2p/peer-id')
+const xmbl = await import('./xmbl.mjs')
 
 const args = process.argv.slice(2)
 const dht = args.includes('--dht')
@@ -194,6 +195,9 @@ const commands = {
     return {}
   }
 }
+// The gateway bridge's /xmbl/… protocols (xmbl.mjs).
+Object.assign(commands, xmbl.commands(node, multiaddr))
+
 for (const addr of bootstrap) {
   await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(10000) })
 }

@@ -6,11 +6,11 @@ using Xmbl.Cluster.Grains.Nodes;
 namespace Xmbl.Cluster.Grains.Jobs.Execution;
 
 /// <summary>Delivers assignments and cancellations: straight to a local executor, else as a call to the node's host grain on its silo.</summary>
-internal sealed partial class JobDispatcher(JobExecutorHost executors, NodeDirectory directory, IGrainFactory grains, ILogger<JobDispatcher> logger)
+internal sealed partial class JobDispatcher(JobExecutorHost executors, EdgeNodes edges, NodeDirectory directory, IGrainFactory grains, ILogger<JobDispatcher> logger)
 {
     public void Dispatch(JobDispatch dispatch)
     {
-        if (executors.TryDispatch(dispatch))
+        if (executors.TryDispatch(dispatch) || edges.TryDispatch(dispatch))
         {
             return;
         }
@@ -30,9 +30,10 @@ internal sealed partial class JobDispatcher(JobExecutorHost executors, NodeDirec
     public void Cancel(string jobId, IEnumerable<string> nodeIds)
     {
         executors.Cancel(jobId);
+        edges.Cancel(jobId);
         foreach (var nodeId in nodeIds.Distinct(StringComparer.Ordinal))
         {
-            if (!executors.IsLocal(nodeId) && Host(nodeId) is { } host)
+            if (!executors.IsLocal(nodeId) && !edges.IsAttached(nodeId) && Host(nodeId) is { } host)
             {
                 _ = host.CancelAsync(jobId);
             }

@@ -11,7 +11,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 /// <inheritdoc cref="INodeHostGrain"/>
 [NodeHostPlacement]
 [Reentrant]
-internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNodes nodes, NodeAnnouncement announcement, NodeLeaver leaver, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
+internal sealed partial class NodeHostGrain(JobExecutorHost executors, EdgeNodes edges, LocalNodes nodes, NodeAnnouncement announcement, NodeLeaver leaver, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
 {
     public async Task<Grains.Interfaces.Models.NodeLeave?> LeaveAsync()
     {
@@ -48,7 +48,8 @@ internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNode
     public Task AssignAsync(JobDispatch dispatch)
     {
         ArgumentNullException.ThrowIfNull(dispatch);
-        if (!executors.TryDispatch(dispatch))
+        // An edge node connected to this silo gets it over its libp2p stream.
+        if (!executors.TryDispatch(dispatch) && !edges.TryDispatch(dispatch))
         {
             // The node moved (its silo restarted under another name): the assignment times out and goes elsewhere.
             LogNotHostedHere(dispatch.NodeId, dispatch.JobId);
@@ -60,6 +61,7 @@ internal sealed partial class NodeHostGrain(JobExecutorHost executors, LocalNode
     public Task CancelAsync(string jobId)
     {
         executors.Cancel(jobId);
+        edges.Cancel(jobId);
         return Task.CompletedTask;
     }
 

@@ -57,6 +57,7 @@ public static class ComputeServiceCollectionExtensions
         services.AddSingleton<INodeLoadReporter>(sp => sp.GetRequiredService<JobExecutorHost>());
         services.AddSingleton<ISiloHealthReporter>(sp => sp.GetRequiredService<JobExecutorHost>());
         services.AddSingleton<JobDispatcher>();
+        services.AddSingleton<EdgeNodes>();
         services.AddSingleton<JobDeadlineTicker>();
         services.AddSingleton<JobSweeper>();
         services.AddSingleton<IJobEffects, JobEffects>();

@@ -27,4 +27,11 @@ internal static class JobsEventId
     public const int RunDeclined = 5024;
     public const int RecoveryFailed = 5025;
     public const int NotRecovered = 5026;
+
+    // Edge nodes (the libp2p bridge).
+    public const int EdgeAttached = 5080;
+    public const int EdgeDetached = 5081;
+    public const int EdgeRetireFailed = 5082;
+    public const int EdgeReported = 5083;
+    public const int EdgeNotReported = 5084;
 }

@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.Channels;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Gateway.P2P.Messages;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Grains.Interfaces.Models;
+using Xmbl.Cluster.Grains.Jobs.Execution;
+using Xmbl.Cluster.Grains.Jobs.Modules;
+using Xmbl.Cluster.Grains.Jobs.Options;
+using Xmbl.Cluster.Grains.Options;
+using Xmbl.Cluster.P2P.Yamux;
+
+namespace Xmbl.Cluster.Gateway.P2P;
+
+/// <summary>
+/// <c>/xmbl/node/1.0.0</c>: a public peer serves as an edge node. The transport of <see cref="EdgeNodes"/>, which
+/// registers, schedules, validates, reputes and pays it through the same grains as a silo node. Served only where
+/// the gateway runs inside a silo (embedded mode): the silo hosts the node.
+/// </summary>
+internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridgeOptions> options, IOptions<ComputeOptions> compute, IOptions<NodeOptions> nodeOptions, ILogger<NodeProtocol> logger) : IBridgeProtocol
+{
+    public const string ProtocolId = "/xmbl/node/1.0.0";
+
+    private readonly EdgeNodes? _edges = services.GetService<EdgeNodes>();
+    private readonly ModuleStore? _modules = services.GetService<ModuleStore>();
+
+    public string Id => ProtocolId;
+
+    public bool Enabled => _edges is not null && _modules is not null;
+
+    public async Task ServeAsync(YamuxStream stream, BridgePeer peer, CancellationToken cancellationToken)
+    {
+        var edges = _edges!;
+        var limits = options.Value;
+        var first = await Framing.ReadMessageAsync(stream.Input, NodeMessage.Parser, limits.MaxMessageBytes, ProtocolId, cancellationToken)
+            ?? throw new BridgeProtocolException($"{ProtocolId}: the stream closed without a hello.");
+        if (first.MessageCase != NodeMessage.MessageOneofCase.Hello)
+        {
+            throw new BridgeProtocolException($"{ProtocolId}: the first message must be a hello, not {first.MessageCase}.");
+        }
+
+        if (Check(first.Hello, out var resources, out var prices) is { } refused)
+        {
+            await Framing.WriteMessageAsync(stream.Output, new GatewayMessage { Error = refused }, cancellationToken);
+            return;
+        }
+
+        var link = new Link();
+        await edges.AttachAsync(peer.Account, peer.Connection.RemoteAddress.ToString(), resources, prices, link);
+        var reason = "its stream ended";
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reports = new ConcurrentDictionary<Task, byte>();
+        Task? writer = null;
+        try
+        {
+            var node = nodeOptions.Value;
+            await Framing.WriteMessageAsync(
+                stream.Output,
+                new GatewayMessage { Welcome = new NodeWelcome { NodeId = peer.Account, HeartbeatMs = (uint)node.HeartbeatPeriod.TotalMilliseconds, DeathTimeoutMs = (uint)node.DeathTimeout.TotalMilliseconds } },
+                cancellationToken);
+            writer = WriteAsync(stream, link, edges, stop.Token);
+
+            // Results carry a run's output: bounded by the job output limit, plus room for the other fields.
+            var maxResult = compute.Value.MaxOutputBytes + limits.MaxMessageBytes;
+            while (await Framing.ReadMessageAsync(stream.Input, NodeMessage.Parser, maxResult, ProtocolId, stop.Token) is { } message)
+            {
+                switch (message.MessageCase)
+                {
+                    case NodeMessage.MessageOneofCase.Heartbeat:
+                        await edges.HeartbeatAsync(peer.Account, (int)Math.Min(message.Heartbeat.RunningJobs, int.MaxValue));
+                        break;
+                    case NodeMessage.MessageOneofCase.Result:
+                        if (Report(edges, link, message.Result, stop.Token) is { } report)
+                        {
+                            reports[report] = 0;
+                            _ = report.ContinueWith(t => reports.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                        }
+
+                        break;
+                    default:
+                        throw new BridgeProtocolException($"{ProtocolId}: expected a heartbeat or a result, got {message.MessageCase}.");
+                }
+            }
+        }
+        catch (BridgeProtocolException e)
+        {
+            reason = e.Message;
+            throw;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            link.Complete();
+            if (writer is not null)
+            {
+                await writer.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
+            await Task.WhenAll(reports.Keys).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            await edges.DetachAsync(peer.Account, link, peer.Connection.Closing.IsCancellationRequested ? "its connection closed" : reason);
+        }
+    }
+
+    /// <summary>The hello as a node's resources and prices, or the error that refuses it.</summary>
+    private static Error? Check(NodeHello hello, out NodeResources resources, out NodePrices prices)
+    {
+        var fields = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        resources = new NodeResources(0, 0, 0, false, 0);
+        prices = new NodePrices(0, 0);
+        if (hello.Cores is < 1 or > 4096)
+        {
+            fields["cores"] = ["must be from 1 to 4096"];
+        }
+
+        if (hello.Concurrency is < 1 or > 1024)
+        {
+            fields["concurrency"] = ["must be from 1 to 1024"];
+        }
+
+        if (hello.MemoryBytes is < 1 << 20 or > 1L << 50)
+        {
+            fields["memoryBytes"] = ["must be from 1 MiB to 1 PiB"];
+        }
+
+        if (hello.StorageBytes > 1L << 60)
+        {
+            fields["storageBytes"] = ["is too large"];
+        }
+
+        if (!TryPrice(hello.PricePerMillionFuel, out var fuelPrice))
+        {
+            fields["pricePerMillionFuel"] = ["must be a non-negative decimal number such as 0.01"];
+        }
+
+        if (!TryPrice(hello.PricePerGbMonth, out var storagePrice))
+        {
+            fields["pricePerGbMonth"] = ["must be a non-negative decimal number such as 0.002 (or empty for 0)"];
+        }
+
+        if (fields.Count > 0)
+        {
+            return BridgeErrors.Of(fields, "The node's hello is invalid; fields names each problem.");
+        }
+
+        resources = new NodeResources((int)hello.Cores, (long)hello.MemoryBytes, (long)hello.StorageBytes, false, (int)hello.Concurrency);
+        prices = new NodePrices(fuelPrice, storagePrice);
+        return null;
+    }
+
+    private static bool TryPrice(string text, out decimal price)
+    {
+        price = 0;
+        return text.Length == 0 || (decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out price) && price <= 1_000_000m);
+    }
+
+    /// <summary>Sends the node its assignments (with the module and input) and cancellations, one message at a time.</summary>
+    private async Task WriteAsync(YamuxStream stream, Link link, EdgeNodes edges, CancellationToken ct)
+    {
+        await foreach (var item in link.Outbox.ReadAllAsync(ct))
+        {
+            if (item.Cancel is { } jobId)
+            {
+                await Framing.WriteMessageAsync(stream.Output, new GatewayMessage { Cancel = new CancelJob { JobId = jobId } }, ct);
+                continue;
+            }
+
+            var dispatch = item.Dispatch!;
+            if (await edges.GetWorkAsync(dispatch) is not { } work)
+            {
+                continue;
+            }
+
+            if (work.Spec.InputObjects.Count > 0 || work.Spec.OutputObject is not null)
+            {
+                // Stored objects are read and written through a silo's storage proxy, which an edge node has not.
+                BridgeLog.EdgeDeclined(logger, work.AssignmentId, work.JobId, work.NodeId);
+                continue;
+            }
+
+            var module = await _modules!.GetBytesAsync(work.Spec.ModuleHash, ct);
+            if (module is null)
+            {
+                continue;
+            }
+
+            link.Pending[(work.JobId, work.AssignmentId)] = work;
+            var spec = work.Spec;
+            var assignment = new Assignment
+            {
+                JobId = work.JobId,
+                AssignmentId = (uint)work.AssignmentId,
+                Role = work.Role.ToString().ToLowerInvariant(),
+                ModuleHash = spec.ModuleHash,
+                Module = ByteString.CopyFrom(module),
+                Entry = spec.Entry,
+                Stdin = ByteString.CopyFrom(spec.Stdin),
+                Fuel = (ulong)spec.Limits.Fuel,
+                MemoryPages = (uint)spec.Limits.MemoryPages,
+                WallTimeMs = (uint)spec.Limits.WallTime.TotalMilliseconds,
+            };
+            assignment.Args.AddRange(spec.Args);
+            foreach (var (name, value) in spec.Env)
+            {
+                assignment.Env.Add(new EnvVar { Name = name, Value = value });
+            }
+
+            await Framing.WriteMessageAsync(stream.Output, new GatewayMessage { Assignment = assignment }, ct);
+        }
+    }
+
+    private static Task? Report(EdgeNodes edges, Link link, AssignmentResult result, CancellationToken ct)
+    {
+        if (!link.Pending.TryRemove((result.JobId, (int)Math.Min(result.AssignmentId, int.MaxValue)), out var work))
+        {
+            // Not an assignment this node holds (one reported twice, or made up): nothing to report.
+            return null;
+        }
+
+        if (!Enum.TryParse<RunOutcome>(result.Outcome, ignoreCase: true, out var outcome) || !Enum.IsDefined(outcome) || int.TryParse(result.Outcome, out _))
+        {
+            throw new BridgeProtocolException($"{ProtocolId}: unknown outcome '{result.Outcome}' (use one of {string.Join(", ", Enum.GetNames<RunOutcome>()).ToLowerInvariant()}).");
+        }
+
+        return edges.ReportAsync(work, result.Output.ToByteArray(), result.ExitCode, outcome, result.Detail.Length == 0 ? null : result.Detail, TimeSpan.FromMilliseconds(result.DurationMs), ct);
+    }
+
+    /// <summary>The edge node's side of <see cref="IEdgeNodeLink"/>: a queue the writer drains.</summary>
+    private sealed class Link : IEdgeNodeLink
+    {
+        private readonly Channel<(JobDispatch? Dispatch, string? Cancel)> _outbox = Channel.CreateUnbounded<(JobDispatch?, string?)>(new UnboundedChannelOptions { SingleReader = true });
+
+        public ChannelReader<(JobDispatch? Dispatch, string? Cancel)> Outbox => _outbox.Reader;
+
+        public ConcurrentDictionary<(string JobId, int AssignmentId), JobWork> Pending { get; } = new();
+
+        public void Assign(JobDispatch dispatch) => _outbox.Writer.TryWrite((dispatch, null));
+
+        public void Cancel(string jobId)
+        {
+            foreach (var key in Pending.Keys)
+            {
+                if (string.Equals(key.JobId, jobId, StringComparison.Ordinal))
+                {
+                    Pending.TryRemove(key, out _);
+                    _outbox.Writer.TryWrite((null, jobId));
+                }
+            }
+        }
+
+        public void Complete() => _outbox.Writer.TryComplete();
+    }
+}

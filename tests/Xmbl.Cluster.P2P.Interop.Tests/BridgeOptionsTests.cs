@@ -1,0 +1,49 @@
+using Xmbl.Cluster.Gateway.P2P;
+
+namespace Xmbl.Cluster.P2P.Interop.Tests;
+
+/// <summary>Every limit of <c>Xmbl:Gateway:P2P</c> is checked at start, and the message names the key.</summary>
+[Trait("Suite", "BVT")]
+public sealed class BridgeOptionsTests
+{
+    [Fact]
+    public void Defaults_AreValid_AndLeaveTheBridgeOff()
+    {
+        var options = new P2PBridgeOptions();
+
+        Assert.True(new P2PBridgeOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Null(options.Port);
+        Assert.Equal((65536, 1 << 20, 32), (options.MaxMessageBytes, options.MaxFrameBytes, options.MaxStreamsPerConnection));
+    }
+
+    [Theory]
+    [InlineData("Port", 70000)]
+    [InlineData("MaxMessageBytes", 100)]
+    [InlineData("MaxFrameBytes", 32 << 20)]
+    [InlineData("MaxStreamsPerConnection", 0)]
+    public void OutOfRangeLimit_IsRefused_NamingTheKey(string key, int value)
+    {
+        var options = new P2PBridgeOptions();
+        typeof(P2PBridgeOptions).GetProperty(key)!.SetValue(options, value);
+
+        var result = new P2PBridgeOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains($"Xmbl:Gateway:P2P:{key}", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Host", "::1")]
+    [InlineData("Host", "localhost")]
+    [InlineData("AdvertisedHost", "gateway.example")]
+    public void NonIpv4Address_IsRefused_NamingTheKey(string key, string value)
+    {
+        var options = new P2PBridgeOptions();
+        typeof(P2PBridgeOptions).GetProperty(key)!.SetValue(options, value);
+
+        var result = new P2PBridgeOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains($"Xmbl:Gateway:P2P:{key}", result.FailureMessage, StringComparison.Ordinal);
+    }
+}
