@@ -20,6 +20,7 @@ public static class CliApplication
         root.Subcommands.Add(RunCommand.Create(console));
         root.Subcommands.Add(JobCommand.Create(console));
         root.Subcommands.Add(WalletCommand.Create(console));
+        root.Subcommands.Add(ServiceCommand.Create(console));
         foreach (var command in ObjectCommand.Create(console))
         {
             root.Subcommands.Add(command);

@@ -12,6 +12,8 @@ internal static class Fixtures
 
     public static string Path(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "fixtures", "services", name);
 
+    public static string Wasm(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "fixtures", "wasm", name + ".wasm");
+
     public static byte[] SeedExampleBytes() => File.ReadAllBytes(Path("seed-example.manifest.json"));
 
     public static JsonObject SeedExample() => JsonNode.Parse(SeedExampleBytes())!.AsObject();
