@@ -9,5 +9,6 @@ return await GatewayHost.RunAsync(args, static builder =>
     builder.Services.AddClusterClient(builder.Configuration);
     builder.Services.AddGateway();
     builder.Services.AddLedger(builder.Configuration, embedded: false);
+    builder.Services.AddServiceLibrary(builder.Configuration);
     builder.Services.AddOrleansClient(client => client.AddDashboard());
 }, static app => app.MapGateway());

@@ -35,4 +35,13 @@ public static class GrainStates
 
     /// <summary><c>IAccountHistoryPageGrain</c>: a sealed page of an account's history.</summary>
     public const string AccountHistory = "account-history";
+
+    /// <summary><c>IServicePackageGrain</c>: a published service version's library entry.</summary>
+    public const string ServicePackage = "service-package";
+
+    /// <summary><c>IServiceCatalogGrain</c>: the index of every published service version.</summary>
+    public const string ServiceCatalog = "service-catalog";
+
+    /// <summary><c>IPublisherGrain</c>: a publisher's packages and endorsements.</summary>
+    public const string Publisher = "publisher";
 }

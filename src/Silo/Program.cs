@@ -8,5 +8,6 @@ return await SiloHost.RunAsync(args, static (builder, silo) =>
     builder.Services.AddGateway();
     builder.Services.AddCompute(builder.Configuration, silo);
     builder.Services.AddLedger(builder.Configuration, silo);
+    builder.Services.AddServiceLibrary(builder.Configuration);
     builder.Services.AddOrleans(orleans => orleans.AddDashboard());
 }, static app => app.MapGateway());

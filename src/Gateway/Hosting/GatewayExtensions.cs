@@ -62,6 +62,12 @@ public static class GatewayExtensions
             app.MapLedgerEndpoints();
         }
 
+        // The service library where the host added it (AddServiceLibrary).
+        if (app.Services.GetService<Xmbl.Cluster.Grains.Services.ServiceLibrary>() is not null)
+        {
+            app.MapServicesEndpoints();
+        }
+
         app.MapOrleansDashboard(DashboardPath);
 
         // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.
