@@ -109,9 +109,12 @@ public static class ServiceTestSuite
     /// <param name="module">The entry module.</param>
     /// <param name="test">The case.</param>
     /// <param name="options">Run limits.</param>
+    /// <param name="tier">The trust tier to run as.</param>
+    /// <param name="providers">The capabilities this host offers.</param>
     /// <param name="cancellationToken">Stops the run.</param>
     /// <returns>The verdict.</returns>
-    public static ServiceTestVerdict Run(IWasmEngine engine, ServiceManifest manifest, ReadOnlyMemory<byte> module, ServiceTestCase test, ServiceRunOptions options, CancellationToken cancellationToken = default)
+    public static ServiceTestVerdict Run(
+        IWasmEngine engine, ServiceManifest manifest, ReadOnlyMemory<byte> module, ServiceTestCase test, ServiceRunOptions options, TrustTier tier, ServiceCapabilityProviders providers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(test);
         var diagnostics = new List<string>();
@@ -136,7 +139,7 @@ public static class ServiceTestSuite
             return new ServiceTestVerdict(test.Name, false, diagnostics, null);
         }
 
-        var run = ServiceRunner.Run(engine, manifest, module, inputs, options, cancellationToken);
+        var run = ServiceRunner.Run(engine, manifest, module, inputs, options, tier, providers, cancellationToken);
         if (test.Expect.Fails is { } fails)
         {
             if (run.Succeeded)

@@ -130,4 +130,37 @@ public sealed class ServiceCommandTests : IDisposable
         Assert.Equal(1, publish.ExitCode);
         Assert.Contains("p.meshsvc is refused (", publish.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Test_ModuleImportingACapabilityItsTierLacks_IsRefusedBeforeRunningWithTheReason()
+    {
+        var dir = await HttpServiceAsync();
+
+        var untrusted = await CliHarness.RunAsync("service", "test", dir);
+        var trusted = await CliHarness.RunAsync("service", "test", dir, "--tier", "trusted");
+
+        Assert.Equal(1, untrusted.ExitCode);
+        Assert.Contains("refused at task_start: the module imports xmbl.http_get (capability 'http'), which an untrusted publisher does not get", untrusted.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, trusted.ExitCode);
+        Assert.Contains("PASS outside the allow-list", trusted.Stdout, StringComparison.Ordinal);
+    }
+
+    private async Task<string> HttpServiceAsync()
+    {
+        await CliHarness.RunAsync("--wallet", Wallet, "service", "new", "fetch", "--in", _dir);
+        var dir = Path.Combine(_dir, "fetch");
+        var manifestPath = Path.Combine(dir, "manifest.json");
+        var manifest = ManifestParser.Parse(await File.ReadAllBytesAsync(manifestPath)) with
+        {
+            Inputs = [new ServiceInput { Name = "url", Type = ServiceValueType.String }],
+            Capabilities = [ServiceCapabilities.Http],
+            HttpAllowList = ["https://data.example.org/v1/"],
+        };
+        await File.WriteAllBytesAsync(manifestPath, ManifestWriter.ToIndentedJson(manifest));
+        File.Copy(Path.Combine(Path.GetDirectoryName(CliHarness.Fixture("hello"))!, "service_http.wasm"), Path.Combine(dir, "modules", "main.wasm"), overwrite: true);
+        await File.WriteAllTextAsync(Path.Combine(dir, "tests.json"), """
+            {"cases":[{"name":"outside the allow-list","inputs":{"url":"https://elsewhere.example.org/x"},"expect":{"outputs":{"result":{"equals":"refused"}}}}]}
+            """);
+        return dir;
+    }
 }

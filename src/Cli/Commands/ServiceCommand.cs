@@ -160,7 +160,14 @@ public static partial class ServiceCommand
             HelpName = "NAME",
             DefaultValueFactory = _ => WasmEngineNames.Default,
         };
-        var command = new Command("test", "Run the service locally against the cases of its test file and show pass/fail with diagnostics.") { dir, file, engine };
+        var tier = new Option<string>("--tier")
+        {
+            Description = "Run as an untrusted publisher's package (the default for a new publisher on the mesh: logging only) or a trusted one (every declared capability).",
+            HelpName = "untrusted|trusted",
+            DefaultValueFactory = _ => "untrusted",
+        };
+        tier.AcceptOnlyFromAmong("untrusted", "trusted");
+        var command = new Command("test", "Run the service locally against the cases of its test file and show pass/fail with diagnostics.") { dir, file, engine, tier };
         command.SetAction(async (parse, ct) =>
         {
             var directory = parse.GetRequiredValue(dir);
@@ -209,6 +216,25 @@ public static partial class ServiceCommand
 
             var module = await File.ReadAllBytesAsync(modulePath, ct);
             using var wasm = CliEngines.Create(engineName);
+            var trustTier = parse.GetValue(tier) == "trusted" ? TrustTier.Trusted : TrustTier.Untrusted;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+
+            // Locally the http capability fetches for real (through the manifest's allow-list); storage and nested jobs
+            // exist only on a node, so a module importing them is refused here with that reason.
+            var providers = new ServiceCapabilityProviders
+            {
+                HttpGet = (uri, token) =>
+                {
+                    try
+                    {
+                        return http.GetByteArrayAsync(uri, token).GetAwaiter().GetResult();
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return null;
+                    }
+                },
+            };
             var passed = 0;
             var options = new ServiceRunOptions();
             foreach (var test in cases)
@@ -216,7 +242,7 @@ public static partial class ServiceCommand
                 ServiceTestVerdict verdict;
                 try
                 {
-                    verdict = ServiceTestSuite.Run(wasm, manifest, module, test, options, ct);
+                    verdict = ServiceTestSuite.Run(wasm, manifest, module, test, options, trustTier, providers, ct);
                 }
                 catch (WasmModuleRejectedException e)
                 {
@@ -340,6 +366,11 @@ public static partial class ServiceCommand
 
         if (run is not null)
         {
+            if (run.Log is { Count: > 0 } log)
+            {
+                await WriteLogAsync(console, "log", Encoding.UTF8.GetBytes(string.Join('\n', log)));
+            }
+
             await WriteLogAsync(console, "stdout", run.Stdout);
             await WriteLogAsync(console, "stderr", run.Stderr);
         }
