@@ -106,8 +106,16 @@ internal static class ServicesEndpoints
             return NotPublished(id, version);
         }
 
-        var bytes = await library.ReadBytesAsync(listing.Entry, cancellationToken);
-        return Results.File(bytes, ServiceLibrary.MediaType, $"{id}-{version}.meshsvc");
+        try
+        {
+            var bytes = await library.ReadBytesAsync(listing.Entry, cancellationToken);
+            return Results.File(bytes, ServiceLibrary.MediaType, $"{id}-{version}.meshsvc");
+        }
+        catch (PackageRejectedException e)
+        {
+            // The entry exists but its object cannot be read back (storage lost it): not the client's fault.
+            return Problems.Unavailable(e.Message);
+        }
     }
 
     private static async Task<IResult> EndorseAsync(HttpContext context, ServiceLibrary library, CancellationToken cancellationToken)
