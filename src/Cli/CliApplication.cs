@@ -21,6 +21,7 @@ public static class CliApplication
         root.Subcommands.Add(JobCommand.Create(console));
         root.Subcommands.Add(WalletCommand.Create(console));
         root.Subcommands.Add(NodeCommand.Create(console));
+        root.Subcommands.Add(ServiceCommand.Create(console));
         foreach (var command in ObjectCommand.Create(console))
         {
             root.Subcommands.Add(command);

@@ -9,6 +9,7 @@ return await GatewayHost.RunAsync(args, static builder =>
     builder.Services.AddClusterClient(builder.Configuration);
     builder.Services.AddGateway();
     builder.Services.AddLedger(builder.Configuration, embedded: false);
+    builder.Services.AddServiceLibrary(builder.Configuration);
     builder.Services.AddOrleansClient(client => client.AddDashboard());
     builder.Services.AddP2PBridge(builder.Configuration);
 }, static app => app.MapGateway());

@@ -44,4 +44,12 @@ public static class GrainStates
 
     /// <summary><c>ILedgerEpochGrain</c>: the balances one epoch's root is over.</summary>
     public const string LedgerEpochBalances = "ledger-epoch-balances";
+    /// <summary><c>IServicePackageGrain</c>: a published service version's library entry.</summary>
+    public const string ServicePackage = "service-package";
+
+    /// <summary><c>IServiceCatalogGrain</c>: the index of every published service version.</summary>
+    public const string ServiceCatalog = "service-catalog";
+
+    /// <summary><c>IPublisherGrain</c>: a publisher's packages and endorsements.</summary>
+    public const string Publisher = "publisher";
 }

@@ -8,6 +8,7 @@ return await SiloHost.RunAsync(args, static (builder, silo) =>
     builder.Services.AddGateway();
     builder.Services.AddCompute(builder.Configuration, silo);
     builder.Services.AddLedger(builder.Configuration, silo);
+    builder.Services.AddServiceLibrary(builder.Configuration);
     builder.Services.AddOrleans(orleans => orleans.AddDashboard());
     builder.Services.AddP2PBridge(builder.Configuration);
 }, static app => app.MapGateway());

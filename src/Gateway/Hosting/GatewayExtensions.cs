@@ -96,6 +96,12 @@ public static class GatewayExtensions
             app.MapLedgerEndpoints();
         }
 
+        // The service library where the host added it (AddServiceLibrary).
+        if (app.Services.GetService<Xmbl.Cluster.Grains.Services.ServiceLibrary>() is not null)
+        {
+            app.MapServicesEndpoints();
+        }
+
         // Orleans' own UI and the JSON it polls: not part of our API, so not in the OpenAPI document.
         app.MapOrleansDashboard(DashboardPath).ExcludeFromDescription();
 
