@@ -19,6 +19,8 @@ public sealed class BridgeTests(BridgeSiloFixture fixture)
     public async Task JsPeer_SubmitsJobOverXmblJob_ItIsValidated_AndFetchesTheOutput()
     {
         await using var js = await JsPeer.StartAsync();
+        // A job holds its maximum price from the peer's account (escrow): credits first.
+        await fixture.Silo.FundAsync(Did(js));
         var stdin = "hello over libp2p"u8.ToArray();
 
         var submitted = await js.CommandAsync("jobSubmit", new { addr = fixture.Address, moduleBase64 = Convert.ToBase64String(EchoModule), stdinBase64 = Convert.ToBase64String(stdin), validators = 1 });
@@ -40,6 +42,8 @@ public sealed class BridgeTests(BridgeSiloFixture fixture)
     public async Task JsPeer_SubmitsAnInvalidJob_GetsTheFieldsNamed()
     {
         await using var js = await JsPeer.StartAsync();
+        // A job holds its maximum price from the peer's account (escrow): credits first.
+        await fixture.Silo.FundAsync(Did(js));
 
         var answer = await js.CommandAsync("jobSubmit", new { addr = fixture.Address, moduleBase64 = Convert.ToBase64String("not wasm"u8.ToArray()), validators = 1 });
 
@@ -88,6 +92,8 @@ public sealed class BridgeTests(BridgeSiloFixture fixture)
 
         // Two validators on a silo with two nodes: the third node of the job must be the edge node.
         await using var client = await JsPeer.StartAsync();
+        // A job holds its maximum price from the peer's account (escrow): credits first.
+        await fixture.Silo.FundAsync(Did(client));
         var stdin = Encoding.UTF8.GetBytes("run on the edge");
         var job = (await client.CommandAsync("jobSubmit", new { addr = fixture.Address, moduleBase64 = Convert.ToBase64String(EchoModule), stdinBase64 = Convert.ToBase64String(stdin), validators = 2 }, TimeSpan.FromSeconds(90)))["job"]!;
         var status = await edge.CommandAsync("edgeStatus");
