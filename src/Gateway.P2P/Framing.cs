@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Google.Protobuf;
 using Xmbl.Cluster.P2P.Multiformats;
 using Xmbl.Cluster.P2P.Yamux;
+using Xmbl.Cluster.Storage.Streams;
 
 namespace Xmbl.Cluster.Gateway.P2P;
 
@@ -177,21 +178,11 @@ internal sealed class FrameState
 }
 
 /// <summary>An object body read from body frames as a <see cref="Stream"/>, so the object service pulls it at its own pace.</summary>
-internal sealed class FramedBodyStream(YamuxStream stream, int maxFrame, string protocol) : Stream
+internal sealed class FramedBodyStream(YamuxStream stream, int maxFrame, string protocol) : ForwardReadStream
 {
     private readonly FrameState _state = new();
 
     public bool Ended => _state.Ended;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -206,19 +197,4 @@ internal sealed class FramedBodyStream(YamuxStream stream, int maxFrame, string 
 
         return 0;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -7,6 +7,7 @@ using Xmbl.Cluster.P2P.Yamux;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Shards;
+using Xmbl.Cluster.Storage.Streams;
 
 namespace Xmbl.Cluster.Gateway.P2P;
 
@@ -153,17 +154,8 @@ internal sealed class ObjectProtocol(ObjectService objects, IOptions<P2PBridgeOp
     }
 
     /// <summary>Writes what the object reader produces as body frames; each flush waits for the peer's window.</summary>
-    private sealed class FramedWriteStream(YamuxStream stream, int maxFrame) : Stream
+    private sealed class FramedWriteStream(YamuxStream stream, int maxFrame) : ForwardWriteStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -175,22 +167,5 @@ internal sealed class ObjectProtocol(ObjectService objects, IOptions<P2PBridgeOp
                 await stream.Output.FlushAsync(cancellationToken);
             }
         }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Write asynchronously.");
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

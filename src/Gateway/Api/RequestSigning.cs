@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.Identity.Requests;
+using Xmbl.Cluster.Storage.Streams;
 
 namespace Xmbl.Cluster.Gateway.Api;
 
@@ -261,23 +262,13 @@ internal sealed class SignedBodyMismatchException(string message) : Exception(me
 /// Passes the body through while hashing it, and throws <see cref="SignedBodyMismatchException"/> as the last byte is
 /// read (at the declared length or at the end) if the bytes differ from the signed hash, before the endpoint acts on them.
 /// </summary>
-internal sealed class SignedBodyStream(Stream inner, string expected, long? declaredLength) : Stream
+internal sealed class SignedBodyStream(Stream inner, string expected, long? declaredLength) : ForwardReadStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
     private bool _checked;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer) => Seen(buffer, inner.Read(buffer));
 
@@ -286,19 +277,6 @@ internal sealed class SignedBodyStream(Stream inner, string expected, long? decl
         var read = await inner.ReadAsync(buffer, cancellationToken);
         return Seen(buffer.Span, read);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

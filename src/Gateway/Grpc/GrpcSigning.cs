@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Gateway.Api;
 using Xmbl.Cluster.Identity.Requests;
+using Xmbl.Cluster.Storage.Streams;
 
 namespace Xmbl.Cluster.Gateway.Grpc;
 
@@ -71,7 +72,7 @@ internal static class GrpcSigning
     }
 
     /// <summary>The request body, passed through; the first message's payload is hashed on the way.</summary>
-    internal sealed class MessageHashStream(Stream inner) : Stream
+    internal sealed class MessageHashStream(Stream inner) : ForwardReadStream
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly byte[] _header = new byte[5];
@@ -80,18 +81,6 @@ internal static class GrpcSigning
 
         /// <summary>The payload's SHA-256 (hex) once the whole first message was read; null before.</summary>
         public string? Sha256 { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -106,19 +95,6 @@ internal static class GrpcSigning
             Seen(buffer.Span[..read]);
             return read;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

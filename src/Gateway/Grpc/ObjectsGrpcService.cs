@@ -9,6 +9,7 @@ using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Storage.Objects;
 using Xmbl.Cluster.Storage.Policies;
+using Xmbl.Cluster.Storage.Streams;
 
 namespace Xmbl.Cluster.Gateway.Grpc;
 
@@ -178,23 +179,13 @@ internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOpt
     }
 
     /// <summary>The chunk messages after a PutObject's header, as a read-only stream (no copy beyond the caller's buffer).</summary>
-    private sealed class ChunkReadStream(IAsyncStreamReader<PutObjectRequest> messages, long? declared, CancellationToken call) : Stream
+    private sealed class ChunkReadStream(IAsyncStreamReader<PutObjectRequest> messages, long? declared, CancellationToken call) : ForwardReadStream
     {
         private ReadOnlyMemory<byte> _current;
         private long _read;
         private bool _ended;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
         public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -233,36 +224,13 @@ internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOpt
 
             return n;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Cuts what the object reader writes into chunk messages of one size; one buffer, reused (each write is serialized before it completes).</summary>
-    private sealed class ChunkWriteStream(IServerStreamWriter<GetObjectResponse> messages, int chunkBytes) : Stream
+    private sealed class ChunkWriteStream(IServerStreamWriter<GetObjectResponse> messages, int chunkBytes) : ForwardWriteStream
     {
         private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(chunkBytes);
         private int _filled;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
         {
@@ -280,24 +248,7 @@ internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOpt
             }
         }
 
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Write asynchronously.");
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override void Flush()
-        {
-        }
-
         public Task CompleteAsync(CancellationToken cancellationToken) => _filled > 0 ? SendAsync(cancellationToken) : Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
