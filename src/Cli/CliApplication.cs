@@ -26,11 +26,6 @@ public static class CliApplication
         {
             root.Subcommands.Add(command);
         }
-
-        // xmbl node …: operator commands for a node.
-        var node = new Command("node", "Operate a node of the cluster (operator only).");
-        node.Subcommands.Add(NodeLeaveCommand.Create(console));
-        root.Subcommands.Add(node);
         return root;
     }
 

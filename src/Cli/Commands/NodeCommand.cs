@@ -14,6 +14,7 @@ internal static class NodeCommand
     {
         var command = new Command("node", "Control the nodes you operate (sign with the silo's operator key: --wallet DATA/operator.key).");
         command.Subcommands.Add(Set(console));
+        command.Subcommands.Add(NodeLeaveCommand.Create(console));
         return command;
     }
 
