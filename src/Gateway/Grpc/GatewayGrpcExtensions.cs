@@ -34,6 +34,10 @@ public static partial class GatewayGrpcExtensions
         });
         services.AddGrpc(o =>
         {
+            // No catch-all routes for unknown services and methods: they would take every two-segment path of the
+            // REST API and turn its 405s into 404s. An unknown method gets HTTP 404, which gRPC clients read as
+            // UNIMPLEMENTED (the gRPC HTTP status mapping).
+            o.IgnoreUnknownServices = true;
             o.Interceptors.Add<GrpcErrorInterceptor>();
             o.Interceptors.Add<SigningInterceptor>();
         });

@@ -27,6 +27,16 @@ internal sealed class GatewayApp : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
+    /// <summary>
+    /// Credits for the caller (unsigned loopback requests act as the operator) from the embedded faucet: a job holds
+    /// its maximum price from its submitter.
+    /// </summary>
+    public async Task FundAsync()
+    {
+        using var response = await Http.PostAsync(new Uri("/api/faucet", UriKind.Relative), new StringContent("{\"amount\": 1000000000}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>Starts it; <paramref name="settings"/> go over the defaults, <paramref name="services"/> adds to the composition, <paramref name="map"/> maps more endpoints.</summary>
     public static async Task<GatewayApp> StartAsync(
         IDictionary<string, string?>? settings = null,

@@ -112,6 +112,7 @@ public sealed class RestCoherenceTests
     {
         // Room for 2 kept answers, 3 jobs: the first is dropped from memory and read again from storage.
         await using var gateway = await GatewayApp.StartAsync(new Dictionary<string, string?> { ["Xmbl:Gateway:FinalJobCacheEntries"] = "2" });
+        await gateway.FundAsync();
         using var upload = await gateway.Http.PostAsync(new Uri("/api/modules", UriKind.Relative), new ByteArrayContent(Jobs.ComputeSilo.Fixture("hello.wasm")));
         var hash = JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("hash").GetString();
         var ids = new List<string>();

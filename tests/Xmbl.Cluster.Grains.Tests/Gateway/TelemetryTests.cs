@@ -24,6 +24,7 @@ public sealed class TelemetryTests
         await using var gateway = await GatewayApp.StartAsync(services: s => s.AddOpenTelemetry()
             .WithTracing(t => t.AddClusterInstrumentation().AddInMemoryExporter(spans))
             .WithMetrics(m => m.AddClusterInstrumentation().AddInMemoryExporter(metrics)));
+        await gateway.FundAsync();
 
         using var upload = await gateway.Http.PostAsync(new Uri("/api/modules", UriKind.Relative), new ByteArrayContent(ComputeSilo.Fixture("hello.wasm")));
         var hash = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("hash").GetString();

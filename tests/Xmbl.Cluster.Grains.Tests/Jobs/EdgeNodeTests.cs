@@ -27,7 +27,7 @@ public sealed class EdgeNodeTests
         var (edges, link, nodeId) = await AttachAsync(silo);
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var submitted = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1));
+        var submitted = await silo.SubmitAsync(new JobRequest(hash, Validators: 1));
         var work = (await edges.GetWorkAsync(await link.Assigned.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30))))!;
         var reported = await edges.ReportAsync(work, Hello, 0, RunOutcome.Exited, null, TimeSpan.FromMilliseconds(5), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         var job = await silo.WaitAsync(submitted.Id);
@@ -49,7 +49,7 @@ public sealed class EdgeNodeTests
         var (edges, link, nodeId) = await AttachAsync(silo);
         var hash = await silo.UploadAsync("hello.wasm");
 
-        var submitted = await silo.Jobs.SubmitAsync(new JobRequest(hash, Validators: 1));
+        var submitted = await silo.SubmitAsync(new JobRequest(hash, Validators: 1));
         var work = (await edges.GetWorkAsync(await link.Assigned.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30))))!;
         var reported = await edges.ReportAsync(work, [.. Hello, .. "(altered)"u8], 0, RunOutcome.Exited, null, TimeSpan.FromMilliseconds(5), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         var job = (await silo.Jobs.GetAsync(submitted.Id))!;
