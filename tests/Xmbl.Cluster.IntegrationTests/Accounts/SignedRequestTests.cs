@@ -259,6 +259,7 @@ public sealed class SignedRequestTests(SignedSiloFixture fixture) : IClassFixtur
     [Fact]
     public async Task AnotherAccount_CannotCancelYourJob_ButYouCan()
     {
+        await Silo.FundAsync(TestAccounts.Did("alice"));
         var id = await SubmitLoopAsync(Silo.As("alice"));
 
         using var bobCancels = await Silo.As("bob").PostAsync(new Uri($"/api/jobs/{id}/cancel", UriKind.Relative), null);
