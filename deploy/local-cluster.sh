@@ -6,7 +6,7 @@
 #   deploy/local-cluster.sh [--port-base N] [--configuration Release|Debug] [--no-build]
 #
 # Ports, from --port-base N (default 5090): gateway HTTP N, silo HTTP N+1..N+3, Orleans silo-to-silo N+11..N+13,
-# Orleans client (gateway) ports N+21..N+23, PostgreSQL N+30. Needs the .NET 10 SDK, PostgreSQL's server binaries
+# Orleans client (gateway) ports N+21..N+23, PostgreSQL N+30, gRPC N+40 (gateway) and N+41..N+43 (silos). Needs the .NET 10 SDK, PostgreSQL's server binaries
 # (initdb, pg_ctl; apt-get install postgresql) and curl. As root, PostgreSQL runs as the postgres user (runuser).
 set -euo pipefail
 
@@ -26,8 +26,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "local-cluster: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
-if ! [[ "$port_base" =~ ^[0-9]+$ ]] || (( port_base < 1024 || port_base > 65535 - 30 )); then
-  echo "local-cluster: --port-base must be a number from 1024 to $((65535 - 30)), not '$port_base'" >&2
+if ! [[ "$port_base" =~ ^[0-9]+$ ]] || (( port_base < 1024 || port_base > 65535 - 43 )); then
+  echo "local-cluster: --port-base must be a number from 1024 to $((65535 - 43)), not '$port_base'" >&2
   exit 2
 fi
 if [[ "$configuration" != Release && "$configuration" != Debug ]]; then
@@ -40,10 +40,12 @@ pg_port=$((port_base + 30))
 silo_http() { echo $((port_base + $1)); }
 silo_port() { echo $((port_base + 10 + $1)); }
 client_port() { echo $((port_base + 20 + $1)); }
+# gRPC (h2c) gets a port of its own; left to its default (the HTTP port plus one) it would take the next silo's.
+grpc_port() { echo $((port_base + 40 + $1)); }
 
 # Something already listening on a port would make a process fail later with a less clear message.
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in "$gateway_http" "$pg_port" $(for i in $(seq 1 $silos); do silo_http "$i"; silo_port "$i"; client_port "$i"; done); do
+for port in "$gateway_http" "$pg_port" "$(grpc_port 0)" $(for i in $(seq 1 $silos); do silo_http "$i"; silo_port "$i"; client_port "$i"; grpc_port "$i"; done); do
   if listening "$port"; then
     echo "local-cluster: port $port is in use; choose other ports with --port-base N" >&2
     exit 2
@@ -142,7 +144,7 @@ silo_pids=()
 for i in $(seq 1 $silos); do
   mkdir -p "$root/silo$i"
   dotnet "$silo_dll" --silo-id "silo$i" --data "$root/silo$i" --urls "http://127.0.0.1:$(silo_http "$i")" \
-    --silo-port "$(silo_port "$i")" --gateway-port "$(client_port "$i")" >"$root/silo$i/log" 2>&1 &
+    --silo-port "$(silo_port "$i")" --gateway-port "$(client_port "$i")" --grpc-urls "http://127.0.0.1:$(grpc_port "$i")" >"$root/silo$i/log" 2>&1 &
   pids+=($!)
   silo_pids+=($!)
 done
@@ -152,7 +154,7 @@ for i in $(seq 1 $silos); do
 done
 
 mkdir -p "$root/gateway"
-dotnet "$gateway_dll" --data "$root/gateway" --urls "http://127.0.0.1:$gateway_http" >"$root/gateway/log" 2>&1 &
+dotnet "$gateway_dll" --data "$root/gateway" --urls "http://127.0.0.1:$gateway_http" --grpc-urls "http://127.0.0.1:$(grpc_port 0)" >"$root/gateway/log" 2>&1 &
 gateway_pid=$!
 pids+=($gateway_pid)
 wait_healthy gateway "$gateway_pid" "http://127.0.0.1:$gateway_http"

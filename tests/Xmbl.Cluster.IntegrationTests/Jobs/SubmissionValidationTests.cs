@@ -133,6 +133,7 @@ public sealed class SubmissionValidationTests(ApiSiloFixture fixture) : IClassFi
     [Fact]
     public async Task FieldsAtTheirLimits_AreAccepted()
     {
+        await fixture.Silo.FundAsync();
         var args = JsonSerializer.Serialize(Enumerable.Range(0, 64).Select(i => new string('a', 1023)).ToArray());
 
         using var response = await PostAsync($$"""{"module":"{{fixture.Hello}}","args":{{args}},"entry":null,"env":null,"stdin":"{{new string('s', 1 << 20)}}","validators":0}""");

@@ -8,21 +8,8 @@ namespace Xmbl.Cluster.Testing.Processes;
 public static class GatewayProcess
 {
     /// <summary>Starts a gateway and waits until /healthz answers (it is connected to the cluster).</summary>
-    public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] args)
-    {
-        var gateway = Launch(dataDirectory, TcpPorts.Free(), args);
-        try
-        {
-            await gateway.WaitHealthyAsync();
-        }
-        catch
-        {
-            await gateway.DisposeAsync();
-            throw;
-        }
-
-        return gateway;
-    }
+    public static Task<SiloProcess> StartAsync(string dataDirectory, params string[] args) =>
+        SiloProcess.StartHealthyAsync(port => Launch(dataDirectory, port, args));
 
     /// <summary>Starts a gateway without waiting for it (for start-up failure tests).</summary>
     public static SiloProcess Launch(string dataDirectory, int port, params string[] args) =>

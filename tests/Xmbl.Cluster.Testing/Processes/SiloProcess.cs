@@ -118,21 +118,35 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a silo and waits until /healthz answers.</summary>
-    public static async Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs)
-    {
-        var silo = Launch(dataDirectory, TcpPorts.Free(), extraArgs);
-        try
-        {
-            await silo.WaitHealthyAsync();
-        }
-        catch
-        {
-            // A silo too slow to start must not outlive the test that gave up on it.
-            await silo.DisposeAsync();
-            throw;
-        }
+    public static Task<SiloProcess> StartAsync(string dataDirectory, params string[] extraArgs) =>
+        StartHealthyAsync(port => Launch(dataDirectory, port, extraArgs));
 
-        return silo;
+    /// <summary>
+    /// Launches with free ports and waits until healthy. Free ports are only free when chosen: another test's process
+    /// can take one before this one binds it, so a start that fails on an address in use is tried again on new ports.
+    /// </summary>
+    public static async Task<SiloProcess> StartHealthyAsync(Func<int, SiloProcess> launch)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        for (var attempt = 1; ; attempt++)
+        {
+            var process = launch(TcpPorts.Free());
+            try
+            {
+                await process.WaitHealthyAsync();
+                return process;
+            }
+            catch (InvalidOperationException ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+                await process.DisposeAsync();
+            }
+            catch
+            {
+                // A process too slow to start must not outlive the test that gave up on it.
+                await process.DisposeAsync();
+                throw;
+            }
+        }
     }
 
     /// <summary>Starts a silo without waiting for it to become healthy (for start-up failure tests).</summary>
