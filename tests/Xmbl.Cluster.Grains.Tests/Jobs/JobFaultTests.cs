@@ -79,7 +79,7 @@ public sealed class JobFaultTests
 
         // Fake time stands still, so nothing here can be a timeout: the error report alone moves the role.
         JobRecord? moved = null;
-        for (var i = 0; i < 10 && moved is null; i++)
+        for (var i = 0; i < 30 && moved is null; i++)
         {
             var job = await silo.WaitAsync((await silo.SubmitAsync(new JobRequest(hash, Args: [ExplodingRunner.Trigger], Validators: 1))).Id, TimeSpan.FromSeconds(30));
             Assert.Equal(JobStatus.Settled, job.Status);
