@@ -79,18 +79,44 @@ public sealed class SqliteGrainStorageTests : IDisposable
         var storage = host.Storage(TestStorage.Name);
         const int Grains = 64;
         const int WritesEach = 20;
-        // Writers on threads of their own (not the thread pool, which a loaded machine may run one at a time): an
-        // uncontended write commits inline, so only writes that really overlap can share a transaction.
+        var ids = Enumerable.Range(0, Grains).Select(g => GrainId.Create("xmbl-test", $"g{g}")).ToArray();
+        var states = ids.Select(_ => new GrainState<CounterState>(new CounterState())).ToArray();
+        // Another connection holds the database's write lock while every grain's first write is issued: the write
+        // that leads waits on it (busy timeout) and the others queue behind it, so once the lock is released they
+        // commit together. Without this, how many writes overlap would depend on how busy the machine is.
+        await using (var blocker = new SqliteConnection(connectionString))
+        {
+            await blocker.OpenAsync();
+            using (var begin = blocker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE";
+                await begin.ExecuteNonQueryAsync();
+            }
+
+            var first = ids.Select((id, g) => Task.Run(() =>
+            {
+                states[g].State!.Value = 1;
+                return storage.WriteStateAsync("concurrent", id, states[g]);
+            })).ToArray();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            using (var commit = blocker.CreateCommand())
+            {
+                commit.CommandText = "COMMIT";
+                await commit.ExecuteNonQueryAsync();
+            }
+
+            await Task.WhenAll(first);
+        }
+
+        // Then each grain writes on, one write after another, on threads of their own.
         await Task.WhenAll(Enumerable.Range(0, Grains).Select(g => Task.Factory.StartNew(
             () =>
             {
-                var id = GrainId.Create("xmbl-test", $"g{g}");
-                var state = new GrainState<CounterState>(new CounterState());
-                for (var i = 1; i <= WritesEach; i++)
+                for (var i = 2; i <= WritesEach; i++)
                 {
-                    state.State!.Value = i;
-                    storage.WriteStateAsync("concurrent", id, state).GetAwaiter().GetResult();
-                    Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), state.ETag);
+                    states[g].State!.Value = i;
+                    storage.WriteStateAsync("concurrent", ids[g], states[g]).GetAwaiter().GetResult();
+                    Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), states[g].ETag);
                 }
             },
             CancellationToken.None,

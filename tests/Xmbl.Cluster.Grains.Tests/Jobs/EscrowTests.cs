@@ -75,8 +75,9 @@ public sealed class EscrowTests
         Assert.Equal(submitted.Escrow!.Held, (await account.GetAsync()).Held);
 
         await silo.Jobs.CancelAsync(submitted.Id, "changed my mind");
-        var job = await silo.WaitAsync(submitted.Id);
+        await silo.WaitAsync(submitted.Id);
         runner.ReleaseHeld();
+        var job = await EscrowSettledAsync(silo, submitted.Id);
 
         Assert.Equal(JobStatus.Cancelled, job.Status);
         Assert.Empty(job.Escrow!.Payouts);
@@ -94,7 +95,8 @@ public sealed class EscrowTests
         var id = JobIds.New(DateTimeOffset.UtcNow);
 
         await silo.Grains.GetGrain<IJobGrain>(id).SubmitAsync(spec);
-        var job = await silo.WaitAsync(id);
+        await silo.WaitAsync(id);
+        var job = await EscrowSettledAsync(silo, id);
 
         Assert.Equal(JobStatus.Failed, job.Status);
         Assert.True(job.Escrow!.Settled);
@@ -186,5 +188,24 @@ public sealed class EscrowTests
 
         Assert.True(done(snapshot), $"account {snapshot.Account}: {snapshot}");
         return snapshot;
+    }
+
+    /// <summary>
+    /// The job once its escrow is settled: a failed or cancelled job is final first and settles its escrow right after
+    /// (on its own tick when a try fails), so a test reading it the moment it became final can be early.
+    /// </summary>
+    private static async Task<JobRecord> EscrowSettledAsync(ComputeSilo silo, string id)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var job = await silo.Jobs.GetAsync(id);
+            if (job?.Escrow is { Settled: true } || DateTime.UtcNow > until)
+            {
+                return job!;
+            }
+
+            await Task.Delay(50);
+        }
     }
 }
