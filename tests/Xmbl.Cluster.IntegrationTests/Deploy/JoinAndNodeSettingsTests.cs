@@ -50,9 +50,11 @@ public sealed class JoinAndNodeSettingsTests(PostgresFixture postgres) : IDispos
         Assert.Equal(0.05m, joined.GetProperty("pricePerMillionFuel").GetDecimal());
         Assert.Equal(0.004m, joined.GetProperty("pricePerGbMonth").GetDecimal());
 
-        // It takes part at once: a job validated by a second node needs both silos' nodes.
+        // It takes part at once: a job validated by a second node needs both silos' nodes. The job names the joiner's
+        // price: left open, it would be the highest price in the first silo's scheduler view, which is re-read every
+        // second and may not hold the joiner yet (then the joiner is too dear and the validator waits forever).
         var hash = await JobsApi.UploadAsync(joiner, "hello.wasm");
-        var job = await JobsApi.WaitAsync(first, await JobsApi.SubmitAsync(first, new JsonObject { ["module"] = hash, ["validators"] = 1 }));
+        var job = await JobsApi.WaitAsync(first, await JobsApi.SubmitAsync(first, new JsonObject { ["module"] = hash, ["validators"] = 1, ["maxPrice"] = 0.05m }));
         Assert.Equal("Settled", job.Text("status"));
         var ran = job.GetProperty("validatorNodes").EnumerateArray().Select(v => v.GetString()).Append(job.Text("executor"));
         Assert.Contains(joined.Text("id"), ran);
