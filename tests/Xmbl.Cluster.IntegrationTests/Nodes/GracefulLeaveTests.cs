@@ -37,6 +37,7 @@ public sealed class GracefulLeaveTests(PostgresFixture postgres, ITestOutputHelp
         await using var b = await StartAsync("b", database);
         await using var c = await StartAsync("c", database);
         await using var leaver = await StartAsync("leaver", database);
+        await a.WaitForLiveNodesAsync(8);
         var objects = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var random = new Random(41);
         for (var i = 0; i < 16; i++)

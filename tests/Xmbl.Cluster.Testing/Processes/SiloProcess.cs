@@ -240,6 +240,30 @@ public sealed class SiloProcess : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
+    /// <summary>
+    /// Waits until this silo's cluster view shows at least <paramref name="count"/> live nodes. A silo is healthy
+    /// before its nodes' first heartbeats are in the registry, and placement and scheduling use only live nodes, so a
+    /// test that needs every node to take part waits for this first.
+    /// </summary>
+    public async Task WaitForLiveNodesAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? StartTimeout);
+        var alive = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var cluster = await GetJsonAsync("/api/cluster");
+            alive = cluster.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("status").GetString() == "alive");
+            if (alive >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{alive} live node(s) in the cluster view, {count} expected.");
+    }
+
     /// <summary>Sends SIGINT (Ctrl+C) and waits for the process to exit; returns its exit code.</summary>
     public async Task<int> StopAsync()
     {
