@@ -155,6 +155,16 @@ public sealed class NatRelayTests(PostgresFixture postgres, ITestOutputHelper ou
             }
 
             Assert.Single(outputs);
+
+            // A member that joins later cannot dial the home silo; it joins all the same, and both stay members.
+            silos.Add(await SiloProcess.StartAsync(Path.Combine(_data.Path, "e"), [.. Settings, "--postgres", database, "--silo-id", "e"]));
+            await WaitAsync(a, "e Active beside the home silo", cluster =>
+                new[] { "e", "home" }.All(id => cluster.GetProperty("silos").EnumerateArray().Any(s => s.Text("id") == id && s.Text("status") == "Active"))
+                    ? cluster : default,
+                home);
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var after = await silos[^1].GetJsonAsync("/api/cluster");
+            Assert.Contains(after.GetProperty("silos").EnumerateArray(), s => s.Text("id") == "home" && s.Text("status") == "Active");
             Assert.False(home.HasExited, home.Output);
         }
         finally
