@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Tests.Support;
