@@ -80,6 +80,11 @@ public static class ShardRelayEndpointRouteBuilderExtensions
             return Problem(StatusCodes.Status400BadRequest, "Bad Request", "silo: 1-200 characters of [A-Za-z0-9._-], not starting with '.'.");
         }
 
+        if (hub.Stopping.IsCancellationRequested)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "This relay is stopping.");
+        }
+
         var upgrade = http.Features.Get<IHttpUpgradeFeature>();
         if (upgrade is not { IsUpgradableRequest: true } || !string.Equals(request.Headers.Upgrade.ToString(), ShardRelay.UpgradeProtocol, StringComparison.OrdinalIgnoreCase))
         {
@@ -119,6 +124,11 @@ public static class ShardRelayEndpointRouteBuilderExtensions
         if (!ShardRelay.IsValidSiloName(silo))
         {
             return Problem(StatusCodes.Status400BadRequest, "Bad Request", "silo: 1-200 characters of [A-Za-z0-9._-], not starting with '.'.");
+        }
+
+        if (hub.Stopping.IsCancellationRequested)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "This relay is stopping.");
         }
 
         // Shards can be larger than Kestrel's default body limit; the relayed silo's store bounds them.
