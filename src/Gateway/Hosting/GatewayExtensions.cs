@@ -113,6 +113,14 @@ public static class GatewayExtensions
             // Members only, between silos: neither rate limited per client nor described to clients.
             app.MapShardEndpoints().WithMetadata(AuthenticatedElsewhere.Instance, OwnsBodyLimit.Instance).DisableRateLimiting().ExcludeFromDescription();
         }
+
+        // The shard relay (silos behind NAT, docs/reliability.md): their tunnels here and the shard requests forwarded
+        // over them; on a relayed silo also its own shard endpoints under the relay's path. Signed like the shard routes.
+        if (app.Services.GetService<Xmbl.Cluster.Storage.Transport.Relay.ShardRelayHub>() is not null && app.Services.GetService<LocalNodes>() is not null)
+        {
+            Xmbl.Cluster.Storage.Transport.Relay.ShardRelayEndpointRouteBuilderExtensions.MapShardRelay(app)
+                .WithMetadata(AuthenticatedElsewhere.Instance, OwnsBodyLimit.Instance).DisableRateLimiting().ExcludeFromDescription();
+        }
         return app;
     }
 

@@ -18,6 +18,8 @@ using Xmbl.Cluster.Persistence.Sql.Migrations;
 using Xmbl.Cluster.Persistence.Sql.Options;
 using Xmbl.Cluster.Persistence.Sql.PostgreSql;
 using Xmbl.Cluster.Persistence.Sql.Sqlite;
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Transport.Relay;
 using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Hosting;
@@ -122,6 +124,17 @@ public static class SiloServiceCollectionExtensions
         });
 
         services.AddObjectStorage(configuration, embedded);
+        if (!embedded)
+        {
+            // Behind NAT (Xmbl:Storage:Relay:Via): other members reach this silo's shards through the relay it keeps
+            // tunnels open to, so its nodes announce the relay's path for it. Every cluster silo can be a relay.
+            services.AddShardRelay(siloName);
+            if (configuration[ShardRelayOptions.SectionName + ":Via"] is { Length: > 0 } via)
+            {
+                announcedUrl = ShardRelay.AddressFor(new ShardRelayOptions { Via = via }.ViaUri!, siloName).ToString();
+            }
+        }
+
         services.AddOptions<NodeOptions>()
             .Bind(configuration.GetSection(NodeOptions.SectionName))
             .PostConfigure(o => o.Count ??= embedded ? NodeOptions.DefaultEmbeddedCount : NodeOptions.DefaultClusterCount)

@@ -14,6 +14,11 @@ internal static class StorageEventIds
     public const int CleanupDeleteFailed = 3032;
     public const int StripeRepaired = 3040;
     public const int StripeUnrecoverable = 3041;
+    public const int RelayTunnelsFailing = 3050;
+    public const int RelayTunnelsOpen = 3051;
+    public const int RelayForwardFailed = 3052;
+    public const int RelayTunnelRefused = 3053;
+    public const int RelayLocalDialFailed = 3054;
 }
 
 /// <summary>Source-generated log messages of the storage subsystem.</summary>
@@ -45,4 +50,19 @@ internal static partial class StorageLog
 
     [LoggerMessage(EventId = StorageEventIds.StripeUnrecoverable, Level = LogLevel.Error, Message = "Stripe {Stripe} of {Object} has fewer than k readable shards: its data is lost")]
     public static partial void StripeUnrecoverable(ILogger logger, string @object, int stripe);
+
+    [LoggerMessage(EventId = StorageEventIds.RelayTunnelsFailing, Level = LogLevel.Warning, Message = "Cannot open a relay tunnel to {Relay}; other members cannot reach this silo's shards until one opens. Retrying every {RetryDelay}")]
+    public static partial void RelayTunnelsFailing(ILogger logger, Uri relay, TimeSpan retryDelay, Exception exception);
+
+    [LoggerMessage(EventId = StorageEventIds.RelayTunnelsOpen, Level = LogLevel.Information, Message = "Relay tunnels to {Relay} are open: other members reach this silo's shards at {Address}")]
+    public static partial void RelayTunnelsOpen(ILogger logger, Uri relay, Uri address);
+
+    [LoggerMessage(EventId = StorageEventIds.RelayForwardFailed, Level = LogLevel.Warning, Message = "Could not relay {Method} {Path} to silo {Silo}: {Reason}")]
+    public static partial void RelayForwardFailed(ILogger logger, string method, string path, string silo, string reason);
+
+    [LoggerMessage(EventId = StorageEventIds.RelayTunnelRefused, Level = LogLevel.Warning, Message = "Refused a relay tunnel from silo {Silo} ({Remote}): it already keeps {Count} idle tunnels here")]
+    public static partial void RelayTunnelRefused(ILogger logger, string silo, string? remote, int count);
+
+    [LoggerMessage(EventId = StorageEventIds.RelayLocalDialFailed, Level = LogLevel.Error, Message = "A relayed request could not reach this silo's own HTTP endpoint {Endpoint}")]
+    public static partial void RelayLocalDialFailed(ILogger logger, string endpoint, Exception exception);
 }

@@ -128,7 +128,8 @@ public sealed class HttpShardClient(HttpClient http, IShardNodeResolver resolver
             throw new ShardNodeUnavailableException(nodeId, "its address is not known");
         }
 
-        var path = $"{routePrefix.TrimEnd('/')}/{nodeId}{(rest is null ? "" : "/" + rest)}";
+        // The base address may carry a path (a relayed silo's is {relay}/internal/relay/{silo}/): keep it.
+        var path = $"{baseAddress.AbsolutePath.TrimEnd('/')}{routePrefix.TrimEnd('/')}/{nodeId}{(rest is null ? "" : "/" + rest)}";
         var request = new HttpRequestMessage(method, new Uri(baseAddress, path));
         authenticator.Sign(request);
         return request;
