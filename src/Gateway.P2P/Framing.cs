@@ -60,18 +60,18 @@ internal static class Framing
             if (state.Remaining == 0)
             {
                 var header = new SequenceReader<byte>(buffer);
-                ulong length;
-                bool complete;
-                try
+                var status = LengthPrefix.TryReadPrefix(ref header, maxLength, out var length);
+                if (status == LengthPrefixStatus.BadPrefix)
                 {
-                    complete = Varint.TryRead(ref header, out length, 5);
-                }
-                catch (FormatException e)
-                {
-                    throw new BridgeProtocolException($"{protocol}: a bad frame length prefix.", e);
+                    throw new BridgeProtocolException($"{protocol}: a bad frame length prefix.");
                 }
 
-                if (!complete)
+                if (status == LengthPrefixStatus.TooLong)
+                {
+                    throw new BridgeProtocolException($"{protocol}: a {length}-byte body frame (at most {maxLength}, Xmbl:Gateway:P2P:MaxFrameBytes).");
+                }
+
+                if (status == LengthPrefixStatus.Incomplete)
                 {
                     reader.AdvanceTo(buffer.Start, buffer.End);
                     if (result.IsCompleted)
@@ -80,11 +80,6 @@ internal static class Framing
                     }
 
                     continue;
-                }
-
-                if (length > (ulong)maxLength)
-                {
-                    throw new BridgeProtocolException($"{protocol}: a {length}-byte body frame (at most {maxLength}, Xmbl:Gateway:P2P:MaxFrameBytes).");
                 }
 
                 buffer = buffer.Slice(header.Position);
@@ -137,35 +132,13 @@ internal static class Framing
 
     private static bool TryFrame(ReadOnlySequence<byte> buffer, int maxLength, string protocol, string what, out ReadOnlySequence<byte> payload, out SequencePosition end)
     {
-        payload = default;
-        end = buffer.Start;
-        var reader = new SequenceReader<byte>(buffer);
-        ulong length;
-        try
+        return LengthPrefix.TryParse(buffer, maxLength, out payload, out end, out var length) switch
         {
-            if (!Varint.TryRead(ref reader, out length, 5))
-            {
-                return false;
-            }
-        }
-        catch (FormatException e)
-        {
-            throw new BridgeProtocolException($"{protocol}: a bad length prefix.", e);
-        }
-
-        if (length > (ulong)maxLength)
-        {
-            throw new BridgeProtocolException($"{protocol}: a {length}-byte {what} (at most {maxLength}).");
-        }
-
-        if (reader.Remaining < (long)length)
-        {
-            return false;
-        }
-
-        payload = buffer.Slice(reader.Position, (long)length);
-        end = payload.End;
-        return true;
+            LengthPrefixStatus.Complete => true,
+            LengthPrefixStatus.Incomplete => false,
+            LengthPrefixStatus.BadPrefix => throw new BridgeProtocolException($"{protocol}: a bad length prefix."),
+            _ => throw new BridgeProtocolException($"{protocol}: a {length}-byte {what} (at most {maxLength})."),
+        };
     }
 }
 
