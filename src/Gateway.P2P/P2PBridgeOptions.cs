@@ -30,6 +30,9 @@ public sealed class P2PBridgeOptions
 
     /// <summary>How many <c>/xmbl/…</c> streams one connection may have open at once; one more closes the connection.</summary>
     public int MaxStreamsPerConnection { get; set; } = 32;
+
+    /// <summary>How long an edge node has to answer one shard request (put, get, delete) before it counts as unavailable.</summary>
+    public TimeSpan EdgeShardTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Checks <see cref="P2PBridgeOptions"/> at start; a bad value stops the process naming the key.</summary>
@@ -67,6 +70,11 @@ internal sealed class P2PBridgeOptionsValidator : IValidateOptions<P2PBridgeOpti
         if (options.MaxStreamsPerConnection is < 1 or > 4096)
         {
             failures.Add($"{S}:MaxStreamsPerConnection must be from 1 to 4096 (got {options.MaxStreamsPerConnection}).");
+        }
+
+        if (options.EdgeShardTimeout < TimeSpan.FromSeconds(1) || options.EdgeShardTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:EdgeShardTimeout must be from 00:00:01 to 00:10:00 (got {options.EdgeShardTimeout}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
