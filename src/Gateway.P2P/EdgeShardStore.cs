@@ -263,7 +263,7 @@ internal sealed class EdgeShardStore : IShardStore
         {
             if (!_send(new GatewayMessage { Shard = request }))
             {
-                throw Unavailable(_closed ?? "its stream is closed");
+                throw Unavailable(_closed ?? "its queue of shard requests is full, it reads too slowly (Xmbl:Gateway:P2P:EdgeShardQueueBytes)");
             }
 
             if (_closed is { } closed)

@@ -55,7 +55,7 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
             return;
         }
 
-        var link = new Link();
+        var link = new Link(limits.EdgeShardQueueBytes);
         var reason = "its stream ended";
         EdgeShardStore? store = null;
         if (_shards is not null && resources.StorageBytes > 0)
@@ -69,10 +69,10 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
         {
             await edges.AttachAsync(peer.Account, peer.Connection.RemoteAddress.ToString(), resources, prices, link);
         }
-        catch
+        catch when (store is not null)
         {
-            store?.Close("its registration failed");
-            _shards?.Remove(peer.Account, store!);
+            store.Close("its registration failed");
+            _shards!.Remove(peer.Account, store);
             throw;
         }
 
@@ -205,6 +205,7 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
             if (item.Message is { } message)
             {
                 await Framing.WriteMessageAsync(stream.Output, message, ct);
+                link.Sent(message);
                 continue;
             }
 
@@ -275,9 +276,12 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
     }
 
     /// <summary>The edge node's side of <see cref="IEdgeNodeLink"/>: a queue the writer drains (assignments, cancels
-    /// and shard requests; the shard requests are bounded by their callers: the writer's and reader's stripes in flight).</summary>
-    private sealed class Link : IEdgeNodeLink
+    /// and shard requests). Shard requests queue at most <c>EdgeShardQueueBytes</c>: a node that stops reading makes
+    /// them time out, and without a bound every retry would leave another shard queued behind its stalled stream.</summary>
+    internal sealed class Link(long maxQueuedShardBytes) : IEdgeNodeLink
     {
+        private long _queuedShardBytes;
+
         private readonly Channel<(JobDispatch? Dispatch, string? Cancel, GatewayMessage? Message)> _outbox = Channel.CreateUnbounded<(JobDispatch?, string?, GatewayMessage?)>(new UnboundedChannelOptions { SingleReader = true });
 
         public ChannelReader<(JobDispatch? Dispatch, string? Cancel, GatewayMessage? Message)> Outbox => _outbox.Reader;
@@ -286,7 +290,28 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
 
         public void Assign(JobDispatch dispatch) => _outbox.Writer.TryWrite((dispatch, null, null));
 
-        public bool Send(GatewayMessage message) => _outbox.Writer.TryWrite((null, null, message));
+        /// <summary>Queues a message for the node; false when its stream is closed or its queue of shard bytes is full.</summary>
+        public bool Send(GatewayMessage message)
+        {
+            var size = message.CalculateSize();
+            if (Interlocked.Add(ref _queuedShardBytes, size) > maxQueuedShardBytes && size < Interlocked.Read(ref _queuedShardBytes))
+            {
+                // Full, unless the queue held nothing else: one shard always goes.
+                Interlocked.Add(ref _queuedShardBytes, -size);
+                return false;
+            }
+
+            if (_outbox.Writer.TryWrite((null, null, message)))
+            {
+                return true;
+            }
+
+            Interlocked.Add(ref _queuedShardBytes, -size);
+            return false;
+        }
+
+        /// <summary>The writer sent <paramref name="message"/>: its bytes leave the queue.</summary>
+        public void Sent(GatewayMessage message) => Interlocked.Add(ref _queuedShardBytes, -message.CalculateSize());
 
         public void Cancel(string jobId)
         {

@@ -15,6 +15,18 @@ public sealed class BridgeOptionsTests
         Assert.Null(options.Port);
         Assert.Equal((65536, 1 << 20, 32), (options.MaxMessageBytes, options.MaxFrameBytes, options.MaxStreamsPerConnection));
         Assert.Equal(TimeSpan.FromSeconds(30), options.EdgeShardTimeout);
+        Assert.Equal(16L << 20, options.EdgeShardQueueBytes);
+    }
+
+    [Theory]
+    [InlineData(1000L)]
+    [InlineData(2L << 30)]
+    public void OutOfRangeEdgeShardQueueBytes_IsRefused_NamingTheKey(long bytes)
+    {
+        var result = new P2PBridgeOptionsValidator().Validate(null, new P2PBridgeOptions { EdgeShardQueueBytes = bytes });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Xmbl:Gateway:P2P:EdgeShardQueueBytes", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -101,6 +101,30 @@ public sealed class EdgeShardStoreTests
         await Assert.ThrowsAsync<ShardNodeUnavailableException>(() => store.PutAsync(ShardId.New(), new MemoryStream(Shard), Shard.Length, ShardSha));
     }
 
+    [Fact]
+    public void ShardQueue_OfANodeThatStopsReading_IsBounded_AndFreedAsTheWriterSends()
+    {
+        var link = new NodeProtocol.Link(maxQueuedShardBytes: 1 << 20);
+        GatewayMessage Put(int bytes) => new() { Shard = new ShardRequest { Put = new ShardPut { ShardId = "s", Data = ByteString.CopyFrom(new byte[bytes]) } } };
+        var first = Put(600_000);
+
+        var accepted = (link.Send(first), link.Send(Put(300_000)), link.Send(Put(300_000)));
+        link.Sent(first);
+        var afterSend = link.Send(Put(300_000));
+
+        Assert.Equal((true, true, false), accepted);
+        Assert.True(afterSend);
+    }
+
+    [Fact]
+    public void ShardQueue_LetsOneShardLargerThanTheBoundThrough_WhenItHoldsNothingElse()
+    {
+        var link = new NodeProtocol.Link(maxQueuedShardBytes: 1 << 20);
+
+        Assert.True(link.Send(new GatewayMessage { Shard = new ShardRequest { Put = new ShardPut { Data = ByteString.CopyFrom(new byte[2 << 20]) } } }));
+        Assert.False(link.Send(new GatewayMessage { Shard = new ShardRequest { Get = new ShardGet { ShardId = "s" } } }));
+    }
+
     private static byte[] ReadAll(Stream stream)
     {
         using var copy = new MemoryStream();
