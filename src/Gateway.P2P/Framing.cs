@@ -67,7 +67,9 @@ internal static class Framing
     private static async ValueTask<T> ReadLargeAsync<T>(PipeReader reader, MessageParser<T> parser, int length, string protocol, CancellationToken ct)
         where T : class, IMessage<T>
     {
-        var rented = ArrayPool<byte>.Shared.Rent(length);
+        // Grown as bytes arrive, not rented at the declared length: a peer that declares a large message and sends
+        // little of it holds no more memory than it sent.
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Min(length, 4 * LargeMessageBytes));
         try
         {
             var filled = 0;
@@ -75,6 +77,14 @@ internal static class Framing
             {
                 var result = await reader.ReadAsync(ct);
                 var n = (int)Math.Min(result.Buffer.Length, length - filled);
+                if (filled + n > rented.Length)
+                {
+                    var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(length, Math.Max((long)rented.Length * 2, filled + n)));
+                    rented.AsSpan(0, filled).CopyTo(grown);
+                    ArrayPool<byte>.Shared.Return(rented);
+                    rented = grown;
+                }
+
                 result.Buffer.Slice(0, n).CopyTo(rented.AsSpan(filled));
                 filled += n;
                 reader.AdvanceTo(result.Buffer.GetPosition(n));
