@@ -26,6 +26,12 @@ public static class Program
             return P2P.P2PThroughput.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        // The libp2p bridge against REST through a real silo: objects and the job round trip (see P2P/BridgeThroughput.cs).
+        if (args.Length > 0 && args[0] == P2P.BridgeThroughput.Switch)
+        {
+            return P2P.BridgeThroughput.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         // Grain-state writes on SQLite: Orleans' AdoNet storage against src/Runtime's store (see Storage/GrainStorageWrites.cs).
         if (args.Length > 0 && args[0] == Storage.GrainStorageWrites.Switch)
         {

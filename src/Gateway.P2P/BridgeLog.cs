@@ -10,6 +10,7 @@ internal static class BridgeEventId
     public const int StreamFlood = 3411;
     public const int RequestFailed = 3420;
     public const int EdgeDeclined = 3430;
+    public const int EdgeShardAltered = 3431;
 }
 
 /// <summary>Source-generated log messages of the bridge.</summary>
@@ -26,6 +27,9 @@ internal static partial class BridgeLog
 
     [LoggerMessage(EventId = BridgeEventId.EdgeDeclined, Level = LogLevel.Warning, Message = "Assignment {AssignmentId} of job {JobId} not sent to edge node {NodeId}: the job reads or writes stored objects, which edge nodes cannot reach; it will time out and be reassigned")]
     public static partial void EdgeDeclined(ILogger logger, int assignmentId, string jobId, string nodeId);
+
+    [LoggerMessage(EventId = BridgeEventId.EdgeShardAltered, Level = LogLevel.Warning, Message = "Edge node {NodeId} sent back shard {ShardId} altered ({Received} bytes for {Length}, or another SHA-256): counted as lost")]
+    public static partial void EdgeShardAltered(ILogger logger, string shardId, string nodeId, int received, long length);
 
     [LoggerMessage(EventId = BridgeEventId.RequestFailed, Level = LogLevel.Warning, Message = "{Protocol} request of peer {Did} failed; the peer was told the cluster is unavailable")]
     public static partial void RequestFailed(ILogger logger, string protocol, string did, Exception exception);

@@ -14,6 +14,13 @@ namespace Xmbl.Cluster.Gateway.P2P;
 /// </summary>
 internal static class Framing
 {
+    /// <summary>
+    /// Messages longer than this are copied out of the stream as they arrive instead of waiting whole in its buffer: the
+    /// stream gives its yamux window back only for consumed bytes, so a message longer than the window would never
+    /// arrive whole. Smaller ones always fit (the window is at least 256 KiB).
+    /// </summary>
+    public const int LargeMessageBytes = 64 * 1024;
+
     /// <summary>Reads one message; null when the stream ended cleanly before one started.</summary>
     public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxLength, string protocol, CancellationToken ct)
         where T : class, IMessage<T>
@@ -22,21 +29,31 @@ internal static class Framing
         {
             var result = await reader.ReadAsync(ct);
             var buffer = result.Buffer;
-            if (TryFrame(buffer, maxLength, protocol, "message", out var payload, out var end))
+            var header = new SequenceReader<byte>(buffer);
+            switch (LengthPrefix.TryReadPrefix(ref header, maxLength, out var length))
             {
-                T message;
-                try
-                {
-                    message = parser.ParseFrom(payload);
-                }
-                catch (InvalidProtocolBufferException e)
-                {
-                    reader.AdvanceTo(buffer.Start);
-                    throw new BridgeProtocolException($"{protocol}: a malformed {typeof(T).Name} ({e.Message})", e);
-                }
+                case LengthPrefixStatus.BadPrefix:
+                    throw new BridgeProtocolException($"{protocol}: a bad length prefix.");
+                case LengthPrefixStatus.TooLong:
+                    throw new BridgeProtocolException($"{protocol}: a {length}-byte message (at most {maxLength}).");
+                case LengthPrefixStatus.Complete when header.Remaining >= (long)length:
+                    var payload = buffer.Slice(header.Position, (long)length);
+                    T message;
+                    try
+                    {
+                        message = Parse(parser, payload, protocol);
+                    }
+                    catch (BridgeProtocolException)
+                    {
+                        reader.AdvanceTo(buffer.Start);
+                        throw;
+                    }
 
-                reader.AdvanceTo(end);
-                return message;
+                    reader.AdvanceTo(payload.End);
+                    return message;
+                case LengthPrefixStatus.Complete when length > LargeMessageBytes:
+                    reader.AdvanceTo(header.Position);
+                    return await ReadLargeAsync(reader, parser, (int)length, protocol, ct);
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End);
@@ -44,6 +61,58 @@ internal static class Framing
             {
                 return buffer.IsEmpty ? null : throw new BridgeProtocolException($"{protocol}: the stream ended inside a message.");
             }
+        }
+    }
+
+    private static async ValueTask<T> ReadLargeAsync<T>(PipeReader reader, MessageParser<T> parser, int length, string protocol, CancellationToken ct)
+        where T : class, IMessage<T>
+    {
+        // Grown as bytes arrive, not rented at the declared length: a peer that declares a large message and sends
+        // little of it holds no more memory than it sent.
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Min(length, 4 * LargeMessageBytes));
+        try
+        {
+            var filled = 0;
+            while (filled < length)
+            {
+                var result = await reader.ReadAsync(ct);
+                var n = (int)Math.Min(result.Buffer.Length, length - filled);
+                if (filled + n > rented.Length)
+                {
+                    var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(length, Math.Max((long)rented.Length * 2, filled + n)));
+                    rented.AsSpan(0, filled).CopyTo(grown);
+                    ArrayPool<byte>.Shared.Return(rented);
+                    rented = grown;
+                }
+
+                result.Buffer.Slice(0, n).CopyTo(rented.AsSpan(filled));
+                filled += n;
+                reader.AdvanceTo(result.Buffer.GetPosition(n));
+                if (n == 0 && result.IsCompleted)
+                {
+                    throw new BridgeProtocolException($"{protocol}: the stream ended inside a message.");
+                }
+            }
+
+            // Bytes fields are copied out of the span, so the buffer can go back to the pool.
+            return Parse(parser, new ReadOnlySequence<byte>(rented, 0, length), protocol);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static T Parse<T>(MessageParser<T> parser, ReadOnlySequence<byte> payload, string protocol)
+        where T : class, IMessage<T>
+    {
+        try
+        {
+            return parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new BridgeProtocolException($"{protocol}: a malformed {typeof(T).Name} ({e.Message})", e);
         }
     }
 
@@ -60,18 +129,18 @@ internal static class Framing
             if (state.Remaining == 0)
             {
                 var header = new SequenceReader<byte>(buffer);
-                ulong length;
-                bool complete;
-                try
+                var status = LengthPrefix.TryReadPrefix(ref header, maxLength, out var length);
+                if (status == LengthPrefixStatus.BadPrefix)
                 {
-                    complete = Varint.TryRead(ref header, out length, 5);
-                }
-                catch (FormatException e)
-                {
-                    throw new BridgeProtocolException($"{protocol}: a bad frame length prefix.", e);
+                    throw new BridgeProtocolException($"{protocol}: a bad frame length prefix.");
                 }
 
-                if (!complete)
+                if (status == LengthPrefixStatus.TooLong)
+                {
+                    throw new BridgeProtocolException($"{protocol}: a {length}-byte body frame (at most {maxLength}, Xmbl:Gateway:P2P:MaxFrameBytes).");
+                }
+
+                if (status == LengthPrefixStatus.Incomplete)
                 {
                     reader.AdvanceTo(buffer.Start, buffer.End);
                     if (result.IsCompleted)
@@ -80,11 +149,6 @@ internal static class Framing
                     }
 
                     continue;
-                }
-
-                if (length > (ulong)maxLength)
-                {
-                    throw new BridgeProtocolException($"{protocol}: a {length}-byte body frame (at most {maxLength}, Xmbl:Gateway:P2P:MaxFrameBytes).");
                 }
 
                 buffer = buffer.Slice(header.Position);
@@ -133,39 +197,6 @@ internal static class Framing
         var span = writer.GetSpan(Varint.MaxLength64);
         writer.Advance(Varint.Write(span, (ulong)data.Length));
         writer.Write(data);
-    }
-
-    private static bool TryFrame(ReadOnlySequence<byte> buffer, int maxLength, string protocol, string what, out ReadOnlySequence<byte> payload, out SequencePosition end)
-    {
-        payload = default;
-        end = buffer.Start;
-        var reader = new SequenceReader<byte>(buffer);
-        ulong length;
-        try
-        {
-            if (!Varint.TryRead(ref reader, out length, 5))
-            {
-                return false;
-            }
-        }
-        catch (FormatException e)
-        {
-            throw new BridgeProtocolException($"{protocol}: a bad length prefix.", e);
-        }
-
-        if (length > (ulong)maxLength)
-        {
-            throw new BridgeProtocolException($"{protocol}: a {length}-byte {what} (at most {maxLength}).");
-        }
-
-        if (reader.Remaining < (long)length)
-        {
-            return false;
-        }
-
-        payload = buffer.Slice(reader.Position, (long)length);
-        end = payload.End;
-        return true;
     }
 }
 

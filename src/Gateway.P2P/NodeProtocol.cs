@@ -13,13 +13,16 @@ using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Options;
 using Xmbl.Cluster.P2P.Yamux;
+using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Transport;
 
 namespace Xmbl.Cluster.Gateway.P2P;
 
 /// <summary>
 /// <c>/xmbl/node/1.0.0</c>: a public peer serves as an edge node. The transport of <see cref="EdgeNodes"/>, which
 /// registers, schedules, validates, reputes and pays it through the same grains as a silo node. Served only where
-/// the gateway runs inside a silo (embedded mode): the silo hosts the node.
+/// the gateway runs inside a silo (embedded mode): the silo hosts the node. A node that announces storage is also a
+/// shard holder: an <see cref="EdgeShardStore"/> in the silo's shard node registry.
 /// </summary>
 internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridgeOptions> options, IOptions<ComputeOptions> compute, IOptions<NodeOptions> nodeOptions, ILogger<NodeProtocol> logger) : IBridgeProtocol
 {
@@ -27,6 +30,9 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
 
     private readonly EdgeNodes? _edges = services.GetService<EdgeNodes>();
     private readonly ModuleStore? _modules = services.GetService<ModuleStore>();
+    private readonly ShardNodeRegistry? _shards = services.GetService<ShardNodeRegistry>();
+    private readonly int _maxShardBytes = services.GetService<IOptions<StorageOptions>>()?.Value.ShardSize ?? StorageOptions.DefaultShardSize;
+    private readonly TimeProvider _time = services.GetKeyedService<TimeProvider>(ClusterClock.Key) ?? TimeProvider.System;
 
     public string Id => ProtocolId;
 
@@ -49,9 +55,27 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
             return;
         }
 
-        var link = new Link();
-        await edges.AttachAsync(peer.Account, peer.Connection.RemoteAddress.ToString(), resources, prices, link);
+        var link = new Link(limits.EdgeShardQueueBytes);
         var reason = "its stream ended";
+        EdgeShardStore? store = null;
+        if (_shards is not null && resources.StorageBytes > 0)
+        {
+            // Registered before the node is: once it is listed with free space, the writer may place shards on it.
+            store = new EdgeShardStore(peer.Account, resources.StorageBytes, _maxShardBytes, limits.EdgeShardTimeout, link.Send, _time, logger);
+            _shards.Set(peer.Account, store);
+        }
+
+        try
+        {
+            await edges.AttachAsync(peer.Account, peer.Connection.RemoteAddress.ToString(), resources, prices, link);
+        }
+        catch when (store is not null)
+        {
+            store.Close("its registration failed");
+            _shards!.Remove(peer.Account, store);
+            throw;
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reports = new ConcurrentDictionary<Task, byte>();
         Task? writer = null;
@@ -64,14 +88,23 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
                 cancellationToken);
             writer = WriteAsync(stream, link, edges, stop.Token);
 
-            // Results carry a run's output: bounded by the job output limit, plus room for the other fields.
-            var maxResult = compute.Value.MaxOutputBytes + limits.MaxMessageBytes;
-            while (await Framing.ReadMessageAsync(stream.Input, NodeMessage.Parser, maxResult, ProtocolId, stop.Token) is { } message)
+            // Results carry a run's output, shard answers a shard: bounded by the larger, plus room for the other fields.
+            var maxMessage = Math.Max(compute.Value.MaxOutputBytes, store is null ? 0 : _maxShardBytes) + limits.MaxMessageBytes;
+            while (await Framing.ReadMessageAsync(stream.Input, NodeMessage.Parser, maxMessage, ProtocolId, stop.Token) is { } message)
             {
                 switch (message.MessageCase)
                 {
                     case NodeMessage.MessageOneofCase.Heartbeat:
-                        await edges.HeartbeatAsync(peer.Account, (int)Math.Min(message.Heartbeat.RunningJobs, int.MaxValue));
+                        await edges.HeartbeatAsync(peer.Account, (int)Math.Min(message.Heartbeat.RunningJobs, int.MaxValue), store?.UsedBytes ?? 0);
+                        break;
+                    case NodeMessage.MessageOneofCase.Shard:
+                        if (store is null)
+                        {
+                            throw new BridgeProtocolException($"{ProtocolId}: a shard response from a node that announced no storage.");
+                        }
+
+                        // An answer to no open request (one that timed out already) is dropped.
+                        store.Complete(message.Shard);
                         break;
                     case NodeMessage.MessageOneofCase.Result:
                         if (Report(edges, link, message.Result, stop.Token) is { } report)
@@ -95,6 +128,13 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
         {
             await stop.CancelAsync();
             link.Complete();
+            if (store is not null)
+            {
+                // Open shard requests fail at once; the shards it held count as lost (the node leaves the registry) until repair.
+                store.Close(reason);
+                _shards!.Remove(peer.Account, store);
+            }
+
             if (writer is not null)
             {
                 await writer.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
@@ -162,6 +202,13 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
     {
         await foreach (var item in link.Outbox.ReadAllAsync(ct))
         {
+            if (item.Message is { } message)
+            {
+                await Framing.WriteMessageAsync(stream.Output, message, ct);
+                link.Sent(message);
+                continue;
+            }
+
             if (item.Cancel is { } jobId)
             {
                 await Framing.WriteMessageAsync(stream.Output, new GatewayMessage { Cancel = new CancelJob { JobId = jobId } }, ct);
@@ -228,16 +275,43 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
         return edges.ReportAsync(work, result.Output.ToByteArray(), result.ExitCode, outcome, result.Detail.Length == 0 ? null : result.Detail, TimeSpan.FromMilliseconds(result.DurationMs), ct);
     }
 
-    /// <summary>The edge node's side of <see cref="IEdgeNodeLink"/>: a queue the writer drains.</summary>
-    private sealed class Link : IEdgeNodeLink
+    /// <summary>The edge node's side of <see cref="IEdgeNodeLink"/>: a queue the writer drains (assignments, cancels
+    /// and shard requests). Shard requests queue at most <c>EdgeShardQueueBytes</c>: a node that stops reading makes
+    /// them time out, and without a bound every retry would leave another shard queued behind its stalled stream.</summary>
+    internal sealed class Link(long maxQueuedShardBytes) : IEdgeNodeLink
     {
-        private readonly Channel<(JobDispatch? Dispatch, string? Cancel)> _outbox = Channel.CreateUnbounded<(JobDispatch?, string?)>(new UnboundedChannelOptions { SingleReader = true });
+        private long _queuedShardBytes;
 
-        public ChannelReader<(JobDispatch? Dispatch, string? Cancel)> Outbox => _outbox.Reader;
+        private readonly Channel<(JobDispatch? Dispatch, string? Cancel, GatewayMessage? Message)> _outbox = Channel.CreateUnbounded<(JobDispatch?, string?, GatewayMessage?)>(new UnboundedChannelOptions { SingleReader = true });
+
+        public ChannelReader<(JobDispatch? Dispatch, string? Cancel, GatewayMessage? Message)> Outbox => _outbox.Reader;
 
         public ConcurrentDictionary<(string JobId, int AssignmentId), JobWork> Pending { get; } = new();
 
-        public void Assign(JobDispatch dispatch) => _outbox.Writer.TryWrite((dispatch, null));
+        public void Assign(JobDispatch dispatch) => _outbox.Writer.TryWrite((dispatch, null, null));
+
+        /// <summary>Queues a message for the node; false when its stream is closed or its queue of shard bytes is full.</summary>
+        public bool Send(GatewayMessage message)
+        {
+            var size = message.CalculateSize();
+            if (Interlocked.Add(ref _queuedShardBytes, size) > maxQueuedShardBytes && size < Interlocked.Read(ref _queuedShardBytes))
+            {
+                // Full, unless the queue held nothing else: one shard always goes.
+                Interlocked.Add(ref _queuedShardBytes, -size);
+                return false;
+            }
+
+            if (_outbox.Writer.TryWrite((null, null, message)))
+            {
+                return true;
+            }
+
+            Interlocked.Add(ref _queuedShardBytes, -size);
+            return false;
+        }
+
+        /// <summary>The writer sent <paramref name="message"/>: its bytes leave the queue.</summary>
+        public void Sent(GatewayMessage message) => Interlocked.Add(ref _queuedShardBytes, -message.CalculateSize());
 
         public void Cancel(string jobId)
         {
@@ -246,7 +320,7 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
                 if (string.Equals(key.JobId, jobId, StringComparison.Ordinal))
                 {
                     Pending.TryRemove(key, out _);
-                    _outbox.Writer.TryWrite((null, jobId));
+                    _outbox.Writer.TryWrite((null, jobId, null));
                 }
             }
         }

@@ -30,6 +30,13 @@ public sealed class P2PBridgeOptions
 
     /// <summary>How many <c>/xmbl/…</c> streams one connection may have open at once; one more closes the connection.</summary>
     public int MaxStreamsPerConnection { get; set; } = 32;
+
+    /// <summary>How long an edge node has to answer one shard request (put, get, delete) before it counts as unavailable.</summary>
+    public TimeSpan EdgeShardTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most shard-request bytes queued for one edge node at once; more fail at once as an unavailable node
+    /// (one shard is always let through, whatever its size).</summary>
+    public long EdgeShardQueueBytes { get; set; } = 16L * 1024 * 1024;
 }
 
 /// <summary>Checks <see cref="P2PBridgeOptions"/> at start; a bad value stops the process naming the key.</summary>
@@ -67,6 +74,16 @@ internal sealed class P2PBridgeOptionsValidator : IValidateOptions<P2PBridgeOpti
         if (options.MaxStreamsPerConnection is < 1 or > 4096)
         {
             failures.Add($"{S}:MaxStreamsPerConnection must be from 1 to 4096 (got {options.MaxStreamsPerConnection}).");
+        }
+
+        if (options.EdgeShardTimeout < TimeSpan.FromSeconds(1) || options.EdgeShardTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:EdgeShardTimeout must be from 00:00:01 to 00:10:00 (got {options.EdgeShardTimeout}).");
+        }
+
+        if (options.EdgeShardQueueBytes is < 1024 * 1024 or > 1024L * 1024 * 1024)
+        {
+            failures.Add($"{S}:EdgeShardQueueBytes must be from 1048576 to 1073741824 (got {options.EdgeShardQueueBytes}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

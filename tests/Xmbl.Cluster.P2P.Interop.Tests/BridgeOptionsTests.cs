@@ -14,6 +14,32 @@ public sealed class BridgeOptionsTests
         Assert.True(new P2PBridgeOptionsValidator().Validate(null, options).Succeeded);
         Assert.Null(options.Port);
         Assert.Equal((65536, 1 << 20, 32), (options.MaxMessageBytes, options.MaxFrameBytes, options.MaxStreamsPerConnection));
+        Assert.Equal(TimeSpan.FromSeconds(30), options.EdgeShardTimeout);
+        Assert.Equal(16L << 20, options.EdgeShardQueueBytes);
+    }
+
+    [Theory]
+    [InlineData(1000L)]
+    [InlineData(2L << 30)]
+    public void OutOfRangeEdgeShardQueueBytes_IsRefused_NamingTheKey(long bytes)
+    {
+        var result = new P2PBridgeOptionsValidator().Validate(null, new P2PBridgeOptions { EdgeShardQueueBytes = bytes });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Xmbl:Gateway:P2P:EdgeShardQueueBytes", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(601)]
+    public void OutOfRangeEdgeShardTimeout_IsRefused_NamingTheKey(double seconds)
+    {
+        var options = new P2PBridgeOptions { EdgeShardTimeout = TimeSpan.FromSeconds(seconds) };
+
+        var result = new P2PBridgeOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Xmbl:Gateway:P2P:EdgeShardTimeout", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -458,21 +458,40 @@ public sealed partial class ObjectService
             }
 
             previous = shard.NodeId;
-            if (await _nodes.GetAsync(shard.NodeId, cancellationToken) is { } node && Uri.TryCreate(node.Address, UriKind.Absolute, out var uri))
+            if (await _nodes.GetAsync(shard.NodeId, cancellationToken) is { } node)
             {
-                _addresses.Set(node.NodeId, uri);
+                if (node.Edge)
+                {
+                    // Its host silo's address is among the listed nodes'.
+                    UpdateAddresses(await _nodes.ListAsync(cancellationToken));
+                }
+                else if (Uri.TryCreate(node.Address, UriKind.Absolute, out var uri))
+                {
+                    _addresses.Set(node.NodeId, uri);
+                }
             }
         }
     }
 
-    // Other silos' shard endpoints are found at the address their nodes announce.
+    // Other silos' shard endpoints are found at the address their nodes announce. An edge node's address is where its
+    // peer connects from: its shards are served by the silo that hosts it, at that silo's nodes' address.
     private void UpdateAddresses(IReadOnlyList<NodeStatus> listed)
     {
         foreach (var status in listed)
         {
-            if (Uri.TryCreate(status.Node.Address, UriKind.Absolute, out var uri))
+            if (!status.Node.Edge && Uri.TryCreate(status.Node.Address, UriKind.Absolute, out var uri))
             {
                 _addresses.Set(status.Node.NodeId, uri);
+            }
+        }
+
+        foreach (var status in listed)
+        {
+            if (status.Node.Edge
+                && listed.FirstOrDefault(s => !s.Node.Edge && string.Equals(s.Node.SiloId, status.Node.SiloId, StringComparison.Ordinal)) is { } host
+                && Uri.TryCreate(host.Node.Address, UriKind.Absolute, out var hostUri))
+            {
+                _addresses.Set(status.Node.NodeId, hostUri);
             }
         }
     }

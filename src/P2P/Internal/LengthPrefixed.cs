@@ -40,34 +40,18 @@ internal static class LengthPrefixed
 
     private static bool TryRead(ReadOnlySequence<byte> buffer, int maxLength, string protocol, out byte[] message, out SequencePosition consumed)
     {
-        message = [];
-        consumed = buffer.Start;
-        var reader = new SequenceReader<byte>(buffer);
-        ulong length;
-        try
+        switch (LengthPrefix.TryParse(buffer, maxLength, out var payload, out consumed, out var length))
         {
-            if (!Varint.TryRead(ref reader, out length, 5))
-            {
+            case LengthPrefixStatus.Complete:
+                message = payload.ToArray();
+                return true;
+            case LengthPrefixStatus.Incomplete:
+                message = [];
                 return false;
-            }
+            case LengthPrefixStatus.BadPrefix:
+                throw new P2PProtocolException($"{protocol}: a bad length prefix.");
+            default:
+                throw new P2PProtocolException($"{protocol}: a {length}-byte message (at most {maxLength}).");
         }
-        catch (FormatException e)
-        {
-            throw new P2PProtocolException($"{protocol}: a bad length prefix.", e);
-        }
-
-        if (length > (ulong)maxLength)
-        {
-            throw new P2PProtocolException($"{protocol}: a {length}-byte message (at most {maxLength}).");
-        }
-
-        if (reader.Remaining < (long)length)
-        {
-            return false;
-        }
-
-        message = buffer.Slice(reader.Position, (long)length).ToArray();
-        consumed = buffer.GetPosition((long)length, reader.Position);
-        return true;
     }
 }

@@ -26,6 +26,18 @@ public sealed class ShardNodeRegistry : IDisposable
     /// <summary>Stops hosting <paramref name="nodeId"/> (its files stay on disk); false when it was not hosted.</summary>
     public bool Remove(string nodeId) => _stores.TryRemove(nodeId, out _);
 
+    /// <summary>Hosts <paramref name="store"/> as node <paramref name="nodeId"/>, replacing the store it had (a node that reconnected).</summary>
+    /// <exception cref="ArgumentException">The node id is not valid.</exception>
+    public void Set(string nodeId, IShardStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        NodeIds_Validate(nodeId);
+        _stores[nodeId] = store;
+    }
+
+    /// <summary>Stops hosting <paramref name="nodeId"/> only while <paramref name="store"/> is its store (not one that replaced it).</summary>
+    public bool Remove(string nodeId, IShardStore store) => _stores.TryRemove(KeyValuePair.Create(nodeId, store));
+
     /// <summary>The store of <paramref name="nodeId"/>, when hosted here.</summary>
     public bool TryGet(string nodeId, out IShardStore store)
     {

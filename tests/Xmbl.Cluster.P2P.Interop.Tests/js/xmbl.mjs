@@ -198,6 +198,33 @@ function assignmentOf (buf) {
   }
 }
 
+// A ShardRequest (put 2, get 3, delete 4) answered as a ShardResponse: 200 done, 404 not held, 422 bad hash.
+function shardAnswer (state, r, alter) {
+  const id = num(r, 1)
+  if (r.has(2)) {
+    const p = decode(r.get(2)[0])
+    const data = Buffer.from(p.get(3)?.[0] ?? [])
+    const sha = createHash('sha256').update(data).digest('hex')
+    state.shardOps.put++
+    if (sha !== str(p, 2)) return [[1, id], [2, 422], [4, sha], [5, 'the bytes do not hash to the given sha256']]
+    state.shards.set(str(p, 1), data)
+    return [[1, id], [2, 200], [4, sha]]
+  }
+  if (r.has(3)) {
+    state.shardOps.get++
+    const data = state.shards.get(str(decode(r.get(3)[0]), 1))
+    if (data === undefined) return [[1, id], [2, 404]]
+    const sent = alter ? Buffer.from(data) : data
+    if (alter) sent[0] ^= 0xff
+    return [[1, id], [2, 200], [3, sent]]
+  }
+  if (r.has(4)) {
+    state.shardOps.delete++
+    return [[1, id], [2, state.shards.delete(str(decode(r.get(4)[0]), 1)) ? 200 : 404]]
+  }
+  return [[1, id], [2, 400], [5, 'unknown shard operation']]
+}
+
 export function commands (node, multiaddr) {
   const open = (addr, protocol) => node.dialProtocol(multiaddr(addr), protocol, { signal: AbortSignal.timeout(10000) })
   let edge = null
@@ -272,17 +299,18 @@ export function commands (node, multiaddr) {
       }
       return { object, received, sha256: hash.digest('hex'), matches }
     },
-    // Serves as an edge node over /xmbl/node/1.0.0: hello, heartbeats, runs each assignment with Node's WASI.
-    // With `lie`, appends bytes to every output (a dishonest node). Returns the welcome.
-    async edgeStart ({ addr, cores, memoryBytes, concurrency, price, lie }) {
+    // Serves as an edge node over /xmbl/node/1.0.0: hello, heartbeats, runs each assignment with Node's WASI and,
+    // with `storageBytes`, keeps shards in memory. With `lie`, appends bytes to every output (a dishonest node); with
+    // `alterShards`, flips a byte of every shard it sends back. Returns the welcome.
+    async edgeStart ({ addr, cores, memoryBytes, storageBytes, concurrency, price, lie, alterShards }) {
       const framed = new Framed(await open(addr, '/xmbl/node/1.0.0'))
-      const hello = [[1, cores ?? 2], [2, memoryBytes ?? 4 * 1024 * 1024 * 1024], [3, 0], [4, concurrency ?? 4], [5, price ?? '0.01'], [7, 'node-wasi ' + process.versions.node]]
+      const hello = [[1, cores ?? 2], [2, memoryBytes ?? 4 * 1024 * 1024 * 1024], [3, storageBytes ?? 0], [4, concurrency ?? 4], [5, price ?? '0.01'], [7, 'node-wasi ' + process.versions.node]]
       await framed.write(encode([[1, hello]]))
       const first = decode(await framed.read())
       if (first.has(4)) return { error: errorOf(decode(first.get(4)[0])) }
       const w = decode(first.get(1)[0])
       const welcome = { nodeId: str(w, 1), heartbeatMs: num(w, 2), deathTimeoutMs: num(w, 3) }
-      edge = { framed, assignments: [], results: [], cancels: [], closed: false }
+      edge = { framed, assignments: [], results: [], cancels: [], closed: false, shards: new Map(), shardOps: { put: 0, get: 0, delete: 0 } }
       const state = edge
       const beat = setInterval(() => { framed.write(encode([[2, [[1, 0]]]])).catch(() => {}) }, Math.max(100, welcome.heartbeatMs / 2))
       ;(async () => {
@@ -290,6 +318,7 @@ export function commands (node, multiaddr) {
           for (let msg; (msg = await framed.read()) !== null;) {
             const m = decode(msg)
             if (m.has(3)) { state.cancels.push(str(decode(m.get(3)[0]), 1)); continue }
+            if (m.has(5)) { await framed.write(encode([[4, shardAnswer(state, decode(m.get(5)[0]), alterShards)]])); continue }
             if (!m.has(2)) continue
             const a = assignmentOf(m.get(2)[0])
             state.assignments.push({ jobId: a.jobId, assignmentId: a.assignmentId, role: a.role, moduleHash: a.moduleHash })
@@ -310,7 +339,7 @@ export function commands (node, multiaddr) {
     },
     async edgeStatus () {
       if (edge == null) throw new Error('not an edge node: run edgeStart first')
-      return { assignments: edge.assignments, results: edge.results, cancels: edge.cancels, closed: edge.closed, error: edge.error ?? null }
+      return { assignments: edge.assignments, results: edge.results, cancels: edge.cancels, closed: edge.closed, error: edge.error ?? null, shards: edge.shards.size, shardOps: edge.shardOps }
     },
     async edgeStop () {
       if (edge != null) await edge.framed.stream.close()

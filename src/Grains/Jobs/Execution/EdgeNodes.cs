@@ -79,9 +79,9 @@ public sealed partial class EdgeNodes
         return info;
     }
 
-    /// <summary>Records an edge node's heartbeat.</summary>
-    public Task HeartbeatAsync(string nodeId, int runningJobs) =>
-        _grains.GetGrain<INodeGrain>(nodeId).HeartbeatAsync(new NodeHeartbeat(_time.GetUtcNow(), runningJobs, 0));
+    /// <summary>Records an edge node's heartbeat, with the shard bytes it holds (placement counts its free space from them).</summary>
+    public Task HeartbeatAsync(string nodeId, int runningJobs, long usedStorageBytes = 0) =>
+        _grains.GetGrain<INodeGrain>(nodeId).HeartbeatAsync(new NodeHeartbeat(_time.GetUtcNow(), runningJobs, usedStorageBytes));
 
     /// <summary>Detaches a node whose connection ended: it is retired at once, so it gets no more work; its open
     /// assignments time out and go to other nodes, as a dead node's do.</summary>

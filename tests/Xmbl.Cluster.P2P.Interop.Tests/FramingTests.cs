@@ -1,0 +1,52 @@
+using System.IO.Pipelines;
+using Google.Protobuf;
+using Xmbl.Cluster.Gateway.P2P;
+using Xmbl.Cluster.Gateway.P2P.Messages;
+
+namespace Xmbl.Cluster.P2P.Interop.Tests;
+
+/// <summary>The bridge's message framing on a pipe that, like a yamux stream's window, holds only so much unread.</summary>
+[Trait("Suite", "BVT")]
+public sealed class FramingTests
+{
+    [Fact]
+    public async Task AMessageLongerThanTheStreamWindow_IsConsumedAsItArrives_AndParsedWhole()
+    {
+        // The writer stalls once 64 KiB are unread, as a peer does when the yamux window is used up.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024));
+        var shard = new byte[1 << 20];
+        Random.Shared.NextBytes(shard);
+        var message = new NodeMessage { Shard = new ShardResponse { RequestId = 7, Code = 200, Data = ByteString.CopyFrom(shard) } };
+        var writing = Task.Run(async () =>
+        {
+            var size = message.CalculateSize();
+            var bytes = new byte[Xmbl.Cluster.P2P.Multiformats.Varint.GetLength((ulong)size) + size];
+            var n = Xmbl.Cluster.P2P.Multiformats.Varint.Write(bytes, (ulong)size);
+            message.WriteTo(bytes.AsSpan(n));
+            for (var offset = 0; offset < bytes.Length; offset += 16 * 1024)
+            {
+                await pipe.Writer.WriteAsync(bytes.AsMemory(offset, Math.Min(16 * 1024, bytes.Length - offset)));
+            }
+
+            await pipe.Writer.CompleteAsync();
+        });
+
+        var read = await Framing.ReadMessageAsync(pipe.Reader, NodeMessage.Parser, 2 << 20, "test", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await writing;
+
+        Assert.Equal(shard, read!.Shard.Data.ToByteArray());
+        Assert.Null(await Framing.ReadMessageAsync(pipe.Reader, NodeMessage.Parser, 2 << 20, "test", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ALargeMessageCutShort_ClosesWithTheReason()
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(new byte[] { 0x80, 0x80, 0x08 }); // declares 131072 bytes
+        await pipe.Writer.WriteAsync(new byte[1000]);
+        await pipe.Writer.CompleteAsync();
+
+        var e = await Assert.ThrowsAsync<BridgeProtocolException>(() => Framing.ReadMessageAsync(pipe.Reader, NodeMessage.Parser, 1 << 20, "test", CancellationToken.None).AsTask());
+        Assert.Contains("ended inside a message", e.Message, StringComparison.Ordinal);
+    }
+}
