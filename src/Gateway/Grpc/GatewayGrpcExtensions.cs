@@ -103,6 +103,8 @@ public static partial class GatewayGrpcExtensions
         Map(app.MapGrpcService<ModulesGrpcService>(), limits);
         Map(app.MapGrpcService<JobsGrpcService>(), limits);
         Map(app.MapGrpcService<ObjectsGrpcService>(), limits);
+        Map(app.MapGrpcService<NodesGrpcService>(), limits);
+        Map(app.MapGrpcService<StorageGrpcService>(), limits);
         if (app.Services.GetService<LedgerService>() is not null)
         {
             Map(app.MapGrpcService<LedgerGrpcService>(), limits);
