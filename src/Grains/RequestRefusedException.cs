@@ -50,7 +50,7 @@ public sealed class RequestRefusedException : Exception
     /// <summary>Creates the refusal.</summary>
     /// <param name="kind">Which kind.</param>
     /// <param name="message">What the client reads.</param>
-    /// <param name="field">The request field at fault (the REST name; gRPC reports it as <c>xmbl-field</c>), if one is.</param>
+    /// <param name="field">The request field at fault, in camelCase (gRPC reports it in the .proto's snake_case as <c>xmbl-field</c>), if one is.</param>
     public RequestRefusedException(RefusalKind kind, string message, string? field = null)
         : base(message)
     {

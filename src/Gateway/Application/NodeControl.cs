@@ -96,7 +96,7 @@ internal sealed class NodeControl(IServiceProvider services, NodeDirectory direc
 
         if (memory is { } m && m is < MinMemoryBytes or > MaxMemoryBytes)
         {
-            throw RequestRefusedException.Invalid("memory", "memory must be a size from 1MiB to 1PiB: bytes as a number, or text such as \"512MiB\" or \"8GB\".");
+            throw RequestRefusedException.Invalid("memoryBytes", "memory must be a size from 1MiB to 1PiB: bytes as a number, or text such as \"512MiB\" or \"8GB\".");
         }
 
         CheckPrice(pricePerMillionFuel, "pricePerMillionFuel");
