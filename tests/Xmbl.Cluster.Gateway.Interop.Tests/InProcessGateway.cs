@@ -60,8 +60,19 @@ public sealed class InProcessGateway : IAsyncDisposable
         builder.Services.AddLedger(builder.Configuration, silo);
         builder.Services.AddOrleans(orleans => orleans.AddDashboard());
         var app = builder.Build();
-        app.MapGateway();
-        await app.StartAsync();
+        try
+        {
+            app.MapGateway();
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A refused configuration: nothing may outlive the attempt.
+            await app.DisposeAsync();
+            data.Dispose();
+            throw;
+        }
+
         return new InProcessGateway(data, app, http, grpc);
     }
 

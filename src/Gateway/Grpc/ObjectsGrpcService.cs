@@ -174,7 +174,11 @@ internal sealed class ObjectsGrpcService(ObjectService objects, Paging paging, I
         }
     }
 
-    /// <summary>Cuts what the object reader writes into chunk messages of one size; one buffer, reused (each write is serialized before it completes).</summary>
+    /// <summary>
+    /// Cuts what the object reader writes into chunk messages of one size. A whole chunk of the reader's bytes goes out
+    /// as it is, wrapped, not copied; only the pieces are gathered in one reused buffer. Both are safe because each
+    /// write is serialized before it completes.
+    /// </summary>
     private sealed class ChunkWriteStream(IServerStreamWriter<GetObjectResponse> messages, int chunkBytes) : ForwardWriteStream
     {
         private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(chunkBytes);
@@ -185,6 +189,13 @@ internal sealed class ObjectsGrpcService(ObjectService objects, Paging paging, I
             var buffer = _buffer ?? throw new ObjectDisposedException(nameof(ChunkWriteStream));
             while (!source.IsEmpty)
             {
+                if (_filled == 0 && source.Length >= chunkBytes)
+                {
+                    await messages.WriteAsync(new GetObjectResponse { Chunk = UnsafeByteOperations.UnsafeWrap(source[..chunkBytes]) }, cancellationToken);
+                    source = source[chunkBytes..];
+                    continue;
+                }
+
                 var n = Math.Min(chunkBytes - _filled, source.Length);
                 source.Span[..n].CopyTo(buffer.AsSpan(_filled));
                 _filled += n;
