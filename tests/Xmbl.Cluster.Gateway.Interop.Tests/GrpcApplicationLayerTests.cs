@@ -98,7 +98,7 @@ public sealed class GrpcApplicationLayerTests(GrpcApplicationLayerFixture fixtur
         var repairDenied = await Assert.ThrowsAsync<RpcException>(calls[^1].Call);
         Assert.Equal(repairDenied.Status.Detail, await DetailAsync(rest));
 
-        // An unsigned change from off the loopback would be UNAUTHENTICATED; the node is untouched either way.
+        // Refused before anything ran: the node was never stopped.
         Assert.True(Gateway.Service<LocalNodes>().IsOnline(Gateway.Service<LocalNodes>().Find(id)!));
     }
 
