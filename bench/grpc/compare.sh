@@ -5,7 +5,9 @@
 #  - small requests: GET /api/jobs/{id} with wrk against Jobs/GetJob with a grpc-js loop and a Grpc.Net.Client loop,
 #    and a 1 KiB job submission (0 validators) each way (REST with wrk and a Lua body, when wrk is installed).
 # Usage: bench/grpc/compare.sh [SIZE_MIB=256]   (npm ci in tests/Xmbl.Cluster.Gateway.Interop.Tests/js first)
-# Environment: ROUNDS (2), SECONDS (10), CONCURRENCY (32), SILO_DLL.
+# Environment: ROUNDS (2), SECONDS (10), CONCURRENCY (32), SILO_DLL, SILO_ARGS (more silo options, e.g. the
+# Xmbl:Gateway:Grpc windows), FLOW_WINDOW (the grpc-js client's HTTP/2 receive window; client.mjs's default 8 MiB),
+# STREAMS_ONLY=1 (skip the small requests).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size_mib=${1:-256}
@@ -26,7 +28,7 @@ if [ -z "${SILO_DLL:-}" ]; then
 fi
 # --trust-loopback: both clients send unsigned requests; the figures are the transports', not signing's.
 dotnet "$SILO_DLL" --urls "http://127.0.0.1:$port" --grpc-urls "http://127.0.0.1:$grpc_port" --data "$work/data" --trust-loopback \
-  --Logging:LogLevel:Default Warning >"$work/silo.log" 2>&1 &
+  --Logging:LogLevel:Default Warning ${SILO_ARGS:-} >"$work/silo.log" 2>&1 &
 silo=$!
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 http="http://127.0.0.1:$port"
@@ -34,6 +36,7 @@ echo "load average $(cut -d' ' -f1-3 /proc/loadavg), object $size_mib MiB, $roun
 
 head -c $((size_mib * 1024 * 1024)) /dev/urandom >"$work/object.bin"
 expected=$(sha256sum "$work/object.bin" | cut -d' ' -f1)
+window=${FLOW_WINDOW:+,\"flowWindow\":$FLOW_WINDOW}
 mbs() { awk -v s="$1" -v mib="$size_mib" 'BEGIN { printf "%.0f", mib * 1.048576 / s }'; }
 for round in $(seq 1 "$rounds"); do
   t0=$(date +%s.%N)
@@ -41,14 +44,15 @@ for round in $(seq 1 "$rounds"); do
   t1=$(date +%s.%N)
   curl -sf "$http/api/objects/bench/rest-$round.bin" -o /dev/null
   t2=$(date +%s.%N)
-  "$node" "$client" put "{\"address\":\"127.0.0.1:$grpc_port\",\"file\":\"$work/object.bin\",\"namespace\":\"bench\",\"name\":\"grpc-$round.bin\"}" >/dev/null
+  "$node" "$client" put "{\"address\":\"127.0.0.1:$grpc_port\",\"file\":\"$work/object.bin\",\"namespace\":\"bench\",\"name\":\"grpc-$round.bin\"$window}" >/dev/null
   t3=$(date +%s.%N)
-  got=$("$node" "$client" get "{\"address\":\"127.0.0.1:$grpc_port\",\"file\":\"/dev/null\",\"namespace\":\"bench\",\"name\":\"grpc-$round.bin\"}")
+  got=$("$node" "$client" get "{\"address\":\"127.0.0.1:$grpc_port\",\"file\":\"/dev/null\",\"namespace\":\"bench\",\"name\":\"grpc-$round.bin\"$window}")
   t4=$(date +%s.%N)
   case "$got" in *"$expected"*) ;; *) echo "gRPC round trip changed the bytes: $got" >&2; exit 1 ;; esac
   echo "round $round  REST put $(mbs "$(echo "$t1 - $t0" | bc)") MB/s get $(mbs "$(echo "$t2 - $t1" | bc)") MB/s | gRPC put $(mbs "$(echo "$t3 - $t2" | bc)") MB/s get $(mbs "$(echo "$t4 - $t3" | bc)") MB/s"
 done
 
+[ "${STREAMS_ONLY:-}" = 1 ] && exit 0
 # Small requests: a job to read, and a module to submit.
 hash=$(curl -sf --data-binary @tests/fixtures/wasm/hello.wasm "$http/api/modules" | sed -E 's/.*"hash":"([0-9a-f]{64})".*/\1/')
 id=$(curl -sf -H 'Content-Type: application/json' -d "{\"module\":\"$hash\",\"validators\":0}" "$http/api/jobs" | sed -E 's/^\{"id":"([^"]+)".*/\1/')

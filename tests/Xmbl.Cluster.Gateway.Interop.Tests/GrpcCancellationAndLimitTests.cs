@@ -188,6 +188,21 @@ public sealed class GrpcCancellationAndLimitTests : IAsyncLifetime
         Assert.Equal(GrpcOptions.DefaultMaxConcurrentStreams, kestrel.Limits.Http2.MaxStreamsPerConnection);
     }
 
+    [Fact]
+    public void Http2ReceiveWindows_TakeTheConfiguredDefaults()
+    {
+        var http2 = Gateway.Service<IOptions<KestrelServerOptions>>().Value.Limits.Http2;
+        Assert.Equal(GrpcOptions.DefaultStreamWindowBytes, http2.InitialStreamWindowSize);
+        Assert.Equal(GrpcOptions.DefaultConnectionWindowBytes, http2.InitialConnectionWindowSize);
+    }
+
+    [Fact]
+    public async Task ConnectionWindowSmallerThanTheStreamWindow_StopsTheStartNamingTheKey()
+    {
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => InProcessGateway.StartAsync("--Xmbl:Gateway:Grpc:ConnectionWindowBytes", "100000"));
+        Assert.Contains("Xmbl:Gateway:Grpc:ConnectionWindowBytes", refused.Message, StringComparison.Ordinal);
+    }
+
     private static PutObjectRequest Header(string name, long size) =>
         new() { Header = new PutObjectHeader { Namespace = "docs", Name = name, Size = size } };
 

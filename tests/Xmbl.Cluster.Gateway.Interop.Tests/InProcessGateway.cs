@@ -14,7 +14,7 @@ namespace Xmbl.Cluster.Gateway.Interop.Tests;
 /// An embedded silo composed as src/Silo/Program.cs composes it, in this process, so a test can read the silo's own
 /// services (the stripe buffer pool) after driving it through its gRPC port.
 /// </summary>
-internal sealed class InProcessGateway : IAsyncDisposable
+public sealed class InProcessGateway : IAsyncDisposable
 {
     private readonly TempDirectory _data;
 
@@ -34,6 +34,9 @@ internal sealed class InProcessGateway : IAsyncDisposable
     public string GrpcUrl { get; }
 
     public GrpcChannel Channel { get; }
+
+    /// <summary>An unsigned client of the HTTP port (loopback: it acts as the operator).</summary>
+    public HttpClient Http() => new() { BaseAddress = new Uri(HttpUrl) };
 
     public T Service<T>()
         where T : notnull => App.Services.GetRequiredService<T>();
@@ -57,8 +60,19 @@ internal sealed class InProcessGateway : IAsyncDisposable
         builder.Services.AddLedger(builder.Configuration, silo);
         builder.Services.AddOrleans(orleans => orleans.AddDashboard());
         var app = builder.Build();
-        app.MapGateway();
-        await app.StartAsync();
+        try
+        {
+            app.MapGateway();
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A refused configuration: nothing may outlive the attempt.
+            await app.DisposeAsync();
+            data.Dispose();
+            throw;
+        }
+
         return new InProcessGateway(data, app, http, grpc);
     }
 

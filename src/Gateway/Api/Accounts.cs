@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Xmbl.Cluster.Gateway.Application;
+using Xmbl.Cluster.Grains;
 
 namespace Xmbl.Cluster.Gateway.Api;
 
@@ -25,6 +27,13 @@ internal static class Accounts
     public static bool IsValid([NotNullWhen(true)] string? account) =>
         account is { Length: > 0 and <= MaxLength } && !account.AsSpan().ContainsAnyExcept(Allowed);
 
+    /// <summary>An account named as a filter (REST and gRPC listings): null is no filter.</summary>
+    /// <exception cref="RequestRefusedException">Not well formed (naming <paramref name="field"/>).</exception>
+    public static string? Filter(string? account, string field) =>
+        account is null ? null
+        : IsValid(account) ? account
+        : throw RequestRefusedException.Invalid(field, $"{field} is not a valid account: use {Syntax}.");
+
     /// <summary>The request's caller.</summary>
     public static Caller CallerOf(HttpContext context) => context.Features.Get<Caller>() ?? RequestSigning.Anonymous;
 
@@ -34,12 +43,14 @@ internal static class Accounts
     /// <summary>Null when the caller is the operator; else a 403 naming the action.</summary>
     public static IResult? OperatorOnly(HttpContext context, string action)
     {
-        if (CallerOf(context).IsOperator)
+        try
         {
+            context.RequestServices.GetRequiredService<NodeControl>().RequireOperator(CallerOf(context), action);
             return null;
         }
-
-        var operatorDid = context.RequestServices.GetRequiredService<RequestSigning>().Operator;
-        return Problems.Forbidden($"Only this silo's operator ({operatorDid}) may {action}; the request was made by {Of(context)}.");
+        catch (RequestRefusedException refusal)
+        {
+            return Problems.Refused(refusal);
+        }
     }
 }

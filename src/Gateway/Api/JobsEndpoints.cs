@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
+using Xmbl.Cluster.Grains;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Options;
@@ -118,20 +119,15 @@ internal static class JobsEndpoints
         string? limit,
         CancellationToken cancellationToken)
     {
-        JobStatus? parsed = null;
-        if (status is not null)
+        JobStatus? parsed;
+        try
         {
-            if (!Enum.TryParse<JobStatus>(status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
-            {
-                return Problems.BadRequest($"Unknown status '{status}'; use one of {string.Join(", ", Enum.GetNames<JobStatus>()).ToLowerInvariant()}.");
-            }
-
-            parsed = s;
+            parsed = JobService.ParseStatus(status);
+            submitter = Accounts.Filter(submitter, "submitter");
         }
-
-        if (submitter is not null && !Accounts.IsValid(submitter))
+        catch (RequestRefusedException refusal)
         {
-            return Problems.BadRequest($"submitter is not a valid account: use {Accounts.Syntax}.");
+            return Problems.Refused(refusal);
         }
 
         if (!Problems.TryPageSize(context, limit, out var take, out var refused))
@@ -145,18 +141,14 @@ internal static class JobsEndpoints
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, JobService jobs, string? reason)
     {
-        if (await jobs.GetAsync(id) is not { } current)
+        try
         {
-            return Problems.NotFound($"No job {id}.");
+            return Results.Ok(JobView.From(await jobs.CancelAsync(id, Accounts.Of(context), reason)));
         }
-
-        var account = Accounts.Of(context);
-        if (!string.Equals(current.Spec.Submitter, account, StringComparison.Ordinal))
+        catch (RequestRefusedException refusal)
         {
-            return Problems.Forbidden($"Job {id} was submitted by {current.Spec.Submitter ?? "no account"}; only its submitter may cancel it (the request was made by {account}).");
+            return Problems.Refused(refusal);
         }
-
-        return await jobs.CancelAsync(id, reason) is { } job ? Results.Ok(JobView.From(job)) : Problems.NotFound($"No job {id}.");
     }
 
     private static async Task EventsAsync(string id, HttpContext context, JobService jobs, IOptions<JsonOptions> json, CancellationToken cancellationToken)

@@ -5,12 +5,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Xmbl.Cluster.Grains;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Interfaces.Ledger;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Ledger;
 using Xmbl.Cluster.Grains.Nodes;
-using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.Ledger;
 
 namespace Xmbl.Cluster.Gateway.Api;
@@ -56,113 +56,98 @@ internal static class LedgerEndpoints
             return unknown;
         }
 
-        if (!root.TryGetProperty("to", out var toElement) || toElement.ValueKind != JsonValueKind.String || !PublicIdentity.TryParseDid(toElement.GetString(), out var to))
-        {
-            return Problems.BadRequest("to must be the receiving account's did:key (did:key:z6Mk…).");
-        }
-
-        if (Amount(root, out var amount) is { } badAmount)
-        {
-            return badAmount;
-        }
-
-        if (Nonce(root, out var nonce) is { } badNonce)
-        {
-            return badNonce;
-        }
-
+        // Fields this cannot read as their type go on as 0 or null: the ledger refuses them in its own words.
+        var to = root.TryGetProperty("to", out var toElement) && toElement.ValueKind == JsonValueKind.String ? toElement.GetString() : null;
+        var amount = Whole(root, "amount");
+        var nonce = Whole(root, "nonce");
         var from = Accounts.Of(context);
-        if (string.Equals(to!.Did, from, StringComparison.Ordinal))
+        try
         {
-            return Problems.BadRequest("to is the sending account itself; a transfer moves credits between two accounts.");
+            var (outcome, receiver) = await ledger.RequestTransferAsync(from, to, amount, nonce);
+            return outcome.Refusal switch
+            {
+                LedgerRefusal.Done => Results.Ok(new TransferView(outcome.TransferId!, from, receiver, amount, Credits.Format(amount), nonce, outcome.Account.Balance, outcome.Delivered)),
+                _ => Refused(ledger, outcome, amount),
+            };
         }
-
-        var outcome = await ledger.TransferAsync(from, to.Did, amount, nonce);
-        return outcome.Refusal switch
+        catch (RequestRefusedException refusal)
         {
-            LedgerRefusal.Done => Results.Ok(new TransferView(outcome.TransferId!, from, to.Did, amount, Credits.Format(amount), nonce, outcome.Account.Balance, outcome.Delivered)),
-            _ => Refused(outcome, amount),
-        };
+            return Problems.Refused(refusal);
+        }
     }
 
     private static async Task<IResult> MintAsync(HttpContext context, LedgerService ledger, CancellationToken cancellationToken)
     {
         var caller = Accounts.Of(context);
-        if (ledger.Treasury is not { } treasury)
+        try
         {
-            return Problems.Forbidden($"Nobody mints on this cluster: no treasury is configured ({LedgerOptions.SectionName}:Treasury).");
-        }
+            // Refused before the body is read.
+            ledger.AuthorizeMint(caller);
+            var body = await ReadAsync(context, cancellationToken);
+            if (body.Problem is { } refused)
+            {
+                return refused;
+            }
 
-        if (!string.Equals(caller, treasury, StringComparison.Ordinal))
+            using var document = body.Document!;
+            var root = document.RootElement;
+            if (Unknown(root, "amount", "nonce") is { } unknown)
+            {
+                return unknown;
+            }
+
+            var amount = Whole(root, "amount");
+            var outcome = await ledger.RequestMintAsync(caller, amount, Whole(root, "nonce"));
+            return outcome.Refusal == LedgerRefusal.Done ? Results.Ok(AccountView.From(outcome.Account, [])) : Refused(ledger, outcome, amount);
+        }
+        catch (RequestRefusedException refusal)
         {
-            return Problems.Forbidden($"Only the treasury ({treasury}) mints; the request was made by {caller}.");
+            return Problems.Refused(refusal);
         }
-
-        var body = await ReadAsync(context, cancellationToken);
-        if (body.Problem is { } refused)
-        {
-            return refused;
-        }
-
-        using var document = body.Document!;
-        var root = document.RootElement;
-        if (Unknown(root, "amount", "nonce") is { } unknown)
-        {
-            return unknown;
-        }
-
-        if (Amount(root, out var amount) is { } badAmount)
-        {
-            return badAmount;
-        }
-
-        if (Nonce(root, out var nonce) is { } badNonce)
-        {
-            return badNonce;
-        }
-
-        var outcome = await ledger.MintAsync(amount, nonce);
-        return outcome.Refusal == LedgerRefusal.Done ? Results.Ok(AccountView.From(outcome.Account, [])) : Refused(outcome, amount);
     }
 
     private static async Task<IResult> FaucetAsync(HttpContext context, LedgerService ledger, CancellationToken cancellationToken)
     {
-        if (!ledger.FaucetEnabled)
+        try
         {
-            return Problems.Forbidden($"This cluster has no faucet ({LedgerOptions.SectionName}:Faucet:Enabled is off; it is on by default in embedded mode only).");
-        }
+            ledger.AuthorizeFaucet();
+            var body = await ReadAsync(context, cancellationToken);
+            if (body.Problem is { } refused)
+            {
+                return refused;
+            }
 
-        var body = await ReadAsync(context, cancellationToken);
-        if (body.Problem is { } refused)
+            using var document = body.Document!;
+            var root = document.RootElement;
+            if (Unknown(root, "amount") is { } unknown)
+            {
+                return unknown;
+            }
+
+            var amount = Whole(root, "amount");
+            var outcome = await ledger.RequestFaucetAsync(Accounts.Of(context), amount);
+            return outcome.Refusal == LedgerRefusal.Done ? Results.Ok(AccountView.From(outcome.Account, [])) : Refused(ledger, outcome, amount, context);
+        }
+        catch (RequestRefusedException refusal)
         {
-            return refused;
+            return Problems.Refused(refusal);
         }
-
-        using var document = body.Document!;
-        var root = document.RootElement;
-        if (Unknown(root, "amount") is { } unknown)
-        {
-            return unknown;
-        }
-
-        if (Amount(root, out var amount) is { } badAmount)
-        {
-            return badAmount;
-        }
-
-        var outcome = await ledger.FaucetAsync(Accounts.Of(context), amount);
-        return outcome.Refusal == LedgerRefusal.Done ? Results.Ok(AccountView.From(outcome.Account, [])) : Refused(outcome, amount, ledger.FaucetLimits, context);
     }
 
     private static async Task<IResult> GetAccountAsync(string id, LedgerService ledger, NodeDirectory nodes, ReputationDirectory reputations, CancellationToken cancellationToken)
     {
-        if (!PublicIdentity.TryParseDid(id, out var identity))
+        string did;
+        try
         {
-            return Problems.BadRequest($"'{Shorten(id)}' is not an account: accounts are did:key identities (did:key:z6Mk…).");
+            did = LedgerService.ParseAccount(id, "id");
+        }
+        catch (RequestRefusedException refusal)
+        {
+            return Problems.Refused(refusal);
         }
 
-        var snapshot = await ledger.GetAsync(identity!.Did);
-        var operated = (await nodes.ListAsync(cancellationToken)).Where(n => string.Equals(n.Node.Operator, identity.Did, StringComparison.Ordinal)).ToList();
+        var snapshot = await ledger.GetAsync(did);
+        var operated = (await nodes.ListAsync(cancellationToken)).Where(n => string.Equals(n.Node.Operator, did, StringComparison.Ordinal)).ToList();
         var scores = operated.Count == 0 ? null : await reputations.ListAsync(cancellationToken);
         var nodeViews = operated.Select(n => new OperatedNodeView(
             n.Node.NodeId,
@@ -174,9 +159,14 @@ internal static class LedgerEndpoints
 
     private static async Task<IResult> HistoryAsync(string id, HttpContext context, LedgerService ledger, string? after, string? limit, CancellationToken cancellationToken)
     {
-        if (!PublicIdentity.TryParseDid(id, out var identity))
+        string did;
+        try
         {
-            return Problems.BadRequest($"'{Shorten(id)}' is not an account: accounts are did:key identities (did:key:z6Mk…).");
+            did = LedgerService.ParseAccount(id, "id");
+        }
+        catch (RequestRefusedException refusal)
+        {
+            return Problems.Refused(refusal);
         }
 
         long afterSeq = 0;
@@ -190,7 +180,7 @@ internal static class LedgerEndpoints
             return badLimit;
         }
 
-        var (items, next) = await ledger.HistoryAsync(identity!.Did, afterSeq, take, cancellationToken);
+        var (items, next) = await ledger.HistoryAsync(did, afterSeq, take, cancellationToken);
         return Results.Ok(new HistoryView(
             [.. items.Select(HistoryEntryView.From)],
             next?.ToString(CultureInfo.InvariantCulture)));
@@ -198,17 +188,22 @@ internal static class LedgerEndpoints
 
     private static async Task<IResult> ProofAsync(string id, LedgerEpochs epochs, CancellationToken cancellationToken)
     {
-        if (!PublicIdentity.TryParseDid(id, out var identity))
+        string did;
+        try
         {
-            return Problems.BadRequest($"'{Shorten(id)}' is not an account: accounts are did:key identities (did:key:z6Mk…).");
+            did = LedgerService.ParseAccount(id, "id");
+        }
+        catch (RequestRefusedException refusal)
+        {
+            return Problems.Refused(refusal);
         }
 
-        if (await epochs.ProveAsync(identity!.Did, cancellationToken) is not { } proved)
+        if (await epochs.ProveAsync(did, cancellationToken) is not { } proved)
         {
             var latest = await epochs.LatestAsync(cancellationToken);
             return Problems.NotFound(latest is null
                 ? "No ledger epoch is sealed yet; proofs are against the last sealed epoch (see GET /api/ledger/epochs)."
-                : $"Account {identity.Did} is not in epoch {latest.Number} (sealed {latest.SealedAt:O}): it had no balance stored then. Ask again after the next epoch.");
+                : $"Account {did} is not in epoch {latest.Number} (sealed {latest.SealedAt:O}): it had no balance stored then. Ask again after the next epoch.");
         }
 
         var (epoch, proof) = proved;
@@ -244,20 +239,21 @@ internal static class LedgerEndpoints
             latest is null ? null : EpochView.From(latest)));
     }
 
-    private static IResult Refused(LedgerOutcome outcome, long amount, FaucetLimits? limits = null, HttpContext? context = null)
+    private static IResult Refused(LedgerService ledger, LedgerOutcome outcome, long amount, HttpContext? context = null)
     {
         var account = outcome.Account;
+        var detail = ledger.Describe(outcome, amount);
         switch (outcome.Refusal)
         {
             case LedgerRefusal.InsufficientFunds:
                 return Results.Problem(
-                    detail: $"The balance of {account.Account} is {Credits.Format(account.Balance)} xmbl.c; {Credits.Format(amount)} xmbl.c is more. Nothing was moved.",
+                    detail: detail,
                     statusCode: StatusCodes.Status402PaymentRequired,
                     title: "Insufficient funds",
                     extensions: new Dictionary<string, object?> { ["balance"] = account.Balance, ["amount"] = amount });
             case LedgerRefusal.NonceUsed:
                 return Results.Problem(
-                    detail: $"Nonce already used: the last nonce of {account.Account} is {account.LastNonce}; send a greater one. Nothing was moved.",
+                    detail: detail,
                     statusCode: StatusCodes.Status409Conflict,
                     title: "Nonce used",
                     extensions: new Dictionary<string, object?> { ["lastNonce"] = account.LastNonce, ["nextNonce"] = account.LastNonce + 1 });
@@ -265,14 +261,9 @@ internal static class LedgerEndpoints
                 var now = context.RequestServices.GetRequiredKeyedService<TimeProvider>(ClusterClock.Key).GetUtcNow();
                 var seconds = Math.Max(1, (long)Math.Ceiling((retry - now).TotalSeconds));
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                return Results.Problem(
-                    detail: $"The faucet gives an account at most {Credits.Format(limits!.MaxPerWindow)} xmbl.c per {limits.Window}; ask again after {retry:O}.",
-                    statusCode: StatusCodes.Status429TooManyRequests,
-                    title: "Faucet limit");
-            case LedgerRefusal.FaucetLimit:
-                return Problems.BadRequest($"amount is more than the faucet gives per request ({Credits.Format(limits!.MaxPerRequest)} xmbl.c).");
+                return Results.Problem(detail: detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Faucet limit");
             default:
-                return Problems.BadRequest($"amount would take the balance of {account.Account} past the largest amount the ledger holds.");
+                return Problems.BadRequest(detail);
         }
     }
 
@@ -316,21 +307,9 @@ internal static class LedgerEndpoints
         return null;
     }
 
-    private static IResult? Amount(JsonElement root, out long amount)
-    {
-        amount = 0;
-        return root.TryGetProperty("amount", out var element) && element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out amount) && amount > 0
-            ? null
-            : Problems.BadRequest("amount must be a whole number of micro-xmbl.c from 1 to 9223372036854775807 (1 xmbl.c = 1000000).");
-    }
-
-    private static IResult? Nonce(JsonElement root, out long nonce)
-    {
-        nonce = 0;
-        return root.TryGetProperty("nonce", out var element) && element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out nonce) && nonce > 0
-            ? null
-            : Problems.BadRequest("nonce must be a whole number greater than the account's last nonce (see nextNonce in GET /api/accounts/{id}).");
-    }
+    // A whole number the JSON holds, else 0 (which the ledger refuses as it refuses any amount or nonce below 1).
+    private static long Whole(JsonElement root, string field) =>
+        root.TryGetProperty(field, out var element) && element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out var value) ? value : 0;
 
     private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
 }

@@ -1,11 +1,9 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Xmbl.Cluster.Grains.Interfaces;
-using Xmbl.Cluster.Grains.Interfaces.Jobs;
+using Xmbl.Cluster.Gateway.Application;
+using Xmbl.Cluster.Grains;
 using Xmbl.Cluster.Grains.Interfaces.Models;
 using Xmbl.Cluster.Grains.Nodes;
 using Xmbl.Cluster.Grains.Options;
@@ -20,14 +18,11 @@ internal static class NodeEndpoints
 {
     public static void MapNodeEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/nodes/{id}/stop", (string id, HttpContext context, [FromServices] LocalNodes? local, NodeDirectory directory, IGrainFactory grains) =>
-                SwitchAsync(id, context, local, directory, grains, online: false)).WithName("StopNode")
+        app.MapPost("/api/nodes/{id}/stop", (string id, HttpContext context, NodeControl control) => SwitchAsync(id, context, control, online: false)).WithName("StopNode")
             .WithSummary("Operator only. Stops a node of this silo (through a standalone gateway: any node) as a crash would: no heartbeats, shards offline. Once the cluster sees it dead (after the death timeout) the scheduler gives it no new jobs.");
-        app.MapPost("/api/nodes/{id}/start", (string id, HttpContext context, [FromServices] LocalNodes? local, NodeDirectory directory, IGrainFactory grains) =>
-                SwitchAsync(id, context, local, directory, grains, online: true)).WithName("StartNode")
+        app.MapPost("/api/nodes/{id}/start", (string id, HttpContext context, NodeControl control) => SwitchAsync(id, context, control, online: true)).WithName("StartNode")
             .WithSummary("Operator only. Restarts a stopped node of this silo (through a standalone gateway: any node).");
-        app.MapMethods("/api/nodes/{id}", [HttpMethods.Patch], (string id, HttpContext context, [FromServices] LocalNodes? local, [FromServices] NodeAnnouncement? announcement, NodeDirectory directory, IGrainFactory grains, CancellationToken cancellationToken) =>
-                SetAsync(id, context, local, announcement, directory, grains, cancellationToken)).WithName("SetNode")
+        app.MapMethods("/api/nodes/{id}", [HttpMethods.Patch], SetAsync).WithName("SetNode")
             .WithSummary("Operator only. Changes a running node's resources and prices: {\"cores\", \"memory\", \"concurrency\", \"pricePerMillionFuel\", \"pricePerGbMonth\"}, any of them. /api/cluster and the scheduler use them at once; they outlive restarts.");
 
         // Graceful leave (xmbl node leave).
@@ -37,128 +32,60 @@ internal static class NodeEndpoints
             .WithSummary("Operator only. Starts the node's graceful leave: no new jobs or shards, its runs finish, its shards are handed to other nodes (copied before any manifest switches), then it is marked left; a silo whose every node left exits with code 0. 202 with the node; follow GET /api/nodes/{id}.");
     }
 
-    private static async Task<IResult> GetNodeAsync(string id, NodeDirectory directory, CancellationToken cancellationToken)
+    private static async Task<IResult> GetNodeAsync(string id, NodeControl control, CancellationToken cancellationToken)
     {
-        var listed = await directory.ListAsync(cancellationToken);
-        return listed.FirstOrDefault(n => string.Equals(n.Node.NodeId, id, StringComparison.Ordinal)) is { } status
-            ? Results.Ok(NodeDetails.Of(status))
-            : Problems.NotFound($"No node '{id}' ever registered.");
-    }
-
-    private static async Task<IResult> LeaveAsync(string id, HttpContext context, [FromServices] LocalNodes? local, [FromServices] NodeLeaver? leaver, NodeDirectory directory, IGrainFactory grains)
-    {
-        if (Accounts.OperatorOnly(context, "make nodes leave") is { } refused)
-        {
-            return refused;
-        }
-
-        if (await directory.GetAsync(id, context.RequestAborted) is not { } known)
-        {
-            return Problems.NotFound($"No node '{id}' ever registered.");
-        }
-
         try
         {
-            // This silo's own node directly; any other through its host grain, placed on the silo that hosts it.
-            var leave = local?.Find(id) is { } node && leaver is not null
-                ? await leaver.LeaveAsync(node, context.RequestAborted)
-                : await grains.GetGrain<INodeHostGrain>(INodeHostGrain.KeyOf(known.SiloId, known.NodeId)).LeaveAsync();
-            if (leave is null)
-            {
-                return Problems.NotFound($"Node '{id}' is no longer hosted by silo '{known.SiloId}'.");
-            }
+            return Results.Ok(NodeDetails.Of(await control.GetAsync(id, cancellationToken)));
         }
-        catch (InvalidOperationException ex)
+        catch (RequestRefusedException refusal)
         {
-            return Results.Problem(detail: ex.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+            return Problems.Refused(refusal);
         }
-        catch (OrleansException ex)
-        {
-            return Problems.Unavailable($"Node '{id}' cannot be reached: {ex.Message}");
-        }
+    }
 
-        var status = (await directory.ListAsync(context.RequestAborted)).First(n => string.Equals(n.Node.NodeId, id, StringComparison.Ordinal));
-        return Results.Accepted($"/api/nodes/{Uri.EscapeDataString(id)}", NodeDetails.Of(status));
+    private static async Task<IResult> LeaveAsync(string id, HttpContext context, NodeControl control)
+    {
+        try
+        {
+            var status = await control.LeaveAsync(Accounts.CallerOf(context), id, context.RequestAborted);
+            return Results.Accepted($"/api/nodes/{Uri.EscapeDataString(id)}", NodeDetails.Of(status));
+        }
+        catch (RequestRefusedException refusal)
+        {
+            return Problems.Refused(refusal);
+        }
     }
 
     /// <summary>The largest body of <c>PATCH /api/nodes/{id}</c>: a few short fields.</summary>
     public const int MaxSettingsBodyBytes = 1024;
 
-    /// <summary>Most cores or concurrent jobs a node may announce.</summary>
-    public const int MaxCores = 1024;
-
-    /// <summary>Least memory a node may announce (a WebAssembly run needs more than this anyway).</summary>
-    public const long MinMemoryBytes = 1L << 20;
-
-    /// <summary>Most memory a node may announce (1 PiB).</summary>
-    public const long MaxMemoryBytes = 1L << 50;
-
-    /// <summary>Highest price, in xmbl.c; prices have at most 6 decimals (micro-xmbl.c).</summary>
-    public const decimal MaxPrice = 1_000_000m;
-
-    private static readonly string[] SettingsFields = ["cores", "memory", "concurrency", "pricePerMillionFuel", "pricePerGbMonth"];
-
     private static readonly JsonDocumentOptions SettingsDocument = new() { MaxDepth = 2, AllowDuplicateProperties = false };
 
-    private static async Task<IResult> SetAsync(string id, HttpContext context, LocalNodes? local, NodeAnnouncement? announcement, NodeDirectory directory, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<IResult> SetAsync(string id, HttpContext context, NodeControl control, CancellationToken cancellationToken)
     {
-        if (Accounts.OperatorOnly(context, "change nodes") is { } refused)
-        {
-            return refused;
-        }
-
-        var (settings, problem) = await ReadSettingsAsync(context, cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        // A silo changes its own nodes (as it stops and starts them); a standalone gateway any node.
-        var hosted = local?.Find(id);
-        if (local is not null && hosted is null)
-        {
-            return Problems.NotFound($"Node '{id}' is not hosted by this silo; send the request to the silo that hosts it.");
-        }
-
-        if (hosted is null && await directory.GetAsync(id, cancellationToken) is null)
-        {
-            return Problems.NotFound($"No node '{id}' ever registered.");
-        }
-
-        NodeInfo node;
+        var caller = Accounts.CallerOf(context);
         try
         {
-            node = await grains.GetGrain<INodeGrain>(id).UpdateSettingsAsync(settings!);
-        }
-        catch (InvalidOperationException)
-        {
-            return Problems.NotFound($"No node '{id}' ever registered.");
-        }
-
-        // The registry has the change (the scheduler reads it); the node's executor follows on its silo.
-        bool applied;
-        if (hosted is not null && announcement is not null)
-        {
-            announcement.Apply(hosted, node.Resources);
-            applied = true;
-        }
-        else
-        {
-            try
+            // Refused before the body is read.
+            control.RequireOperator(caller, "change nodes");
+            var (settings, problem) = await ReadSettingsAsync(context, cancellationToken);
+            if (problem is not null)
             {
-                applied = await grains.GetGrain<INodeHostGrain>(INodeHostGrain.KeyOf(node.SiloId, node.NodeId)).ApplyResourcesAsync(node.Resources);
+                return problem;
             }
-            catch (OrleansException)
-            {
-                // Its silo is not an active member now; the node takes the settings from the registry when it starts again.
-                applied = false;
-            }
-        }
 
-        return Results.Ok(new NodeSettingsView(node.NodeId, node.Resources.Cores, node.Resources.MemoryBytes, node.Resources.Concurrency, node.Prices.PerMillionFuel, node.Prices.PerGbMonth, applied));
+            var (node, applied) = await control.UpdateSettingsAsync(caller, id, settings!, cancellationToken);
+            return Results.Ok(new NodeSettingsView(node.NodeId, node.Resources.Cores, node.Resources.MemoryBytes, node.Resources.Concurrency, node.Prices.PerMillionFuel, node.Prices.PerGbMonth, applied));
+        }
+        catch (RequestRefusedException refusal)
+        {
+            return Problems.Refused(refusal);
+        }
     }
 
-    /// <summary>Reads and checks the body; every refusal names the field.</summary>
+    /// <summary>Reads the body into settings; <see cref="NodeControl.CheckSettings"/> checks the values (a value of the wrong type arrives out of range).</summary>
+    /// <exception cref="RequestRefusedException">A value is out of range, or there is nothing to change.</exception>
     internal static async Task<(NodeSettings? Settings, IResult? Problem)> ReadSettingsAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var body = await RequestBodies.ReadAsync(context, MaxSettingsBodyBytes, "the node settings' fixed limit", cancellationToken);
@@ -187,36 +114,16 @@ internal static class NodeEndpoints
 
             foreach (var property in root.EnumerateObject())
             {
-                if (Array.IndexOf(SettingsFields, property.Name) < 0)
+                if (!NodeControl.SettingsFields.Contains(property.Name, StringComparer.Ordinal))
                 {
                     var name = property.Name.Length <= 64 ? property.Name : property.Name[..64] + "…";
-                    return (null, Problems.BadRequest($"Unknown field '{name}'; the fields are {string.Join(", ", SettingsFields)}."));
+                    return (null, Problems.BadRequest($"Unknown field '{name}'; the fields are {string.Join(", ", NodeControl.SettingsFields)}."));
                 }
             }
 
-            int? cores = null, concurrency = null;
+            int? cores = root.TryGetProperty("cores", out var c) ? (c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out var v) ? v : 0) : null;
+            int? concurrency = root.TryGetProperty("concurrency", out var j) ? (j.ValueKind == JsonValueKind.Number && j.TryGetInt32(out var w) ? w : 0) : null;
             long? memory = null;
-            decimal? fuelPrice = null, storagePrice = null;
-            if (root.TryGetProperty("cores", out var c))
-            {
-                if (!(c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out var v) && v is >= 1 and <= MaxCores))
-                {
-                    return (null, Problems.BadRequest($"cores must be a whole number from 1 to {MaxCores}."));
-                }
-
-                cores = v;
-            }
-
-            if (root.TryGetProperty("concurrency", out var j))
-            {
-                if (!(j.ValueKind == JsonValueKind.Number && j.TryGetInt32(out var v) && v is >= 1 and <= MaxCores))
-                {
-                    return (null, Problems.BadRequest($"concurrency must be a whole number from 1 to {MaxCores}."));
-                }
-
-                concurrency = v;
-            }
-
             if (root.TryGetProperty("memory", out var m))
             {
                 long bytes = 0;
@@ -226,81 +133,28 @@ internal static class NodeEndpoints
                     JsonValueKind.String => ByteSize.TryParse(m.GetString(), out bytes),
                     _ => false,
                 };
-                if (!ok || bytes is < MinMemoryBytes or > MaxMemoryBytes)
-                {
-                    return (null, Problems.BadRequest($"memory must be a size from 1MiB to 1PiB: bytes as a number, or text such as \"512MiB\" or \"8GB\"."));
-                }
-
-                memory = bytes;
+                memory = ok ? bytes : 0;
             }
 
-            if (Price(root, "pricePerMillionFuel", out fuelPrice) is { } badFuel)
-            {
-                return (null, badFuel);
-            }
-
-            if (Price(root, "pricePerGbMonth", out storagePrice) is { } badStorage)
-            {
-                return (null, badStorage);
-            }
-
-            var settings = new NodeSettings(cores, memory, concurrency, fuelPrice, storagePrice);
-            return settings == new NodeSettings(null, null, null, null, null)
-                ? (null, Problems.BadRequest($"Nothing to change: give at least one of {string.Join(", ", SettingsFields)}."))
-                : (settings, null);
+            return (NodeControl.CheckSettings(cores, memory, concurrency, Price(root, "pricePerMillionFuel"), Price(root, "pricePerGbMonth")), null);
         }
     }
 
-    private static IResult? Price(JsonElement root, string field, out decimal? price)
+    private static decimal? Price(JsonElement root, string field) =>
+        !root.TryGetProperty(field, out var element) ? null
+        : element.ValueKind == JsonValueKind.Number && element.TryGetDecimal(out var value) ? value
+        : -1;
+
+    private static async Task<IResult> SwitchAsync(string id, HttpContext context, NodeControl control, bool online)
     {
-        price = null;
-        if (!root.TryGetProperty(field, out var element))
-        {
-            return null;
-        }
-
-        if (element.ValueKind == JsonValueKind.Number && element.TryGetDecimal(out var value) && value >= 0 && value <= MaxPrice && value.Scale <= 6)
-        {
-            price = value;
-            return null;
-        }
-
-        return Problems.BadRequest($"{field} must be a number of xmbl.c from 0 to {MaxPrice.ToString(CultureInfo.InvariantCulture)} with at most 6 decimals.");
-    }
-
-    private static async Task<IResult> SwitchAsync(string id, HttpContext context, LocalNodes? local, NodeDirectory directory, IGrainFactory grains, bool online)
-    {
-        if (Accounts.OperatorOnly(context, online ? "start nodes" : "stop nodes") is { } refused)
-        {
-            return refused;
-        }
-
-        if (local is not null)
-        {
-            if (local.Find(id) is not { } node)
-            {
-                return Problems.NotFound($"Node '{id}' is not hosted by this silo; send the request to the silo that hosts it.");
-            }
-
-            local.SetOnline(node, online);
-            return Results.Ok(new { id = node.Id, online });
-        }
-
-        if (await directory.GetAsync(id, context.RequestAborted) is not { } known)
-        {
-            return Problems.NotFound($"No node '{id}' ever registered.");
-        }
-
         try
         {
-            return await grains.GetGrain<INodeHostGrain>(INodeHostGrain.KeyOf(known.SiloId, known.NodeId)).SetOnlineAsync(online)
-                ? Results.Ok(new { id = known.NodeId, online })
-                : Problems.NotFound($"Node '{id}' is no longer hosted by silo '{known.SiloId}'.");
+            var (node, now) = await control.SwitchAsync(Accounts.CallerOf(context), id, online, context.RequestAborted);
+            return Results.Ok(new { id = node, online = now });
         }
-        catch (OrleansException ex)
+        catch (RequestRefusedException refusal)
         {
-            // Its silo is not an active member (dead, or restarted under another name): nothing there to switch.
-            return Problems.Unavailable($"Node '{id}' cannot be reached: {ex.Message}");
+            return Problems.Refused(refusal);
         }
     }
 }

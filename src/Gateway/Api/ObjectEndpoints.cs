@@ -5,11 +5,12 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
+using Xmbl.Cluster.Gateway.Application;
+using Xmbl.Cluster.Grains;
 using Xmbl.Cluster.Grains.Interfaces.Objects;
 using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Storage.Objects;
-using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Shards;
 
 namespace Xmbl.Cluster.Gateway.Api;
@@ -91,18 +92,18 @@ internal static partial class ObjectEndpoints
             return Problems.BadRequest(error);
         }
 
-        // The namespace's policy decides who reads; an object's owner always reads it.
-        var account = Accounts.Of(context);
-        var refused = Refusal(() => objects.Authorize(key.Namespace, key.Name, account, ObjectOperations.Read));
-        var version = await objects.GetAsync(key);
-        if (refused is not null && (version is null || !string.Equals(version.Owner, account, StringComparison.Ordinal)))
+        StoredObject version;
+        try
         {
-            return refused;
+            version = await objects.GetReadableAsync(key, Accounts.Of(context));
         }
-
-        if (version is null)
+        catch (ObjectPolicyException ex)
         {
-            return Problems.NotFound($"No object {key}.");
+            return Problems.Refused(ex.Decision);
+        }
+        catch (RequestRefusedException refusal)
+        {
+            return Problems.Refused(refusal);
         }
 
         if (context.Request.Query.ContainsKey("health"))
@@ -168,46 +169,41 @@ internal static partial class ObjectEndpoints
             return Problems.BadRequest(error);
         }
 
-        var account = Accounts.Of(context);
-        if (Refusal(() => objects.Authorize(key.Namespace, key.Name, account, ObjectOperations.Delete)) is { } refused)
+        try
         {
-            return refused;
+            await objects.DeleteAsync(key, Accounts.Of(context), cancellationToken);
+            return Results.NoContent();
         }
-
-        var version = await objects.GetAsync(key);
-        if (version is null)
+        catch (ObjectPolicyException ex)
         {
-            return Problems.NotFound($"No object {key}.");
+            return Problems.Refused(ex.Decision);
         }
-
-        if (!string.Equals(version.Owner, account, StringComparison.Ordinal))
+        catch (RequestRefusedException refusal)
         {
-            return Problems.Forbidden($"Object {key} belongs to {version.Owner}; only its owner may delete it (the request was made by {account}).");
+            return Problems.Refused(refusal);
         }
-
-        return await objects.DeleteAsync(key, cancellationToken) is null ? Problems.NotFound($"No object {key}.") : Results.NoContent();
     }
 
     private static async Task<IResult> ListAsync(string ns, string? prefix, string? after, string? limit, HttpContext context, ObjectService objects, CancellationToken cancellationToken)
     {
-        if (!ObjectKey.IsValidNamespace(ns))
-        {
-            return Problems.BadRequest($"Namespace '{ns}' is not valid.");
-        }
-
-        if (Refusal(() => objects.Authorize(ns, null, Accounts.Of(context), ObjectOperations.List)) is { } refused)
-        {
-            return refused;
-        }
-
         if (!Problems.TryPageSize(context, limit, out var take, out var badLimit))
         {
             return badLimit;
         }
 
-        var items = await objects.ListAsync(ns, prefix, after, take, cancellationToken);
-        var next = items.Count == take ? items[^1].Manifest.Name : null;
-        return Results.Ok(new ObjectListView([.. items.Select(ObjectView.From)], next));
+        try
+        {
+            var (items, next) = await objects.ListAsync(ns, Accounts.Of(context), prefix, after, take, cancellationToken);
+            return Results.Ok(new ObjectListView([.. items.Select(ObjectView.From)], next));
+        }
+        catch (ObjectPolicyException ex)
+        {
+            return Problems.Refused(ex.Decision);
+        }
+        catch (RequestRefusedException refusal)
+        {
+            return Problems.Refused(refusal);
+        }
     }
 
     private static async Task<IResult> UsageAsync(string? account, string? @namespace, ObjectService objects)
@@ -231,19 +227,15 @@ internal static partial class ObjectEndpoints
         return Results.Ok(await objects.UsageAsync(key));
     }
 
-    private static async Task<IResult> RepairAsync(HttpContext context, StorageRepairService repair, CancellationToken cancellationToken) =>
-        Accounts.OperatorOnly(context, "run repair") ?? Results.Ok(await repair.RunPassAsync(cancellationToken));
-
-    private static IResult? Refusal(Action authorize)
+    private static async Task<IResult> RepairAsync(HttpContext context, NodeControl control, CancellationToken cancellationToken)
     {
         try
         {
-            authorize();
-            return null;
+            return Results.Ok(await control.RepairAsync(Accounts.CallerOf(context), cancellationToken));
         }
-        catch (ObjectPolicyException ex)
+        catch (RequestRefusedException refusal)
         {
-            return Problems.Refused(ex.Decision);
+            return Problems.Refused(refusal);
         }
     }
 

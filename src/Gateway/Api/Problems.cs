@@ -2,7 +2,8 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
+using Xmbl.Cluster.Gateway.Application;
+using Xmbl.Cluster.Grains;
 using Xmbl.Cluster.Storage.Policies;
 
 namespace Xmbl.Cluster.Gateway.Api;
@@ -28,30 +29,40 @@ internal static class Problems
     public static IResult Refused(PolicyDecision decision) =>
         decision.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge(decision.Reason) : Forbidden(decision.Reason);
 
-    /// <summary>Reads a listing's <c>?limit=</c> with the gateway's page sizes (<see cref="GatewayOptions.DefaultPageSize"/>, <see cref="GatewayOptions.MaxPageSize"/>).</summary>
-    public static bool TryPageSize(HttpContext context, string? text, out int size, [NotNullWhen(false)] out IResult? problem)
+    /// <summary>An application service's refusal (<see cref="RequestRefusedException"/>) as its status: 400, 403, 404, 409 or 503.</summary>
+    public static IResult Refused(RequestRefusedException refusal) => refusal.Kind switch
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        return TryPageSize(text, options.DefaultPageSize, options.MaxPageSize, out size, out problem);
-    }
+        RefusalKind.Forbidden => Forbidden(refusal.Message),
+        RefusalKind.NotFound => NotFound(refusal.Message),
+        RefusalKind.Conflict => Make(StatusCodes.Status409Conflict, "Conflict", refusal.Message),
+        RefusalKind.Unavailable => Unavailable(refusal.Message),
+        _ => BadRequest(refusal.Message),
+    };
 
-    /// <summary>Reads a listing's <c>?limit=</c> (bound as text, so that a non-number gets this answer too, not an empty 400).</summary>
-    public static bool TryPageSize(string? text, int @default, int max, out int size, [NotNullWhen(false)] out IResult? problem)
+    /// <summary>Reads a listing's <c>?limit=</c> with the gateway's page sizes (<see cref="Paging"/>).</summary>
+    public static bool TryPageSize(HttpContext context, string? text, out int size, [NotNullWhen(false)] out IResult? problem) =>
+        TryPageSize(text, context.RequestServices.GetRequiredService<Paging>().Size, out size, out problem);
+
+    /// <summary>Reads a listing's <c>?limit=</c> with its own bounds.</summary>
+    public static bool TryPageSize(string? text, int @default, int max, out int size, [NotNullWhen(false)] out IResult? problem) =>
+        TryPageSize(text, (requested, field) => Paging.Size(requested, field, @default, max), out size, out problem);
+
+    // Bound as text, so that a non-number gets the same answer as a number out of range (0 is one), not an empty 400.
+    private static bool TryPageSize(string? text, Func<int?, string, int> rule, out int size, [NotNullWhen(false)] out IResult? problem)
     {
-        size = @default;
-        problem = null;
-        if (text is null)
+        int? requested = text is null ? null : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+        try
         {
+            size = rule(requested, "limit");
+            problem = null;
             return true;
         }
-
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out size) && size >= 1 && size <= max)
+        catch (RequestRefusedException refusal)
         {
-            return true;
+            size = 0;
+            problem = Refused(refusal);
+            return false;
         }
-
-        problem = BadRequest($"limit must be a whole number from 1 to {max}.");
-        return false;
     }
 
     private static IResult Make(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);

@@ -2,12 +2,12 @@ using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Gateway.Api;
+using Xmbl.Cluster.Gateway.Application;
 using Xmbl.Cluster.Gateway.Grpc.V1;
 using Xmbl.Cluster.Grains.Interfaces.Ledger;
 using Xmbl.Cluster.Grains.Ledger;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Nodes;
-using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.Ledger;
 
 namespace Xmbl.Cluster.Gateway.Grpc;
@@ -53,65 +53,52 @@ internal sealed class ClusterGrpcService(IServiceProvider services, IGrainFactor
     }
 }
 
-/// <summary><c>xmbl.v1.Ledger</c>: accounts, transfers and histories through the ledger service.</summary>
-internal sealed class LedgerGrpcService(LedgerService ledger) : V1.Ledger.LedgerBase
+/// <summary><c>xmbl.v1.Ledger</c>: accounts, transfers, histories, mints and the faucet through the ledger service.</summary>
+internal sealed class LedgerGrpcService(LedgerService ledger, Paging paging, [FromKeyedServices(ClusterClock.Key)] TimeProvider clock) : V1.Ledger.LedgerBase
 {
     public override async Task<Account> GetAccount(GetAccountRequest request, ServerCallContext context) =>
-        View(await ledger.GetAsync(Did(request.Id, "id")));
+        View(await ledger.GetAsync(LedgerService.ParseAccount(request.Id, "id")));
 
     public override async Task<TransferResult> Transfer(TransferRequest request, ServerCallContext context)
     {
-        var to = Did(request.To, "to");
-        if (request.Amount <= 0)
-        {
-            throw GrpcErrors.InvalidArgument("amount", "amount must be a whole number of micro-xmbl.c from 1 to 9223372036854775807 (1 xmbl.c = 1000000).");
-        }
-
-        if (request.Nonce <= 0)
-        {
-            throw GrpcErrors.InvalidArgument("nonce", "nonce must be a whole number greater than the account's last nonce (next_nonce in GetAccount).");
-        }
-
         var from = GrpcSigning.CallerOf(context).Account;
-        if (string.Equals(to, from, StringComparison.Ordinal))
-        {
-            throw GrpcErrors.InvalidArgument("to", "to is the sending account itself; a transfer moves credits between two accounts.");
-        }
-
-        var outcome = await ledger.TransferAsync(from, to, request.Amount, request.Nonce);
-        var account = outcome.Account;
-        return outcome.Refusal switch
-        {
-            LedgerRefusal.Done => new TransferResult
+        var (outcome, to) = await ledger.RequestTransferAsync(from, request.To, request.Amount, request.Nonce);
+        return outcome.Refusal == LedgerRefusal.Done
+            ? new TransferResult
             {
                 Id = outcome.TransferId!,
                 From = from,
                 To = to,
                 Amount = request.Amount,
                 Nonce = request.Nonce,
-                Balance = account.Balance,
+                Balance = outcome.Account.Balance,
                 Delivered = outcome.Delivered,
-            },
-            LedgerRefusal.InsufficientFunds => throw GrpcErrors.FailedPrecondition(
-                "insufficient-funds",
-                $"The balance of {account.Account} is {Credits.Format(account.Balance)} xmbl.c; {Credits.Format(request.Amount)} xmbl.c is more. Nothing was moved."),
-            LedgerRefusal.NonceUsed => throw GrpcErrors.FailedPrecondition(
-                "nonce-used",
-                $"Nonce already used: the last nonce of {account.Account} is {account.LastNonce}; send a greater one. Nothing was moved."),
-            _ => throw GrpcErrors.InvalidArgument("amount", $"amount would take the balance of {account.Account} past the largest amount the ledger holds."),
-        };
+            }
+            : throw Refused(outcome, request.Amount);
+    }
+
+    public override async Task<Account> Mint(MintRequest request, ServerCallContext context)
+    {
+        var outcome = await ledger.RequestMintAsync(GrpcSigning.CallerOf(context).Account, request.Amount, request.Nonce);
+        return outcome.Refusal == LedgerRefusal.Done ? View(outcome.Account) : throw Refused(outcome, request.Amount);
+    }
+
+    public override async Task<Account> Faucet(FaucetRequest request, ServerCallContext context)
+    {
+        var outcome = await ledger.RequestFaucetAsync(GrpcSigning.CallerOf(context).Account, request.Amount);
+        return outcome.Refusal == LedgerRefusal.Done ? View(outcome.Account) : throw Refused(outcome, request.Amount);
     }
 
     public override async Task<HistoryResponse> History(HistoryRequest request, ServerCallContext context)
     {
-        var did = Did(request.Id, "id");
+        var did = LedgerService.ParseAccount(request.Id, "id");
         long after = 0;
         if (request.PageToken.Length > 0 && !long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out after))
         {
             throw GrpcErrors.InvalidArgument("page_token", "page_token must be the next_page_token of the previous page.");
         }
 
-        var (items, next) = await ledger.HistoryAsync(did, after, JobsGrpcService.PageSize(request.PageSize, 50, 1000), context.CancellationToken);
+        var (items, next) = await ledger.HistoryAsync(did, after, JobsGrpcService.PageSize(paging, request.PageSize), context.CancellationToken);
         var response = new HistoryResponse { NextPageToken = next?.ToString(CultureInfo.InvariantCulture) ?? "" };
         response.Items.Add(items.Select(e => new HistoryEntry
         {
@@ -126,10 +113,24 @@ internal sealed class LedgerGrpcService(LedgerService ledger) : V1.Ledger.Ledger
         return response;
     }
 
-    private static string Did(string text, string field) =>
-        PublicIdentity.TryParseDid(text, out var identity)
-            ? identity!.Did
-            : throw GrpcErrors.InvalidArgument(field, $"{field} is not an account: accounts are did:key identities (did:key:z6Mk…).");
+    // REST's 402, 409, 429 and 400 as FAILED_PRECONDITION, RESOURCE_EXHAUSTED and INVALID_ARGUMENT, in the ledger's words.
+    private RpcException Refused(LedgerOutcome outcome, long amount)
+    {
+        var detail = ledger.Describe(outcome, amount);
+        return outcome.Refusal switch
+        {
+            LedgerRefusal.InsufficientFunds => GrpcErrors.FailedPrecondition("insufficient-funds", detail),
+            LedgerRefusal.NonceUsed => GrpcErrors.FailedPrecondition("nonce-used", detail),
+            LedgerRefusal.FaucetLimit when outcome.RetryAfter is { } retry => new RpcException(
+                new Status(StatusCode.ResourceExhausted, detail),
+                new Metadata
+                {
+                    { GrpcErrors.ReasonTrailer, "faucet-limit" },
+                    { GrpcErrors.RetryAfterTrailer, Math.Max(1, (long)Math.Ceiling((retry - clock.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture) },
+                }),
+            _ => GrpcErrors.InvalidArgument("amount", detail),
+        };
+    }
 
     private static Account View(AccountSnapshot a) => new()
     {

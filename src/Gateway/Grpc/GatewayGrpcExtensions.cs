@@ -51,6 +51,8 @@ public static partial class GatewayGrpcExtensions
         services.AddOptions<KestrelServerOptions>().Configure<GrpcEndpoint, IOptions<GrpcOptions>>((kestrel, endpoint, limits) =>
         {
             kestrel.Limits.Http2.MaxStreamsPerConnection = limits.Value.MaxConcurrentStreams;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = limits.Value.ConnectionWindowBytes;
+            kestrel.Limits.Http2.InitialStreamWindowSize = limits.Value.StreamWindowBytes;
             var port = endpoint.Port;
             if (port != 0)
             {
@@ -103,6 +105,8 @@ public static partial class GatewayGrpcExtensions
         Map(app.MapGrpcService<ModulesGrpcService>(), limits);
         Map(app.MapGrpcService<JobsGrpcService>(), limits);
         Map(app.MapGrpcService<ObjectsGrpcService>(), limits);
+        Map(app.MapGrpcService<NodesGrpcService>(), limits);
+        Map(app.MapGrpcService<StorageGrpcService>(), limits);
         if (app.Services.GetService<LedgerService>() is not null)
         {
             Map(app.MapGrpcService<LedgerGrpcService>(), limits);

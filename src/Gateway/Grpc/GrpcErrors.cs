@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Xmbl.Cluster.Grains;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Storage.Objects;
@@ -16,11 +17,12 @@ internal static class GrpcErrors
 {
     public const string FieldTrailer = "xmbl-field";
     public const string ReasonTrailer = "xmbl-reason";
+    public const string RetryAfterTrailer = "xmbl-retry-after";
 
     public static RpcException NotFound(string detail) => new(new Status(StatusCode.NotFound, detail));
 
     public static RpcException InvalidArgument(string field, string detail) =>
-        new(new Status(StatusCode.InvalidArgument, detail), new Metadata { { FieldTrailer, field } });
+        new(new Status(StatusCode.InvalidArgument, detail), field.Length == 0 ? [] : new Metadata { { FieldTrailer, field } });
 
     public static RpcException PermissionDenied(string detail) => new(new Status(StatusCode.PermissionDenied, detail));
 
@@ -46,6 +48,14 @@ internal static class GrpcErrors
     public static RpcException? Map(Exception exception) => exception switch
     {
         RpcException => null,
+        RequestRefusedException e => e.Kind switch
+        {
+            RefusalKind.Forbidden => PermissionDenied(e.Message),
+            RefusalKind.NotFound => NotFound(e.Message),
+            RefusalKind.Conflict => FailedPrecondition("conflict", e.Message),
+            RefusalKind.Unavailable => Unavailable(e.Message),
+            _ => InvalidArgument(ProtoName(e.Field ?? ""), e.Message),
+        },
         JobRequestException e when e.Errors.Count > 0 => InvalidArgument(
             e.Errors.Keys.First(),
             "The job request is invalid: " + string.Join("; ", e.Errors.SelectMany(x => x.Value.Select(m => x.Key.Length == 0 ? m : $"{x.Key}: {m}")))),
@@ -57,6 +67,25 @@ internal static class GrpcErrors
         OrleansMessageRejectionException => Unavailable("A silo of the cluster became unavailable during the call; retry it."),
         _ => null,
     };
+
+    /// <summary>A field as the application layer names it (REST's camelCase, <c>limits.memoryPages</c>) as the .proto does (<c>limits.memory_pages</c>).</summary>
+    public static string ProtoName(string field)
+    {
+        var name = new System.Text.StringBuilder(field.Length + 4);
+        foreach (var c in field)
+        {
+            if (char.IsAsciiLetterUpper(c))
+            {
+                name.Append('_').Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                name.Append(c);
+            }
+        }
+
+        return name.ToString();
+    }
 }
 
 /// <summary>Turns the application layer's exceptions into statuses for every call (one place, not one per method).</summary>

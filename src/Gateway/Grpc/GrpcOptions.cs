@@ -17,6 +17,12 @@ public sealed class GrpcOptions
     /// <summary>The default size of a GetObject chunk: 256 KiB.</summary>
     public const int DefaultChunkBytes = 256 << 10;
 
+    /// <summary>The default HTTP/2 receive window of one call: 4 MiB, a whole default message (Kestrel's own is 768 KiB).</summary>
+    public const int DefaultStreamWindowBytes = 4 << 20;
+
+    /// <summary>The default HTTP/2 receive window of one connection, all its calls together: 16 MiB (Kestrel's own is 1 MiB).</summary>
+    public const int DefaultConnectionWindowBytes = 16 << 20;
+
     /// <summary>The default number of concurrent calls (HTTP/2 streams) per connection.</summary>
     public const int DefaultMaxConcurrentStreams = 100;
 
@@ -25,6 +31,15 @@ public sealed class GrpcOptions
 
     /// <summary>How many bytes of an object each GetObject message carries (at most <see cref="MaxMessageBytes"/>).</summary>
     public int ChunkBytes { get; set; } = DefaultChunkBytes;
+
+    /// <summary>
+    /// How many bytes a client may send on one call before the server grants more (HTTP/2 flow control). Kestrel's 768 KiB
+    /// default makes a client stop mid-message for every 1 MiB chunk of an upload and wait a round trip.
+    /// </summary>
+    public int StreamWindowBytes { get; set; } = DefaultStreamWindowBytes;
+
+    /// <summary>How many bytes a client may send on one connection, all calls together, before the server grants more: what the server buffers at most per connection.</summary>
+    public int ConnectionWindowBytes { get; set; } = DefaultConnectionWindowBytes;
 
     /// <summary>The most calls in flight on one HTTP/2 connection; more wait for a free stream.</summary>
     public int MaxConcurrentStreams { get; set; } = DefaultMaxConcurrentStreams;
@@ -47,6 +62,16 @@ internal sealed class GrpcOptionsValidator : IValidateOptions<GrpcOptions>
         if (options.ChunkBytes < 1024 || options.ChunkBytes > options.MaxMessageBytes - 64)
         {
             failures.Add($"{GrpcOptions.SectionName}:{nameof(GrpcOptions.ChunkBytes)} must be from 1024 to {nameof(GrpcOptions.MaxMessageBytes)} - 64 (got {options.ChunkBytes}).");
+        }
+
+        if (options.StreamWindowBytes is < 65_535 or > 256 << 20)
+        {
+            failures.Add($"{GrpcOptions.SectionName}:{nameof(GrpcOptions.StreamWindowBytes)} must be from 65535 to 268435456 (got {options.StreamWindowBytes}).");
+        }
+
+        if (options.ConnectionWindowBytes < options.StreamWindowBytes || options.ConnectionWindowBytes > 1 << 30)
+        {
+            failures.Add($"{GrpcOptions.SectionName}:{nameof(GrpcOptions.ConnectionWindowBytes)} must be from {nameof(GrpcOptions.StreamWindowBytes)} to 1073741824 (got {options.ConnectionWindowBytes}).");
         }
 
         if (options.MaxConcurrentStreams is < 1 or > 10_000)

@@ -29,6 +29,13 @@ internal static class GrpcSigning
         "/xmbl.v1.Objects/PutObject",
         "/xmbl.v1.Objects/DeleteObject",
         "/xmbl.v1.Ledger/Transfer",
+        "/xmbl.v1.Ledger/Mint",
+        "/xmbl.v1.Ledger/Faucet",
+        "/xmbl.v1.Nodes/StopNode",
+        "/xmbl.v1.Nodes/StartNode",
+        "/xmbl.v1.Nodes/UpdateNodeSettings",
+        "/xmbl.v1.Nodes/LeaveNode",
+        "/xmbl.v1.Storage/Repair",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>The canonical target of a PutObject: the method's path, the namespace and the name, percent-encoded as RFC 3986 unreserved.</summary>

@@ -2,16 +2,16 @@ using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
+using Xmbl.Cluster.Gateway.Application;
 using Xmbl.Cluster.Gateway.Grpc.V1;
 using Xmbl.Cluster.Grains.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
-using JobStatus = Xmbl.Cluster.Grains.Interfaces.Jobs.JobStatus;
 
 namespace Xmbl.Cluster.Gateway.Grpc;
 
 /// <summary><c>xmbl.v1.Jobs</c>: the job service's operations; the job service validates, as for REST.</summary>
-internal sealed class JobsGrpcService(JobService jobs) : Jobs.JobsBase
+internal sealed class JobsGrpcService(JobService jobs, Paging paging) : Jobs.JobsBase
 {
     public override async Task<Job> SubmitJob(SubmitJobRequest request, ServerCallContext context)
     {
@@ -54,25 +54,10 @@ internal sealed class JobsGrpcService(JobService jobs) : Jobs.JobsBase
 
     public override async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
     {
-        JobStatus? status = null;
-        if (request.Status.Length > 0)
-        {
-            if (!Enum.TryParse<JobStatus>(request.Status, ignoreCase: true, out var s) || !Enum.IsDefined(s))
-            {
-                throw GrpcErrors.InvalidArgument("status", $"Unknown status '{request.Status}'; use one of {string.Join(", ", Enum.GetNames<JobStatus>()).ToLowerInvariant()}.");
-            }
-
-            status = s;
-        }
-
-        if (request.Submitter.Length > 0 && !Accounts.IsValid(request.Submitter))
-        {
-            throw GrpcErrors.InvalidArgument("submitter", $"submitter is not a valid account: use {Accounts.Syntax}.");
-        }
-
-        var take = PageSize(request.PageSize, 50, 1000);
+        var status = JobService.ParseStatus(Empty(request.Status));
+        var take = PageSize(paging, request.PageSize);
         var page = await jobs.ListAsync(
-            new JobQuery(status, Empty(request.Module), Empty(request.Node), Empty(request.Submitter), Empty(request.PageToken), take),
+            new JobQuery(status, Empty(request.Module), Empty(request.Node), Accounts.Filter(Empty(request.Submitter), "submitter"), Empty(request.PageToken), take),
             context.CancellationToken);
         var response = new ListJobsResponse { NextPageToken = page.Next ?? "" };
         response.Items.Add(page.Items.Select(GrpcViews.Job));
@@ -100,23 +85,11 @@ internal sealed class JobsGrpcService(JobService jobs) : Jobs.JobsBase
         return new JobOutput { Content = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(output) };
     }
 
-    public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)
-    {
-        var current = await jobs.GetAsync(request.Id) ?? throw GrpcErrors.NotFound($"No job {request.Id}.");
-        var account = GrpcSigning.CallerOf(context).Account;
-        if (!string.Equals(current.Spec.Submitter, account, StringComparison.Ordinal))
-        {
-            throw GrpcErrors.PermissionDenied($"Job {request.Id} was submitted by {current.Spec.Submitter ?? "no account"}; only its submitter may cancel it (the call was made by {account}).");
-        }
+    public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context) =>
+        GrpcViews.Job(await jobs.CancelAsync(request.Id, GrpcSigning.CallerOf(context).Account, Empty(request.Reason)));
 
-        return GrpcViews.Job(await jobs.CancelAsync(request.Id, Empty(request.Reason)) ?? throw GrpcErrors.NotFound($"No job {request.Id}."));
-    }
-
-    /// <summary>A page size as REST's <c>?limit=</c>: 0 means the default, else 1 to <paramref name="max"/>.</summary>
-    internal static int PageSize(int size, int @default, int max) =>
-        size == 0 ? @default
-        : size >= 1 && size <= max ? size
-        : throw GrpcErrors.InvalidArgument("page_size", $"page_size must be a whole number from 1 to {max} (0 for {@default}).");
+    /// <summary>A listing's page size by the gateway's paging rules; proto3 has no unset number, so 0 asks for the default.</summary>
+    internal static int PageSize(Paging paging, int size) => paging.Size(size == 0 ? null : size, "page_size");
 
     internal static string? Empty(string text) => text.Length == 0 ? null : text;
 }

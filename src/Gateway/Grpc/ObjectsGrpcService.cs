@@ -3,12 +3,11 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Gateway.Api;
+using Xmbl.Cluster.Gateway.Application;
 using Xmbl.Cluster.Gateway.Grpc.V1;
-using Xmbl.Cluster.Grains.Interfaces.Objects;
 using Xmbl.Cluster.Grains.Objects;
 using Xmbl.Cluster.Identity.Requests;
 using Xmbl.Cluster.Storage.Objects;
-using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Storage.Streams;
 
 namespace Xmbl.Cluster.Gateway.Grpc;
@@ -18,11 +17,8 @@ namespace Xmbl.Cluster.Gateway.Grpc;
 /// size limit and quotas, the same hash check before commit, and nothing visible from an upload that is cut off,
 /// cancelled or past its deadline (the object writer deletes its shards and returns its stripe buffers).
 /// </summary>
-internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOptions> options) : Objects.ObjectsBase
+internal sealed class ObjectsGrpcService(ObjectService objects, Paging paging, IOptions<GrpcOptions> options) : Objects.ObjectsBase
 {
-    private const int DefaultListLimit = 100;
-    private const int MaxListLimit = 1000;
-
     public override async Task<ObjectInfo> PutObject(IAsyncStreamReader<PutObjectRequest> requestStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;
@@ -68,7 +64,7 @@ internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOpt
     public override async Task GetObject(GetObjectRequest request, IServerStreamWriter<GetObjectResponse> responseStream, ServerCallContext context)
     {
         var key = Key(request.Namespace, request.Name, "");
-        var version = await ReadableAsync(key, GrpcSigning.CallerOf(context).Account);
+        var version = await objects.GetReadableAsync(key, GrpcSigning.CallerOf(context).Account);
         var size = version.Manifest.Size;
         if (request.Offset < 0 || request.Offset > size)
         {
@@ -102,35 +98,21 @@ internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOpt
     }
 
     public override async Task<ObjectInfo> HeadObject(V1.ObjectAddress request, ServerCallContext context) =>
-        GrpcViews.Object(await ReadableAsync(Key(request.Namespace, request.Name, ""), GrpcSigning.CallerOf(context).Account));
+        GrpcViews.Object(await objects.GetReadableAsync(Key(request.Namespace, request.Name, ""), GrpcSigning.CallerOf(context).Account));
 
     public override async Task<ListObjectsResponse> ListObjects(ListObjectsRequest request, ServerCallContext context)
     {
-        if (!ObjectKey.IsValidNamespace(request.Namespace))
-        {
-            throw GrpcErrors.InvalidArgument("namespace", $"Namespace '{request.Namespace}' is not valid.");
-        }
-
-        Authorize(request.Namespace, null, GrpcSigning.CallerOf(context).Account, ObjectOperations.List);
-        var take = JobsGrpcService.PageSize(request.PageSize, DefaultListLimit, MaxListLimit);
-        var items = await objects.ListAsync(request.Namespace, JobsGrpcService.Empty(request.Prefix), JobsGrpcService.Empty(request.PageToken), take, context.CancellationToken);
-        var response = new ListObjectsResponse { NextPageToken = items.Count == take ? items[^1].Manifest.Name : "" };
+        var take = JobsGrpcService.PageSize(paging, request.PageSize);
+        var (items, next) = await objects.ListAsync(
+            request.Namespace, GrpcSigning.CallerOf(context).Account, JobsGrpcService.Empty(request.Prefix), JobsGrpcService.Empty(request.PageToken), take, context.CancellationToken);
+        var response = new ListObjectsResponse { NextPageToken = next ?? "" };
         response.Items.Add(items.Select(GrpcViews.Object));
         return response;
     }
 
     public override async Task<DeleteObjectResponse> DeleteObject(V1.ObjectAddress request, ServerCallContext context)
     {
-        var key = Key(request.Namespace, request.Name, "");
-        var account = GrpcSigning.CallerOf(context).Account;
-        Authorize(key.Namespace, key.Name, account, ObjectOperations.Delete);
-        var version = await objects.GetAsync(key) ?? throw GrpcErrors.NotFound($"No object {key}.");
-        if (!string.Equals(version.Owner, account, StringComparison.Ordinal))
-        {
-            throw GrpcErrors.PermissionDenied($"Object {key} belongs to {version.Owner}; only its owner may delete it (the call was made by {account}).");
-        }
-
-        _ = await objects.DeleteAsync(key, context.CancellationToken) ?? throw GrpcErrors.NotFound($"No object {key}.");
+        await objects.DeleteAsync(Key(request.Namespace, request.Name, ""), GrpcSigning.CallerOf(context).Account, context.CancellationToken);
         return new DeleteObjectResponse();
     }
 
@@ -142,40 +124,6 @@ internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOpt
         }
 
         return key;
-    }
-
-    // The namespace's policy decides who reads; an object's owner always reads it (as REST).
-    private async Task<StoredObject> ReadableAsync(ObjectKey key, string account)
-    {
-        RpcException? refused = null;
-        try
-        {
-            objects.Authorize(key.Namespace, key.Name, account, ObjectOperations.Read);
-        }
-        catch (ObjectPolicyException ex)
-        {
-            refused = GrpcErrors.Refused(ex.Decision);
-        }
-
-        var version = await objects.GetAsync(key);
-        if (refused is not null && (version is null || !string.Equals(version.Owner, account, StringComparison.Ordinal)))
-        {
-            throw refused;
-        }
-
-        return version ?? throw GrpcErrors.NotFound($"No object {key}.");
-    }
-
-    private void Authorize(string @namespace, string? name, string account, ObjectOperations operation)
-    {
-        try
-        {
-            objects.Authorize(@namespace, name, account, operation);
-        }
-        catch (ObjectPolicyException ex)
-        {
-            throw GrpcErrors.Refused(ex.Decision);
-        }
     }
 
     /// <summary>The chunk messages after a PutObject's header, as a read-only stream (no copy beyond the caller's buffer).</summary>
@@ -226,7 +174,11 @@ internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOpt
         }
     }
 
-    /// <summary>Cuts what the object reader writes into chunk messages of one size; one buffer, reused (each write is serialized before it completes).</summary>
+    /// <summary>
+    /// Cuts what the object reader writes into chunk messages of one size. A whole chunk of the reader's bytes goes out
+    /// as it is, wrapped, not copied; only the pieces are gathered in one reused buffer. Both are safe because each
+    /// write is serialized before it completes.
+    /// </summary>
     private sealed class ChunkWriteStream(IServerStreamWriter<GetObjectResponse> messages, int chunkBytes) : ForwardWriteStream
     {
         private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(chunkBytes);
@@ -237,6 +189,13 @@ internal sealed class ObjectsGrpcService(ObjectService objects, IOptions<GrpcOpt
             var buffer = _buffer ?? throw new ObjectDisposedException(nameof(ChunkWriteStream));
             while (!source.IsEmpty)
             {
+                if (_filled == 0 && source.Length >= chunkBytes)
+                {
+                    await messages.WriteAsync(new GetObjectResponse { Chunk = UnsafeByteOperations.UnsafeWrap(source[..chunkBytes]) }, cancellationToken);
+                    source = source[chunkBytes..];
+                    continue;
+                }
+
                 var n = Math.Min(chunkBytes - _filled, source.Length);
                 source.Span[..n].CopyTo(buffer.AsSpan(_filled));
                 _filled += n;

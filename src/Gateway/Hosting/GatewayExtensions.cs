@@ -52,6 +52,10 @@ public static class GatewayExtensions
         // first, so that a Logging:LogLevel:Microsoft.AspNetCore key (as specific, later in the list) wins over it.
         services.Configure<LoggerFilterOptions>(o => o.Rules.Insert(0, new LoggerFilterRule(null, "Microsoft.AspNetCore", LogLevel.Warning, null)));
         services.AddClusterTelemetry();
+
+        // The application layer REST and gRPC share (src/Gateway/Application): paging rules and the operator's controls.
+        services.AddSingleton<Xmbl.Cluster.Gateway.Application.Paging>();
+        services.AddSingleton<Xmbl.Cluster.Gateway.Application.NodeControl>();
         return services;
     }
 

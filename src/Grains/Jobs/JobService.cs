@@ -12,7 +12,7 @@ using Xmbl.Cluster.Grains.Jobs.Options;
 namespace Xmbl.Cluster.Grains.Jobs;
 
 /// <summary>What the gateway does with jobs: submit (validated, defaults applied), read, list, watch, cancel.</summary>
-public sealed class JobService
+public sealed partial class JobService
 {
     private const int ScanPage = 500;
 

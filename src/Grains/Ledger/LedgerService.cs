@@ -7,7 +7,7 @@ namespace Xmbl.Cluster.Grains.Ledger;
 
 /// <summary>The ledger's operations for the gateway: transfers, mints, the faucet, balances and histories.</summary>
 /// <remarks>Who may act is the caller's business (the gateway checks signatures); this checks what the ledger's rules are.</remarks>
-public sealed class LedgerService
+public sealed partial class LedgerService
 {
     private readonly IGrainFactory _grains;
     private readonly IGrainStateQuery _query;

@@ -16,7 +16,12 @@ const v1 = grpc.loadPackageDefinition(definition).xmbl.v1;
 
 const [command, json] = process.argv.slice(2);
 const args = JSON.parse(json ?? '{}');
-const options = { 'grpc.max_receive_message_length': 8 << 20, 'grpc.max_send_message_length': 8 << 20 };
+// grpc-js receives with HTTP/2's 64 KiB window unless told otherwise: a download then waits a round trip every 64 KiB.
+const options = {
+  'grpc.max_receive_message_length': 8 << 20,
+  'grpc.max_send_message_length': 8 << 20,
+  'grpc-node.flow_control_window': args.flowWindow ?? 8 << 20,
+};
 const client = (service) => new v1[service](args.address, grpc.credentials.createInsecure(), options);
 
 // --- signing: the REST scheme (xmbl-request-v1) with method POST and the call's path ---
