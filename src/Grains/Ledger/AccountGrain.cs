@@ -85,7 +85,8 @@ internal sealed partial class AccountGrain(
     {
         ArgumentNullException.ThrowIfNull(credit);
         ThrowIfBroken();
-        var payout = credit.Kind == LedgerEntryKind.JobIncome;
+        // Payouts (jobs, storage) share the sender's payout counter, apart from its transfer nonces.
+        var payout = credit.Kind is LedgerEntryKind.JobIncome or LedgerEntryKind.StorageIncome;
         var credited = payout ? State.CreditedPayouts : State.Credited;
         if (credited.TryGetValue(credit.From, out var last) && credit.Nonce <= last)
         {
@@ -97,7 +98,7 @@ internal sealed partial class AccountGrain(
 
         State.Balance = checked(State.Balance + credit.Amount);
         credited[credit.From] = credit.Nonce;
-        Append(payout ? LedgerEntryKind.JobIncome : LedgerEntryKind.TransferIn, credit.Amount, credit.From, credit.TransferId, credit.At);
+        Append(payout ? credit.Kind : LedgerEntryKind.TransferIn, credit.Amount, credit.From, credit.TransferId, credit.At);
         await SaveAsync();
     }
 
@@ -180,6 +181,113 @@ internal sealed partial class AccountGrain(
     /// <summary>The id of a job payout: the job and the assignment paid.</summary>
     public static string PayoutId(string jobId, EscrowPayout payout) =>
         jobId + "/" + payout.AssignmentId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task<StorageChargeOutcome> ChargeStorageAsync(StorageCharge charge)
+    {
+        ArgumentNullException.ThrowIfNull(charge);
+        ThrowIfBroken();
+        ArgumentOutOfRangeException.ThrowIfLessThan(charge.Period, 1);
+        if (charge.Period <= State.StoragePeriod)
+        {
+            return new StorageChargeOutcome(AlreadyCharged: true, 0, StorageOwedTotal(), Snapshot());
+        }
+
+        foreach (var line in charge.Lines)
+        {
+            if (line.Amount < 1 || string.IsNullOrEmpty(line.Payee) || string.Equals(line.Payee, Id, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Storage charge lines of period {charge.Period} each pay another account at least 1.", nameof(charge));
+            }
+        }
+
+        long total = StorageOwedTotal();
+        foreach (var line in charge.Lines)
+        {
+            total = checked(total + line.Amount);
+        }
+
+        if (total > 0 && total <= State.Balance)
+        {
+            // Before the payments are owed, as for transfers; only credits run during the await (balances only rise).
+            await EnsureDeliveryReminderAsync();
+            if (charge.Period <= State.StoragePeriod)
+            {
+                return new StorageChargeOutcome(AlreadyCharged: true, 0, StorageOwedTotal(), Snapshot());
+            }
+        }
+
+        // One write: the period is taken, its lines are owed, and paid with everything owed before if the balance covers it.
+        State.StoragePeriod = charge.Period;
+        foreach (var line in charge.Lines)
+        {
+            State.StorageOwed[line.Payee] = checked(State.StorageOwed.GetValueOrDefault(line.Payee) + line.Amount);
+        }
+
+        var paid = State.DeliveryReminder ? PayStorageOwed(charge.To) : 0;
+        await SaveAsync();
+        if (paid > 0)
+        {
+            await DeliverAsync();
+            await SealHistoryAsync();
+        }
+
+        return new StorageChargeOutcome(AlreadyCharged: false, paid, StorageOwedTotal(), Snapshot());
+    }
+
+    public async Task<AccountSnapshot> PayStorageOwedAsync(DateTimeOffset at)
+    {
+        ThrowIfBroken();
+        if (State.StorageOwed.Count == 0 || StorageOwedTotal() > State.Balance)
+        {
+            return Snapshot();
+        }
+
+        await EnsureDeliveryReminderAsync();
+        if (PayStorageOwed(at) > 0)
+        {
+            await SaveAsync();
+            await DeliverAsync();
+            await SealHistoryAsync();
+        }
+
+        return Snapshot();
+    }
+
+    /// <summary>
+    /// Pays every payee what it is owed for storage when the balance covers all of it (all or nothing, so no payee is
+    /// favoured); each payment is owed as a credit like a job payout. Changes the state only; the caller writes it.
+    /// </summary>
+    private long PayStorageOwed(DateTimeOffset at)
+    {
+        var owed = StorageOwedTotal();
+        if (owed == 0 || owed > State.Balance)
+        {
+            return 0;
+        }
+
+        var id = Id + "/storage/" + State.StoragePeriod.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (payee, amount) in State.StorageOwed.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            State.LastPayout++;
+            State.Balance -= amount;
+            State.Outbox.Add(new TransferCredit(id, Id, payee, State.LastPayout, amount, at, LedgerEntryKind.StorageIncome));
+            Append(LedgerEntryKind.StoragePayment, -amount, payee, id, at);
+        }
+
+        State.StorageOwed.Clear();
+        return owed;
+    }
+
+    private long StorageOwedTotal()
+    {
+        long owed = 0;
+        foreach (var amount in State.StorageOwed.Values)
+        {
+            owed = checked(owed + amount);
+        }
+
+        return owed;
+    }
 
     public async Task<LedgerOutcome> MintAsync(long amount, long nonce, DateTimeOffset at)
     {
@@ -393,7 +501,7 @@ internal sealed partial class AccountGrain(
             held += hold.Amount;
         }
 
-        return new(Id, State.Balance, State.LastNonce, State.HistoryCount, pending, held, State.Holds.Count);
+        return new(Id, State.Balance, State.LastNonce, State.HistoryCount, pending, held, State.Holds.Count, StorageOwedTotal());
     }
 
     private void ThrowIfBroken()
