@@ -47,8 +47,8 @@ public sealed class StorageChargeOptions
     /// <summary>The default <see cref="Interval"/>.</summary>
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromHours(1);
 
-    /// <summary>Whether storage is charged. The same on every silo of a cluster.</summary>
-    public bool Enabled { get; set; } = true;
+    /// <summary>Whether storage is charged; unset means on in cluster mode, off in embedded mode (one user, a faucet). The same on every silo of a cluster.</summary>
+    public bool? Enabled { get; set; }
 
     /// <summary>How often a charging period ends and is charged.</summary>
     public TimeSpan Interval { get; set; } = DefaultInterval;

@@ -223,7 +223,7 @@ internal sealed partial class StorageChargesGrain(
 }
 
 /// <summary>Registers (or with charging off, removes) the storage charging reminder when the silo starts, retried until the grain answers.</summary>
-internal sealed partial class StorageChargesStarter(IGrainFactory grains, IOptions<LedgerOptions> options, ILogger<StorageChargesStarter> logger) : BackgroundService
+internal sealed partial class StorageChargesStarter(IGrainFactory grains, IOptions<LedgerOptions> options, LedgerMode mode, ILogger<StorageChargesStarter> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -231,7 +231,7 @@ internal sealed partial class StorageChargesStarter(IGrainFactory grains, IOptio
         {
             try
             {
-                await grains.GetGrain<IStorageChargesGrain>(IStorageChargesGrain.Key).StartAsync(options.Value.Storage.Enabled);
+                await grains.GetGrain<IStorageChargesGrain>(IStorageChargesGrain.Key).StartAsync(options.Value.Storage.Enabled ?? !mode.Embedded);
                 return;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException && !stoppingToken.IsCancellationRequested)

@@ -16,7 +16,7 @@ public sealed class StorageChargeTests
 {
     private const long Xmbl = 1_000_000;
     private const int Gb = 1_000_000_000;
-    private static readonly Dictionary<string, string?> Settings = new() { ["Xmbl:Ledger:Storage:Interval"] = "12:00:00" };
+    private static readonly Dictionary<string, string?> Settings = new() { ["Xmbl:Ledger:Storage:Enabled"] = "true", ["Xmbl:Ledger:Storage:Interval"] = "12:00:00" };
 
     [Fact]
     public async Task EachPayeeIsPaidItsNodesShardBytes_ProratedFromCreationOrTheLastCharge_RoundedDownOnce()
