@@ -23,14 +23,22 @@ internal sealed partial class AccountGrain(
     ILogger<AccountGrain> logger)
     : Grain, IAccountGrain, IRemindable
 {
-    /// <summary>History entries per sealed page.</summary>
+    /// <summary>History entries per page (page keys follow from it: part of the storage format).</summary>
     public const int HistoryPageSize = 100;
+
+    /// <summary>Entries the account keeps before it moves them to their page: each write carries at most about this many.</summary>
+    public const int HistorySealChunk = 20;
 
     /// <summary>The reminder that redelivers credits.</summary>
     public const string DeliveryReminderName = "ledger-delivery";
 
     private readonly SemaphoreSlim _writes = new(1, 1);
     private bool _broken;
+
+    // Group commit: each SaveAsync call takes a number after its changes; a write covers every number taken before it began.
+    private long _saveRequests;
+    private long _savedUpTo;
+    private bool _sealing;
 
     private AccountGrainState State => state.State;
 
@@ -100,6 +108,9 @@ internal sealed partial class AccountGrain(
         credited[credit.From] = credit.Nonce;
         Append(payout ? credit.Kind : LedgerEntryKind.TransferIn, credit.Amount, credit.From, credit.TransferId, credit.At);
         await SaveAsync();
+
+        // An account that only receives keeps its state small too.
+        await SealHistoryAsync();
     }
 
     public async Task<LedgerOutcome> HoldAsync(string jobId, long amount, DateTimeOffset at)
@@ -450,29 +461,46 @@ internal sealed partial class AccountGrain(
         State.DeliveryReminder = true;
     }
 
-    /// <summary>Moves a full page of history to its page grain, so the account's own state stays small.</summary>
+    /// <summary>
+    /// Moves the oldest entries (up to the end of their page) to their page grain once <see cref="HistorySealChunk"/>
+    /// have gathered, so the account's state, written with every transfer, stays small.
+    /// </summary>
+    /// <remarks>
+    /// The removal is stored with the account's next write: until then the stored state still holds the moved entries,
+    /// which readers skip (they read entries before the first kept one from pages) and a later move adds again,
+    /// which the page ignores.
+    /// </remarks>
     private async Task SealHistoryAsync()
     {
-        if (State.Recent.Count < HistoryPageSize)
+        if (State.Recent.Count < HistorySealChunk || _sealing)
         {
+            // Credits interleave: one move at a time, so each removes the entries it moved.
             return;
         }
 
-        var page = (State.Recent[0].Seq - 1) / HistoryPageSize;
-        var entries = State.Recent.GetRange(0, HistoryPageSize);
+        _sealing = true;
+
+        var first = State.Recent[0].Seq;
+        var page = (first - 1) / HistoryPageSize;
+        var count = (int)Math.Min(State.Recent.Count, ((page + 1) * HistoryPageSize) - first + 1);
+        var entries = State.Recent.GetRange(0, count);
         try
         {
             await GrainFactory.GetGrain<IAccountHistoryPageGrain>(PageKey(Id, page)).SealAsync(entries);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The entries stay here and are sealed by a later call.
+            // The entries stay here and are moved by a later call.
             LogSealFailed(logger, ex, Id, page);
             return;
         }
+        finally
+        {
+            _sealing = false;
+        }
 
-        State.Recent.RemoveRange(0, HistoryPageSize);
-        await SaveAsync();
+        // Other calls only append meanwhile.
+        State.Recent.RemoveRange(0, count);
     }
 
     /// <summary>The key of an account's history page.</summary>
@@ -512,14 +540,26 @@ internal sealed partial class AccountGrain(
         }
     }
 
-    /// <summary>Writes the whole state, one write at a time; a failure ends the activation.</summary>
+    /// <summary>
+    /// Stores the whole state with the caller's changes, one write at a time; a failure ends the activation. Callers
+    /// that queued behind a running write share the next one (credits arriving together cost one write).
+    /// </summary>
     private async Task SaveAsync()
     {
+        var mine = ++_saveRequests;
         await _writes.WaitAsync();
         try
         {
             ThrowIfBroken();
+            if (_savedUpTo >= mine)
+            {
+                // A write that began after this caller's changes were made has stored them.
+                return;
+            }
+
+            var covers = _saveRequests;
             await state.WriteStateAsync();
+            _savedUpTo = covers;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && !_broken)
         {
