@@ -50,6 +50,12 @@ public static class Program
             return Grpc.GrpcLoop.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        // Ledger transfers per second on PostgreSQL (see Ledger/TransferThroughput.cs and bench/ledger/compare.sh).
+        if (args.Length > 0 && args[0] == Ledger.TransferThroughput.Switch)
+        {
+            return Ledger.TransferThroughput.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

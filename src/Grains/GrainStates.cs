@@ -44,6 +44,10 @@ public static class GrainStates
 
     /// <summary><c>ILedgerEpochGrain</c>: the balances one epoch's root is over.</summary>
     public const string LedgerEpochBalances = "ledger-epoch-balances";
+
+    /// <summary><c>IStorageChargesGrain</c>: the storage charging periods.</summary>
+    public const string StorageCharges = "storage-charges";
+
     /// <summary><c>IServicePackageGrain</c>: a published service version's library entry.</summary>
     public const string ServicePackage = "service-package";
 

@@ -328,6 +328,8 @@ internal sealed record AccountView(
     long Held,
     string HeldXmblC,
     int Holds,
+    long StorageOwed,
+    string StorageOwedXmblC,
     long HistoryCount,
     IReadOnlyList<OperatedNodeView> Nodes,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Reputation)
@@ -342,6 +344,8 @@ internal sealed record AccountView(
         account.Held,
         Credits.Format(account.Held),
         account.Holds,
+        account.StorageOwed,
+        Credits.Format(account.StorageOwed),
         account.HistoryCount,
         nodes,
         nodes.Count == 0 ? null : nodes.Average(n => n.Reputation));

@@ -61,6 +61,14 @@ internal static partial class ObjectEndpoints
         {
             return Problems.TooLarge($"The object is larger than the {ex.MaxSize} bytes allowed.");
         }
+        catch (Grains.Ledger.StorageOwedException ex)
+        {
+            return Results.Problem(
+                detail: ex.Message,
+                statusCode: StatusCodes.Status402PaymentRequired,
+                title: "Storage charges owed",
+                extensions: new Dictionary<string, object?> { ["account"] = ex.Account.Account, ["balance"] = ex.Account.Balance, ["storageOwed"] = ex.Account.StorageOwed });
+        }
         catch (InsufficientShardNodesException ex)
         {
             return Problems.Unavailable(ex.Message);

@@ -60,6 +60,7 @@ internal static class GrpcErrors
             e.Errors.Keys.First(),
             "The job request is invalid: " + string.Join("; ", e.Errors.SelectMany(x => x.Value.Select(m => x.Key.Length == 0 ? m : $"{x.Key}: {m}")))),
         InsufficientFundsException e => FailedPrecondition("insufficient-funds", e.Message),
+        Grains.Ledger.StorageOwedException e => FailedPrecondition("insufficient-funds", e.Message),
         ObjectPolicyException e => Refused(e.Decision),
         ObjectTooLargeException e => ResourceExhausted($"The object is larger than the {e.MaxSize} bytes allowed."),
         InsufficientShardNodesException e => Unavailable(e.Message),

@@ -39,6 +39,16 @@ public interface IAccountGrain : IGrainWithStringKey
     /// </summary>
     Task<EscrowOutcome> SettleHoldAsync(EscrowSettlement settlement);
 
+    /// <summary>
+    /// Takes one period's storage charge (once per period: a period not after the last one taken changes nothing). The
+    /// charge is added to what the account owes for storage; when the balance covers all of it, it is paid in the same
+    /// write (each payee's part delivered like a transfer credit), else it stays owed and nothing moves.
+    /// </summary>
+    Task<StorageChargeOutcome> ChargeStorageAsync(StorageCharge charge);
+
+    /// <summary>Pays what the account owes for storage when the balance covers it all; returns the account after.</summary>
+    Task<AccountSnapshot> PayStorageOwedAsync(DateTimeOffset at);
+
     /// <summary>Delivers credits this account still owes (after a crash or an unreachable receiver); true when none is left.</summary>
     Task<bool> DeliverPendingAsync();
 

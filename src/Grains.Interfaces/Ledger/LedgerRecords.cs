@@ -43,6 +43,29 @@ public sealed record EscrowSettlement(string JobId, IReadOnlyList<EscrowPayout> 
 [GenerateSerializer, Immutable, Alias("xmbl.EscrowOutcome")]
 public sealed record EscrowOutcome(long Held, long Paid, long Refunded, bool AlreadySettled);
 
+/// <summary>One period's storage charge of an account (the owner of the objects), per payee.</summary>
+/// <param name="Period">The charging period's number (1, 2, …): an account takes each period once.</param>
+/// <param name="From">The period's start.</param>
+/// <param name="To">The period's end (when its charges were computed).</param>
+/// <param name="Lines">What each payee is owed for the period, each at least 1.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.StorageCharge")]
+public sealed record StorageCharge(long Period, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<StorageChargeLine> Lines);
+
+/// <summary>What one payee is owed for one period.</summary>
+/// <param name="Payee">The account paid: the node operator's did:key, else the node's own.</param>
+/// <param name="Amount">Micro-xmbl.c, at least 1.</param>
+/// <param name="Bytes">The shard bytes of the owner's objects the payee's nodes held at the period's end.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.StorageChargeLine")]
+public sealed record StorageChargeLine(string Payee, long Amount, long Bytes);
+
+/// <summary>What a storage charge did.</summary>
+/// <param name="AlreadyCharged">True when the account had taken this period before (nothing changed).</param>
+/// <param name="Paid">Micro-xmbl.c paid now (this period's charge and what was owed before, when the balance covers them).</param>
+/// <param name="Owed">Micro-xmbl.c still owed after it (0 when everything was paid).</param>
+/// <param name="Account">The account after it.</param>
+[GenerateSerializer, Immutable, Alias("xmbl.StorageChargeOutcome")]
+public sealed record StorageChargeOutcome(bool AlreadyCharged, long Paid, long Owed, AccountSnapshot Account);
+
 /// <summary>The faucet's limits, in micro-xmbl.c.</summary>
 /// <param name="MaxPerRequest">The most one request gets.</param>
 /// <param name="MaxPerWindow">The most one account gets per <paramref name="Window"/>.</param>
@@ -86,8 +109,9 @@ public sealed record LedgerOutcome(LedgerRefusal Refusal, AccountSnapshot Accoun
 /// <param name="PendingOut">Micro-xmbl.c debited but not yet acknowledged by receivers.</param>
 /// <param name="Held">Micro-xmbl.c held in escrow for the account's unfinished jobs (not in <paramref name="Balance"/>).</param>
 /// <param name="Holds">Jobs with a hold.</param>
+/// <param name="StorageOwed">Micro-xmbl.c of storage charges the balance could not cover (new puts are refused while any is owed).</param>
 [GenerateSerializer, Immutable, Alias("xmbl.AccountSnapshot")]
-public sealed record AccountSnapshot(string Account, long Balance, long LastNonce, long HistoryCount, long PendingOut, long Held = 0, int Holds = 0);
+public sealed record AccountSnapshot(string Account, long Balance, long LastNonce, long HistoryCount, long PendingOut, long Held = 0, int Holds = 0, long StorageOwed = 0);
 
 /// <summary>What a history entry records.</summary>
 public enum LedgerEntryKind
@@ -115,6 +139,12 @@ public enum LedgerEntryKind
 
     /// <summary>Paid for a run of another account's job (amount positive).</summary>
     JobIncome = 8,
+
+    /// <summary>A storage charge paid to a node's payee for the shard bytes it holds of this account's objects (amount negative).</summary>
+    StoragePayment = 9,
+
+    /// <summary>Paid for holding another account's shard bytes (amount positive).</summary>
+    StorageIncome = 10,
 }
 
 /// <summary>One entry of an account's history.</summary>

@@ -23,14 +23,22 @@ internal sealed partial class AccountGrain(
     ILogger<AccountGrain> logger)
     : Grain, IAccountGrain, IRemindable
 {
-    /// <summary>History entries per sealed page.</summary>
+    /// <summary>History entries per page (page keys follow from it: part of the storage format).</summary>
     public const int HistoryPageSize = 100;
+
+    /// <summary>Entries the account keeps before it moves them to their page: each write carries at most about this many.</summary>
+    public const int HistorySealChunk = 20;
 
     /// <summary>The reminder that redelivers credits.</summary>
     public const string DeliveryReminderName = "ledger-delivery";
 
     private readonly SemaphoreSlim _writes = new(1, 1);
     private bool _broken;
+
+    // Group commit: each SaveAsync call takes a number after its changes; a write covers every number taken before it began.
+    private long _saveRequests;
+    private long _savedUpTo;
+    private bool _sealing;
 
     private AccountGrainState State => state.State;
 
@@ -85,7 +93,8 @@ internal sealed partial class AccountGrain(
     {
         ArgumentNullException.ThrowIfNull(credit);
         ThrowIfBroken();
-        var payout = credit.Kind == LedgerEntryKind.JobIncome;
+        // Payouts (jobs, storage) share the sender's payout counter, apart from its transfer nonces.
+        var payout = credit.Kind is LedgerEntryKind.JobIncome or LedgerEntryKind.StorageIncome;
         var credited = payout ? State.CreditedPayouts : State.Credited;
         if (credited.TryGetValue(credit.From, out var last) && credit.Nonce <= last)
         {
@@ -97,8 +106,11 @@ internal sealed partial class AccountGrain(
 
         State.Balance = checked(State.Balance + credit.Amount);
         credited[credit.From] = credit.Nonce;
-        Append(payout ? LedgerEntryKind.JobIncome : LedgerEntryKind.TransferIn, credit.Amount, credit.From, credit.TransferId, credit.At);
+        Append(payout ? credit.Kind : LedgerEntryKind.TransferIn, credit.Amount, credit.From, credit.TransferId, credit.At);
         await SaveAsync();
+
+        // An account that only receives keeps its state small too.
+        await SealHistoryAsync();
     }
 
     public async Task<LedgerOutcome> HoldAsync(string jobId, long amount, DateTimeOffset at)
@@ -180,6 +192,113 @@ internal sealed partial class AccountGrain(
     /// <summary>The id of a job payout: the job and the assignment paid.</summary>
     public static string PayoutId(string jobId, EscrowPayout payout) =>
         jobId + "/" + payout.AssignmentId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task<StorageChargeOutcome> ChargeStorageAsync(StorageCharge charge)
+    {
+        ArgumentNullException.ThrowIfNull(charge);
+        ThrowIfBroken();
+        ArgumentOutOfRangeException.ThrowIfLessThan(charge.Period, 1);
+        if (charge.Period <= State.StoragePeriod)
+        {
+            return new StorageChargeOutcome(AlreadyCharged: true, 0, StorageOwedTotal(), Snapshot());
+        }
+
+        foreach (var line in charge.Lines)
+        {
+            if (line.Amount < 1 || string.IsNullOrEmpty(line.Payee) || string.Equals(line.Payee, Id, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Storage charge lines of period {charge.Period} each pay another account at least 1.", nameof(charge));
+            }
+        }
+
+        long total = StorageOwedTotal();
+        foreach (var line in charge.Lines)
+        {
+            total = checked(total + line.Amount);
+        }
+
+        if (total > 0 && total <= State.Balance)
+        {
+            // Before the payments are owed, as for transfers; only credits run during the await (balances only rise).
+            await EnsureDeliveryReminderAsync();
+            if (charge.Period <= State.StoragePeriod)
+            {
+                return new StorageChargeOutcome(AlreadyCharged: true, 0, StorageOwedTotal(), Snapshot());
+            }
+        }
+
+        // One write: the period is taken, its lines are owed, and paid with everything owed before if the balance covers it.
+        State.StoragePeriod = charge.Period;
+        foreach (var line in charge.Lines)
+        {
+            State.StorageOwed[line.Payee] = checked(State.StorageOwed.GetValueOrDefault(line.Payee) + line.Amount);
+        }
+
+        var paid = State.DeliveryReminder ? PayStorageOwed(charge.To) : 0;
+        await SaveAsync();
+        if (paid > 0)
+        {
+            await DeliverAsync();
+            await SealHistoryAsync();
+        }
+
+        return new StorageChargeOutcome(AlreadyCharged: false, paid, StorageOwedTotal(), Snapshot());
+    }
+
+    public async Task<AccountSnapshot> PayStorageOwedAsync(DateTimeOffset at)
+    {
+        ThrowIfBroken();
+        if (State.StorageOwed.Count == 0 || StorageOwedTotal() > State.Balance)
+        {
+            return Snapshot();
+        }
+
+        await EnsureDeliveryReminderAsync();
+        if (PayStorageOwed(at) > 0)
+        {
+            await SaveAsync();
+            await DeliverAsync();
+            await SealHistoryAsync();
+        }
+
+        return Snapshot();
+    }
+
+    /// <summary>
+    /// Pays every payee what it is owed for storage when the balance covers all of it (all or nothing, so no payee is
+    /// favoured); each payment is owed as a credit like a job payout. Changes the state only; the caller writes it.
+    /// </summary>
+    private long PayStorageOwed(DateTimeOffset at)
+    {
+        var owed = StorageOwedTotal();
+        if (owed == 0 || owed > State.Balance)
+        {
+            return 0;
+        }
+
+        var id = Id + "/storage/" + State.StoragePeriod.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (payee, amount) in State.StorageOwed.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            State.LastPayout++;
+            State.Balance -= amount;
+            State.Outbox.Add(new TransferCredit(id, Id, payee, State.LastPayout, amount, at, LedgerEntryKind.StorageIncome));
+            Append(LedgerEntryKind.StoragePayment, -amount, payee, id, at);
+        }
+
+        State.StorageOwed.Clear();
+        return owed;
+    }
+
+    private long StorageOwedTotal()
+    {
+        long owed = 0;
+        foreach (var amount in State.StorageOwed.Values)
+        {
+            owed = checked(owed + amount);
+        }
+
+        return owed;
+    }
 
     public async Task<LedgerOutcome> MintAsync(long amount, long nonce, DateTimeOffset at)
     {
@@ -342,29 +461,46 @@ internal sealed partial class AccountGrain(
         State.DeliveryReminder = true;
     }
 
-    /// <summary>Moves a full page of history to its page grain, so the account's own state stays small.</summary>
+    /// <summary>
+    /// Moves the oldest entries (up to the end of their page) to their page grain once <see cref="HistorySealChunk"/>
+    /// have gathered, so the account's state, written with every transfer, stays small.
+    /// </summary>
+    /// <remarks>
+    /// The removal is stored with the account's next write: until then the stored state still holds the moved entries,
+    /// which readers skip (they read entries before the first kept one from pages) and a later move adds again,
+    /// which the page ignores.
+    /// </remarks>
     private async Task SealHistoryAsync()
     {
-        if (State.Recent.Count < HistoryPageSize)
+        if (State.Recent.Count < HistorySealChunk || _sealing)
         {
+            // Credits interleave: one move at a time, so each removes the entries it moved.
             return;
         }
 
-        var page = (State.Recent[0].Seq - 1) / HistoryPageSize;
-        var entries = State.Recent.GetRange(0, HistoryPageSize);
+        _sealing = true;
+
+        var first = State.Recent[0].Seq;
+        var page = (first - 1) / HistoryPageSize;
+        var count = (int)Math.Min(State.Recent.Count, ((page + 1) * HistoryPageSize) - first + 1);
+        var entries = State.Recent.GetRange(0, count);
         try
         {
             await GrainFactory.GetGrain<IAccountHistoryPageGrain>(PageKey(Id, page)).SealAsync(entries);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The entries stay here and are sealed by a later call.
+            // The entries stay here and are moved by a later call.
             LogSealFailed(logger, ex, Id, page);
             return;
         }
+        finally
+        {
+            _sealing = false;
+        }
 
-        State.Recent.RemoveRange(0, HistoryPageSize);
-        await SaveAsync();
+        // Other calls only append meanwhile.
+        State.Recent.RemoveRange(0, count);
     }
 
     /// <summary>The key of an account's history page.</summary>
@@ -393,7 +529,7 @@ internal sealed partial class AccountGrain(
             held += hold.Amount;
         }
 
-        return new(Id, State.Balance, State.LastNonce, State.HistoryCount, pending, held, State.Holds.Count);
+        return new(Id, State.Balance, State.LastNonce, State.HistoryCount, pending, held, State.Holds.Count, StorageOwedTotal());
     }
 
     private void ThrowIfBroken()
@@ -404,14 +540,26 @@ internal sealed partial class AccountGrain(
         }
     }
 
-    /// <summary>Writes the whole state, one write at a time; a failure ends the activation.</summary>
+    /// <summary>
+    /// Stores the whole state with the caller's changes, one write at a time; a failure ends the activation. Callers
+    /// that queued behind a running write share the next one (credits arriving together cost one write).
+    /// </summary>
     private async Task SaveAsync()
     {
+        var mine = ++_saveRequests;
         await _writes.WaitAsync();
         try
         {
             ThrowIfBroken();
+            if (_savedUpTo >= mine)
+            {
+                // A write that began after this caller's changes were made has stored them.
+                return;
+            }
+
+            var covers = _saveRequests;
             await state.WriteStateAsync();
+            _savedUpTo = covers;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && !_broken)
         {

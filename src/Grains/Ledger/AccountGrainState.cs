@@ -43,6 +43,12 @@ public sealed class AccountGrainState
 
     /// <summary>Per sender, the greatest payout number credited here.</summary>
     public Dictionary<string, long> CreditedPayouts { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The last storage charging period this account took (0 for none); a charge of an earlier or the same period changes nothing.</summary>
+    public long StoragePeriod { get; set; }
+
+    /// <summary>Storage charges not paid yet (the balance did not cover them), per payee, in micro-xmbl.c.</summary>
+    public Dictionary<string, long> StorageOwed { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>One job's hold.</summary>

@@ -2,7 +2,7 @@ using Xmbl.Cluster.Grains.Interfaces.Ledger;
 
 namespace Xmbl.Cluster.Grains.Ledger;
 
-/// <summary>A full page of an account's history; see <see cref="IAccountHistoryPageGrain"/>.</summary>
+/// <summary>A page of an account's history; see <see cref="IAccountHistoryPageGrain"/>.</summary>
 internal sealed class AccountHistoryPageGrain(
     [PersistentState(GrainStates.AccountHistory, GrainStates.Storage)] IPersistentState<AccountHistoryPageState> state)
     : DurableGrain<AccountHistoryPageState>(state), IAccountHistoryPageGrain
@@ -10,7 +10,16 @@ internal sealed class AccountHistoryPageGrain(
     public Task SealAsync(IReadOnlyList<LedgerEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        State.Entries = [.. entries];
+        var last = State.Entries.Count > 0 ? State.Entries[^1].Seq : long.MinValue;
+        foreach (var entry in entries)
+        {
+            if (entry.Seq > last)
+            {
+                State.Entries.Add(entry);
+                last = entry.Seq;
+            }
+        }
+
         return Task.CompletedTask;
     }
 }

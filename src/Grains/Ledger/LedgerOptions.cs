@@ -36,6 +36,22 @@ public sealed class LedgerOptions
 
     /// <summary>How often an epoch seals a Merkle root over all balances.</summary>
     public TimeSpan EpochInterval { get; set; } = DefaultEpochInterval;
+
+    /// <summary>Storage charging.</summary>
+    public StorageChargeOptions Storage { get; set; } = new();
+}
+
+/// <summary>Storage charging (<c>Xmbl:Ledger:Storage</c>): object owners pay node operators per GB-month (docs/ledger.md).</summary>
+public sealed class StorageChargeOptions
+{
+    /// <summary>The default <see cref="Interval"/>.</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromHours(1);
+
+    /// <summary>Whether storage is charged; unset means on in cluster mode, off in embedded mode (one user, a faucet). The same on every silo of a cluster.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>How often a charging period ends and is charged.</summary>
+    public TimeSpan Interval { get; set; } = DefaultInterval;
 }
 
 /// <summary>The faucet (<c>Xmbl:Ledger:Faucet</c>): free credits for development clusters.</summary>
@@ -90,6 +106,11 @@ internal sealed class LedgerOptionsValidator : IValidateOptions<LedgerOptions>
         if (options.EpochInterval < TimeSpan.FromMinutes(1) || options.EpochInterval > TimeSpan.FromDays(7))
         {
             failures.Add($"{LedgerOptions.SectionName}:{nameof(LedgerOptions.EpochInterval)} must be from 1 minute to 7 days (got {options.EpochInterval}).");
+        }
+
+        if (options.Storage.Interval < TimeSpan.FromMinutes(1) || options.Storage.Interval > TimeSpan.FromDays(31))
+        {
+            failures.Add($"{LedgerOptions.SectionName}:Storage:{nameof(StorageChargeOptions.Interval)} must be from 1 minute to 31 days (got {options.Storage.Interval}).");
         }
 
         var faucet = options.Faucet;

@@ -91,13 +91,15 @@ public sealed partial class LedgerService
                 ?? throw new InvalidOperationException($"History page {page} of {account} is missing although the account sealed it.");
             foreach (var entry in sealedPage.State.Entries)
             {
-                if (entry.Seq >= seq && items.Count < limit)
+                // Entries from the first kept one on are read from the account (a page may hold them too, until the account's next write).
+                if (entry.Seq >= seq && entry.Seq < recentFirst && items.Count < limit)
                 {
                     items.Add(entry);
                 }
             }
 
-            seq = ((page + 1) * AccountGrain.HistoryPageSize) + 1;
+            // A page is filled in chunks: the entries after a partly filled page are the account's kept ones.
+            seq = Math.Min(((page + 1) * AccountGrain.HistoryPageSize) + 1, recentFirst);
         }
 
         var last = items.Count > 0 ? items[^1].Seq : afterSeq;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Ledger;
 using Xmbl.Cluster.Hosting;
@@ -14,6 +15,8 @@ public static class LedgerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(silo);
         services.AddLedger(configuration, silo.Embedded);
         services.AddHostedService<LedgerEpochStarter>();
+        services.TryAddSingleton<IStorageChargeSender, AccountStorageChargeSender>();
+        services.AddHostedService<StorageChargesStarter>();
         return services;
     }
 

@@ -77,6 +77,7 @@ public sealed partial class ObjectService
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The committed version.</returns>
     /// <exception cref="ObjectPolicyException">The policy or a quota refuses the write.</exception>
+    /// <exception cref="Ledger.StorageOwedException">The owner owes storage charges its balance does not cover.</exception>
     public async Task<StoredObject> PutAsync(ObjectKey key, ObjectWriteOptions write, long? declaredLength, Stream body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
@@ -86,6 +87,7 @@ public sealed partial class ObjectService
             throw new ObjectPolicyException(new PolicyDecision(PolicyOutcome.Deny, $"Object '{key.Namespace}/{key.Name}' belongs to {current.Owner}; only its owner may replace it."));
         }
 
+        await RefuseWhileStorageOwedAsync(write.Owner);
         var replaced = current?.Manifest.Size ?? 0;
         var accountUsage = await Usage(StorageUsageGrain.AccountKey(write.Owner)).GetAsync();
         var namespaceUsage = await Usage(StorageUsageGrain.NamespaceKey(key.Namespace)).GetAsync();
@@ -163,6 +165,18 @@ public sealed partial class ObjectService
         }
 
         return version;
+    }
+
+    /// <summary>An account that owes storage charges pays them now if its balance covers them, else its put is refused (docs/ledger.md).</summary>
+    /// <exception cref="Ledger.StorageOwedException">It owes more than its balance.</exception>
+    private async Task RefuseWhileStorageOwedAsync(string owner)
+    {
+        // The read interleaves with the account's work and is all a put costs while nothing is owed.
+        var account = _grains.GetGrain<Interfaces.Ledger.IAccountGrain>(owner);
+        if ((await account.GetAsync()).StorageOwed > 0 && await account.PayStorageOwedAsync(_time.GetUtcNow()) is { StorageOwed: > 0 } owing)
+        {
+            throw new Ledger.StorageOwedException(owing);
+        }
     }
 
     /// <summary>Checks that <paramref name="account"/> may perform <paramref name="operation"/> in a namespace.</summary>

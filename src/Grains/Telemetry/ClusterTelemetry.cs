@@ -55,6 +55,11 @@ public static class ClusterTelemetry
 
     private static readonly Counter<long> RepairPasses = Meter.CreateCounter<long>("xmbl.storage.repair.passes", "{pass}", "Repair passes finished.");
 
+    private static readonly Counter<long> StorageCharges = Meter.CreateCounter<long>("xmbl.ledger.storage.charged", "{micro-xmbl.c}", "Micro-xmbl.c charged for storage by finished charging periods (paid or owed).");
+
+    /// <summary>A storage charging period finished, charging <paramref name="amount"/> micro-xmbl.c.</summary>
+    public static void StorageCharged(long amount) => StorageCharges.Add(amount);
+
     /// <summary>The meter's name, for observable instruments made per host through IMeterFactory.</summary>
     public static string MeterName => Name;
 

@@ -219,6 +219,26 @@ public sealed class AccountGrainTests
     }
 
     [Fact]
+    public async Task History_entries_moved_to_their_page_before_a_restart_are_listed_once_and_moved_again_without_copies()
+    {
+        var treasury = LedgerSilo.NewAccount();
+        await using var silo = await LedgerSilo.StartAsync(new Dictionary<string, string?> { ["Xmbl:Ledger:Treasury"] = treasury });
+        for (var i = 1; i <= 20; i++)
+        {
+            await silo.Ledger.MintAsync(1, i);
+        }
+
+        // The 20 entries are in their page now, and still in the account's stored state (the removal waits for its next write).
+        await silo.RestartAsync();
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), (await silo.Ledger.HistoryAsync(treasury, 0, 100)).Items.Select(e => e.Seq));
+        await silo.Ledger.MintAsync(1, 21);
+
+        var items = (await silo.Ledger.HistoryAsync(treasury, 0, 100)).Items;
+        Assert.Equal(Enumerable.Range(1, 21).Select(i => (long)i), items.Select(e => e.Seq));
+        Assert.Equal(21, items[^1].Balance);
+    }
+
+    [Fact]
     public async Task The_faucet_keeps_to_its_limits_per_request_and_per_window()
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero));

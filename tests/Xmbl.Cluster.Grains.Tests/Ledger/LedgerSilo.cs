@@ -25,6 +25,9 @@ public sealed class LedgerSilo : IAsyncDisposable
 
     public LedgerService Ledger => Services.GetRequiredService<LedgerService>();
 
+    public T Grain<T>(string key)
+        where T : IGrainWithStringKey => Services.GetRequiredService<IGrainFactory>().GetGrain<T>(key);
+
     public IAccountGrain Account(string did) => Services.GetRequiredService<IGrainFactory>().GetGrain<IAccountGrain>(did);
 
     public static async Task<LedgerSilo> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
