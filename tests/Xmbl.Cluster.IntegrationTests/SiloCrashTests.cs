@@ -15,11 +15,12 @@ namespace Xmbl.Cluster.IntegrationTests;
 [Collection(PostgresCollection.Name)]
 public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper output) : IDisposable
 {
-    private static readonly string[] FastLiveness =
+    private const string Secret = "silo-crash-test-secret-0123456789";
+
+    private static readonly string[] Settings =
     [
         .. ClusterArgs.FastLiveness,
         .. ClusterArgs.FastDispatch,
-        .. ClusterArgs.Secret("silo-crash-test-secret-0123456789"),
         // Two nodes per silo: six nodes, so a stripe's 3 + 2 shards sit on five distinct nodes and one silo holds at
         // most two of them; the three left are enough to decode.
         "--nodes", "2",
@@ -32,10 +33,10 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
     [Fact]
     public async Task SiloKilledUnderLoad_EveryAcceptedJobEnds_AndEveryCommittedObjectReadsBackIdentical()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartAsync("a", database);
-        await using var b = await StartAsync("b", database);
-        await using var victim = await StartAsync("c", database);
+        await using var cluster = await PostgresCluster.CreateAsync(postgres, _data.Path, Secret, Settings);
+        var a = await cluster.StartSiloAsync("a");
+        var b = await cluster.StartSiloAsync("b");
+        var victim = await cluster.StartSiloAsync("c");
         SiloProcess[] silos = [a, b, victim];
         SiloProcess[] survivors = [a, b];
         var module = await JobsApi.UploadAsync(a, "hello.wasm");
@@ -108,10 +109,10 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
     [Fact]
     public async Task SiloKilledWhileAHundredJobsRun_EveryJobEndsSettled_WithTheValidatedOutput()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartAsync("a", database);
-        await using var b = await StartAsync("b", database);
-        await using var victim = await StartAsync("c", database);
+        await using var cluster = await PostgresCluster.CreateAsync(postgres, _data.Path, Secret, Settings);
+        var a = await cluster.StartSiloAsync("a");
+        var b = await cluster.StartSiloAsync("b");
+        var victim = await cluster.StartSiloAsync("c");
         SiloProcess[] silos = [a, b, victim];
         SiloProcess[] survivors = [a, b];
         var module = await JobsApi.UploadAsync(a, "spin.wasm");
@@ -172,7 +173,4 @@ public sealed class SiloCrashTests(PostgresFixture postgres, ITestOutputHelper o
 
     private static string? Status(JsonElement cluster, string siloId) =>
         cluster.GetProperty("silos").EnumerateArray().Single(s => s.GetProperty("id").GetString() == siloId).GetProperty("status").GetString();
-
-    private Task<SiloProcess> StartAsync(string siloId, string connectionString) =>
-        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", connectionString, "--silo-id", siloId]);
 }

@@ -20,7 +20,7 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
     private const string Secret = "standalone-gateway-test-secret-0123456789";
 
     // Short limits so a dead silo, and its nodes, are noticed within a few seconds.
-    private static readonly string[] FastLiveness = [.. ClusterArgs.FastLiveness, .. ClusterArgs.FastDispatch, "--cluster-secret", Secret];
+    private static readonly string[] SiloSettings = [.. ClusterArgs.FastLiveness, .. ClusterArgs.FastDispatch, "--nodes", "2"];
 
     private readonly TempDirectory _data = new("xmbl-gateway");
 
@@ -29,11 +29,11 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
     [Fact]
     public async Task StandaloneGateway_ServesJobsObjectsAndDashboard_AndKeepsServingAfterASiloIsKilled()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartSiloAsync("a", database);
-        await using var b = await StartSiloAsync("b", database);
-        await using var c = await StartSiloAsync("c", database);
-        await using var gateway = await StartGatewayAsync(database);
+        await using var cluster = await PostgresCluster.CreateAsync(postgres, _data.Path, Secret, SiloSettings);
+        var a = await cluster.StartSiloAsync("a");
+        var b = await cluster.StartSiloAsync("b");
+        var c = await cluster.StartSiloAsync("c");
+        var gateway = await cluster.StartGatewayAsync();
 
         // Jobs: upload, submit, watch to the end (what `xmbl run --wait` does), read the output, find it in the listing.
         var hash = await JobsApi.UploadAsync(gateway, "hello.wasm");
@@ -65,9 +65,9 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
             Assert.Equal("text/html", dashboard.Content.Headers.ContentType?.MediaType);
         }
 
-        var cluster = await gateway.GetJsonAsync("/api/cluster");
-        Assert.False(cluster.TryGetProperty("localSiloId", out _));
-        Assert.Equal(["a", "b", "c"], ActiveSilos(cluster));
+        var view = await gateway.GetJsonAsync("/api/cluster");
+        Assert.False(view.TryGetProperty("localSiloId", out _));
+        Assert.Equal(["a", "b", "c"], ActiveSilos(view));
 
         await b.KillAsync();
 
@@ -97,12 +97,12 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
     [Fact]
     public async Task GatewayKilledAndRestartedUnderLoad_EveryRequestItAccepted_IsDurable()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartSiloAsync("a", database);
-        await using var b = await StartSiloAsync("b", database);
-        await using var c = await StartSiloAsync("c", database);
+        await using var cluster = await PostgresCluster.CreateAsync(postgres, _data.Path, Secret, SiloSettings);
+        var a = await cluster.StartSiloAsync("a");
+        var b = await cluster.StartSiloAsync("b");
+        var c = await cluster.StartSiloAsync("c");
         var port = TcpPorts.Free();
-        var first = GatewayProcess.Launch(Path.Combine(_data.Path, "gateway"), port, GatewayArgs(database));
+        var first = cluster.LaunchGateway(port);
         await first.WaitHealthyAsync();
         var module = await JobsApi.UploadAsync(first, "hello.wasm");
         var jobs = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
@@ -125,7 +125,7 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
         await first.DisposeAsync();
 
         // The same gateway again, on the same port and data, takes the load over.
-        await using var second = GatewayProcess.Launch(Path.Combine(_data.Path, "gateway"), port, GatewayArgs(database));
+        var second = cluster.LaunchGateway(port);
         await second.WaitHealthyAsync();
         var healthyAgain = clock.Elapsed - killedAt;
         using (var stop = new CancellationTokenSource())
@@ -158,14 +158,12 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
         Task.Run(() => ClusterLoad.PutObjectsAsync(gateway, index, objects, refused, successes: null, errors: null, clock, stop), CancellationToken.None),
     ];
 
-    private static string[] GatewayArgs(string database) => ["--postgres", database, "--cluster-secret", Secret, "--Xmbl:Node:DeathTimeout", "00:00:03"];
-
     [Fact]
     public async Task NodeStop_ThroughStandaloneGateway_StopsTheNodeOnItsSilo()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var silo = await StartSiloAsync("host", database);
-        await using var gateway = await StartGatewayAsync(database);
+        await using var cluster = await PostgresCluster.CreateAsync(postgres, _data.Path, Secret, SiloSettings);
+        var silo = await cluster.StartSiloAsync("host");
+        var gateway = await cluster.StartGatewayAsync();
         var node = (await gateway.GetJsonAsync("/api/cluster")).GetProperty("nodes").EnumerateArray().First().Text("id")!;
 
         using var user = await gateway.Http.PostAsync(new Uri($"/api/nodes/{node}/stop", UriKind.Relative), null);
@@ -187,9 +185,9 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
     [Fact]
     public async Task JobLargerThanEveryNode_ThroughStandaloneGateway_Answers400NamingTheMemory()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var silo = await StartSiloAsync("small", database, "--memory", "256MiB");
-        await using var gateway = await StartGatewayAsync(database);
+        await using var cluster = await PostgresCluster.CreateAsync(postgres, _data.Path, Secret, SiloSettings);
+        var silo = await cluster.StartSiloAsync("small", "--memory", "256MiB");
+        var gateway = await cluster.StartGatewayAsync();
         var hello = await JobsApi.UploadAsync(gateway, "hello.wasm");
 
         // The gateway has no scheduler: it reads the largest node's memory from the node registry.
@@ -208,9 +206,9 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
     [Fact]
     public async Task Healthz_OfAStandaloneGateway_Reports503_WhileNoSiloAnswers()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        var silo = await StartSiloAsync("only", database);
-        await using var gateway = await StartGatewayAsync(database);
+        await using var cluster = await PostgresCluster.CreateAsync(postgres, _data.Path, Secret, SiloSettings);
+        var silo = await cluster.StartSiloAsync("only");
+        var gateway = await cluster.StartGatewayAsync();
 
         await silo.KillAsync();
         await silo.DisposeAsync();
@@ -262,12 +260,6 @@ public sealed class StandaloneGatewayTests(PostgresFixture postgres, ITestOutput
         Assert.Equal(2, gateway.ExitCode);
         Assert.Contains("--nodes is a silo option", gateway.Output, StringComparison.Ordinal);
     }
-
-    private Task<SiloProcess> StartSiloAsync(string siloId, string database, params string[] extraArgs) =>
-        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. FastLiveness, "--postgres", database, "--silo-id", siloId, "--nodes", "2", .. extraArgs]);
-
-    private Task<SiloProcess> StartGatewayAsync(string database) =>
-        GatewayProcess.StartAsync(Path.Combine(_data.Path, "gateway"), "--postgres", database, "--cluster-secret", Secret, "--Xmbl:Node:DeathTimeout", "00:00:03");
 
     private static async Task<HttpStatusCode> HealthAsync(SiloProcess process)
     {

@@ -19,11 +19,8 @@ public static class ServiceLibraryServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<ServiceLibraryOptions>().Bind(configuration.GetSection(ServiceLibraryOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ServiceLibraryOptions>, ServiceLibraryOptionsValidator>();
-        services.AddOptions<PackageLimits>().Bind(configuration.GetSection(PackageLimits.Section)).Validate(l =>
-        {
-            l.Validate();
-            return true;
-        }).ValidateOnStart();
+        services.AddOptions<PackageLimits>().Bind(configuration.GetSection(PackageLimits.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PackageLimits>, PackageLimitsValidator>();
         services.AddOptions<StoragePolicyOptions>().PostConfigure(o =>
         {
             if (!o.Namespaces.Any(n => n.Namespace == ServiceLibrary.Namespace))
@@ -33,6 +30,45 @@ public static class ServiceLibraryServiceCollectionExtensions
         });
         services.AddSingleton<ServiceLibrary>();
         return services;
+    }
+}
+
+/// <summary>
+/// Checks <see cref="PackageLimits"/> at start, as a validation failure (exit code 2 naming the key) rather than the
+/// exception of <see cref="PackageLimits.Validate"/>, which would count as a failed start (exit code 3).
+/// </summary>
+internal sealed class PackageLimitsValidator : IValidateOptions<PackageLimits>
+{
+    public ValidateOptionsResult Validate(string? name, PackageLimits options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.MaxPackageBytes <= 0)
+        {
+            failures.Add($"{PackageLimits.Section}:{nameof(PackageLimits.MaxPackageBytes)} must be positive.");
+        }
+
+        if (options.MaxEntries < 2)
+        {
+            failures.Add($"{PackageLimits.Section}:{nameof(PackageLimits.MaxEntries)} must be at least 2 (the manifest and its signature).");
+        }
+
+        if (options.MaxEntryBytes <= 0)
+        {
+            failures.Add($"{PackageLimits.Section}:{nameof(PackageLimits.MaxEntryBytes)} must be positive.");
+        }
+
+        if (options.MaxTotalBytes < options.MaxEntryBytes)
+        {
+            failures.Add($"{PackageLimits.Section}:{nameof(PackageLimits.MaxTotalBytes)} must be at least {nameof(PackageLimits.MaxEntryBytes)} ({options.MaxEntryBytes}).");
+        }
+
+        if (options.MaxCompressionRatio < 1)
+        {
+            failures.Add($"{PackageLimits.Section}:{nameof(PackageLimits.MaxCompressionRatio)} must be at least 1.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
 

@@ -156,5 +156,18 @@ public sealed class NodeFitnessTests
         Assert.Equal("same", NodeFitness.Pick([nodes[0]], "j", null, 0.2, None, ["alice"])!.NodeId);
     }
 
+    [Fact]
+    public void Pick_UntriedNodeGoesFirst_OverFasterMoreReputableNodes_ButNotOverAnotherOperatorOrWithABadRecord()
+    {
+        // What a working node has after a few agreed fast runs: by score alone the new node loses every job.
+        var proven = Node("proven") with { Reputation = 0.6, LatencyMs = 1 };
+        var fresh = Node("fresh") with { Untried = true };
+        Assert.True(NodeFitness.Score(proven, null) > NodeFitness.Score(fresh, null) + NodeFitness.JitterWidth);
+
+        Assert.All(Enumerable.Range(0, 50), i => Assert.Equal("fresh", NodeFitness.Pick([proven, fresh], $"job-{i}", null, 0.2, None, None)!.NodeId));
+        Assert.Equal("proven", NodeFitness.Pick([proven with { Operator = "bob" }, fresh], "j", null, 0.2, None, ["op"])!.NodeId);
+        Assert.Equal("proven", NodeFitness.Pick([proven, fresh with { Reputation = 0.4 }], "j", null, 0.2, None, None)!.NodeId);
+    }
+
     private static NodeCandidate Node(string id) => new(id, "op", true, 1, 0, 0.01m, 0.5, null);
 }

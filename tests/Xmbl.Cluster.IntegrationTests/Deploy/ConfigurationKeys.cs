@@ -100,6 +100,8 @@ internal static class ConfigurationKeys
             }
         }
 
+        // The package limits live in Xmbl.Cluster.Services, which has no other options; AddServiceLibrary binds them.
+        AddProperties(keys, Xmbl.Cluster.Services.PackageLimits.Section, typeof(Xmbl.Cluster.Services.PackageLimits));
         return keys;
     }
 

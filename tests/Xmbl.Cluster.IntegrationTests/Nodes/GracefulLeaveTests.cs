@@ -16,10 +16,11 @@ namespace Xmbl.Cluster.IntegrationTests.Nodes;
 [Collection(PostgresCollection.Name)]
 public sealed class GracefulLeaveTests(PostgresFixture postgres, ITestOutputHelper output) : IDisposable
 {
+    private const string Secret = "graceful-leave-test-secret-0123456789";
+
     private static readonly string[] Settings =
     [
         .. ClusterArgs.FastLiveness,
-        .. ClusterArgs.Secret("graceful-leave-test-secret-0123456789"),
         // Small shards: objects of a few hundred kB span several stripes.
         "--Xmbl:Storage:ShardSize", "65536",
         "--nodes", "2",
@@ -32,11 +33,11 @@ public sealed class GracefulLeaveTests(PostgresFixture postgres, ITestOutputHelp
     [Fact]
     public async Task GracefulLeave_HandsEveryShardOffTheLeavingSilo_WhichThenExits0_AndEveryObjectKeepsFullRedundancy()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using var a = await StartAsync("a", database);
-        await using var b = await StartAsync("b", database);
-        await using var c = await StartAsync("c", database);
-        await using var leaver = await StartAsync("leaver", database);
+        await using var cluster = await PostgresCluster.CreateAsync(postgres, _data.Path, Secret, Settings);
+        var a = await cluster.StartSiloAsync("a");
+        var b = await cluster.StartSiloAsync("b");
+        var c = await cluster.StartSiloAsync("c");
+        var leaver = await cluster.StartSiloAsync("leaver");
         await a.WaitForLiveNodesAsync(8);
         var objects = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var random = new Random(41);
@@ -138,9 +139,6 @@ public sealed class GracefulLeaveTests(PostgresFixture postgres, ITestOutputHelp
         var exit = await CliApplication.RunAsync(["--gateway", gateway.BaseAddress.ToString(), "--wallet", wallet, .. args], console);
         return (exit, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
-
-    private Task<SiloProcess> StartAsync(string siloId, string database) =>
-        SiloProcess.StartAsync(Path.Combine(_data.Path, siloId), [.. Settings, "--postgres", database, "--silo-id", siloId]);
 }
 
 /// <summary>A leave that cannot complete stops with its reason, and loses nothing.</summary>

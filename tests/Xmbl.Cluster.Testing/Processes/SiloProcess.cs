@@ -29,6 +29,7 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly string _dataDirectory;
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
     private Ed25519KeyPair? _operatorKey;
+    private bool _disposed;
     private HttpClient? _operator;
 
     private SiloProcess(Process process, Uri baseAddress, string dataDirectory)
@@ -304,8 +305,15 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the process if it still runs and frees its clients; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             await KillAsync();

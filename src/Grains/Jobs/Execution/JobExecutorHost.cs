@@ -315,7 +315,6 @@ internal sealed partial class JobExecutorHost : BackgroundService, INodeLoadRepo
     private partial void LogPollFailed(Exception exception);
 }
 
-/// <summary>Whether the silo runs embedded (SQLite, one process) or in a cluster (PostgreSQL).</summary>
-/// <param name="Embedded">True for embedded mode.</param>
+/// <summary>Where the silo keeps its files, as compute needs to know it.</summary>
 /// <param name="DataDirectory">The silo's data directory (for the executors' clean-stop marker), when it has one.</param>
-internal sealed record ComputeMode(bool Embedded, string? DataDirectory = null);
+internal sealed record ComputeMode(string? DataDirectory = null);

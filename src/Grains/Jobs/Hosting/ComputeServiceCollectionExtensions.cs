@@ -31,7 +31,7 @@ public static class ComputeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(silo);
         services.AddOptions<ComputeOptions>().Bind(configuration.GetSection(ComputeOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ComputeOptions>, ComputeOptionsValidator>();
-        services.AddSingleton(new ComputeMode(silo.Embedded, silo.DataDirectory));
+        services.AddSingleton(new ComputeMode(silo.DataDirectory));
 
         // One engine per silo: a module compiles once and every local node's executor shares the compiled code.
         services.TryAddSingleton<IWasmEngine>(sp => ComputeEngines.Create(sp.GetRequiredService<IOptions<ComputeOptions>>().Value.Engine, silo.DataDirectory));

@@ -45,6 +45,8 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     private readonly Dictionary<string, (int Known, DateTimeOffset At)> _liveLoad = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _pending = new();
     private readonly HashSet<string> _pendingSet = new(StringComparer.Ordinal);
+    // Nodes this scheduler has placed a run on; the others are tried first (NodeFitness.Pick).
+    private readonly HashSet<string> _tried = new(StringComparer.Ordinal);
     private TaskCompletionSource _slotFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile IReadOnlyList<NodeStatus> _nodes = [];
 
@@ -100,6 +102,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
             }
 
             list.Add(new Reservation(request.JobId, request.AssignmentId, now, request.Deadline, memory));
+            _tried.Add(pick.NodeId);
             return new PlacementChoice(pick.NodeId, pick.Operator, pick.PricePerMillionFuel);
         }
     }
@@ -424,7 +427,8 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 node.Resources.MemoryBytes,
                 memory,
                 EngineKey(node.Resources),
-                node.Resources.EngineFeatures));
+                node.Resources.EngineFeatures,
+                !_tried.Contains(node.NodeId)));
         }
 
         return result;

@@ -13,6 +13,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 /// <param name="ReservedMemoryBytes">Memory of the runs it has now (<see cref="Execution.RunMemory"/> each), stuck ones included.</param>
 /// <param name="Engine">The engine and version the node runs jobs with (<c>wasmtime 50.0.1</c>), or null when it announced none.</param>
 /// <param name="EngineFeatures">The optional WebAssembly features that engine runs (<c>simd</c>), or null for none.</param>
+/// <param name="Untried">This scheduler has not placed a run on it yet (a new node, or none since the silo started).</param>
 internal sealed record NodeCandidate(
     string NodeId,
     string Operator,
@@ -25,7 +26,8 @@ internal sealed record NodeCandidate(
     long MemoryBytes = long.MaxValue,
     long ReservedMemoryBytes = 0,
     string? Engine = null,
-    IReadOnlyList<string>? EngineFeatures = null)
+    IReadOnlyList<string>? EngineFeatures = null,
+    bool Untried = false)
 {
     public int FreeSlots => Math.Max(0, Concurrency - Running);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Wasm.Engines;
 
 namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
@@ -119,8 +120,9 @@ internal static class NodeFitness
     }
 
     /// <summary>
-    /// Picks the fittest eligible node, preferring nodes whose operator is not in <paramref name="avoidOperators"/>;
-    /// a small jitter derived from the job id spreads jobs over nodes of equal fitness.
+    /// Picks the fittest eligible node, preferring nodes whose operator is not in <paramref name="avoidOperators"/>,
+    /// then nodes to try (<see cref="IsToTry"/>); a small jitter derived from the job id spreads jobs over nodes of
+    /// equal fitness.
     /// </summary>
     public static NodeCandidate? Pick(
         IEnumerable<NodeCandidate> nodes,
@@ -136,6 +138,7 @@ internal static class NodeFitness
         NodeCandidate? best = null;
         var bestScore = double.NegativeInfinity;
         var bestPreferred = false;
+        var bestToTry = false;
         foreach (var node in nodes)
         {
             if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes, engine, features))
@@ -144,17 +147,27 @@ internal static class NodeFitness
             }
 
             var preferred = !avoidOperators.Contains(node.Operator);
+            var toTry = IsToTry(node);
             var score = Score(node, maxPrice) + Jitter(jobId, node.NodeId);
-            if ((preferred && !bestPreferred) || (preferred == bestPreferred && score > bestScore))
+            if ((preferred && !bestPreferred)
+                || (preferred == bestPreferred && ((toTry && !bestToTry) || (toTry == bestToTry && score > bestScore))))
             {
                 best = node;
                 bestScore = score;
                 bestPreferred = preferred;
+                bestToTry = toTry;
             }
         }
 
         return best;
     }
+
+    /// <summary>
+    /// An untried node with no bad record goes before the tried ones, so it gets one run and its latency is measured.
+    /// By score alone it could wait for ever: the latency term of an unknown node (the best) outweighs a fast node's by
+    /// only a few hundredths, less than what the tried nodes keep earning in reputation by agreeing.
+    /// </summary>
+    private static bool IsToTry(NodeCandidate node) => node.Untried && node.Reputation >= NodeReputation.InitialScore;
 
     private static double Jitter(string jobId, string nodeId)
     {
