@@ -237,6 +237,13 @@ internal sealed class JobGrain(
                 _machine.Note(State, outputNote, now);
             }
 
+            if (State.Spec!.Task is not null && State.TaskOutputs is null)
+            {
+                var (stored, taskNote) = await objects.StoreTaskOutputsAsync(State.Id!, State.Spec, State.Output ?? []);
+                State.TaskOutputs = stored;
+                _machine.Note(State, taskNote, now);
+            }
+
             string? note = null;
             try
             {
