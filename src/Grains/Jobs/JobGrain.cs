@@ -281,6 +281,13 @@ internal sealed class JobGrain(
             }
         }
 
+        if (State.Spec!.Task is { } task && JobRecord.IsFinalStatus(State.Status) && !State.TaskNotified)
+        {
+            // One-way; the task also reads the job whenever it is asked, so a lost message only delays it.
+            State.TaskNotified = true;
+            await GrainFactory.GetGrain<Interfaces.Services.ITaskGrain>(task.TaskId).JobFinishedAsync();
+        }
+
         ScheduleTick();
     }
 

@@ -61,6 +61,10 @@ internal sealed class JobGrainState
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public List<StoredTaskOutput>? TaskOutputs { get; set; }
 
+    /// <summary>Whether the task this job runs was told that the job is final.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool TaskNotified { get; set; }
+
     /// <summary>The account holding the job's escrow (the submitter); null for jobs stored before escrow existed.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? EscrowAccount { get; set; }

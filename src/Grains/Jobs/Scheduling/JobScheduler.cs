@@ -219,6 +219,9 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
     private double ReputationAt(string nodeId, DateTimeOffset now) =>
         _reputation.TryGetValue(nodeId, out var r) ? NodeReputationGrain.Recover(r.Score, r.At, now, _options.ReputationHalfLife) : NodeReputation.InitialScore;
 
+    /// <summary>The registered nodes as last refreshed (with their silos), for the task request's eligibility.</summary>
+    public IReadOnlyList<NodeStatus> Nodes => _nodes;
+
     /// <summary>The candidates now, for diagnostics and tests.</summary>
     public IReadOnlyList<NodeCandidate> Snapshot()
     {

@@ -47,7 +47,7 @@ internal sealed class TaskStorageProxy(ObjectService objects, TaskRun task, stri
     /// <summary>The object's bytes (this run's own write first), or null when it is missing or out of reach.</summary>
     public byte[]? Read(string address)
     {
-        if (!TryKey(address, out var key) || !MayReach(objects, task, submitter, key, ObjectOperations.Read))
+        if (!TryKey(Resolve(address), out var key) || !MayReach(objects, task, submitter, key, ObjectOperations.Read))
         {
             return null;
         }
@@ -72,7 +72,7 @@ internal sealed class TaskStorageProxy(ObjectService objects, TaskRun task, stri
     /// <summary>Holds a write for after validation; false when out of reach or over the run's write budget.</summary>
     public bool Write(string address, byte[] body)
     {
-        if (!TryKey(address, out var key) || !MayReach(objects, task, submitter, key, ObjectOperations.Write))
+        if (!TryKey(Resolve(address), out var key) || !MayReach(objects, task, submitter, key, ObjectOperations.Write))
         {
             return false;
         }
@@ -87,6 +87,17 @@ internal sealed class TaskStorageProxy(ObjectService objects, TaskRun task, stri
         _writes[key.GrainKey] = body;
         return true;
     }
+
+    /// <summary>The module's own namespaces by alias (it cannot know its task id in advance): <c>~task/NAME</c> and <c>~service/NAME</c>.</summary>
+    public const string TaskAlias = "~task/";
+
+    /// <inheritdoc cref="TaskAlias"/>
+    public const string ServiceAlias = "~service/";
+
+    private string Resolve(string address) =>
+        address.StartsWith(TaskAlias, StringComparison.Ordinal) ? TaskNamespaces.Task(task.TaskId) + "/" + address[TaskAlias.Length..]
+        : address.StartsWith(ServiceAlias, StringComparison.Ordinal) ? TaskNamespaces.Service(task.PackageId) + "/" + address[ServiceAlias.Length..]
+        : address;
 
     /// <summary>Parses <c>namespace/name</c>.</summary>
     public static bool TryKey(string address, out ObjectKey key)
