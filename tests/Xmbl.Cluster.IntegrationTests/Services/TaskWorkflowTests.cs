@@ -97,6 +97,22 @@ public sealed class TaskWorkflowTests(TaskSiloFixture fixture) : IClassFixture<T
         var acknowledged = await Silo.GetJsonAsync("/api/tasks/" + done.GetProperty("id").GetString());
         Assert.Equal("Acknowledged", acknowledged.GetProperty("status").GetString());
         Assert.Equal(1, acknowledged.GetProperty("deliveries").GetInt32());
+
+        // The same through the CLI: xmbl task run --wait, then xmbl task ack, with the recipient's wallet.
+        using (var wallet = Xmbl.Cluster.Identity.KeyFile.LoadOrCreate(Path.Combine(_files.Path, "recipient.key")))
+        {
+            await Silo.FundAsync(wallet.PublicKey.Did);
+        }
+
+        var run = await RunAsync("recipient.key", "task", "run", "org.example.taskshout", "0.1.0", "--input", "text=cli", "--input", "repeat=2", "--output", "results/cli/", "--wait");
+        Assert.True(run.Exit == 0, run.Err + run.Out);
+        var viaCli = JsonDocument.Parse(run.Out).RootElement;
+        Assert.Equal("Delivered", viaCli.GetProperty("status").GetString());
+        var cliOutput = viaCli.GetProperty("outputs")[0].GetProperty("object").GetString()!;
+        Assert.Equal("CLICLI", await Silo.Unsigned.GetStringAsync(new Uri("/api/objects/" + cliOutput, UriKind.Relative)));
+        var cliAck = await RunAsync("recipient.key", "task", "ack", viaCli.GetProperty("id").GetString()!);
+        Assert.True(cliAck.Exit == 0, cliAck.Err);
+        Assert.Equal("Acknowledged", JsonDocument.Parse(cliAck.Out).RootElement.GetProperty("status").GetString());
     }
 
     [Fact]
