@@ -94,7 +94,7 @@ internal sealed partial class TaskGrain(
         }
 
         var objects = services.GetService<ObjectService>();
-        CheckStorage(submission, taskId, objects, Error);
+        CheckStorage(submission, objects, Error);
         var pages = manifest.ResourceRequirements.MaxMemoryMB * 16;
         if (pages > _compute.MaxMemoryPages)
         {
@@ -351,7 +351,7 @@ internal sealed partial class TaskGrain(
         }
     }
 
-    private static void CheckStorage(TaskSubmission submission, string taskId, ObjectService? objects, Action<string, string> error)
+    private static void CheckStorage(TaskSubmission submission, ObjectService? objects, Action<string, string> error)
     {
         var prefix = submission.OutputPrefix;
         var slash = prefix.IndexOf('/', StringComparison.Ordinal);
@@ -408,8 +408,6 @@ internal sealed partial class TaskGrain(
                 }
             }
         }
-
-        _ = taskId;
     }
 
     /// <summary>

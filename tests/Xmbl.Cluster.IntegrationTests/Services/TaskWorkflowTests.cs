@@ -12,6 +12,7 @@ namespace Xmbl.Cluster.IntegrationTests.Services;
 /// <summary>
 /// An embedded silo with three nodes, the service library and short task timings: a result is delivered again after
 /// 2 s unacknowledged and reported after the second delivery; a task's own namespace is deleted 4 s after it ends.
+/// The package cache logs its retrievals (test silos log warnings only otherwise).
 /// </summary>
 public sealed class TaskSiloFixture : IAsyncLifetime
 {
@@ -26,7 +27,8 @@ public sealed class TaskSiloFixture : IAsyncLifetime
             "--Xmbl:Services:TrustedPublishers:0", TestAccounts.Did("task-trusted"),
             "--Xmbl:Services:Tasks:AckTimeout", "00:00:02",
             "--Xmbl:Services:Tasks:Deliveries", "2",
-            "--Xmbl:Services:Tasks:DataRetention", "00:00:04");
+            "--Xmbl:Services:Tasks:DataRetention", "00:00:04",
+            "--Logging:LogLevel:Xmbl.Cluster.Grains.Services.ServicePackageCache", "Information");
 
     public async Task DisposeAsync()
     {
