@@ -19,7 +19,8 @@ internal sealed partial class NodeHostGrain(
     /// <summary>
     /// The node's fitness for a task, computed here from what only this silo knows exactly: the node's free slots and
     /// memory (local reservations), its reputation, its price, and whether it holds the package already (no retrieval).
-    /// Fitness = 0.4·reputation + 0.3·free share of slots + 0.15·package cached + 0.15·price term (1/(1+price)).
+    /// Fitness = 0.4·reputation + 0.3·free share of slots + 0.15·package cached + 0.15·price term (1/(1+price)). A busy
+    /// node still answers (lower): its task waits for a slot like a job, rather than a burst of tasks being refused.
     /// </summary>
     public Task<Grains.Interfaces.Services.TaskFitness> TaskFitnessAsync(Grains.Interfaces.Services.TaskFitnessRequest request)
     {
@@ -31,8 +32,6 @@ internal sealed partial class NodeHostGrain(
         {
             null => "not hosted on this silo",
             { Alive: false } => "not taking work (stopped, leaving or unhealthy)",
-            { FreeSlots: 0 } => $"no free slot ({candidate.Running} of {candidate.Concurrency} running)",
-            _ when candidate.FreeMemoryBytes < request.MemoryBytes => $"has {candidate.FreeMemoryBytes >> 20} MiB of memory free, the task needs {request.MemoryBytes >> 20} MiB",
             _ when request.MaxPricePerMillionFuel is { } max && candidate.PricePerMillionFuel > max => $"asks {candidate.PricePerMillionFuel} per million fuel, above the task's {max}",
             _ => null,
         };
@@ -42,11 +41,13 @@ internal sealed partial class NodeHostGrain(
         }
 
         var cached = services.GetService<Services.ServicePackageCache>()?.Has(request.PackageSha256) == true;
-        var fitness = (0.4 * candidate!.Reputation)
-            + (0.3 * candidate.FreeSlots / candidate.Concurrency)
+        // Slots count only while the run's memory fits next to the runs admitted now.
+        var free = candidate!.FreeMemoryBytes >= request.MemoryBytes ? candidate.FreeSlots : 0;
+        var fitness = (0.4 * candidate.Reputation)
+            + (0.3 * free / candidate.Concurrency)
             + (cached ? 0.15 : 0)
             + (0.15 / (1 + (double)candidate.PricePerMillionFuel));
-        return Task.FromResult(new Grains.Interfaces.Services.TaskFitness(nodeId, Math.Round(fitness, 6), $"{candidate.FreeSlots} free slot(s), reputation {candidate.Reputation:0.###}{(cached ? ", package cached" : "")}"));
+        return Task.FromResult(new Grains.Interfaces.Services.TaskFitness(nodeId, Math.Round(fitness, 6), $"{free} free slot(s){(free == 0 ? " (the task waits for one)" : "")}, reputation {candidate.Reputation:0.###}{(cached ? ", package cached" : "")}"));
     }
 
     public async Task<Grains.Interfaces.Models.NodeLeave?> LeaveAsync()
