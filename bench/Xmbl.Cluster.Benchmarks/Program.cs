@@ -20,6 +20,12 @@ public static class Program
             return Jobs.JobThroughput.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        // Task start latency and tasks per second (see Jobs/TaskStart.cs and docs/benchmarks.md).
+        if (args.Length > 0 && args[0] == Jobs.TaskStart.Switch)
+        {
+            return Jobs.TaskStart.RunAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         // Bulk throughput and connection set-up, ours and js-libp2p (see P2P/P2PThroughput.cs).
         if (args.Length > 0 && args[0] == P2P.P2PThroughput.Switch)
         {

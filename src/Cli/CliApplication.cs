@@ -22,6 +22,7 @@ public static class CliApplication
         root.Subcommands.Add(WalletCommand.Create(console));
         root.Subcommands.Add(NodeCommand.Create(console));
         root.Subcommands.Add(ServiceCommand.Create(console));
+        root.Subcommands.Add(TaskCommand.Create(console));
         foreach (var command in ObjectCommand.Create(console))
         {
             root.Subcommands.Add(command);

@@ -56,4 +56,7 @@ public static class GrainStates
 
     /// <summary><c>IPublisherGrain</c>: a publisher's packages and endorsements.</summary>
     public const string Publisher = "publisher";
+
+    /// <summary><c>ITaskGrain</c>: one task: request, fitness answers, job, outputs, deliveries, acknowledgement.</summary>
+    public const string Task = "task";
 }

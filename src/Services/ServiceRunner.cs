@@ -42,6 +42,8 @@ public sealed record ServiceRunOptions
 /// <param name="Duration">Time from compile to end.</param>
 /// <param name="Refusal">Why the module was refused before it started (a capability), or null.</param>
 /// <param name="Log">Lines the module logged through <c>xmbl.log</c> (capped like stdout).</param>
+/// <param name="Files">Every file the module left under <c>/output</c>, by name, declared or not (what a task's proof covers).</param>
+/// <param name="Trap">The trap, when the module trapped.</param>
 public sealed record ServiceRunResult(
     bool Succeeded,
     WasmRunEnd End,
@@ -53,7 +55,9 @@ public sealed record ServiceRunResult(
     IReadOnlyList<string> Problems,
     TimeSpan Duration,
     string? Refusal = null,
-    IReadOnlyList<string>? Log = null);
+    IReadOnlyList<string>? Log = null,
+    IReadOnlyDictionary<string, byte[]>? Files = null,
+    TrapKind? Trap = null);
 
 /// <summary>The host's side of the capabilities a node offers; a capability without a provider is not available.</summary>
 public sealed record ServiceCapabilityProviders
@@ -120,13 +124,29 @@ public static class ServiceRunner
     public static ServiceRunResult Run(
         IWasmEngine engine, ServiceManifest manifest, ReadOnlyMemory<byte> module, TaskInputs inputs, ServiceRunOptions options, TrustTier tier, ServiceCapabilityProviders providers, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(providers);
         ArgumentNullException.ThrowIfNull(engine);
+        return Run(engine.Compile(module), manifest, inputs, options, tier, providers, cancellationToken);
+    }
+
+    /// <summary>Runs an entry module compiled before (a node keeps each package's module compiled).</summary>
+    /// <param name="compiled">The entry module, compiled by the engine that runs it.</param>
+    /// <param name="manifest">The manifest.</param>
+    /// <param name="inputs">Inputs checked against the manifest.</param>
+    /// <param name="options">Limits.</param>
+    /// <param name="tier">The publisher's trust tier.</param>
+    /// <param name="providers">The host's capability providers.</param>
+    /// <param name="cancellationToken">Stops the run (it traps).</param>
+    /// <returns>The result; a module refused by the capability gate has <see cref="ServiceRunResult.Refusal"/> and never ran.</returns>
+    public static ServiceRunResult Run(
+        IWasmModule compiled, ServiceManifest manifest, TaskInputs inputs, ServiceRunOptions options, TrustTier tier, ServiceCapabilityProviders providers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(providers);
+        ArgumentNullException.ThrowIfNull(compiled);
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        var compiled = engine.Compile(module);
+        var engine = compiled.Engine;
         var decision = CapabilityGate.Decide(manifest, compiled.Imports.Select(i => (i.Module, i.Name)), tier);
         var refusal = decision.Refusal ?? decision.Granted.Where(c => !providers.Provides(c)).Select(c => $"the capability '{c}' is not available on this host").FirstOrDefault();
         if (refusal is not null)
@@ -189,9 +209,40 @@ public static class ServiceRunner
             problems.Add($"the outputs exceed {options.MaxOutputBytes} bytes");
         }
 
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var file in outputFs.Files.ListFiles())
+        {
+            if (outputFs.Files.TryReadFile(file, out var bytes))
+            {
+                files[file.TrimStart('/')] = bytes;
+            }
+        }
+
+        CheckOutputs(manifest, files, problems, outputs);
+        return new ServiceRunResult(problems.Count == 0, result.End, result.ExitCode, outputs, stdout.ToArray(), stderr.ToArray(), result.FuelConsumed, problems, clock.Elapsed, null, log, files, result.Trap);
+    }
+
+    /// <summary>
+    /// What is wrong with the files a run left under <c>/output</c>: a declared output missing or not of its type, a
+    /// file the manifest does not declare. A task checks the validated files with it, so every node judges alike.
+    /// </summary>
+    /// <param name="manifest">The manifest.</param>
+    /// <param name="files">The files, by name.</param>
+    /// <returns>One sentence per problem; empty when the outputs are what the manifest declares.</returns>
+    public static IReadOnlyList<string> CheckOutputs(ServiceManifest manifest, IReadOnlyDictionary<string, byte[]> files)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(files);
+        var problems = new List<string>();
+        CheckOutputs(manifest, files, problems, new Dictionary<string, byte[]>(StringComparer.Ordinal));
+        return problems;
+    }
+
+    private static void CheckOutputs(ServiceManifest manifest, IReadOnlyDictionary<string, byte[]> files, List<string> problems, Dictionary<string, byte[]> outputs)
+    {
         foreach (var output in manifest.Outputs)
         {
-            if (!outputFs.Files.TryReadFile(output.Name, out var bytes))
+            if (!files.TryGetValue(output.Name, out var bytes))
             {
                 if (problems.Count == 0)
                 {
@@ -210,16 +261,13 @@ public static class ServiceRunner
             outputs[output.Name] = bytes;
         }
 
-        foreach (var file in outputFs.Files.ListFiles())
+        foreach (var name in files.Keys.Order(StringComparer.Ordinal))
         {
-            var name = file.TrimStart('/');
             if (!manifest.Outputs.Any(o => o.Name == name))
             {
                 problems.Add($"the module wrote {OutputMount}/{name}, which is not an output in the manifest");
             }
         }
-
-        return new ServiceRunResult(problems.Count == 0, result.End, result.ExitCode, outputs, stdout.ToArray(), stderr.ToArray(), result.FuelConsumed, problems, clock.Elapsed, null, log);
     }
 
     /// <summary>Result of <c>xmbl.http_get</c> for a URL outside the manifest's allow-list.</summary>

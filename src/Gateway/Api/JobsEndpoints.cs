@@ -203,7 +203,9 @@ internal sealed record JobView(
     IReadOnlyList<string> InputObjects,
     string? OutputObject,
     string? StoredOutput,
-    JobEscrow? Escrow)
+    JobEscrow? Escrow,
+    string? Task = null,
+    IReadOnlyList<StoredTaskOutput>? TaskOutputs = null)
 {
     public static JobView From(JobRecord job) => new(
         job.Id,
@@ -236,7 +238,9 @@ internal sealed record JobView(
         job.Spec.InputObjects,
         job.Spec.OutputObject,
         job.OutputObject,
-        job.Escrow);
+        job.Escrow,
+        job.Spec.Task?.TaskId,
+        job.TaskOutputs);
 }
 
 /// <summary>A page of jobs.</summary>

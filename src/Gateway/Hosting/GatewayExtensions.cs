@@ -106,6 +106,12 @@ public static class GatewayExtensions
             app.MapServicesEndpoints();
         }
 
+        // Tasks (issue 17 point 4): the task grain runs the workflow where the library is.
+        if (app.Services.GetService<Xmbl.Cluster.Grains.Services.ServiceLibrary>() is not null)
+        {
+            app.MapTasksEndpoints();
+        }
+
         // Orleans' own UI and the JSON it polls: not part of our API, so not in the OpenAPI document.
         app.MapOrleansDashboard(DashboardPath).ExcludeFromDescription();
 

@@ -35,6 +35,11 @@ public interface INodeHostGrain : IGrainWithStringKey
     /// <returns>The leave, or null when the silo does not host the node.</returns>
     Task<Models.NodeLeave?> LeaveAsync();
 
+    /// <summary>A task request: the node computes its fitness for the task from its own load and cache.</summary>
+    /// <param name="request">What the task needs.</param>
+    /// <returns>Its answer.</returns>
+    Task<Services.TaskFitness> TaskFitnessAsync(Services.TaskFitnessRequest request);
+
     /// <summary>Stops the node's runs of a cancelled job.</summary>
     /// <param name="jobId">The job.</param>
     [OneWay]

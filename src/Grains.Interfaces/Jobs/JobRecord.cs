@@ -20,6 +20,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// <param name="InputObjects">The stored objects the job reads (as submitted).</param>
 /// <param name="OutputObject">Where the validated output was stored (<c>namespace/name</c>), once it was.</param>
 /// <param name="Escrow">The job's escrow: what it holds and, once final, what it paid and refunded.</param>
+/// <param name="TaskOutputs">A service task's validated outputs as stored, once they were.</param>
 [GenerateSerializer, Immutable, Alias("xmbl.JobRecord")]
 public sealed record JobRecord(
     string Id,
@@ -40,7 +41,8 @@ public sealed record JobRecord(
     IReadOnlyList<JobTransition> Transitions,
     IReadOnlyList<string>? InputObjects = null,
     string? OutputObject = null,
-    JobEscrow? Escrow = null)
+    JobEscrow? Escrow = null,
+    IReadOnlyList<StoredTaskOutput>? TaskOutputs = null)
 {
     /// <summary>True for <see cref="JobStatus.Settled"/>, <see cref="JobStatus.Failed"/> and <see cref="JobStatus.Cancelled"/>.</summary>
     public bool IsFinal => IsFinalStatus(Status);

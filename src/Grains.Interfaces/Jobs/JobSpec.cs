@@ -18,6 +18,7 @@ namespace Xmbl.Cluster.Grains.Interfaces.Jobs;
 /// checks it, so the executor and its validators read the same bytes.</param>
 /// <param name="Features">The module's optional WebAssembly features (<see cref="ModuleInfo.Features"/>): every run goes to a node
 /// whose engine runs them. Null for none.</param>
+/// <param name="Task">For a service task: the package, inputs and output targets (<see cref="TaskRun"/>); null for a plain job.</param>
 [GenerateSerializer, Immutable, Alias("xmbl.JobSpec")]
 public sealed record JobSpec(
     string ModuleHash,
@@ -32,7 +33,8 @@ public sealed record JobSpec(
     string? OutputObject,
     string? Submitter,
     IReadOnlyList<string>? InputSha256 = null,
-    IReadOnlyList<string>? Features = null)
+    IReadOnlyList<string>? Features = null,
+    TaskRun? Task = null)
 {
     /// <summary>The entry point of WASI commands.</summary>
     public const string WasiStart = "_start";

@@ -237,6 +237,13 @@ internal sealed class JobGrain(
                 _machine.Note(State, outputNote, now);
             }
 
+            if (State.Spec!.Task is not null && State.TaskOutputs is null)
+            {
+                var (stored, taskNote) = await objects.StoreTaskOutputsAsync(State.Id!, State.Spec, State.Output ?? []);
+                State.TaskOutputs = stored;
+                _machine.Note(State, taskNote, now);
+            }
+
             string? note = null;
             try
             {
@@ -272,6 +279,13 @@ internal sealed class JobGrain(
 
                 State.EscrowError = error.Length > JobStateMachine.MaxErrorLength ? error[..JobStateMachine.MaxErrorLength] : error;
             }
+        }
+
+        if (State.Spec!.Task is { } task && JobRecord.IsFinalStatus(State.Status) && !State.TaskNotified)
+        {
+            // One-way; the task also reads the job whenever it is asked, so a lost message only delays it.
+            State.TaskNotified = true;
+            await GrainFactory.GetGrain<Interfaces.Services.ITaskGrain>(task.TaskId).JobFinishedAsync();
         }
 
         ScheduleTick();

@@ -57,6 +57,14 @@ internal sealed class JobGrainState
     /// <summary>Where the validated output was stored (<c>namespace/name</c>).</summary>
     public string? OutputObject { get; set; }
 
+    /// <summary>A task's validated outputs as stored; null until they were (or for a plain job).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<StoredTaskOutput>? TaskOutputs { get; set; }
+
+    /// <summary>Whether the task this job runs was told that the job is final.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool TaskNotified { get; set; }
+
     /// <summary>The account holding the job's escrow (the submitter); null for jobs stored before escrow existed.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? EscrowAccount { get; set; }

@@ -340,7 +340,8 @@ internal sealed class JobStateMachine(IJobPlacement placement, IJobEffects effec
             state.Id!, state.Status, state.Spec!, state.CreatedAt, state.UpdatedAt, state.ScheduledAt, state.ExecutedAt, state.ValidatedAt, state.FinishedAt,
             executor, validators, state.Result, state.Price, state.FailureReason,
             [.. state.Assignments.Select(a => a.ToRecord())], [.. state.Transitions], state.Spec!.InputObjects, state.OutputObject,
-            state.EscrowAccount is { } account ? new JobEscrow(account, state.Held, state.Payouts ?? [], state.Refunded, state.EscrowSettled) : null);
+            state.EscrowAccount is { } account ? new JobEscrow(account, state.Held, state.Payouts ?? [], state.Refunded, state.EscrowSettled) : null,
+            state.TaskOutputs);
     }
 
     /// <summary>Slots the job needs now: executor, validators, and tie-breakers opened by disputes.</summary>

@@ -91,7 +91,7 @@ public sealed partial class ObjectService
         var replaced = current?.Manifest.Size ?? 0;
         var accountUsage = await Usage(StorageUsageGrain.AccountKey(write.Owner)).GetAsync();
         var namespaceUsage = await Usage(StorageUsageGrain.NamespaceKey(key.Namespace)).GetAsync();
-        var decision = _policies.Evaluate(new StorageAccessRequest(new StoragePrincipal(write.Owner), key.Namespace, key.Name, ObjectOperations.Write)
+        var decision = _policies.Evaluate(new StorageAccessRequest(new StoragePrincipal(write.Owner) { TaskId = write.TaskId, ServiceId = write.ServiceId }, key.Namespace, key.Name, ObjectOperations.Write)
         {
             ContentType = write.ContentType,
             Size = declaredLength,
@@ -181,9 +181,14 @@ public sealed partial class ObjectService
 
     /// <summary>Checks that <paramref name="account"/> may perform <paramref name="operation"/> in a namespace.</summary>
     /// <exception cref="ObjectPolicyException">The namespace's policy refuses it.</exception>
-    public void Authorize(string @namespace, string? name, string account, ObjectOperations operation)
+    public void Authorize(string @namespace, string? name, string account, ObjectOperations operation) =>
+        Authorize(@namespace, name, new StoragePrincipal(account), operation);
+
+    /// <summary>Checks that <paramref name="principal"/> (an account, acting as a task of a service) may perform <paramref name="operation"/>.</summary>
+    /// <exception cref="ObjectPolicyException">The namespace's policy refuses it.</exception>
+    public void Authorize(string @namespace, string? name, StoragePrincipal principal, ObjectOperations operation)
     {
-        var decision = _policies.Evaluate(new StorageAccessRequest(new StoragePrincipal(account), @namespace, name ?? "", operation));
+        var decision = _policies.Evaluate(new StorageAccessRequest(principal, @namespace, name ?? "", operation));
         if (!decision.IsAllowed)
         {
             throw new ObjectPolicyException(decision);
@@ -568,6 +573,12 @@ public sealed record ObjectWriteOptions(string Owner, string ContentType)
 
     /// <summary>The most bytes the body may have; the write fails with <see cref="ObjectTooLargeException"/> past it.</summary>
     public long? MaxSize { get; init; }
+
+    /// <summary>The task the writer acts as (a task's storage proxy), for task-isolated namespaces.</summary>
+    public string? TaskId { get; init; }
+
+    /// <summary>The service the writer acts for (its service-shared namespace's owner).</summary>
+    public string? ServiceId { get; init; }
 
     /// <summary>The SHA-256 (hex) the bytes must have, e.g. the one a signed upload announced; the write fails with <see cref="ObjectCorruptException"/> before committing otherwise.</summary>
     public string? ExpectedSha256 { get; init; }

@@ -29,6 +29,24 @@ public static class ServiceLibraryServiceCollectionExtensions
             }
         });
         services.AddSingleton<ServiceLibrary>();
+
+        // Tasks: the options, each silo's verified packages, and the namespaces of the access levels (task-isolated
+        // task-ID, service-shared svc-PACKAGEID: owned namespace by namespace by what the pattern's '*' stands for).
+        services.AddOptions<TaskOptions>().Bind(configuration.GetSection(TaskOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TaskOptions>, TaskOptionsValidator>();
+        services.AddSingleton<ServicePackageCache>();
+        services.AddOptions<StoragePolicyOptions>().PostConfigure(o =>
+        {
+            if (!o.Namespaces.Any(n => n.Namespace == TaskNamespaces.TaskPrefix + "*"))
+            {
+                o.Namespaces.Add(new NamespacePolicy(TaskNamespaces.TaskPrefix + "*", AccessLevel.TaskIsolated));
+            }
+
+            if (!o.Namespaces.Any(n => n.Namespace == TaskNamespaces.ServicePrefix + "*"))
+            {
+                o.Namespaces.Add(new NamespacePolicy(TaskNamespaces.ServicePrefix + "*", AccessLevel.ServiceShared));
+            }
+        });
         return services;
     }
 }
@@ -69,6 +87,27 @@ internal sealed class PackageLimitsValidator : IValidateOptions<PackageLimits>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Checks <see cref="TaskOptions"/> at start.</summary>
+internal sealed class TaskOptionsValidator : IValidateOptions<TaskOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TaskOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var section = TaskOptions.SectionName;
+        return options switch
+        {
+            { FitnessTimeout.Ticks: <= 0 } => ValidateOptionsResult.Fail($"{section}:FitnessTimeout must be positive."),
+            { DataRetention.Ticks: < 0 } => ValidateOptionsResult.Fail($"{section}:DataRetention cannot be negative."),
+            { AckTimeout.Ticks: <= 0 } => ValidateOptionsResult.Fail($"{section}:AckTimeout must be positive."),
+            { Deliveries: < 1 } => ValidateOptionsResult.Fail($"{section}:Deliveries must be at least 1."),
+            { CachedPackages: < 1 } => ValidateOptionsResult.Fail($"{section}:CachedPackages must be at least 1."),
+            { MaxInputBytes: < 1 } => ValidateOptionsResult.Fail($"{section}:MaxInputBytes must be at least 1."),
+            { Validators: < 0 or > 2 } => ValidateOptionsResult.Fail($"{section}:Validators must be 0, 1 or 2."),
+            _ => ValidateOptionsResult.Success,
+        };
     }
 }
 

@@ -71,7 +71,7 @@ public sealed class StoragePolicyEvaluator
             return PolicyDecision.Deny($"{op} is not allowed in namespace '{request.Namespace}' (allowed: {policy.AllowedOperations}).");
         }
 
-        if (!HasAccess(request.Principal, policy, op))
+        if (!HasAccess(request.Principal, policy, request.Namespace, op))
         {
             return PolicyDecision.Deny($"Account '{request.Principal.Account}' may not {op} in {Describe(policy.AccessLevel)} namespace '{request.Namespace}'.");
         }
@@ -129,17 +129,19 @@ public sealed class StoragePolicyEvaluator
         return new PolicyDecision(PolicyOutcome.Allow, "") { MaxObjectSize = Math.Min(maxSize, room), Coding = policy.Coding };
     }
 
-    private static bool HasAccess(StoragePrincipal principal, NamespacePolicy policy, ObjectOperations op)
+    private static bool HasAccess(StoragePrincipal principal, NamespacePolicy policy, string @namespace, ObjectOperations op)
     {
         if (policy.OwnerAccount is not null && string.Equals(principal.Account, policy.OwnerAccount, StringComparison.Ordinal))
         {
             return true;
         }
 
+        // A pattern without an owner (task-*, svc-*) is owned, namespace by namespace, by what the '*' stands for.
+        var owner = policy.Owner ?? (policy.Namespace.EndsWith('*') ? @namespace[(policy.Namespace.Length - 1)..] : null);
         return policy.AccessLevel switch
         {
-            AccessLevel.TaskIsolated => policy.Owner is not null && string.Equals(principal.TaskId, policy.Owner, StringComparison.Ordinal),
-            AccessLevel.ServiceShared => policy.Owner is not null && string.Equals(principal.ServiceId, policy.Owner, StringComparison.Ordinal),
+            AccessLevel.TaskIsolated => owner is not null && string.Equals(principal.TaskId, owner, StringComparison.Ordinal),
+            AccessLevel.ServiceShared => owner is not null && string.Equals(principal.ServiceId, owner, StringComparison.Ordinal),
             AccessLevel.MeshGlobal => policy.Grants.Any(g =>
                 (g.Account == "*" || string.Equals(g.Account, principal.Account, StringComparison.Ordinal)) && (g.Operations & op) == op),
             _ => false,

@@ -187,4 +187,24 @@ public sealed class StoragePolicyEvaluatorTests
         Assert.Equal("archive-special", evaluator.FindPolicy("archive-special")!.Namespace);
         Assert.Equal("arch*", evaluator.FindPolicy("archer")!.Namespace);
     }
+
+    [Fact]
+    [Trait("Suite", "BVT")]
+    public void OwnerlessPatterns_AreOwnedNamespaceByNamespace_ByWhatTheStarStandsFor()
+    {
+        var evaluator = Evaluator(o =>
+        {
+            o.Namespaces.Add(new NamespacePolicy("task-*", AccessLevel.TaskIsolated));
+            o.Namespaces.Add(new NamespacePolicy("svc-*", AccessLevel.ServiceShared));
+        });
+        StorageAccessRequest As(string ns, string? task, string? service) =>
+            Req(Alice, ns, ObjectOperations.Read) with { Principal = new StoragePrincipal(Alice) { TaskId = task, ServiceId = service } };
+
+        Assert.True(evaluator.Evaluate(As("task-t1", "t1", "org.a")).IsAllowed);
+        Assert.False(evaluator.Evaluate(As("task-t2", "t1", "org.a")).IsAllowed);
+        Assert.False(evaluator.Evaluate(As("task-t1", null, null)).IsAllowed);
+        Assert.True(evaluator.Evaluate(As("svc-org.a", "t1", "org.a")).IsAllowed);
+        Assert.False(evaluator.Evaluate(As("svc-org.a", "t9", "org.b")).IsAllowed);
+        Assert.False(evaluator.Evaluate(As("svc-org.a", null, null)).IsAllowed);
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
@@ -11,8 +12,44 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 /// <inheritdoc cref="INodeHostGrain"/>
 [NodeHostPlacement]
 [Reentrant]
-internal sealed partial class NodeHostGrain(JobExecutorHost executors, EdgeNodes edges, LocalNodes nodes, NodeAnnouncement announcement, NodeLeaver leaver, ILogger<NodeHostGrain> logger) : Grain, INodeHostGrain
+internal sealed partial class NodeHostGrain(
+    JobExecutorHost executors, EdgeNodes edges, LocalNodes nodes, NodeAnnouncement announcement, NodeLeaver leaver, Scheduling.JobScheduler scheduler, IServiceProvider services, ILogger<NodeHostGrain> logger)
+    : Grain, INodeHostGrain
 {
+    /// <summary>
+    /// The node's fitness for a task, computed here from what only this silo knows exactly: the node's free slots and
+    /// memory (local reservations), its reputation, its price, and whether it holds the package already (no retrieval).
+    /// Fitness = 0.4·reputation + 0.3·free share of slots + 0.15·package cached + 0.15·price term (1/(1+price)). A busy
+    /// node still answers (lower): its task waits for a slot like a job, rather than a burst of tasks being refused.
+    /// </summary>
+    public Task<Grains.Interfaces.Services.TaskFitness> TaskFitnessAsync(Grains.Interfaces.Services.TaskFitnessRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var key = this.GetPrimaryKeyString();
+        var nodeId = key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..];
+        var candidate = nodes.Find(nodeId) is null ? null : scheduler.Snapshot().FirstOrDefault(c => c.NodeId == nodeId);
+        string? decline = candidate switch
+        {
+            null => "not hosted on this silo",
+            { Alive: false } => "not taking work (stopped, leaving or unhealthy)",
+            _ when request.MaxPricePerMillionFuel is { } max && candidate.PricePerMillionFuel > max => $"asks {candidate.PricePerMillionFuel} per million fuel, above the task's {max}",
+            _ => null,
+        };
+        if (decline is not null)
+        {
+            return Task.FromResult(new Grains.Interfaces.Services.TaskFitness(nodeId, null, decline));
+        }
+
+        var cached = services.GetService<Services.ServicePackageCache>()?.Has(request.PackageSha256) == true;
+        // Slots count only while the run's memory fits next to the runs admitted now.
+        var free = candidate!.FreeMemoryBytes >= request.MemoryBytes ? candidate.FreeSlots : 0;
+        var fitness = (0.4 * candidate.Reputation)
+            + (0.3 * free / candidate.Concurrency)
+            + (cached ? 0.15 : 0)
+            + (0.15 / (1 + (double)candidate.PricePerMillionFuel));
+        return Task.FromResult(new Grains.Interfaces.Services.TaskFitness(nodeId, Math.Round(fitness, 6), $"{free} free slot(s){(free == 0 ? " (the task waits for one)" : "")}, reputation {candidate.Reputation:0.###}{(cached ? ", package cached" : "")}"));
+    }
+
     public async Task<Grains.Interfaces.Models.NodeLeave?> LeaveAsync()
     {
         var key = this.GetPrimaryKeyString();

@@ -6,6 +6,9 @@ using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Jobs.Storage;
+using Xmbl.Cluster.Grains.Services;
+using Xmbl.Cluster.Services;
+using Microsoft.Extensions.DependencyInjection;
 using Xmbl.Cluster.Wasm;
 using Xmbl.Cluster.Wasm.Engines;
 using Xmbl.Cluster.Wasm.Wasi;
@@ -25,7 +28,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Execution;
 /// <see cref="NestedUnknownModule"/>, <see cref="NestedTooDeep"/>, <see cref="NestedFailed"/> or
 /// <see cref="NestedNonZeroExit"/>.
 /// </remarks>
-internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOptions<ComputeOptions> options) : IJobRunner
+internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOptions<ComputeOptions> options, IServiceProvider services) : IJobRunner
 {
     /// <summary>The import module of the host functions.</summary>
     public const string HostModule = "xmbl";
@@ -48,6 +51,11 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
     {
         ArgumentNullException.ThrowIfNull(work);
         var spec = work.Spec;
+        if (spec.Task is { } task)
+        {
+            return await RunTaskAsync(work, task, ct);
+        }
+
         IWasmModule compiled;
         try
         {
@@ -71,6 +79,77 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
         var run = new RunContext(work.JobId, ct, inputs, spec.Limits.WallTime);
         // On a guest thread from the start: the run's wasm calls need no hand-off and no pool thread waits for them.
         return await GuestThreads.RunAsync(() => Run(run, compiled, spec.Entry, spec.Args, spec.Env, spec.Stdin, spec.Limits.Fuel, spec.Limits.MemoryPages, spec.Limits.WallTime, JobIds.Seed(work.JobId), depth: 0));
+    }
+
+    /// <summary>
+    /// A service task: the package from this silo's cache (retrieved from the library and verified the first time),
+    /// the inputs checked against its manifest again, the capability gate, and the entry module run by
+    /// <see cref="ServiceRunner"/>. The output is the <see cref="TaskOutputBundle"/>, so the proof covers the files and
+    /// storage writes. A package or input every node would refuse ends the run as invalid, with the reason.
+    /// </summary>
+    private async Task<RunResult> RunTaskAsync(JobWork work, TaskRun task, CancellationToken ct)
+    {
+        var cache = services.GetService<ServicePackageCache>()
+            ?? throw new InvalidOperationException("This silo has no service library (AddServiceLibrary), so it cannot run tasks.");
+        CachedService service;
+        try
+        {
+            service = await cache.GetAsync(task.PackageId, task.Version, task.PackageSha256, ct);
+        }
+        catch (PackageRejectedException ex)
+        {
+            return Invalid(0, $"retrieve_service refused {task.PackageId}@{task.Version} ({ex.ReasonCode}): {ex.Message}");
+        }
+
+        var manifest = service.Package.Manifest;
+        TaskInputs? inputs;
+        IReadOnlyList<ManifestError> errors;
+        using (var document = System.Text.Json.JsonDocument.Parse(task.InputsJson))
+        {
+            TaskInputs.TryCreate(manifest, document.RootElement, long.MaxValue, out inputs, out errors);
+        }
+
+        if (inputs is null)
+        {
+            return Invalid(0, "the inputs break the manifest: " + string.Join("; ", errors.Select(e => e.ToString())));
+        }
+
+        var spec = work.Spec;
+        var runOptions = new ServiceRunOptions
+        {
+            Fuel = spec.Limits.Fuel,
+            WallTime = spec.Limits.WallTime,
+            MaxOutputBytes = _options.MaxOutputBytes,
+            MaxLogBytes = (int)Math.Min(_options.MaxOutputBytes, 64 * 1024),
+            Seed = JobIds.Seed(work.JobId),
+        };
+        var proxy = objects.CreateTaskProxy(task, spec.Submitter ?? "", _options.MaxOutputBytes);
+        var providers = new ServiceCapabilityProviders
+        {
+            StorageRead = proxy is null ? null : proxy.Read,
+            StorageWrite = proxy is null ? null : proxy.Write,
+        };
+        var tier = task.Trusted ? TrustTier.Trusted : TrustTier.Untrusted;
+        var result = await GuestThreads.RunAsync(() => ServiceRunner.Run(service.Entry, manifest, inputs, runOptions, tier, providers, ct));
+        if (result.Refusal is { } refusal)
+        {
+            return Invalid(0, "refused at task_start: " + refusal);
+        }
+
+        var bundle = new TaskOutputBundle(result.Stdout, result.Files ?? new Dictionary<string, byte[]>(), proxy?.Writes ?? new Dictionary<string, byte[]>()).Encode();
+        var detail = result.Problems.Count == 0 ? null : string.Join("; ", result.Problems);
+        return result.End switch
+        {
+            WasmRunEnd.Exited => new RunResult(bundle, result.ExitCode, result.FuelConsumed, RunOutcome.Exited, detail),
+            WasmRunEnd.Trapped => result.Trap switch
+            {
+                TrapKind.OutOfFuel => new RunResult(bundle, ExitCodes.Trapped, result.FuelConsumed, RunOutcome.OutOfFuel, detail),
+                TrapKind.MemoryLimitExceeded => new RunResult(bundle, ExitCodes.Trapped, result.FuelConsumed, RunOutcome.MemoryExceeded, detail),
+                TrapKind.Timeout => new RunResult(bundle, ExitCodes.WallTime, result.FuelConsumed, RunOutcome.WallTimeExceeded, detail),
+                _ => new RunResult(bundle, ExitCodes.Trapped, result.FuelConsumed, RunOutcome.Trapped, detail),
+            },
+            _ => Invalid(result.FuelConsumed, detail ?? "the entry module is not a WASI command"),
+        };
     }
 
     private RunResult Run(

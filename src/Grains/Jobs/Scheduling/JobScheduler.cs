@@ -90,7 +90,20 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         {
             var candidates = Candidates(now);
             var memory = RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes);
-            var pick = NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs), request.Spec.Features);
+            var excluded = request.ExcludedNodes;
+            NodeCandidate? pick = null;
+            if (request.Spec.Task is { } task)
+            {
+                // A task runs only on silo nodes (an edge node has no service cache); its executor goes to the node whose
+                // fitness answer won the task request while that node can take it.
+                excluded = [.. excluded, .. _nodes.Where(n => n.Node.Edge).Select(n => n.Node.NodeId)];
+                if (request.Role == JobRole.Executor && task.ExecutorNode is { } chosen && !excluded.Contains(chosen))
+                {
+                    pick = NodeFitness.Pick([.. candidates.Where(c => c.NodeId == chosen)], request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, excluded, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs), request.Spec.Features);
+                }
+            }
+
+            pick ??= NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, excluded, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs), request.Spec.Features);
             if (pick is null)
             {
                 return null;
@@ -208,6 +221,9 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
 
     private double ReputationAt(string nodeId, DateTimeOffset now) =>
         _reputation.TryGetValue(nodeId, out var r) ? NodeReputationGrain.Recover(r.Score, r.At, now, _options.ReputationHalfLife) : NodeReputation.InitialScore;
+
+    /// <summary>The registered nodes as last refreshed (with their silos), for the task request's eligibility.</summary>
+    public IReadOnlyList<NodeStatus> Nodes => _nodes;
 
     /// <summary>The candidates now, for diagnostics and tests.</summary>
     public IReadOnlyList<NodeCandidate> Snapshot()

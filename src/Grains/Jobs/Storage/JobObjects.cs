@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Xmbl.Cluster.Grains.Interfaces.Jobs;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Objects;
+using Xmbl.Cluster.Services;
 using Xmbl.Cluster.Storage.Policies;
 using Xmbl.Cluster.Wasm.Wasi.FileSystem;
 
@@ -211,6 +212,97 @@ internal sealed class JobObjects(ObjectService? objects, IGrainFactory grains, I
         {
             // The computation stands whatever storage says; the record tells why the object is missing.
             return (null, "output not stored: " + ex.Message);
+        }
+    }
+
+    /// <summary>The storage proxy of one task run, or null when this silo has no object storage.</summary>
+    public TaskStorageProxy? CreateTaskProxy(TaskRun task, string submitter, long maxWriteBytes) =>
+        objects is null ? null : new TaskStorageProxy(objects, task, submitter, maxWriteBytes);
+
+    /// <summary>
+    /// Stores a validated task's outputs under its output prefix, each named by its manifest format (a cluster-wide
+    /// counter per prefix and output makes the name unique), and commits the storage writes its run made.
+    /// </summary>
+    /// <returns>What was stored, and a note for the record.</returns>
+    public async Task<(List<StoredTaskOutput> Stored, string Note)> StoreTaskOutputsAsync(string jobId, JobSpec spec, byte[] output)
+    {
+        var task = spec.Task!;
+        var stored = new List<StoredTaskOutput>();
+        if (objects is null)
+        {
+            return (stored, "task outputs not stored: object storage is not enabled on this silo");
+        }
+
+        if (!TaskOutputBundle.TryDecode(output, out var bundle))
+        {
+            return (stored, "task outputs not stored: the validated output is not a task output bundle (the run did not finish)");
+        }
+
+        var submitter = spec.Submitter ?? ObjectService.AnonymousAccount;
+        var problems = new List<string>();
+        var slash = task.OutputPrefix.IndexOf('/', StringComparison.Ordinal);
+        var @namespace = task.OutputPrefix[..slash];
+        var prefix = task.OutputPrefix[(slash + 1)..];
+        var now = time.GetUtcNow();
+        foreach (var target in task.Outputs)
+        {
+            if (!bundle.Files.TryGetValue(target.Name, out var bytes))
+            {
+                continue;
+            }
+
+            var counter = await grains.GetGrain<IOutputNameGrain>(task.OutputPrefix + target.Name).NextAsync();
+            var name = prefix + OutputNameFormat.Format(target.FilenameFormat, target.Name, task.TaskId, now, counter, target.FileType);
+            if (!ObjectKey.TryCreate(@namespace, name, out var key, out var why))
+            {
+                problems.Add($"{target.Name}: {why}");
+                continue;
+            }
+
+            if (await PutAsync(key, new ObjectWriteOptions(submitter, OutputContentType), bytes, problems, target.Name) is { } done)
+            {
+                stored.Add(done);
+            }
+        }
+
+        var principal = TaskStorageProxy.PrincipalOf(task, submitter);
+        foreach (var (address, bytes) in bundle.StorageWrites.OrderBy(w => w.Key, StringComparer.Ordinal))
+        {
+            if (!TaskStorageProxy.TryKey(address, out var key))
+            {
+                continue;
+            }
+
+            // Task and service namespaces hold objects owned by the namespace itself, so every task of the service
+            // (whoever submitted it) may replace them; a granted mesh-global namespace gets the submitter's objects.
+            var global = task.GlobalNamespaces.Contains(key.Namespace, StringComparer.Ordinal);
+            var write = new ObjectWriteOptions(global ? submitter : key.Namespace, OutputContentType) { TaskId = principal.TaskId, ServiceId = principal.ServiceId };
+            if (await PutAsync(key, write, bytes, problems, "storage") is { } done)
+            {
+                stored.Add(done with { Output = TaskStorageWrite });
+            }
+        }
+
+        var note = $"task outputs stored: {(stored.Count == 0 ? "none" : string.Join(", ", stored.Select(s => $"{s.Output} as {s.Object} ({s.Size} bytes)")))}";
+        return (stored, problems.Count == 0 ? note : note + "; not stored: " + string.Join("; ", problems));
+    }
+
+    /// <summary>The <see cref="StoredTaskOutput.Output"/> of an object a task wrote through the storage proxy.</summary>
+    public const string TaskStorageWrite = "@storage";
+
+    private async Task<StoredTaskOutput?> PutAsync(ObjectKey key, ObjectWriteOptions write, byte[] bytes, List<string> problems, string what)
+    {
+        try
+        {
+            using var body = new MemoryStream(bytes, writable: false);
+            var version = await objects!.PutAsync(key, write, bytes.Length, body, CancellationToken.None);
+            return new StoredTaskOutput(what, key.GrainKey, bytes.Length, version.Manifest.Sha256);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The computation stands whatever storage says; the record tells why an object is missing.
+            problems.Add($"{what} ({key.GrainKey}): {ex.Message}");
+            return null;
         }
     }
 
