@@ -37,20 +37,20 @@ public static class JobThroughput
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var jobs = Int(args, "--jobs", 2000);
-        var clients = Int(args, "--clients", 32);
-        var nodes = Int(args, "--nodes", 5);
-        var validators = Int(args, "--validators", 1);
-        var silos = Int(args, "--silos", 3);
-        var postgres = Text(args, "--postgres");
-        var concurrency = Text(args, "--concurrency");
-        var signing = Text(args, "--signing") ?? "off";
+        var jobs = BenchArgs.Int(args, "--jobs", 2000);
+        var clients = BenchArgs.Int(args, "--clients", 32);
+        var nodes = BenchArgs.Int(args, "--nodes", 5);
+        var validators = BenchArgs.Int(args, "--validators", 1);
+        var silos = BenchArgs.Int(args, "--silos", 3);
+        var postgres = BenchArgs.Text(args, "--postgres");
+        var concurrency = BenchArgs.Text(args, "--concurrency");
+        var signing = BenchArgs.Text(args, "--signing") ?? "off";
         if (signing is not ("off" or "on" or "both"))
         {
             Console.Error.WriteLine("--signing is off, on or both.");
             return 2;
         }
-        var engine = Text(args, "--engine");
+        var engine = BenchArgs.Text(args, "--engine");
 
         PostgresServer? server = null;
         string? connectionString = null;
@@ -153,13 +153,13 @@ public static class JobThroughput
         Console.WriteLine($"throughput:  {(jobs - failed) / elapsed.TotalSeconds:F0} validated jobs/s ({elapsed.TotalSeconds:F2} s)");
         // CPU time per job is what the load on a shared machine distorts least.
         Console.WriteLine($"cpu:         {cpu.TotalMilliseconds / jobs:F2} ms per job (whole process: silos and clients), {cpu / elapsed:F2} cores busy");
-        Console.WriteLine($"latency:     p50 {Percentile(latencies, 0.50):F2} ms, p90 {Percentile(latencies, 0.90):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms (submit to validated)");
+        Console.WriteLine($"latency:     p50 {BenchArgs.Percentile(latencies, 0.50):F2} ms, p90 {BenchArgs.Percentile(latencies, 0.90):F2} ms, p99 {BenchArgs.Percentile(latencies, 0.99):F2} ms (submit to validated)");
         // Where the time goes, from the records: placement and execution, validation, settlement.
         var settled = records.Where(r => r.ExecutedAt is not null && r.ValidatedAt is not null && r.FinishedAt is not null).ToList();
-        double P50(Func<JobRecord, TimeSpan> span) => Percentile([.. settled.Select(r => span(r).TotalMilliseconds).Order()], 0.5);
+        double P50(Func<JobRecord, TimeSpan> span) => BenchArgs.Percentile([.. settled.Select(r => span(r).TotalMilliseconds).Order()], 0.5);
         Console.WriteLine($"breakdown:   p50 submit->executed {P50(r => r.ExecutedAt!.Value - r.CreatedAt):F2} ms, executed->validated {P50(r => r.ValidatedAt!.Value - r.ExecutedAt!.Value):F2} ms, validated->settled {P50(r => r.FinishedAt!.Value - r.ValidatedAt!.Value):F2} ms");
         var runs = settled.SelectMany(r => r.Assignments).Where(a => a.ReportedAt is not null).Select(a => (a.ReportedAt!.Value - a.AssignedAt).TotalMilliseconds).Order().ToArray();
-        Console.WriteLine($"assignments: p50 assigned->reported {Percentile(runs, 0.5):F2} ms, p99 {Percentile(runs, 0.99):F2} ms");
+        Console.WriteLine($"assignments: p50 assigned->reported {BenchArgs.Percentile(runs, 0.5):F2} ms, p99 {BenchArgs.Percentile(runs, 0.99):F2} ms");
         Console.WriteLine($"not settled: {failed}");
         return failed != 0;
     }
@@ -238,17 +238,5 @@ public static class JobThroughput
         var host = builder.Build();
         await host.StartAsync();
         return host;
-    }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static int Int(string[] args, string name, int fallback) =>
-        Text(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? Text(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

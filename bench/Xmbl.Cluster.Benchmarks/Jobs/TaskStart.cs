@@ -33,9 +33,9 @@ public static class TaskStart
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var tasks = Int(args, "--tasks", 500);
-        var clients = Int(args, "--clients", 8);
-        var nodes = Int(args, "--nodes", 5);
+        var tasks = BenchArgs.Int(args, "--tasks", 500);
+        var clients = BenchArgs.Int(args, "--clients", 8);
+        var nodes = BenchArgs.Int(args, "--nodes", 5);
 
         using var data = new TempDirectory("xmbl-bench-tasks");
         var host = await StartSiloAsync(data.Path, nodes);
@@ -55,12 +55,12 @@ public static class TaskStart
 
             var latencies = await RunAsync(grains, submission, tasks, 1, waitForDelivery: false);
             Console.WriteLine($"mode:        embedded (SQLite), {nodes} logical nodes, {Environment.ProcessorCount} cores");
-            Console.WriteLine($"start:       p50 {Percentile(latencies, 0.50):F2} ms, p90 {Percentile(latencies, 0.90):F2} ms, p99 {Percentile(latencies, 0.99):F2} ms (POST to task_start, {tasks} tasks, one client)");
+            Console.WriteLine($"start:       p50 {BenchArgs.Percentile(latencies, 0.50):F2} ms, p90 {BenchArgs.Percentile(latencies, 0.90):F2} ms, p99 {BenchArgs.Percentile(latencies, 0.99):F2} ms (POST to task_start, {tasks} tasks, one client)");
 
             var started = Stopwatch.GetTimestamp();
             var loaded = await RunAsync(grains, submission, tasks, clients, waitForDelivery: false);
             var startElapsed = Stopwatch.GetElapsedTime(started);
-            Console.WriteLine($"started:     {tasks / startElapsed.TotalSeconds:F0} tasks/s with {clients} clients (p50 {Percentile(loaded, 0.50):F2} ms, p99 {Percentile(loaded, 0.99):F2} ms)");
+            Console.WriteLine($"started:     {tasks / startElapsed.TotalSeconds:F0} tasks/s with {clients} clients (p50 {BenchArgs.Percentile(loaded, 0.50):F2} ms, p99 {BenchArgs.Percentile(loaded, 0.99):F2} ms)");
 
             started = Stopwatch.GetTimestamp();
             await RunAsync(grains, submission, tasks, clients, waitForDelivery: true);
@@ -157,17 +157,5 @@ public static class TaskStart
         var host = builder.Build();
         await host.StartAsync();
         return host;
-    }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static int Int(string[] args, string name, int fallback) =>
-        Text(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? Text(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

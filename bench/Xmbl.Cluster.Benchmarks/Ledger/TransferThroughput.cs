@@ -33,9 +33,9 @@ public static class TransferThroughput
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var accounts = Int(args, "--accounts", 200);
-        var perAccount = Int(args, "--per-account", 10);
-        var rounds = Int(args, "--rounds", 3);
+        var accounts = BenchArgs.Int(args, "--accounts", 200);
+        var perAccount = BenchArgs.Int(args, "--per-account", 10);
+        var rounds = BenchArgs.Int(args, "--rounds", 3);
         await using var postgres = await PostgresServer.StartAsync();
         var database = await postgres.CreateDatabaseAsync();
         using var data = new TempDirectory("xmbl-bench-ledger");
@@ -193,10 +193,4 @@ public static class TransferThroughput
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static int Int(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

@@ -31,9 +31,9 @@ public static class BridgeThroughput
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var mib = Int(args, "--mib", 256);
-        var rounds = Int(args, "--rounds", 2);
-        var jobs = Int(args, "--jobs", 50);
+        var mib = BenchArgs.Int(args, "--mib", 256);
+        var rounds = BenchArgs.Int(args, "--rounds", 2);
+        var jobs = BenchArgs.Int(args, "--jobs", 50);
         var data = new byte[(long)mib << 20];
         Random.Shared.NextBytes(data);
         var sha = Convert.ToHexStringLower(SHA256.HashData(data));
@@ -313,11 +313,5 @@ public static class BridgeThroughput
         }
 
         throw new FileNotFoundException($"tests/fixtures/wasm/{name} not found above {AppContext.BaseDirectory}.");
-    }
-
-    private static int Int(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

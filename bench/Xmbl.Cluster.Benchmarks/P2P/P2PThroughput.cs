@@ -23,10 +23,10 @@ public static class P2PThroughput
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var mib = Int(args, "--mib", 512);
-        var dials = Int(args, "--dials", 100);
-        var rounds = Int(args, "--rounds", 2);
-        var options = new Xmbl.Cluster.P2P.Options.P2POptions { StreamReceiveWindow = Int(args, "--window-kib", Xmbl.Cluster.P2P.Options.P2POptions.DefaultStreamReceiveWindow / 1024) * 1024 };
+        var mib = BenchArgs.Int(args, "--mib", 512);
+        var dials = BenchArgs.Int(args, "--dials", 100);
+        var rounds = BenchArgs.Int(args, "--rounds", 2);
+        var options = new Xmbl.Cluster.P2P.Options.P2POptions { StreamReceiveWindow = BenchArgs.Int(args, "--window-kib", Xmbl.Cluster.P2P.Options.P2POptions.DefaultStreamReceiveWindow / 1024) * 1024 };
         var bytes = (long)mib << 20;
 
         using var serverKey = Ed25519KeyPair.Generate();
@@ -132,11 +132,5 @@ public static class P2PThroughput
         {
             throw new InvalidOperationException($"The sink counted {received} bytes of {sent}.");
         }
-    }
-
-    private static int Int(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -21,8 +21,8 @@ public static class SiloStart
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var runs = int.Parse(Text(args, "--runs") ?? "5", CultureInfo.InvariantCulture);
-        var dll = Path.GetFullPath(Text(args, "--silo-dll") ?? Path.Combine("src", "Silo", "bin", "Release", "net10.0", "Xmbl.Cluster.Silo.dll"));
+        var runs = int.Parse(BenchArgs.Text(args, "--runs") ?? "5", CultureInfo.InvariantCulture);
+        var dll = Path.GetFullPath(BenchArgs.Text(args, "--silo-dll") ?? Path.Combine("src", "Silo", "bin", "Release", "net10.0", "Xmbl.Cluster.Silo.dll"));
         if (!File.Exists(dll))
         {
             Console.Error.WriteLine($"{dll} is missing: build it first (dotnet build src/Silo -c Release) or pass --silo-dll.");
@@ -122,12 +122,6 @@ public static class SiloStart
     {
         var sorted = ms.Order().ToArray();
         return string.Create(CultureInfo.InvariantCulture, $"{label + ":",-26} median {sorted[sorted.Length / 2]:F0} ms, min {sorted[0]:F0} ms, max {sorted[^1]:F0} ms ({string.Join(", ", ms.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))})");
-    }
-
-    private static string? Text(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,9 +37,9 @@ public static class GrainStorageWrites
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var writes = Int(args, "--writes", 3000);
-        var grains = Int(args, "--grains", 50);
-        var bytes = Int(args, "--bytes", 128);
+        var writes = BenchArgs.Int(args, "--writes", 3000);
+        var grains = BenchArgs.Int(args, "--grains", 50);
+        var bytes = BenchArgs.Int(args, "--bytes", 128);
         var payload = new byte[bytes];
         Random.Shared.NextBytes(payload);
 
@@ -61,7 +60,6 @@ public static class GrainStorageWrites
             Console.WriteLine(Row(store.Label, one, many));
             await host.StopAsync();
         }
-
 
         Console.WriteLine();
         Console.WriteLine("through Orleans grains (one call = one state write)");
@@ -190,11 +188,5 @@ public static class GrainStorageWrites
         var host = builder.Build();
         await host.StartAsync();
         return host;
-    }
-
-    private static int Int(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }
