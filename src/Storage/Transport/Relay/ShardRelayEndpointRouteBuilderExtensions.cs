@@ -68,22 +68,12 @@ public static class ShardRelayEndpointRouteBuilderExtensions
 
     private static async Task<IResult> AcceptTunnelAsync(HttpContext http, string silo, ShardRelayHub hub, ShardRequestAuthenticator authenticator, ILogger logger)
     {
+        if (Refusal(http, silo, hub, authenticator, logger) is { } refused)
+        {
+            return refused;
+        }
+
         var request = http.Request;
-        if (!authenticator.TryValidate(request, out var failure))
-        {
-            StorageLog.ShardRequestRejected(logger, request.Method, request.Path, http.Connection.RemoteIpAddress?.ToString(), failure);
-            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", failure);
-        }
-
-        if (!ShardRelay.IsValidSiloName(silo))
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Bad Request", "silo: 1-200 characters of [A-Za-z0-9._-], not starting with '.'.");
-        }
-
-        if (hub.Stopping.IsCancellationRequested)
-        {
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "This relay is stopping.");
-        }
 
         var upgrade = http.Features.Get<IHttpUpgradeFeature>();
         if (upgrade is not { IsUpgradableRequest: true } || !string.Equals(request.Headers.Upgrade.ToString(), ShardRelay.UpgradeProtocol, StringComparison.OrdinalIgnoreCase))
@@ -114,22 +104,12 @@ public static class ShardRelayEndpointRouteBuilderExtensions
 
     private static async Task<IResult> ForwardAsync(HttpContext http, string silo, ShardRelayHub hub, ShardRequestAuthenticator authenticator, ILogger logger)
     {
+        if (Refusal(http, silo, hub, authenticator, logger) is { } refused)
+        {
+            return refused;
+        }
+
         var request = http.Request;
-        if (!authenticator.TryValidate(request, out var failure))
-        {
-            StorageLog.ShardRequestRejected(logger, request.Method, request.Path, http.Connection.RemoteIpAddress?.ToString(), failure);
-            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", failure);
-        }
-
-        if (!ShardRelay.IsValidSiloName(silo))
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Bad Request", "silo: 1-200 characters of [A-Za-z0-9._-], not starting with '.'.");
-        }
-
-        if (hub.Stopping.IsCancellationRequested)
-        {
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "This relay is stopping.");
-        }
 
         // Shards can be larger than Kestrel's default body limit; the relayed silo's store bounds them.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -187,6 +167,26 @@ public static class ShardRelayEndpointRouteBuilderExtensions
         }
 
         return Results.Empty;
+    }
+
+    /// <summary>What tunnels and forwarded requests are refused for alike: no valid signature, a bad silo name, a stopping relay.</summary>
+    private static IResult? Refusal(HttpContext http, string silo, ShardRelayHub hub, ShardRequestAuthenticator authenticator, ILogger logger)
+    {
+        var request = http.Request;
+        if (!authenticator.TryValidate(request, out var failure))
+        {
+            StorageLog.ShardRequestRejected(logger, request.Method, request.Path, http.Connection.RemoteIpAddress?.ToString(), failure);
+            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", failure);
+        }
+
+        if (!ShardRelay.IsValidSiloName(silo))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad Request", "silo: 1-200 characters of [A-Za-z0-9._-], not starting with '.'.");
+        }
+
+        return hub.Stopping.IsCancellationRequested
+            ? Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "This relay is stopping.")
+            : null;
     }
 
     private static IResult Problem(int status, string title, string detail) => Results.Problem(statusCode: status, title: title, detail: detail);
