@@ -89,6 +89,48 @@ public sealed class TaskGrainTests
         Assert.Null(result.Task);
     }
 
+    [Fact]
+    public async Task A_trusted_task_runs_a_nested_job_whose_output_the_executor_and_validator_agree_on()
+    {
+        using var author = Ed25519KeyPair.Generate();
+        await using var silo = await ComputeSilo.StartAsync(5, services: s => s.AddServiceLibrary(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Xmbl:Services:TrustedPublishers:0"] = author.PublicKey.Did })
+            .Build()));
+        var hello = await silo.UploadAsync("hello.wasm");
+        var manifest = new ServiceManifest
+        {
+            PackageId = "org.example.nested",
+            Version = "1.0.0",
+            ServiceType = "utility",
+            Author = author.PublicKey.Did,
+            RuntimeRequired = ["wasm"],
+            DeviceProfile = "budget",
+            ResourceRequirements = new ResourceRequirements { MinMemoryMB = 1, MaxMemoryMB = 16, EstimatedCpuUsage = 0.1 },
+            PlatformSupport = ["linux"],
+            Capabilities = [ServiceCapabilities.Jobs],
+            Inputs = [new ServiceInput { Name = "module", Type = ServiceValueType.String }],
+            Outputs = [new ServiceOutput { Name = "result", Type = ServiceValueType.String, FileType = "txt" }],
+            Files = [new ServiceFile("modules/main.wasm", ServiceFileKind.Module)],
+            Entry = "modules/main.wasm",
+        };
+        var package = PackageWriter.Write(manifest, new Dictionary<string, byte[]> { ["modules/main.wasm"] = ComputeSilo.Fixture("service_nested.wasm") }, author);
+        await silo.Services.GetRequiredService<ServiceLibrary>().PublishAsync(package, author.PublicKey.Did, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        var submitted = await silo.Grains.GetGrain<ITaskGrain>(JobIds.New(DateTimeOffset.UtcNow))
+            .SubmitAsync(new TaskSubmission("org.example.nested", "1.0.0", $$"""{"module":"{{hello}}"}""", "results/nested/", [], silo.Submitter, null));
+        Assert.True(submitted.Refusal == TaskRefusal.None, $"{submitted.Refusal}: {submitted.Detail}");
+        var done = await WaitAsync(silo, submitted.Task!.Id);
+
+        Assert.True(done.Status == TaskStatus.Delivered, $"{done.Status}: {done.Reason}");
+        var job = await silo.Grains.GetGrain<IJobGrain>(done.JobId).GetAsync();
+        Assert.Equal(JobStatus.Settled, job!.Status);
+        Assert.Equal(RunOutcome.Exited, job.Result!.Outcome);
+        Assert.Single(job.Validators); // the validator ran the nested job too, and agreed
+        Assert.True(TaskOutputBundle.TryDecode(await silo.Jobs.GetOutputAsync(done.JobId), out var bundle));
+        Assert.Equal("Hello, world!\n", System.Text.Encoding.UTF8.GetString(bundle.Files["result"]));
+    }
+
     private static TaskSubmission Submission(ComputeSilo silo, string service) =>
         new(service, "1.0.0", """{"text":"abc"}""", "results/grain/", [], silo.Submitter, null);
 

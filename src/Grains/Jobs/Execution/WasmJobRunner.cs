@@ -124,10 +124,14 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
             Seed = JobIds.Seed(work.JobId),
         };
         var proxy = objects.CreateTaskProxy(task, spec.Submitter ?? "", _options.MaxOutputBytes);
+        var run = new RunContext(work.JobId, ct, inputs: null, spec.Limits.WallTime);
         var providers = new ServiceCapabilityProviders
         {
             StorageRead = proxy is null ? null : proxy.Read,
             StorageWrite = proxy is null ? null : proxy.Write,
+            // Nested jobs as for any job: seeded from the job id and the call order, so a validator's run of the task
+            // makes the same nested runs and gets the same bytes, which the task's proof then covers.
+            RunModule = RunModuleImport(run, spec.Limits.MemoryPages, depth: 0),
         };
         var tier = task.Trusted ? TrustTier.Trusted : TrustTier.Untrusted;
         var result = await GuestThreads.RunAsync(() => ServiceRunner.Run(service.Entry, manifest, inputs, runOptions, tier, providers, ct));
@@ -204,7 +208,7 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
             Arguments = values,
             Wasi = wasiConfig,
             Limits = new StoreLimitsBuilder().Fuel(Math.Max(0, fuel)).MemoryPages(memoryPages).WallClock(wallTime).Cancellation(run.Cancellation).Build(),
-            HostFunctions = [new WasmHostFunction(HostModule, RunModuleFunction, RunModuleType, (call, a, r) => r[0] = WasmValue.FromI64(RunNested(run, call, a, memoryPages, depth)))],
+            HostFunctions = [RunModuleImport(run, memoryPages, depth)],
         };
         var result = compiled.Engine.Run(compiled, request);
         switch (result.End)
@@ -251,6 +255,10 @@ internal sealed class WasmJobRunner(ModuleStore modules, JobObjects objects, IOp
         new(output.ToArray(), ExitCodes.OutputLimit, fuel, RunOutcome.OutputLimitExceeded, limit.Message);
 
     private static RunResult Invalid(long fuel, string detail) => new([], ExitCodes.Invalid, fuel, RunOutcome.Invalid, detail);
+
+    /// <summary><c>xmbl.run_module</c> for a run at <paramref name="depth"/> whose job may use <paramref name="memoryPages"/>.</summary>
+    private WasmHostFunction RunModuleImport(RunContext run, int memoryPages, int depth) =>
+        new(HostModule, RunModuleFunction, RunModuleType, (call, a, r) => r[0] = WasmValue.FromI64(RunNested(run, call, a, memoryPages, depth)));
 
     /// <summary>The body of <c>xmbl.run_module</c>.</summary>
     private long RunNested(RunContext run, IWasmHostCall call, ReadOnlySpan<WasmValue> args, int memoryPages, int depth)
