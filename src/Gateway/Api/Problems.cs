@@ -17,7 +17,14 @@ internal static class Problems
 
     public static IResult NotFound(string detail) => Make(StatusCodes.Status404NotFound, "Not found", detail);
 
-    public static IResult TooLarge(string detail) => Make(StatusCodes.Status413PayloadTooLarge, "Payload too large", detail);
+    public static IResult TooLarge(string detail) => new ClosingConnection(Make(StatusCodes.Status413PayloadTooLarge, "Payload too large", detail));
+
+    /// <summary>
+    /// <paramref name="answer"/> with <c>Connection: close</c>: for a refusal sent before the request's body was read,
+    /// which the server will not drain. Said in the answer, the client opens a new connection for its next request
+    /// instead of sending it on one the server is closing.
+    /// </summary>
+    public static IResult ClosingConnection(IResult answer) => new ClosingConnection(answer);
 
     public static IResult RangeNotSatisfiable(string detail) => Make(StatusCodes.Status416RangeNotSatisfiable, "Range not satisfiable", detail);
 
@@ -66,4 +73,15 @@ internal static class Problems
     }
 
     private static IResult Make(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
+}
+
+/// <summary>See <see cref="Problems.ClosingConnection"/>.</summary>
+internal sealed class ClosingConnection(IResult answer) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        httpContext.Response.Headers.Connection = "close";
+        return answer.ExecuteAsync(httpContext);
+    }
 }

@@ -58,7 +58,8 @@ internal static class ServicesEndpoints
                 extensions["errors"] = e.ManifestErrors.GroupBy(m => m.Path).ToDictionary(g => g.Key, g => g.Select(m => m.Message).ToArray());
             }
 
-            return Results.Problem(detail: e.Message, statusCode: e.Reason == PackageRejection.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, title: "Package refused", extensions: extensions);
+            var problem = Results.Problem(detail: e.Message, statusCode: e.Reason == PackageRejection.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, title: "Package refused", extensions: extensions);
+            return e.Reason == PackageRejection.TooLarge ? Problems.ClosingConnection(problem) : problem;
         }
         catch (LibraryRequestException e)
         {

@@ -58,6 +58,22 @@ public sealed class RestCoherenceTests
         {
             var problem = await AssertProblemAsync(declared, HttpStatusCode.RequestEntityTooLarge);
             Assert.Contains("Xmbl:Gateway:MaxRequestBodyBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.True(declared.Headers.ConnectionClose, "a refusal of an unread body says the connection closes");
+        }
+
+        // Far over the limit, asking to continue first: refused before a byte of the body is sent, and the client's next
+        // request goes on a new connection rather than one the server closes.
+        using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/storage/repair", UriKind.Relative)) { Content = new ByteArrayContent(new byte[32 << 20]) })
+        {
+            request.Headers.ExpectContinue = true;
+            using var large = await gateway.Http.SendAsync(request);
+            Assert.True(large.Headers.ConnectionClose);
+            await AssertProblemAsync(large, HttpStatusCode.RequestEntityTooLarge);
+        }
+
+        using (var next = await gateway.Http.GetAsync(new Uri("/api/cluster", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         }
 
         // Chunked: Kestrel cuts it where it passes the limit.
