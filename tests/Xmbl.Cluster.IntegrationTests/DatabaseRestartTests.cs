@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using Xmbl.Cluster.IntegrationTests.Jobs;
 using Xmbl.Cluster.IntegrationTests.Support;
 using Xmbl.Cluster.Testing;
@@ -72,7 +73,18 @@ public sealed class DatabaseRestartTests(PostgresFixture postgres, ITestOutputHe
         // Accepted means durable: every job answered 201 ends settled, every object answered 201 reads back identical.
         foreach (var (id, _) in jobs)
         {
-            var job = await JobsApi.WaitAsync(gateway, id, TimeSpan.FromSeconds(120));
+            JsonElement job;
+            try
+            {
+                job = await JobsApi.WaitAsync(gateway, id, TimeSpan.FromSeconds(120));
+            }
+            catch (Exception ex) when (ex is Xunit.Sdk.XunitException)
+            {
+                // What the processes logged about this job, and their warnings: what a stuck job needs to be understood.
+                var logged = ((SiloProcess[])[a, b, c, gateway]).SelectMany((p, i) => Notable(p.Output, id).Select(l => $"[{"abcg"[i]}] {l}"));
+                throw new Xunit.Sdk.XunitException($"{ex.Message}\n{string.Join('\n', logged.TakeLast(300))}");
+            }
+
             Assert.True(job.Text("status") == "Settled", $"job {id} ended {job.Text("status")}: {job}");
         }
 
@@ -96,6 +108,23 @@ public sealed class DatabaseRestartTests(PostgresFixture postgres, ITestOutputHe
         }
 
         Assert.True(notUnavailable.Length == 0, string.Join("\n", notUnavailable.Take(5)));
+    }
+
+    /// <summary>The lines of a process's console log that mention <paramref name="id"/>, and its warnings and errors (category line and message).</summary>
+    private static IEnumerable<string> Notable(string output, string id)
+    {
+        var lines = output.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].StartsWith("warn", StringComparison.Ordinal) || lines[i].StartsWith("fail", StringComparison.Ordinal) || lines[i].StartsWith("crit", StringComparison.Ordinal))
+            {
+                yield return lines[i] + (i + 1 < lines.Length ? " " + lines[i + 1].Trim() : "");
+            }
+            else if (lines[i].Contains(id, StringComparison.Ordinal))
+            {
+                yield return lines[i];
+            }
+        }
     }
 
     private static TimeSpan Gap(IEnumerable<TimeSpan> successes, TimeSpan from)

@@ -10,8 +10,11 @@ using Xmbl.Cluster.Persistence.Sql;
 namespace Xmbl.Cluster.Grains.Jobs;
 
 /// <summary>
-/// Activates every unfinished job, so that its deadlines tick again: once when the silo starts, and whenever the
-/// cluster loses a silo (the jobs that were active there are idle until something calls them).
+/// Activates every unfinished job, so that its deadlines tick again: once when the silo starts, whenever the cluster
+/// loses a silo (the jobs that were active there are idle until something calls them), and every
+/// <see cref="ComputeOptions.JobSweepInterval"/>: a job whose activation went away on a storage failure (it could not
+/// read its state back after a failed write) is idle too, and a sweep that failed while the database was away is
+/// made good.
 /// </summary>
 /// <remarks>
 /// Job ids are time-ordered and a running cluster ends every job within <see cref="JobStateMachine.LifetimeBound"/>,
@@ -77,6 +80,28 @@ internal sealed partial class JobSweeper(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await SweepLoggedAsync("start", stoppingToken);
+        await Task.WhenAll(SweepOnSiloLossAsync(stoppingToken), SweepPeriodicallyAsync(stoppingToken));
+    }
+
+    private async Task SweepPeriodicallyAsync(CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(options.Value.JobSweepInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await SweepLoggedAsync(null, stoppingToken);
+        }
+    }
+
+    private async Task SweepOnSiloLossAsync(CancellationToken stoppingToken)
+    {
         var active = new HashSet<SiloAddress>();
         try
         {
@@ -106,19 +131,23 @@ internal sealed partial class JobSweeper(
         }
     }
 
-    private async Task SweepLoggedAsync(string reason, CancellationToken ct)
+    /// <summary>Sweeps, logging what it found with <paramref name="reason"/>; a periodic sweep (no reason) logs only its failures.</summary>
+    private async Task SweepLoggedAsync(string? reason, CancellationToken ct)
     {
         try
         {
             var found = await SweepAsync(ct);
-            LogSwept(found, reason);
+            if (reason is not null)
+            {
+                LogSwept(found, reason);
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogSweepFailed(reason, ex);
+            LogSweepFailed(reason ?? "periodic", ex);
         }
     }
 

@@ -56,6 +56,37 @@ public sealed class JobDeadlineChaosTests(ITestOutputHelper output)
         Assert.DoesNotContain(job.Transitions, t => t.Reason == "validators have reported");
     }
 
+    [Fact]
+    public async Task JobThatNoSiloTicks_IsActivatedByThePeriodicSweep_AndItsOverdueRoleTimesOut()
+    {
+        var time = new ManualTimeProvider();
+        await using var silo = await ComputeSilo.StartAsync(nodes: 2, time: time);
+        var nodes = silo.Services.GetRequiredService<LocalNodes>();
+        var hash = await silo.UploadAsync("hello.wasm");
+        nodes.SetOnline(nodes.All[1], false);
+        var submitted = await silo.SubmitAsync(new JobRequest(hash, Validators: 1, WallTime: WallTime));
+        for (var i = 0; i < 1000 && !(await silo.Jobs.GetAsync(submitted.Id))!.Assignments.Any(a => a.Status == AssignmentStatus.Reported); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        // What a lost activation leaves (its storage failed while it undid a call, and nothing calls it since): the
+        // job is on no silo's ticker.
+        silo.Services.GetRequiredService<JobDeadlineTicker>().Forget(submitted.Id);
+        await AdvanceAsync(time, ComputeOptions.DefaultJobSweepInterval - TimeSpan.FromSeconds(2));
+        Assert.DoesNotContain((await silo.Jobs.GetAsync(submitted.Id))!.Assignments, a => a.Status == AssignmentStatus.TimedOut);
+
+        await AdvanceAsync(time, TimeSpan.FromSeconds(4));
+        var job = (await silo.Jobs.GetAsync(submitted.Id))!;
+        for (var i = 0; i < 500 && !job.Assignments.Any(a => a.Status == AssignmentStatus.TimedOut); i++)
+        {
+            await Task.Delay(10);
+            job = (await silo.Jobs.GetAsync(submitted.Id))!;
+        }
+
+        Assert.Contains(job.Assignments, a => a.Status == AssignmentStatus.TimedOut && a.NodeId == nodes.All[1].Id);
+    }
+
     [Theory]
     [InlineData(2, JobStatus.Settled)]
     [InlineData(int.MaxValue, JobStatus.Failed)]

@@ -104,6 +104,9 @@ public sealed class ComputeOptions
     /// <summary>Default interval at which batched reputation agreements are written.</summary>
     public static readonly TimeSpan DefaultReputationFlushInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Default interval of the periodic sweep that activates unfinished jobs no silo ticks.</summary>
+    public static readonly TimeSpan DefaultJobSweepInterval = TimeSpan.FromSeconds(30);
+
     /// <summary>Fuel of a job that names none.</summary>
     public long DefaultFuel { get; set; } = DefaultFuelLimit;
 
@@ -200,6 +203,13 @@ public sealed class ComputeOptions
 
     /// <summary>Interval at which batched reputation agreements are written.</summary>
     public TimeSpan ReputationFlushInterval { get; set; } = DefaultReputationFlushInterval;
+
+    /// <summary>
+    /// Interval at which each silo activates the unfinished jobs (besides at its start and when a silo is lost), so a
+    /// job whose activation went away with nothing left to call it (its storage failed while it undid a call) ticks
+    /// again within this.
+    /// </summary>
+    public TimeSpan JobSweepInterval { get; set; } = DefaultJobSweepInterval;
 
     /// <summary>
     /// How long past its wall-clock limit a run may take to return before its executor cancels it, and, when it does not

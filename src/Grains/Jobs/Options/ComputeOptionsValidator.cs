@@ -67,6 +67,11 @@ public sealed class ComputeOptionsValidator : IValidateOptions<ComputeOptions>
             failures.Add($"{S}:NodeRefreshInterval and {S}:ReputationFlushInterval must be positive, e.g. \"00:00:01\".");
         }
 
+        if (options.JobSweepInterval < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"{S}:JobSweepInterval must be at least a second, e.g. \"00:00:30\"; it is {options.JobSweepInterval}.");
+        }
+
         if (options.MaxInputObjects < 0 || options.MaxInputBytes < 0)
         {
             failures.Add($"{S}:MaxInputObjects and {S}:MaxInputBytes cannot be negative.");
