@@ -26,14 +26,4 @@ public sealed record PackageLimits
 
     /// <summary>Highest uncompressed-to-compressed ratio of an entry over 1 MiB (<c>MaxCompressionRatio</c>, default 200).</summary>
     public int MaxCompressionRatio { get; init; } = 200;
-
-    /// <summary>Throws when a limit is out of range (at start-up, not on the first package).</summary>
-    public void Validate()
-    {
-        if (MaxPackageBytes <= 0 || MaxEntries < 2 || MaxEntryBytes <= 0 || MaxTotalBytes < MaxEntryBytes || MaxCompressionRatio < 1)
-        {
-            throw new InvalidOperationException(
-                $"{Section}: MaxPackageBytes and MaxEntryBytes must be positive, MaxEntries at least 2, MaxTotalBytes at least MaxEntryBytes, MaxCompressionRatio at least 1.");
-        }
-    }
 }

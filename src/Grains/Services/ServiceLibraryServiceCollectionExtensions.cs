@@ -52,8 +52,8 @@ public static class ServiceLibraryServiceCollectionExtensions
 }
 
 /// <summary>
-/// Checks <see cref="PackageLimits"/> at start, as a validation failure (exit code 2 naming the key) rather than the
-/// exception of <see cref="PackageLimits.Validate"/>, which would count as a failed start (exit code 3).
+/// Checks <see cref="PackageLimits"/> at start: a value out of range is a validation failure (exit code 2 naming the
+/// key), not a failed start (exit code 3).
 /// </summary>
 internal sealed class PackageLimitsValidator : IValidateOptions<PackageLimits>
 {
