@@ -26,6 +26,7 @@ public sealed class YamuxSession : IAsyncDisposable
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly byte[] _headerScratch = new byte[YamuxHeader.Size];
     private uint _nextId;
+    private readonly Lock _opening = new();
     private uint _lastInboundId;
     private int _inbound;
     private int _outbound;
@@ -94,6 +95,16 @@ public sealed class YamuxSession : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The outbound stream limit is reached.</exception>
     /// <exception cref="IOException">The session is closed or going away.</exception>
     public YamuxStream OpenStream()
+    {
+        // Taking an id and sending its SYN is one step: the remote refuses an id below one it has already seen, so
+        // two streams opened at once must announce themselves in the order of their ids.
+        lock (_opening)
+        {
+            return OpenStreamInOrder();
+        }
+    }
+
+    private YamuxStream OpenStreamInOrder()
     {
         YamuxStream stream;
         lock (_streams)
