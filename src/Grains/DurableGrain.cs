@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
-using System.Text.Json;
-using Xmbl.Cluster.Grains.Interfaces;
+using Xmbl.Cluster.Persistence.Sql;
 
 namespace Xmbl.Cluster.Grains;
 
@@ -62,7 +61,8 @@ public abstract class DurableGrain<TState> : Grain, IIncomingGrainCallFilter
                 return;
             }
 
-            await _state.WriteStateAsync();
+            // The provider is handed these bytes rather than serializing the state again.
+            await GrainStateJsonSerializer.Default.WriteAsync(_state.State, bytes, _state.WriteStateAsync);
             _saved = bytes;
         }
         catch
@@ -94,7 +94,8 @@ public abstract class DurableGrain<TState> : Grain, IIncomingGrainCallFilter
         }
     }
 
-    private static byte[] Serialize(TState state) => JsonSerializer.SerializeToUtf8Bytes(state, ClusterSerialization.JsonOptions);
+    // The storage serializer's own bytes, so a change check and the write it leads to share one serialization.
+    private static byte[] Serialize(TState state) => GrainStateJsonSerializer.Default.ToBytes(state);
 
     private static bool IsReadOnly(MethodInfo method) =>
         ReadOnlyMethods.GetOrAdd(method, static m => m.IsDefined(typeof(ReadOnlyAttribute), inherit: true));

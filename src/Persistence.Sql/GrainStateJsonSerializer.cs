@@ -17,6 +17,9 @@ namespace Xmbl.Cluster.Persistence.Sql;
 /// </remarks>
 public sealed class GrainStateJsonSerializer : IGrainStorageSerializer
 {
+    // The bytes a caller made for the write it is running (see WriteAsync), in its own async flow only.
+    private static readonly AsyncLocal<Prepared?> PreparedWrite = new();
+
     /// <summary>The options of <see cref="Default"/>: System.Text.Json's general defaults, compact output. Read-only.</summary>
     public static readonly JsonSerializerOptions DefaultOptions = CreateDefaultOptions();
 
@@ -38,8 +41,34 @@ public sealed class GrainStateJsonSerializer : IGrainStorageSerializer
     /// <summary>The options used both ways.</summary>
     public JsonSerializerOptions Options { get; }
 
+    /// <summary>The state as this serializer writes it.</summary>
+    public byte[] ToBytes<T>(T? state) => JsonSerializer.SerializeToUtf8Bytes(state, Options);
+
+    /// <summary>
+    /// Runs <paramref name="write"/> (a grain's <c>WriteStateAsync</c>) with the bytes the caller already made of
+    /// <paramref name="state"/> by <see cref="ToBytes{T}"/>: the provider's <see cref="Serialize{T}"/> of that same object,
+    /// in this call's async flow, returns them instead of serializing the state a second time.
+    /// </summary>
+    /// <remarks>The caller must not change the state between <see cref="ToBytes{T}"/> and the end of the write.</remarks>
+    public async Task WriteAsync(object state, byte[] bytes, Func<Task> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        PreparedWrite.Value = new Prepared(this, state, bytes);
+        try
+        {
+            await write().ConfigureAwait(false);
+        }
+        finally
+        {
+            PreparedWrite.Value = null;
+        }
+    }
+
     /// <inheritdoc/>
-    public BinaryData Serialize<T>(T? input) => BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(input, Options));
+    public BinaryData Serialize<T>(T? input) =>
+        PreparedWrite.Value is { } prepared && ReferenceEquals(prepared.Serializer, this) && input is not null && ReferenceEquals(prepared.State, input)
+            ? BinaryData.FromBytes(prepared.Bytes)
+            : BinaryData.FromBytes(ToBytes(input));
 
     /// <inheritdoc/>
     /// <exception cref="JsonException">The bytes are not JSON for <typeparamref name="T"/>, or are JSON <c>null</c>.</exception>
@@ -60,4 +89,6 @@ public sealed class GrainStateJsonSerializer : IGrainStorageSerializer
         options.MakeReadOnly();
         return options;
     }
+
+    private sealed record Prepared(GrainStateJsonSerializer Serializer, object State, byte[] Bytes);
 }
