@@ -14,7 +14,8 @@ namespace Xmbl.Cluster.Grains.Jobs;
 /// loses a silo (the jobs that were active there are idle until something calls them), and every
 /// <see cref="ComputeOptions.JobSweepInterval"/>: a job whose activation went away on a storage failure (it could not
 /// read its state back after a failed write) is idle too, and a sweep that failed while the database was away is
-/// made good.
+/// made good. The periodic and the silo-loss sweeps run on one silo only, the active silo with the lowest address
+/// (<see cref="IsSweeper"/>): one sweep reaches every job, so N silos sweeping would only tick each job N times.
 /// </summary>
 /// <remarks>
 /// Job ids are time-ordered and a running cluster ends every job within <see cref="JobStateMachine.LifetimeBound"/>,
@@ -24,6 +25,7 @@ internal sealed partial class JobSweeper(
     IGrainStateQuery query,
     IGrainFactory grains,
     IClusterMembershipService membership,
+    ILocalSiloDetails local,
     [FromKeyedServices(ClusterClock.Key)] TimeProvider time,
     IOptions<ComputeOptions> options,
     ILogger<JobSweeper> logger) : BackgroundService
@@ -96,9 +98,33 @@ internal sealed partial class JobSweeper(
                 return;
             }
 
-            await SweepLoggedAsync(null, stoppingToken);
+            if (IsSweeper(SiloStatuses(membership.CurrentSnapshot), local.SiloAddress))
+            {
+                await SweepLoggedAsync(null, stoppingToken);
+            }
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="self"/> is the silo that sweeps for the cluster: the active silo with the lowest
+    /// address. A silo not (yet) seen active sweeps too, so a cluster whose view is still forming is never left
+    /// without one; when the sweeper dies, the next lowest takes over at its next sweep.
+    /// </summary>
+    internal static bool IsSweeper(IEnumerable<(SiloAddress Address, SiloStatus Status)> members, SiloAddress self)
+    {
+        foreach (var (address, status) in members)
+        {
+            if (status == SiloStatus.Active && address.CompareTo(self) < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static IEnumerable<(SiloAddress, SiloStatus)> SiloStatuses(ClusterMembershipSnapshot snapshot) =>
+        snapshot.Members.Select(m => (m.Key, m.Value.Status));
 
     private async Task SweepOnSiloLossAsync(CancellationToken stoppingToken)
     {
@@ -120,7 +146,7 @@ internal sealed partial class JobSweeper(
                     }
                 }
 
-                if (lost)
+                if (lost && IsSweeper(SiloStatuses(snapshot), local.SiloAddress))
                 {
                     await SweepLoggedAsync("a silo was lost", stoppingToken);
                 }
