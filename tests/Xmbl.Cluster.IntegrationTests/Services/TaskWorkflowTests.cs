@@ -269,28 +269,7 @@ public sealed class TaskWorkflowTests(TaskSiloFixture fixture) : IClassFixture<T
 
     private async Task PublishAsync(string author, string packageId, string module, string[] capabilities)
     {
-        var key = TestAccounts.Key(author);
-        var storage = module == "service_storage.wasm";
-        var manifest = new ServiceManifest
-        {
-            PackageId = packageId,
-            Version = "1.0.0",
-            ServiceType = "utility",
-            Author = key.PublicKey.Did,
-            RuntimeRequired = ["wasm"],
-            DeviceProfile = "budget",
-            ResourceRequirements = new ResourceRequirements { MinMemoryMB = 1, MaxMemoryMB = 16, EstimatedCpuUsage = 0.1 },
-            PlatformSupport = ["linux"],
-            Capabilities = capabilities,
-            Inputs = storage
-                ? [new ServiceInput { Name = "op", Type = ServiceValueType.String }, new ServiceInput { Name = "target", Type = ServiceValueType.String }, new ServiceInput { Name = "data", Type = ServiceValueType.String, Required = false }]
-                : [new ServiceInput { Name = "text", Type = ServiceValueType.String }],
-            Outputs = [new ServiceOutput { Name = "result", Type = ServiceValueType.String, FileType = "txt" }],
-            Files = [new ServiceFile("modules/main.wasm", ServiceFileKind.Module)],
-            Entry = "modules/main.wasm",
-        };
-        var bytes = PackageWriter.Write(manifest, new Dictionary<string, byte[]> { ["modules/main.wasm"] = Jobs.JobsApi.Fixture(module) }, key);
-        using var response = await Silo.As(author).PostAsync(new Uri("/api/services", UriKind.Relative), new ByteArrayContent(bytes));
+        using var response = await Silo.As(author).PostAsync(new Uri("/api/services", UriKind.Relative), new ByteArrayContent(TestPackages.Build(author, packageId, module, capabilities)));
         Assert.True(response.IsSuccessStatusCode, $"publish answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
