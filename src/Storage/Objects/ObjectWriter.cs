@@ -79,6 +79,11 @@ public sealed class ObjectWriter
             throw new ArgumentOutOfRangeException(nameof(request), $"A stripe of ({k} + {m}) × {shardSize} bytes does not fit in one buffer.");
         }
 
+        if (candidates.Any(c => c.Excluded))
+        {
+            candidates = [.. candidates.Where(c => !c.Excluded)];
+        }
+
         if (candidates.Count == 0)
         {
             throw new InsufficientShardNodesException("No live node can take shards.");
