@@ -73,7 +73,9 @@ public sealed class EdgeNodeTests
         Assert.Equal(JobStatus.Failed, job.Status);
         Assert.DoesNotContain(job.Assignments, a => a.NodeId == nodeId);
         Assert.False(link.Assigned.TryRead(out _));
-        Assert.Contains($"node {nodeId} an edge node, which has no storage proxy for the job's stored objects", job.Transitions[^1].Reason, StringComparison.Ordinal);
+        Assert.Contains(job.Transitions, t => t.To == JobStatus.Failed
+            && t.Reason.StartsWith("no eligible node for validator slot 1", StringComparison.Ordinal)
+            && t.Reason.Contains($"node {nodeId} an edge node, which has no storage proxy for the job's stored objects", StringComparison.Ordinal));
     }
 
     [Fact]
