@@ -92,6 +92,30 @@ public sealed class CorruptShardReputationTests
         Assert.Equal(TestBytes(50_000, seed: 2), await objects.ReadBytesAsync(Namespace, "fresh"));
     }
 
+    [Fact]
+    public async Task WithoutAScheduler_AsInAStandaloneGateway_PlacementReadsTheRecordedReputations()
+    {
+        // A silo without compute has no scheduler: the scores come from the reputation grains' stored state.
+        await using var silo = await Ledger.LedgerSilo.StartAsync();
+        var reputation = silo.Services.GetRequiredService<ShardHolderReputation>();
+        Assert.Null(silo.Services.GetService<JobScheduler>());
+        var (liar, honest) = (Ledger.LedgerSilo.NewAccount(), Ledger.LedgerSilo.NewAccount());
+
+        Assert.Empty(await reputation.BelowMinimumAsync([liar, honest], default));
+        for (var i = 0; i < 3; i++)
+        {
+            var shard = Xmbl.Cluster.Storage.Shards.ShardId.New();
+            reputation.OnCorruptShard(liar, shard);
+            reputation.OnCorruptShard(liar, shard);
+        }
+
+        await reputation.WhenRecordedAsync();
+        var below = await reputation.BelowMinimumAsync([liar, honest], default);
+
+        Assert.Equal([liar], below);
+        Assert.Equal(3, (await silo.Grain<INodeReputationGrain>(liar).GetAsync()).CorruptShards);
+    }
+
     private const double ComputeOptionsMinimum = Xmbl.Cluster.Grains.Jobs.Options.ComputeOptions.DefaultMinReputation;
 
     /// <summary>Replaces the shard's bytes on its node with others of the same length: the node now holds it altered.</summary>
