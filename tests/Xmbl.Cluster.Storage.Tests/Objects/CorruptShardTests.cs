@@ -122,6 +122,8 @@ public sealed class CorruptShardTests
         Assert.All(repaired.Manifest.Stripes, s => Assert.Contains(s.Shards, p => p.NodeId == "node-0"));
         Assert.All(repaired.Manifest.Stripes, s => Assert.Equal("node-6", s.Shards.Single(p => p.ShardIndex == manifest.Stripes[s.Index].Shards.Single(q => q.NodeId == "node-1").ShardIndex).NodeId));
         Assert.DoesNotContain(written.AllShards, p => p.NodeId is "node-0" or "node-5");
+        var none = await Assert.ThrowsAsync<InsufficientShardNodesException>(() => new ObjectWriter(nodes.Client).WriteAsync(Request(), new MemoryStream(data), [.. candidates.Select(c => c with { Excluded = true })]));
+        Assert.Contains("the 6 live node(s) are excluded from placement", none.Message, StringComparison.Ordinal);
     }
 
     private static async Task FlipByteAsync(LocalNodes nodes, ShardPlacement shard)
