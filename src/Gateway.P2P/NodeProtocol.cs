@@ -223,7 +223,8 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
 
             if (work.Spec.InputObjects.Count > 0 || work.Spec.OutputObject is not null)
             {
-                // Stored objects are read and written through a silo's storage proxy, which an edge node has not.
+                // Stored objects are read and written through a silo's storage proxy, which an edge node has not. The
+                // scheduler places no such job on an edge node (NodeFitness); this guards against one that slips through.
                 BridgeLog.EdgeDeclined(logger, work.AssignmentId, work.JobId, work.NodeId);
                 continue;
             }

@@ -52,17 +52,24 @@ public sealed class EdgeShardTests(BridgeSiloFixture fixture)
     }
 
     [InteropFact]
-    public async Task JsEdgeNode_SendingBackAlteredShards_IsCaughtByTheHash_TheShardsCountAsLost_AndReadsStayByteIdentical()
+    public async Task JsEdgeNode_SendingBackAlteredShards_IsCaughtByTheHash_TheShardsCountAsLost_ReadsStayByteIdentical_AndItLosesReputationOncePerShard()
     {
         await using var edge = await JsPeer.StartAsync();
-        await edge.CommandAsync("edgeStart", new { addr = fixture.Address, storageBytes = 256L << 20, alterShards = true });
+        var nodeId = (await edge.CommandAsync("edgeStart", new { addr = fixture.Address, storageBytes = 256L << 20, alterShards = true }))["welcome"]!["nodeId"]!.GetValue<string>();
         var name = await PutUntilTheEdgeHoldsShardsAsync(edge, "edge/altered", seed: 22);
         var held = (await edge.CommandAsync("edgeStatus"))["shards"]!.GetValue<int>();
 
         var read = await GetAsync(edge, name, 22);
         var health = await HealthAsync(name);
+        await GetAsync(edge, name, 22);
         var status = await edge.CommandAsync("edgeStatus");
         await edge.CommandAsync("edgeStop");
+
+        // Two reads and a scrub met every altered shard; each costs the node one disagreement (× 0.7), once. The score
+        // drifts back towards 0.5 by about 1 % of its distance in 10 s (half-life 10 min).
+        var expected = 0.5 * Math.Pow(0.7, held);
+        var reputation = await WaitAsync(async () => (await fixture.NodeAsync(nodeId)).GetProperty("reputation").GetDouble(), r => r <= expected + 0.01);
+        Assert.InRange(reputation, expected - 1e-9, expected + 0.01);
 
         Assert.True(read["matches"]!.GetValue<bool>());
         Assert.Equal(Size, read["received"]!.GetValue<long>());

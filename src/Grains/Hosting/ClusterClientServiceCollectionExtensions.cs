@@ -122,6 +122,11 @@ public static class ClusterClientServiceCollectionExtensions
         // address the node announces (filled in by ObjectService from the node directory).
         services.AddSingleton(_ => new StaticShardNodeResolver());
         services.AddSingleton<IShardNodeResolver>(sp => sp.GetRequiredService<StaticShardNodeResolver>());
+
+        // As on a silo: altered shards cost their holders reputation, and placement skips nodes below the minimum.
+        services.AddSingleton<ShardHolderReputation>();
+        services.AddSingleton<Xmbl.Cluster.Storage.Objects.ICorruptShardObserver>(sp => sp.GetRequiredService<ShardHolderReputation>());
+
         services.AddShardStore();
         services.AddHttpShardTransport();
         services.AddSingleton<ObjectService>();

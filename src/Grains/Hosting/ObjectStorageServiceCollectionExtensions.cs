@@ -40,6 +40,10 @@ public static class ObjectStorageServiceCollectionExtensions
         services.AddSingleton<Grains.Nodes.INodeLoadReporter>(sp => sp.GetRequiredService<NodeShardStores>());
         services.AddSingleton(_ => new StaticShardNodeResolver());
         services.AddSingleton<IShardNodeResolver>(sp => sp.GetRequiredService<StaticShardNodeResolver>());
+        // Shards found altered cost their holders reputation; placement skips nodes below the scheduler's minimum.
+        services.AddSingleton<ShardHolderReputation>();
+        services.AddSingleton<Xmbl.Cluster.Storage.Objects.ICorruptShardObserver>(sp => sp.GetRequiredService<ShardHolderReputation>());
+
         services.AddShardStore();
         if (!embedded)
         {

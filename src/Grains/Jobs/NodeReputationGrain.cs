@@ -25,6 +25,12 @@ internal sealed class NodeReputationGrain(
     /// <summary>Share of the score lost per timeout.</summary>
     public const double TimeoutLoss = 0.05;
 
+    /// <summary>
+    /// How many counted corrupt shard ids are kept to count each once. Repair gives a rebuilt shard a new id, so an id
+    /// found again is the same finding; a node with this many altered shards has a score near 0 anyway.
+    /// </summary>
+    public const int CountedShardsKept = 64;
+
     public Task<NodeReputation> RecordAsync(ReputationDelta delta)
     {
         ArgumentNullException.ThrowIfNull(delta);
@@ -47,12 +53,37 @@ internal sealed class NodeReputationGrain(
         return GetAsync();
     }
 
+    public Task<NodeReputation> RecordCorruptShardAsync(string shardId, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(shardId);
+        if (State.CountedShards.Contains(shardId))
+        {
+            return GetAsync();
+        }
+
+        // The same scale as a wrong result: the node handed back something other than what it was trusted with.
+        State.Score = Apply(Recover(State.Score, State.UpdatedAt, at, options.Value.ReputationHalfLife), 0, 1, 0);
+        State.CorruptShards++;
+        State.CountedShards.Add(shardId);
+        if (State.CountedShards.Count > CountedShardsKept)
+        {
+            State.CountedShards.RemoveAt(0);
+        }
+
+        if (at > State.UpdatedAt)
+        {
+            State.UpdatedAt = at;
+        }
+
+        return GetAsync();
+    }
+
     public Task<NodeReputation> GetAsync() =>
         Task.FromResult(ToRecord(this.GetPrimaryKeyString(), State, time.GetUtcNow(), options.Value.ReputationHalfLife));
 
     /// <summary>The node's reputation as read at <paramref name="now"/>: the stored score with its recovery applied.</summary>
     public static NodeReputation ToRecord(string nodeId, NodeReputationGrainState state, DateTimeOffset now, TimeSpan halfLife) =>
-        new(nodeId, Recover(state.Score, state.UpdatedAt, now, halfLife), state.Agreements, state.Disagreements, state.Timeouts, state.UpdatedAt);
+        new(nodeId, Recover(state.Score, state.UpdatedAt, now, halfLife), state.Agreements, state.Disagreements, state.Timeouts, state.UpdatedAt, state.CorruptShards);
 
     /// <summary>The score after the outcomes; the order of a batch does not matter much, losses are applied last.</summary>
     public static double Apply(double score, int agreements, int disagreements, int timeouts)

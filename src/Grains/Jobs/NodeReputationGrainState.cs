@@ -12,4 +12,9 @@ internal sealed class NodeReputationGrainState
     public long Timeouts { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    public long CorruptShards { get; set; }
+
+    /// <summary>The ids of the last <see cref="NodeReputationGrain.CountedShardsKept"/> corrupt shards counted, oldest first.</summary>
+    public List<string> CountedShards { get; set; } = [];
 }

@@ -52,7 +52,7 @@ public sealed partial class ObjectService
         var stored = await ListAllShardsAsync(nodeId, cancellationToken);
         var named = new HashSet<ShardId>();
         var movedInPass = 0;
-        var candidates = HandOffCandidates(listed, nodeId);
+        var candidates = await HandOffCandidatesAsync(listed, nodeId, cancellationToken);
         var listedAt = _time.GetTimestamp();
         string? after = null;
         while (true)
@@ -73,7 +73,7 @@ public sealed partial class ObjectService
                 // Free space and liveness change during a long hand-off: list the candidates again every second.
                 if (_time.GetElapsedTime(listedAt) > TimeSpan.FromSeconds(1))
                 {
-                    candidates = HandOffCandidates(await _nodes.ListAsync(cancellationToken), nodeId);
+                    candidates = await HandOffCandidatesAsync(await _nodes.ListAsync(cancellationToken), nodeId, cancellationToken);
                     listedAt = _time.GetTimestamp();
                 }
 
@@ -119,8 +119,8 @@ public sealed partial class ObjectService
     }
 
     // Live nodes that take work, other than the leaving one.
-    private static PlacementCandidate[] HandOffCandidates(IReadOnlyList<NodeStatus> listed, string leaving) =>
-        [.. Candidates(listed).Where(c => !string.Equals(c.NodeId, leaving, StringComparison.Ordinal))];
+    private async Task<PlacementCandidate[]> HandOffCandidatesAsync(IReadOnlyList<NodeStatus> listed, string leaving, CancellationToken cancellationToken) =>
+        [.. (await CandidatesAsync(listed, cancellationToken)).Where(c => !string.Equals(c.NodeId, leaving, StringComparison.Ordinal))];
 
     private async Task<List<ShardListing>> ListAllShardsAsync(string nodeId, CancellationToken cancellationToken)
     {
@@ -228,7 +228,7 @@ public sealed partial class ObjectService
     {
         var most = perNode.Values.Max();
         var eligible = candidates
-            .Where(c => perNode.GetValueOrDefault(c.NodeId) + 1 <= most)
+            .Where(c => !c.Excluded && perNode.GetValueOrDefault(c.NodeId) + 1 <= most)
             .Select(c => c with { FreeBytes = c.FreeBytes - assigned.GetValueOrDefault(c.NodeId) })
             .Where(c => c.FreeBytes >= stripe.ShardLength)
             .ToArray();

@@ -26,6 +26,7 @@ public sealed partial class ObjectService
     private readonly ObjectWriter _writer;
     private readonly ObjectReader _reader;
     private readonly ObjectRepairer _repairer;
+    private readonly ShardHolderReputation _reputation;
     private readonly StoragePolicyEvaluator _policies;
     private readonly StoragePolicyOptions _policyOptions;
     private readonly TimeSpan _orphanGracePeriod;
@@ -42,6 +43,7 @@ public sealed partial class ObjectService
         ObjectWriter writer,
         ObjectReader reader,
         ObjectRepairer repairer,
+        ShardHolderReputation reputation,
         StoragePolicyEvaluator policyEvaluator,
         IOptions<StoragePolicyOptions> policies,
         IOptions<ObjectStorageOptions> objectOptions,
@@ -61,6 +63,7 @@ public sealed partial class ObjectService
         _writer = writer;
         _reader = reader;
         _repairer = repairer;
+        _reputation = reputation;
         _time = time;
         _logger = logger;
     }
@@ -270,7 +273,7 @@ public sealed partial class ObjectService
         var listed = await _nodes.ListAsync(cancellationToken);
         UpdateAddresses(listed);
         var live = listed.Where(n => n.Alive).Select(n => n.Node.NodeId).ToHashSet(StringComparer.Ordinal);
-        var candidates = Candidates(listed);
+        var candidates = await CandidatesAsync(listed, cancellationToken);
 
         // Shards are listed BEFORE the manifests are walked: a shard whose manifest is committed after the walk passed
         // its key was written before that commit, so it is younger than the grace period (longer than any write) and
@@ -449,11 +452,20 @@ public sealed partial class ObjectService
     {
         var listed = await _nodes.ListAsync(cancellationToken);
         UpdateAddresses(listed);
-        return Candidates(listed);
+        return await CandidatesAsync(listed, cancellationToken);
     }
 
-    private static PlacementCandidate[] Candidates(IReadOnlyList<NodeStatus> listed) =>
-        [.. listed.Where(n => n.Alive && n.Node.AcceptsWork).Select(n => new PlacementCandidate(n.Node.NodeId, Math.Max(0, n.Node.Resources.StorageBytes - n.Node.UsedStorageBytes)))];
+    // Live nodes that take work; those the scheduler would give no job (reputation below the minimum) keep their
+    // shards but get no new ones, so a node caught altering shards stops receiving them, as a liar stops getting jobs.
+    private async Task<PlacementCandidate[]> CandidatesAsync(IReadOnlyList<NodeStatus> listed, CancellationToken cancellationToken)
+    {
+        var live = listed.Where(n => n.Alive && n.Node.AcceptsWork).ToArray();
+        var excluded = await _reputation.BelowMinimumAsync(live.Select(n => n.Node.NodeId), cancellationToken);
+        return [.. live.Select(n => new PlacementCandidate(
+            n.Node.NodeId,
+            Math.Max(0, n.Node.Resources.StorageBytes - n.Node.UsedStorageBytes),
+            Excluded: excluded.Contains(n.Node.NodeId)))];
+    }
 
     private async Task<HashSet<string>> LiveNodeIdsAsync(CancellationToken cancellationToken)
     {

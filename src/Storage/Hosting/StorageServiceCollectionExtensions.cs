@@ -72,13 +72,15 @@ public static class StorageServiceCollectionExtensions
             sp.GetRequiredService<IShardClient>(),
             sp.GetRequiredService<StripeBufferPool>(),
             sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetService<ILogger<ObjectReader>>()));
+            sp.GetService<ILogger<ObjectReader>>(),
+            sp.GetService<ICorruptShardObserver>()));
         services.TryAddSingleton(sp => new ObjectRepairer(
             sp.GetRequiredService<IShardClient>(),
             sp.GetRequiredService<StripeBufferPool>(),
             sp.GetRequiredService<IPlacementPolicy>(),
             sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetService<ILogger<ObjectRepairer>>()));
+            sp.GetService<ILogger<ObjectRepairer>>(),
+            sp.GetService<ICorruptShardObserver>()));
         services.TryAddSingleton(sp => new StoragePolicyEvaluator(
             sp.GetRequiredService<IOptions<StoragePolicyOptions>>().Value,
             sp.GetRequiredService<IOptions<StorageOptions>>().Value));

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xmbl.Cluster.Storage.Internal;
 using Xmbl.Cluster.Storage.Options;
+using Xmbl.Cluster.Storage.Shards;
 using Xmbl.Cluster.Storage.Transport;
 
 namespace Xmbl.Cluster.Storage.Objects;
@@ -25,14 +26,17 @@ public sealed class ObjectReader
     private readonly StripeBufferPool _pool;
     private readonly StorageOptions _options;
     private readonly ILogger _logger;
+    private readonly ICorruptShardObserver? _corrupt;
 
     /// <summary>Creates a reader.</summary>
     /// <param name="client">The shard transport.</param>
     /// <param name="pool">The stripe buffer pool; default a private pool.</param>
     /// <param name="options">Supplies <see cref="StorageOptions.StripesInFlight"/>.</param>
     /// <param name="logger">Where to report shards that could not be read.</param>
-    public ObjectReader(IShardClient client, StripeBufferPool? pool = null, StorageOptions? options = null, ILogger<ObjectReader>? logger = null)
+    /// <param name="corrupt">Told of each shard a node sent back altered; null when nobody listens.</param>
+    public ObjectReader(IShardClient client, StripeBufferPool? pool = null, StorageOptions? options = null, ILogger<ObjectReader>? logger = null, ICorruptShardObserver? corrupt = null)
     {
+        _corrupt = corrupt;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _pool = pool ?? new StripeBufferPool();
@@ -119,6 +123,7 @@ public sealed class ObjectReader
                         foreach (var f in fetchFailures)
                         {
                             StorageLog.ShardFetchFailed(_logger, Describe(manifest), stripe.Index, f.Shard.ShardIndex, f.Shard.ShardId.Value, f.Shard.NodeId, f.Error);
+                            ReportIfCorrupt(_corrupt, f);
                         }
 
                         lock (failures)
@@ -229,6 +234,16 @@ public sealed class ObjectReader
             {
                 throw new ObjectCorruptException($"{Describe(manifest)}: shard {i} of stripe {stripe.Index} decodes to SHA-256 {actual}, not the manifest's {expected}.");
             }
+        }
+    }
+
+    /// <summary>Tells <paramref name="observer"/> of a fetch that failed because the node sent back altered bytes.</summary>
+    /// <remarks>A stripe's fetch takes each shard once, so a read or a repair reports a shard at most once.</remarks>
+    internal static void ReportIfCorrupt(ICorruptShardObserver? observer, ShardFetchFailure failure)
+    {
+        if (observer is not null && failure.Error is ShardCorruptException)
+        {
+            observer.OnCorruptShard(failure.Shard.NodeId, failure.Shard.ShardId);
         }
     }
 

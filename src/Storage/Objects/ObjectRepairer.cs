@@ -32,7 +32,8 @@ public sealed record ObjectRepairResult(
 /// <remarks>
 /// Stripe by stripe (one stripe buffer at a time), it fetches k good shards, reconstructs the bad ones, checks each
 /// rebuilt shard against its SHA-256 in the manifest, and stores it under a new id on a live node that holds no other
-/// shard of the stripe when one exists (distinct nodes first, distinct volumes second). If storing fails, the shards
+/// shard of the stripe when one exists (distinct nodes first, distinct volumes second; among equals, the node that lost
+/// or altered the shard comes last). If storing fails, the shards
 /// this call stored are deleted and the exception propagates; the caller's manifest is unchanged.
 /// </remarks>
 /// <param name="client">The shard transport.</param>
@@ -40,7 +41,8 @@ public sealed record ObjectRepairResult(
 /// <param name="placement">The placement policy; default <see cref="DefaultPlacementPolicy"/>.</param>
 /// <param name="options">Supplies <see cref="StorageOptions.ShardTimeout"/>.</param>
 /// <param name="logger">Where to report repairs and lost stripes.</param>
-public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, StorageOptions? options = null, ILogger<ObjectRepairer>? logger = null)
+/// <param name="corrupt">Told of each shard a scrub or a repair found altered on its node; null when nobody listens.</param>
+public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, StorageOptions? options = null, ILogger<ObjectRepairer>? logger = null, ICorruptShardObserver? corrupt = null)
 {
     private readonly TimeSpan _shardTimeout = (options ?? new StorageOptions()).ShardTimeout;
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -72,6 +74,12 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
                 || !string.Equals(result.ExpectedSha256, p.Sha256, StringComparison.OrdinalIgnoreCase))
             {
                 bad.TryAdd(p.ShardId, 0);
+
+                // Missing is a lost shard, not an altered one; a shard indexed under another hash holds other bytes.
+                if (result.Status != ShardHealthStatus.Missing)
+                {
+                    corrupt?.OnCorruptShard(p.NodeId, p.ShardId);
+                }
             }
         });
         return bad.Keys.ToHashSet();
@@ -79,7 +87,8 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
 
     /// <summary>Rebuilds the unhealthy shards of <paramref name="manifest"/>.</summary>
     /// <param name="manifest">The object.</param>
-    /// <param name="liveCandidates">The live nodes with their free space; shards elsewhere count as lost.</param>
+    /// <param name="liveCandidates">The live nodes with their free space; shards elsewhere count as lost. Those marked
+    /// <see cref="PlacementCandidate.Excluded"/> keep their shards but receive no rebuilt ones.</param>
     /// <param name="badShards">Shards scrubs reported corrupt or missing (see <see cref="ScrubAsync"/>); null when none are known.</param>
     /// <param name="cancellationToken">Cancels the repair; shards it stored are deleted.</param>
     public async Task<ObjectRepairResult> RepairAsync(ObjectManifest manifest, IReadOnlyList<PlacementCandidate> liveCandidates, IReadOnlySet<ShardId>? badShards = null, CancellationToken cancellationToken = default)
@@ -128,6 +137,7 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
                     foreach (var f in failures)
                     {
                         bad.Add(f.Shard.ShardIndex);
+                        ObjectReader.ReportIfCorrupt(corrupt, f);
                     }
 
                     var slices = ObjectReader.Slices(buffer, total, stripe.ShardLength);
@@ -146,8 +156,11 @@ public sealed class ObjectRepairer(IShardClient client, StripeBufferPool? pool =
                     var occupied = stripe.Shards.Where(p => !bad.Contains(p.ShardIndex))
                         .GroupBy(p => p.NodeId, StringComparer.Ordinal)
                         .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-                    var adjusted = liveCandidates.Select(c => assigned.TryGetValue(c.NodeId, out var used) ? c with { FreeBytes = c.FreeBytes - used } : c).ToArray();
-                    var nodes = _placement.Place(stripe.Index, rebuilt.Length, stripe.ShardLength, adjusted, occupied);
+                    // A node that lost or altered a shard of the stripe takes its replacement only when no other node
+                    // holding as few of the stripe's shards can.
+                    var lastResort = stripe.Shards.Where(p => bad.Contains(p.ShardIndex)).Select(p => p.NodeId).ToHashSet(StringComparer.Ordinal);
+                    var adjusted = liveCandidates.Where(c => !c.Excluded).Select(c => assigned.TryGetValue(c.NodeId, out var used) ? c with { FreeBytes = c.FreeBytes - used } : c).ToArray();
+                    var nodes = _placement.Place(stripe.Index, rebuilt.Length, stripe.ShardLength, adjusted, occupied, lastResort);
                     var replacements = new ShardPlacement[rebuilt.Length];
                     var puts = new Task[rebuilt.Length];
                     for (var j = 0; j < rebuilt.Length; j++)

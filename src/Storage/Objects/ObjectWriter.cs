@@ -79,9 +79,18 @@ public sealed class ObjectWriter
             throw new ArgumentOutOfRangeException(nameof(request), $"A stripe of ({k} + {m}) × {shardSize} bytes does not fit in one buffer.");
         }
 
+        var excluded = 0;
+        if (candidates.Any(c => c.Excluded))
+        {
+            excluded = candidates.Count(c => c.Excluded);
+            candidates = [.. candidates.Where(c => !c.Excluded)];
+        }
+
         if (candidates.Count == 0)
         {
-            throw new InsufficientShardNodesException("No live node can take shards.");
+            throw new InsufficientShardNodesException(excluded == 0
+                ? "No live node can take shards."
+                : $"No live node can take shards: the {excluded} live node(s) are excluded from placement (their reputation is below the minimum).");
         }
 
         var job = new WriteJob(this, request, k, m, shardSize, maxSize, candidates);

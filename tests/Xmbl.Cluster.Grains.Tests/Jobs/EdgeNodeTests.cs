@@ -60,6 +60,25 @@ public sealed class EdgeNodeTests
     }
 
     [Fact]
+    public async Task JobWritingAStoredObject_IsNeverPlacedOnAnEdgeNode_AndTheJobSaysWhy()
+    {
+        // One silo node runs the executor; the validator's only other node is the edge node, which has no storage proxy.
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1, new Dictionary<string, string?> { ["Xmbl:Compute:RoleWaitTimeout"] = "00:00:03" });
+        var (_, link, nodeId) = await AttachAsync(silo);
+        var hash = await silo.UploadAsync("hello.wasm");
+
+        var submitted = await silo.SubmitAsync(new JobRequest(hash, Validators: 1, OutputObject: "edge/out.txt"));
+        var job = await silo.WaitAsync(submitted.Id);
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.DoesNotContain(job.Assignments, a => a.NodeId == nodeId);
+        Assert.False(link.Assigned.TryRead(out _));
+        Assert.Contains(job.Transitions, t => t.To == JobStatus.Failed
+            && t.Reason.StartsWith("no eligible node for validator slot 1", StringComparison.Ordinal)
+            && t.Reason.Contains($"node {nodeId} an edge node, which has no storage proxy for the job's stored objects", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task EdgeNode_Detached_IsRetired_AndGetsNoMoreWork()
     {
         await using var silo = await ComputeSilo.StartAsync(nodes: 1);

@@ -62,6 +62,24 @@ public sealed class NodeFitnessTests
     }
 
     [Fact]
+    public void Pick_ForAJobWithStoredObjects_SkipsEdgeNodes_AndExplainsThem()
+    {
+        NodeCandidate[] nodes =
+        [
+            Node("edge") with { Edge = true, Reputation = 0.9 },
+            Node("silo") with { Reputation = 0.3 },
+        ];
+
+        var stored = NodeFitness.Pick(nodes, "job", maxPrice: null, minReputation: 0.2, excluded: None, avoidOperators: None, storedObjects: true);
+        var plain = NodeFitness.Pick(nodes, "job", maxPrice: null, minReputation: 0.2, excluded: None, avoidOperators: None);
+        var why = NodeFitness.Explain(nodes[..1], maxPrice: null, minReputation: 0.2, excluded: None, storedObjects: true);
+
+        Assert.Equal("silo", stored?.NodeId);
+        Assert.Equal("edge", plain?.NodeId); // without stored objects the better reputation wins
+        Assert.Equal("node edge an edge node, which has no storage proxy for the job's stored objects", why);
+    }
+
+    [Fact]
     public void Explain_GroupsEveryNodeByWhyItIsNotEligible()
     {
         NodeCandidate[] nodes =

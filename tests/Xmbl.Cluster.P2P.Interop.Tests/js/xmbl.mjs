@@ -301,10 +301,11 @@ export function commands (node, multiaddr) {
     },
     // Serves as an edge node over /xmbl/node/1.0.0: hello, heartbeats, runs each assignment with Node's WASI and,
     // with `storageBytes`, keeps shards in memory. With `lie`, appends bytes to every output (a dishonest node); with
-    // `alterShards`, flips a byte of every shard it sends back. Returns the welcome.
-    async edgeStart ({ addr, cores, memoryBytes, storageBytes, concurrency, price, lie, alterShards }) {
+    // `alterShards`, flips a byte of every shard it sends back; `storagePrice` is its price per GB-month (decimal
+    // text, default none). Returns the welcome.
+    async edgeStart ({ addr, cores, memoryBytes, storageBytes, concurrency, price, storagePrice, lie, alterShards }) {
       const framed = new Framed(await open(addr, '/xmbl/node/1.0.0'))
-      const hello = [[1, cores ?? 2], [2, memoryBytes ?? 4 * 1024 * 1024 * 1024], [3, storageBytes ?? 0], [4, concurrency ?? 4], [5, price ?? '0.01'], [7, 'node-wasi ' + process.versions.node]]
+      const hello = [[1, cores ?? 2], [2, memoryBytes ?? 4 * 1024 * 1024 * 1024], [3, storageBytes ?? 0], [4, concurrency ?? 4], [5, price ?? '0.01'], [6, storagePrice], [7, 'node-wasi ' + process.versions.node]]
       await framed.write(encode([[1, hello]]))
       const first = decode(await framed.read())
       if (first.has(4)) return { error: errorOf(decode(first.get(4)[0])) }

@@ -99,11 +99,11 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 excluded = [.. excluded, .. _nodes.Where(n => n.Node.Edge).Select(n => n.Node.NodeId)];
                 if (request.Role == JobRole.Executor && task.ExecutorNode is { } chosen && !excluded.Contains(chosen))
                 {
-                    pick = NodeFitness.Pick([.. candidates.Where(c => c.NodeId == chosen)], request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, excluded, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs), request.Spec.Features);
+                    pick = NodeFitness.Pick([.. candidates.Where(c => c.NodeId == chosen)], request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, excluded, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs), request.Spec.Features, UsesStoredObjects(request.Spec));
                 }
             }
 
-            pick ??= NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, excluded, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs), request.Spec.Features);
+            pick ??= NodeFitness.Pick(candidates, request.JobId, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, excluded, request.AvoidOperators, memory, EngineOf(candidates, request.SameEngineAs), request.Spec.Features, UsesStoredObjects(request.Spec));
             if (pick is null)
             {
                 return null;
@@ -156,7 +156,7 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
         {
             var candidates = Candidates(_time.GetUtcNow());
             return NodeFitness.Explain(
-                candidates, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes), EngineOf(candidates, request.SameEngineAs), request.Spec.Features);
+                candidates, request.Spec.MaxPricePerMillionFuel, _options.MinReputation, request.ExcludedNodes, RunMemory.Of(request.Spec.Limits, _options.RunMemoryOverheadBytes), EngineOf(candidates, request.SameEngineAs), request.Spec.Features, UsesStoredObjects(request.Spec));
         }
     }
 
@@ -444,11 +444,18 @@ internal sealed partial class JobScheduler : BackgroundService, IJobPlacement
                 memory,
                 EngineKey(node.Resources),
                 node.Resources.EngineFeatures,
-                !_tried.Contains(node.NodeId)));
+                !_tried.Contains(node.NodeId),
+                node.Edge));
         }
 
         return result;
     }
+
+    /// <summary>
+    /// Whether the job's runs read or write stored objects: they reach them through a silo's storage proxy, which an
+    /// edge node has not (the bridge would not send it the assignment, and its deadline would pass for nothing).
+    /// </summary>
+    internal static bool UsesStoredObjects(JobSpec spec) => spec.InputObjects.Count > 0 || spec.OutputObject is not null;
 
     /// <summary>A node's engine and version as one key (<c>wasmtime 50.0.1</c>), or null when it announced none.</summary>
     internal static string? EngineKey(NodeResources resources) => resources.Engine is null ? null : resources.Engine + " " + resources.EngineVersion;

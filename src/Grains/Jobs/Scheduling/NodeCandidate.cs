@@ -14,6 +14,7 @@ namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 /// <param name="Engine">The engine and version the node runs jobs with (<c>wasmtime 50.0.1</c>), or null when it announced none.</param>
 /// <param name="EngineFeatures">The optional WebAssembly features that engine runs (<c>simd</c>), or null for none.</param>
 /// <param name="Untried">This scheduler has not placed a run on it yet (a new node, or none since the silo started).</param>
+/// <param name="Edge">An edge node (a public peer through the libp2p bridge): it has no storage proxy, so it runs no job that reads or writes stored objects.</param>
 internal sealed record NodeCandidate(
     string NodeId,
     string Operator,
@@ -27,7 +28,8 @@ internal sealed record NodeCandidate(
     long ReservedMemoryBytes = 0,
     string? Engine = null,
     IReadOnlyList<string>? EngineFeatures = null,
-    bool Untried = false)
+    bool Untried = false,
+    bool Edge = false)
 {
     public int FreeSlots => Math.Max(0, Concurrency - Running);
 

@@ -6,8 +6,8 @@ namespace Xmbl.Cluster.Grains.Jobs.Scheduling;
 
 /// <summary>
 /// Ranks nodes for a job. Eligible: alive, not excluded, running the engine asked for (validators: the executor's) and
-/// every optional feature the module uses, a free slot, room for the run's memory, price at most the job's maximum,
-/// reputation at least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
+/// every optional feature the module uses, not an edge node when the job reads or writes stored objects, a free slot,
+/// room for the run's memory, price at most the job's maximum, reputation at least the minimum. Fitness: a weighted sum of reputation, free capacity, recent latency and price.
 /// </summary>
 internal static class NodeFitness
 {
@@ -22,9 +22,10 @@ internal static class NodeFitness
     /// <summary>Width of the per-job jitter that spreads jobs over equally fit nodes.</summary>
     public const double JitterWidth = 0.02;
 
-    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null) =>
+    public static bool IsEligible(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null, bool storedObjects = false) =>
         (engine is null || string.Equals(node.Engine, engine, StringComparison.Ordinal))
         && WasmFeatures.FirstMissing(features, node.EngineFeatures) is null
+        && !(storedObjects && node.Edge)
         && node.Alive
         && node.FreeSlots > 0
         && node.FreeMemoryBytes >= memoryBytes
@@ -33,7 +34,7 @@ internal static class NodeFitness
         && !excluded.Contains(node.NodeId);
 
     /// <summary>Why a node is not eligible, or null when it is; the checks of <see cref="IsEligible"/>, in that order.</summary>
-    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null)
+    public static string? Ineligibility(NodeCandidate node, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null, bool storedObjects = false)
     {
         if (excluded.Contains(node.NodeId))
         {
@@ -48,6 +49,11 @@ internal static class NodeFitness
         if (WasmFeatures.FirstMissing(features, node.EngineFeatures) is { } missing)
         {
             return $"running an engine ({node.Engine ?? "not announced"}) without {missing}, which the module uses";
+        }
+
+        if (storedObjects && node.Edge)
+        {
+            return "an edge node, which has no storage proxy for the job's stored objects";
         }
 
         if (!node.Alive)
@@ -84,12 +90,12 @@ internal static class NodeFitness
     private static string Mib(long bytes) => (bytes >> 20).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Every node's reason, grouped: "nodes a, b already on the job; c offline"; the text a job fails with.</summary>
-    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null)
+    public static string Explain(IEnumerable<NodeCandidate> nodes, decimal? maxPrice, double minReputation, IReadOnlyCollection<string> excluded, long memoryBytes = 0, string? engine = null, IReadOnlyList<string>? features = null, bool storedObjects = false)
     {
         var groups = new List<(string Reason, List<string> Nodes)>();
         foreach (var node in nodes)
         {
-            var reason = Ineligibility(node, maxPrice, minReputation, excluded, memoryBytes, engine, features) ?? "eligible now";
+            var reason = Ineligibility(node, maxPrice, minReputation, excluded, memoryBytes, engine, features, storedObjects) ?? "eligible now";
             var group = groups.FindIndex(g => string.Equals(g.Reason, reason, StringComparison.Ordinal));
             if (group < 0)
             {
@@ -133,7 +139,8 @@ internal static class NodeFitness
         IReadOnlyCollection<string> avoidOperators,
         long memoryBytes = 0,
         string? engine = null,
-        IReadOnlyList<string>? features = null)
+        IReadOnlyList<string>? features = null,
+        bool storedObjects = false)
     {
         NodeCandidate? best = null;
         var bestScore = double.NegativeInfinity;
@@ -141,7 +148,7 @@ internal static class NodeFitness
         var bestToTry = false;
         foreach (var node in nodes)
         {
-            if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes, engine, features))
+            if (!IsEligible(node, maxPrice, minReputation, excluded, memoryBytes, engine, features, storedObjects))
             {
                 continue;
             }
