@@ -20,9 +20,10 @@ namespace Xmbl.Cluster.Gateway.P2P;
 
 /// <summary>
 /// <c>/xmbl/node/1.0.0</c>: a public peer serves as an edge node. The transport of <see cref="EdgeNodes"/>, which
-/// registers, schedules, validates, reputes and pays it through the same grains as a silo node. Served only where
-/// the gateway runs inside a silo (embedded mode): the silo hosts the node. A node that announces storage is also a
-/// shard holder: an <see cref="EdgeShardStore"/> in the silo's shard node registry.
+/// registers, schedules, validates, reputes and pays it through the same grains as a silo node. Inside a silo the
+/// silo hosts the node, and a node that announces storage is also a shard holder (an <see cref="EdgeShardStore"/> in
+/// the silo's shard node registry). On a standalone gateway the node's work comes through its relay grain, and it
+/// holds no shards: storage it offers is registered as none (logged), since no silo can reach the gateway's stores.
 /// </summary>
 internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridgeOptions> options, IOptions<ComputeOptions> compute, IOptions<NodeOptions> nodeOptions, ILogger<NodeProtocol> logger) : IBridgeProtocol
 {
@@ -55,6 +56,12 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
             return;
         }
 
+        if (edges.Relayed && resources.StorageBytes > 0)
+        {
+            BridgeLog.EdgeStorageIgnored(logger, peer.Account, resources.StorageBytes);
+            resources = resources with { StorageBytes = 0 };
+        }
+
         var link = new Link(limits.EdgeShardQueueBytes);
         var reason = "its stream ended";
         EdgeShardStore? store = null;
@@ -69,11 +76,18 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
         {
             await edges.AttachAsync(peer.Account, peer.Connection.RemoteAddress.ToString(), resources, prices, link);
         }
-        catch when (store is not null)
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
         {
-            store.Close("its registration failed");
-            _shards!.Remove(peer.Account, store);
-            throw;
+            if (store is not null)
+            {
+                store.Close("its registration failed");
+                _shards!.Remove(peer.Account, store);
+            }
+
+            // The cluster failed, not the peer (e.g. no silo node to pair its results with): it may try again.
+            BridgeLog.RequestFailed(logger, ProtocolId, peer.Account, e);
+            await Framing.WriteMessageAsync(stream.Output, new GatewayMessage { Error = BridgeErrors.Of(503, "The cluster could not register the node now; try again.") }, cancellationToken);
+            return;
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
