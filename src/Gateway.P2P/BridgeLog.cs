@@ -11,7 +11,6 @@ internal static class BridgeEventId
     public const int RequestFailed = 3420;
     public const int EdgeDeclined = 3430;
     public const int EdgeShardAltered = 3431;
-    public const int EdgeStorageIgnored = 3432;
 }
 
 /// <summary>Source-generated log messages of the bridge.</summary>
@@ -31,9 +30,6 @@ internal static partial class BridgeLog
 
     [LoggerMessage(EventId = BridgeEventId.EdgeShardAltered, Level = LogLevel.Warning, Message = "Edge node {NodeId} sent back shard {ShardId} altered ({Received} bytes for {Length}, or another SHA-256): counted as lost")]
     public static partial void EdgeShardAltered(ILogger logger, string shardId, string nodeId, int received, long length);
-
-    [LoggerMessage(EventId = BridgeEventId.EdgeStorageIgnored, Level = LogLevel.Information, Message = "Edge node {NodeId} offers {StorageBytes} bytes of storage, registered as none: edge nodes of a standalone gateway hold no shards (only a silo's gateway serves them)")]
-    public static partial void EdgeStorageIgnored(ILogger logger, string nodeId, long storageBytes);
 
     [LoggerMessage(EventId = BridgeEventId.RequestFailed, Level = LogLevel.Warning, Message = "{Protocol} request of peer {Did} failed; the peer was told the cluster is unavailable")]
     public static partial void RequestFailed(ILogger logger, string protocol, string did, Exception exception);

@@ -9,7 +9,8 @@ namespace Xmbl.Cluster.P2P.Interop.Tests;
 /// <summary>
 /// A JS edge node behind a standalone gateway (its own process, an Orleans client of a silo on PostgreSQL): its work
 /// reaches it through its relay grain and the gateway's observer, and it is validated, reputed and paid as on a silo's
-/// gateway (<see cref="BridgeTests"/>); a gateway that dies leaves its nodes seen dead after the death timeout.
+/// gateway (<see cref="BridgeTests"/>); the silo stores shards on it through the gateway's shard endpoints; a gateway
+/// that dies leaves its nodes seen dead after the death timeout.
 /// </summary>
 [Trait("Suite", "Interop")]
 [Collection(nameof(GatewayPostgresCollection))]
@@ -26,7 +27,7 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
     public void Dispose() => _data.Dispose();
 
     [InteropFact]
-    public async Task JsEdgeNode_OnAStandaloneGateway_GetsAnAssignmentThroughItsRelay_AgreesWithSiloNodes_GainsReputation_AndIsSeenDeadWhenTheGatewayDies()
+    public async Task JsEdgeNode_OnAStandaloneGateway_GetsAnAssignmentThroughItsRelay_AgreesWithSiloNodes_GainsReputation_HoldsTheSilosShards_AndIsSeenDeadWhenTheGatewayDies()
     {
         var database = await postgres.CreateDatabaseAsync();
         string[] cluster = ["--Xmbl:Storage:Transport:ClusterSecret", Secret, "--postgres", database, .. Liveness];
@@ -34,7 +35,6 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
         await using var gateway = await GatewayProcess.StartAsync(Path.Combine(_data.Path, "gateway"), [.. cluster, "--p2p-port", "0"]);
         var address = (await gateway.GetJsonAsync("/api/cluster")).GetProperty("p2p").GetString()!;
 
-        // It offers storage, which a standalone gateway's edge nodes do not hold: registered as none.
         await using var edge = await JsPeer.StartAsync();
         var welcome = (await edge.CommandAsync("edgeStart", new { addr = address, concurrency = 2, price = "0.005", storageBytes = 64L << 20 }))["welcome"]!;
         var nodeId = welcome["nodeId"]!.GetValue<string>();
@@ -53,8 +53,7 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
 
         Assert.True(listed.GetProperty("edge").GetBoolean());
         Assert.Equal("alive", listed.GetProperty("status").GetString());
-        Assert.Equal(0, listed.GetProperty("storageBytes").GetInt64());
-        Assert.Contains("registered as none", gateway.Output, StringComparison.Ordinal);
+        Assert.Equal(64L << 20, listed.GetProperty("storageBytes").GetInt64());
         Assert.Equal("settled", job["status"]!.GetValue<string>());
         Assert.Contains(job["events"]!.AsArray(), e => e!["reason"]!.GetValue<string>() == "all 3 nodes agree");
         var ran = Assert.Single(status["results"]!.AsArray(), r => r!["jobId"]!.GetValue<string>() == id)!;
@@ -65,12 +64,46 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(job["fuel"]!.GetValue<long>(), assignment.GetProperty("fuel").GetInt64());
         Assert.True(after > before, $"reputation {after} should exceed {before}");
 
+        // Shards: the silo writes and reads them on the edge node through the gateway's signed shard endpoints.
+        var (name, data) = await PutUntilTheEdgeHoldsShardsAsync(silo, edge);
+        var read = await silo.Http.GetByteArrayAsync(new Uri($"/api/objects/shared/{name}", UriKind.Relative));
+        var health = await silo.GetJsonAsync($"/api/objects/shared/{name}?health");
+        Assert.Equal(data, read);
+        Assert.True(health.GetProperty("fullyHealthy").GetBoolean(), health.ToString());
+        Assert.True((await edge.CommandAsync("edgeStatus"))["shardOps"]!["get"]!.GetValue<int>() > 0);
+
         // A gateway that dies says nothing: its nodes stop heartbeating and are seen dead after the death timeout.
         var watch = Stopwatch.StartNew();
         await gateway.KillAsync();
         var dead = await BridgeTests.WaitAsync(async () => (await NodeAsync(silo, nodeId)).GetProperty("status").GetString(), s => s != "alive");
         Assert.NotEqual("alive", dead);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"seen dead after {watch.Elapsed}");
+    }
+
+    /// <summary>Stores objects through the silo until one has shards on the edge node (placement sees a new node after
+    /// its next directory refresh); returns that object's name and bytes.</summary>
+    private static async Task<(string Name, byte[] Data)> PutUntilTheEdgeHoldsShardsAsync(SiloProcess silo, JsPeer edge)
+    {
+        // Two stripes of 3 + 2 shards of 1 MiB, over the two silo nodes and the edge node.
+        var data = new byte[(4 << 20) + 4321];
+        new Random(31).NextBytes(data);
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var name = $"edge-{attempt}.bin";
+            using (var put = await silo.Http.PutAsync(new Uri($"/api/objects/shared/{name}", UriKind.Relative), new ByteArrayContent(data)))
+            {
+                Assert.True(put.IsSuccessStatusCode, $"{(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");
+            }
+
+            if ((await edge.CommandAsync("edgeStatus"))["shards"]!.GetValue<int>() > 0)
+            {
+                return (name, data);
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new Xunit.Sdk.XunitException("No object was placed on the edge node.");
     }
 
     private static async Task<JsonElement> NodeAsync(SiloProcess process, string id) =>

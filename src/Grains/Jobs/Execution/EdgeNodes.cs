@@ -83,16 +83,18 @@ public sealed partial class EdgeNodes
     /// <param name="resources">What it offers; the engine is set to the silo nodes', whose fuel its results carry.</param>
     /// <param name="prices">What it charges.</param>
     /// <param name="link">The transport.</param>
+    /// <param name="shardAddress">On a gateway: the base URL of its shard endpoints, where silos reach the node's
+    /// shards; registered as the node's address (a silo's nodes are found at their host silo's address instead).</param>
     /// <returns>The node's record.</returns>
     /// <exception cref="InvalidOperationException">On a gateway: no live silo node announces an engine to pair it with.</exception>
-    public async Task<NodeInfo> AttachAsync(string nodeId, string address, NodeResources resources, NodePrices prices, IEdgeNodeLink link)
+    public async Task<NodeInfo> AttachAsync(string nodeId, string address, NodeResources resources, NodePrices prices, IEdgeNodeLink link, string? shardAddress = null)
     {
         ArgumentNullException.ThrowIfNull(resources);
         var engine = _announcement?.Resources ?? await SiloEngineAsync();
         var registration = new NodeRegistration(
             nodeId,
             _hostName,
-            address,
+            shardAddress ?? address,
             nodeId,
             resources with { Engine = engine.Engine, EngineVersion = engine.EngineVersion, EngineFeatures = engine.EngineFeatures },
             prices,
