@@ -119,6 +119,28 @@ public sealed class EdgeRelayTests
     }
 
     [Fact]
+    public async Task GatewayEdgeNode_WhoseRelayWasDeactivated_IsServedAgainFromItsNextHeartbeat()
+    {
+        await using var silo = await ComputeSilo.StartAsync(nodes: 1);
+        using var key = Ed25519KeyPair.Generate();
+        var nodeId = key.PublicKey.Did;
+        var edges = Gateway(silo);
+        var link = new QueueLink();
+        await edges.AttachAsync(nodeId, "/ip4/127.0.0.1/tcp/1/p2p/test", new NodeResources(2, 1L << 32, 0, false, 2), new NodePrices(0.01m, 0), link);
+        var relay = silo.Grains.GetGrain<IEdgeRelayGrain>(nodeId);
+
+        // The relay's activation goes (as when its silo fails): the observer reference it held is lost with it.
+        await silo.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await relay.AssignAsync(new JobDispatch("job-while-lost", 1, nodeId, JobRole.Executor, null));
+        await edges.HeartbeatAsync(nodeId, runningJobs: 0);
+        await relay.AssignAsync(new JobDispatch("job-after-heartbeat", 2, nodeId, JobRole.Executor, null));
+        var received = await link.Assigned.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("job-after-heartbeat", received.JobId);
+        Assert.False(link.Assigned.TryRead(out _));
+    }
+
+    [Fact]
     public async Task Relay_WhenTheGatewayFailsACall_RetiresTheNodeAtOnce()
     {
         await using var silo = await ComputeSilo.StartAsync(nodes: 1);

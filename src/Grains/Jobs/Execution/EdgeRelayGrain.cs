@@ -117,6 +117,6 @@ internal sealed partial class EdgeRelayGrain(IOptions<NodeOptions> options, [Fro
     [LoggerMessage(EventId = JobsEventId.EdgeRelayLost, Level = LogLevel.Warning, Message = "The gateway of edge node {NodeId} did not take a call; the node is retired, its open assignments will time out and be reassigned")]
     private partial void LogLost(string nodeId, Exception exception);
 
-    [LoggerMessage(EventId = JobsEventId.EdgeRetireFailed, Level = LogLevel.Warning, Message = "Retiring edge node {NodeId} failed; it is seen dead after the death timeout")]
+    [LoggerMessage(EventId = JobsEventId.EdgeRelayRetireFailed, Level = LogLevel.Warning, Message = "Retiring edge node {NodeId}, whose gateway did not take a call, failed; it is seen dead after the death timeout")]
     private partial void LogRetireFailed(string nodeId, Exception exception);
 }

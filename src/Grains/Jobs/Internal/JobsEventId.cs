@@ -38,4 +38,5 @@ internal static class JobsEventId
     // Edge nodes behind a standalone gateway (the relay grain).
     public const int EdgeRelayLost = 5085;
     public const int EdgeRelayNotDelivered = 5086;
+    public const int EdgeRelayRetireFailed = 5087;
 }
