@@ -36,7 +36,7 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
         var address = (await gateway.GetJsonAsync("/api/cluster")).GetProperty("p2p").GetString()!;
 
         await using var edge = await JsPeer.StartAsync();
-        var welcome = (await edge.CommandAsync("edgeStart", new { addr = address, concurrency = 2, price = "0.005", storageBytes = 64L << 20 }))["welcome"]!;
+        var welcome = (await edge.CommandAsync("edgeStart", new { addr = address, concurrency = 2, price = "0.5", storageBytes = 64L << 20 }))["welcome"]!;
         var nodeId = welcome["nodeId"]!.GetValue<string>();
         var listed = await NodeAsync(gateway, nodeId);
         var before = listed.GetProperty("reputation").GetDouble();
@@ -63,6 +63,9 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
         // Paid as a silo node: the metered silo run's fuel at its own price.
         Assert.Equal(job["fuel"]!.GetValue<long>(), assignment.GetProperty("fuel").GetInt64());
         Assert.True(after > before, $"reputation {after} should exceed {before}");
+        // Paid to its operator's account, its own did, by the job's settlement.
+        var balance = await BridgeTests.WaitAsync(async () => (await silo.GetJsonAsync($"/api/accounts/{nodeId}")).GetProperty("balance").GetInt64(), b => b > 0);
+        Assert.True(balance > 0, $"the edge node's account holds {balance}");
 
         // Shards: the silo writes and reads them on the edge node through the gateway's signed shard endpoints.
         var (name, data) = await PutUntilTheEdgeHoldsShardsAsync(silo, edge);
