@@ -74,6 +74,11 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(data, read);
         Assert.True(health.GetProperty("fullyHealthy").GetBoolean(), health.ToString());
         Assert.True((await edge.CommandAsync("edgeStatus"))["shardOps"]!["get"]!.GetValue<int>() > 0);
+        // Members only: a request not signed with the cluster secret is refused before it reaches the edge node.
+        using (var stranger = await gateway.Unsigned.GetAsync(new Uri($"/internal/shards/{nodeId}", UriKind.Relative)))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, stranger.StatusCode);
+        }
 
         // A gateway that dies says nothing: its nodes stop heartbeating and are seen dead after the death timeout.
         var watch = Stopwatch.StartNew();
