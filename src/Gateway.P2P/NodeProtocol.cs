@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using Google.Protobuf;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,9 +24,10 @@ namespace Xmbl.Cluster.Gateway.P2P;
 
 /// <summary>
 /// <c>/xmbl/node/1.0.0</c>: a public peer serves as an edge node. The transport of <see cref="EdgeNodes"/>, which
-/// registers, schedules, validates, reputes and pays it through the same grains as a silo node. Served only where
-/// the gateway runs inside a silo (embedded mode): the silo hosts the node. A node that announces storage is also a
-/// shard holder: an <see cref="EdgeShardStore"/> in the silo's shard node registry.
+/// registers, schedules, validates, reputes and pays it through the same grains as a silo node. Inside a silo the
+/// silo hosts the node; on a standalone gateway the node's work comes through its relay grain. A node that announces
+/// storage is also a shard holder: an <see cref="EdgeShardStore"/> in this process's shard node registry, served to
+/// other members by its shard endpoints (a gateway's node announces them, <c>EdgeShardUrl</c>, as its address).
 /// </summary>
 internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridgeOptions> options, IOptions<ComputeOptions> compute, IOptions<NodeOptions> nodeOptions, ILogger<NodeProtocol> logger) : IBridgeProtocol
 {
@@ -33,6 +38,7 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
     private readonly ShardNodeRegistry? _shards = services.GetService<ShardNodeRegistry>();
     private readonly int _maxShardBytes = services.GetService<IOptions<StorageOptions>>()?.Value.ShardSize ?? StorageOptions.DefaultShardSize;
     private readonly TimeProvider _time = services.GetKeyedService<TimeProvider>(ClusterClock.Key) ?? TimeProvider.System;
+    private string? _shardUrl;
 
     public string Id => ProtocolId;
 
@@ -67,13 +73,20 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
 
         try
         {
-            await edges.AttachAsync(peer.Account, peer.Connection.RemoteAddress.ToString(), resources, prices, link);
+            await edges.AttachAsync(peer.Account, peer.Connection.RemoteAddress.ToString(), resources, prices, link, edges.Relayed ? ShardUrl() : null);
         }
-        catch when (store is not null)
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
         {
-            store.Close("its registration failed");
-            _shards!.Remove(peer.Account, store);
-            throw;
+            if (store is not null)
+            {
+                store.Close("its registration failed");
+                _shards!.Remove(peer.Account, store);
+            }
+
+            // The cluster failed, not the peer (e.g. no silo node to pair its results with): it may try again.
+            BridgeLog.RequestFailed(logger, ProtocolId, peer.Account, e);
+            await Framing.WriteMessageAsync(stream.Output, new GatewayMessage { Error = BridgeErrors.Of(503, "The cluster could not register the node now; try again.") }, cancellationToken);
+            return;
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -143,6 +156,26 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
             await Task.WhenAll(reports.Keys).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             await edges.DetachAsync(peer.Account, link, peer.Connection.Closing.IsCancellationRequested ? "its connection closed" : reason);
         }
+    }
+
+    /// <summary>Where silos reach this gateway's shard endpoints: <c>EdgeShardUrl</c>, else the first URL it listens on.</summary>
+    private string ShardUrl() => _shardUrl ??= Advertised(
+        options.Value.EdgeShardUrl
+        ?? services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+        ?? throw new InvalidOperationException($"The gateway's listening URL is unknown; set {P2PBridgeOptions.SectionName}:{nameof(P2PBridgeOptions.EdgeShardUrl)}."));
+
+    /// <summary><paramref name="url"/>'s scheme, host and port, a wildcard host (0.0.0.0, [::], *, +) replaced by the
+    /// machine's first IPv4 address other than loopback, as a silo advertises itself.</summary>
+    internal static string Advertised(string url)
+    {
+        var uri = new Uri(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal));
+        if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) || !(ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
+        {
+            return uri.GetLeftPart(UriPartial.Authority);
+        }
+
+        var first = Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)) ?? IPAddress.Loopback;
+        return new UriBuilder(uri.Scheme, first.ToString(), uri.Port).Uri.GetLeftPart(UriPartial.Authority);
     }
 
     /// <summary>The hello as a node's resources and prices, or the error that refuses it.</summary>

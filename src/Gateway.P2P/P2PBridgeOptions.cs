@@ -37,6 +37,11 @@ public sealed class P2PBridgeOptions
     /// <summary>The most shard-request bytes queued for one edge node at once; more fail at once as an unavailable node
     /// (one shard is always let through, whatever its size).</summary>
     public long EdgeShardQueueBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>On a standalone gateway: the base URL at which silos reach its shard endpoints, announced as its edge
+    /// nodes' address; by default the gateway's first listening URL (a wildcard host replaced by the machine's first
+    /// IPv4 address, as a silo does).</summary>
+    public string? EdgeShardUrl { get; set; }
 }
 
 /// <summary>Checks <see cref="P2PBridgeOptions"/> at start; a bad value stops the process naming the key.</summary>
@@ -84,6 +89,11 @@ internal sealed class P2PBridgeOptionsValidator : IValidateOptions<P2PBridgeOpti
         if (options.EdgeShardQueueBytes is < 1024 * 1024 or > 1024L * 1024 * 1024)
         {
             failures.Add($"{S}:EdgeShardQueueBytes must be from 1048576 to 1073741824 (got {options.EdgeShardQueueBytes}).");
+        }
+
+        if (options.EdgeShardUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        {
+            failures.Add($"{S}:EdgeShardUrl must be an absolute http or https URL such as http://10.0.0.5:5090 (got '{url}').");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

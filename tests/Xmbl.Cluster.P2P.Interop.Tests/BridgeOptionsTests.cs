@@ -16,6 +16,7 @@ public sealed class BridgeOptionsTests
         Assert.Equal((65536, 1 << 20, 32), (options.MaxMessageBytes, options.MaxFrameBytes, options.MaxStreamsPerConnection));
         Assert.Equal(TimeSpan.FromSeconds(30), options.EdgeShardTimeout);
         Assert.Equal(16L << 20, options.EdgeShardQueueBytes);
+        Assert.Null(options.EdgeShardUrl);
     }
 
     [Theory]
@@ -40,6 +41,39 @@ public sealed class BridgeOptionsTests
 
         Assert.True(result.Failed);
         Assert.Contains("Xmbl:Gateway:P2P:EdgeShardTimeout", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("gateway:5090")]
+    [InlineData("ftp://10.0.0.5/")]
+    [InlineData("/relative")]
+    public void EdgeShardUrl_NotAnAbsoluteHttpUrl_IsRefused_NamingTheKey(string url)
+    {
+        var result = new P2PBridgeOptionsValidator().Validate(null, new P2PBridgeOptions { EdgeShardUrl = url });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Xmbl:Gateway:P2P:EdgeShardUrl", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://10.0.0.5:5090", "http://10.0.0.5:5090")]
+    [InlineData("https://gateway.example:8443/", "https://gateway.example:8443")]
+    [InlineData("http://127.0.0.1:5090/api", "http://127.0.0.1:5090")]
+    public void EdgeShardAddress_IsTheUrlsSchemeHostAndPort(string url, string announced) =>
+        Assert.Equal(announced, NodeProtocol.Advertised(url));
+
+    [Theory]
+    [InlineData("http://0.0.0.0:5090")]
+    [InlineData("http://[::]:5090")]
+    [InlineData("http://*:5090")]
+    [InlineData("http://+:5090")]
+    public void EdgeShardAddress_OfAWildcardHost_IsAnAddressOtherMembersCanDial(string url)
+    {
+        var announced = new Uri(NodeProtocol.Advertised(url));
+
+        Assert.Equal(5090, announced.Port);
+        Assert.True(System.Net.IPAddress.TryParse(announced.Host, out var ip), announced.Host);
+        Assert.False(ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any));
     }
 
     [Theory]

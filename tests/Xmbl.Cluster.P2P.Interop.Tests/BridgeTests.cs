@@ -214,9 +214,9 @@ public sealed class BridgeTests(BridgeSiloFixture fixture)
         }
     }
 
-    private static string Did(JsPeer peer) => PeerId.Parse(peer.PeerId).TryGetPublicKey()!.Did;
+    internal static string Did(JsPeer peer) => PeerId.Parse(peer.PeerId).TryGetPublicKey()!.Did;
 
-    private static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    internal static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
@@ -231,7 +231,7 @@ public sealed class BridgeTests(BridgeSiloFixture fixture)
         }
     }
 
-    private static byte[] Fixture(string name)
+    internal static byte[] Fixture(string name)
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {

@@ -117,8 +117,8 @@ public static class GatewayExtensions
 
         // Cluster mode: other silos reach this silo's shard stores here, signed with the cluster secret.
         // The DI overload also takes the host's logger, so rejected requests are logged. A standalone gateway
-        // (no local nodes) stores no shards and serves none.
-        if (app.Services.GetService<ShardRequestAuthenticator>() is not null && app.Services.GetService<LocalNodes>() is not null)
+        // stores no shards itself, but serves those of its edge nodes (libp2p bridge on) the same way.
+        if (app.Services.GetService<ShardRequestAuthenticator>() is not null && (app.Services.GetService<LocalNodes>() is not null || ServesEdgeShards(app.Services)))
         {
             // Members only, between silos: neither rate limited per client nor described to clients.
             app.MapShardEndpoints().WithMetadata(AuthenticatedElsewhere.Instance, OwnsBodyLimit.Instance).DisableRateLimiting().ExcludeFromDescription();
@@ -135,6 +135,11 @@ public static class GatewayExtensions
     }
 
     /// <summary>200 "ok", or 503 "degraded: …" with every problem the silo's parts report (e.g. a node with stuck runs).</summary>
+    // A standalone gateway whose libp2p bridge serves edge nodes: they hold shards behind its shard endpoints.
+    private static bool ServesEdgeShards(IServiceProvider services) =>
+        services.GetService<Xmbl.Cluster.Gateway.P2P.P2PBridge>() is not null
+        && services.GetService<Xmbl.Cluster.Grains.Jobs.Execution.EdgeNodes>() is { Relayed: true };
+
     private static IResult SiloHealth(HttpContext context)
     {
         var problems = new List<string>();

@@ -16,6 +16,8 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="Unhealthy">Why the node takes no jobs (e.g. runs stuck past their wall-clock limit), or null.</param>
 /// <param name="Leave">Its graceful leave, once the operator asked for one; null otherwise.</param>
 /// <param name="Edge">True for an edge node (a public peer connected through the gateway's libp2p bridge).</param>
+/// <param name="Relayed">True for an edge node served by a standalone gateway: its work goes through its
+/// <c>IEdgeRelayGrain</c> (<paramref name="SiloId"/> names the gateway, no silo).</param>
 [GenerateSerializer, Immutable, Alias("xmbl.NodeInfo")]
 public sealed record NodeInfo(
     string NodeId,
@@ -32,7 +34,8 @@ public sealed record NodeInfo(
     long ReservedMemoryBytes = 0,
     string? Unhealthy = null,
     NodeLeave? Leave = null,
-    bool Edge = false)
+    bool Edge = false,
+    bool Relayed = false)
 {
     /// <summary>Whether the node may be given new jobs and new shards: not while it leaves or once it left.</summary>
     public bool AcceptsWork => Leave is not { TakesNoWork: true };

@@ -9,6 +9,8 @@ namespace Xmbl.Cluster.Grains.Interfaces.Models;
 /// <param name="Prices">What the node charges.</param>
 /// <param name="At">When the announcement was made.</param>
 /// <param name="Edge">True for an edge node: a public peer serving through the gateway's libp2p bridge (docs/p2p.md).</param>
+/// <param name="Relayed">True for an edge node served by a standalone gateway: its work goes through its
+/// <c>IEdgeRelayGrain</c>, not a silo's node host, and <paramref name="SiloId"/> names the gateway.</param>
 [GenerateSerializer, Immutable, Alias("xmbl.NodeRegistration")]
 public sealed record NodeRegistration(
     string NodeId,
@@ -18,4 +20,5 @@ public sealed record NodeRegistration(
     NodeResources Resources,
     NodePrices Prices,
     DateTimeOffset At,
-    bool Edge = false);
+    bool Edge = false,
+    bool Relayed = false);

@@ -8,6 +8,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Xmbl.Cluster.Grains.Interfaces;
 using Xmbl.Cluster.Grains.Jobs;
+using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Hosting;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
@@ -155,6 +156,13 @@ public static class ClusterClientServiceCollectionExtensions
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<IOptions<ComputeOptions>>(),
             sp.GetRequiredKeyedService<TimeProvider>(ClusterClock.Key)));
+        // Edge nodes of the libp2p bridge (/xmbl/node): relayed, their work reaches them through their relay grains.
+        services.AddSingleton(sp => EdgeNodes.ForGateway(
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<NodeDirectory>(),
+            "gateway@" + Environment.MachineName,
+            sp.GetRequiredKeyedService<TimeProvider>(ClusterClock.Key),
+            sp.GetRequiredService<ILogger<EdgeNodes>>()));
         services.AddSingleton(sp =>
         {
             var nodes = sp.GetRequiredService<NodeDirectory>();

@@ -35,6 +35,7 @@ public sealed class NodeGrain([PersistentState(GrainStates.Node, GrainStates.Sto
             Leave: previous?.Leave is { Phase: NodeLeavePhase.Leaving } leave ? leave : null)
         {
             Edge = registration.Edge,
+            Relayed = registration.Relayed,
         };
         State.Node = node;
         return Task.FromResult(node);

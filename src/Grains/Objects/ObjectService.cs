@@ -491,7 +491,7 @@ public sealed partial class ObjectService
             previous = shard.NodeId;
             if (await _nodes.GetAsync(shard.NodeId, cancellationToken) is { } node)
             {
-                if (node.Edge)
+                if (node is { Edge: true, Relayed: false })
                 {
                     // Its host silo's address is among the listed nodes'.
                     UpdateAddresses(await _nodes.ListAsync(cancellationToken));
@@ -505,12 +505,13 @@ public sealed partial class ObjectService
     }
 
     // Other silos' shard endpoints are found at the address their nodes announce. An edge node's address is where its
-    // peer connects from: its shards are served by the silo that hosts it, at that silo's nodes' address.
+    // peer connects from: its shards are served by the silo that hosts it, at that silo's nodes' address; a standalone
+    // gateway's edge node announces the gateway's shard endpoints as its address.
     private void UpdateAddresses(IReadOnlyList<NodeStatus> listed)
     {
         foreach (var status in listed)
         {
-            if (!status.Node.Edge && Uri.TryCreate(status.Node.Address, UriKind.Absolute, out var uri))
+            if ((!status.Node.Edge || status.Node.Relayed) && Uri.TryCreate(status.Node.Address, UriKind.Absolute, out var uri))
             {
                 _addresses.Set(status.Node.NodeId, uri);
             }
@@ -518,7 +519,7 @@ public sealed partial class ObjectService
 
         foreach (var status in listed)
         {
-            if (status.Node.Edge
+            if (status.Node is { Edge: true, Relayed: false }
                 && listed.FirstOrDefault(s => !s.Node.Edge && string.Equals(s.Node.SiloId, status.Node.SiloId, StringComparison.Ordinal)) is { } host
                 && Uri.TryCreate(host.Node.Address, UriKind.Absolute, out var hostUri))
             {

@@ -20,10 +20,13 @@ public interface IEdgeNodeLink
 }
 
 /// <summary>
-/// Edge nodes connected to this silo: public peers that registered through the gateway's libp2p bridge. They are
+/// Edge nodes connected to this process: public peers that registered through the gateway's libp2p bridge. They are
 /// registered, scheduled, validated, reputed and paid as silo nodes are, through the same node and job grains; only
-/// the transport differs: their assignments reach them here instead of a local executor (see <see cref="JobDispatcher"/>
-/// and <see cref="NodeHostGrain"/>), and they are hosted by this silo (their registry entry names it).
+/// the transport differs. On a silo (the gateway inside it) their assignments reach them here instead of a local
+/// executor (see <see cref="JobDispatcher"/> and <see cref="NodeHostGrain"/>), and their registry entry names the
+/// silo. On a standalone gateway (<see cref="ForGateway"/>, an Orleans client) each node gets an
+/// <see cref="IEdgeNodeObserver"/> held by its <see cref="IEdgeRelayGrain"/>, renewed at each heartbeat, and its entry
+/// is marked relayed, so dispatchers send its work to the relay.
 /// </summary>
 /// <remarks>
 /// An edge node's result is never taken on its word: <see cref="ReportAsync"/> passes it to the job grain only when a
@@ -34,60 +37,109 @@ public interface IEdgeNodeLink
 public sealed partial class EdgeNodes
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
-    private readonly ConcurrentDictionary<string, IEdgeNodeLink> _links = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Attachment> _links = new(StringComparer.Ordinal);
     private readonly IGrainFactory _grains;
     private readonly NodeDirectory _directory;
-    private readonly NodeAnnouncement _announcement;
-    private readonly ILocalSiloDetails _silo;
+    private readonly NodeAnnouncement? _announcement;
+    private readonly string _hostName;
     private readonly TimeProvider _time;
     private readonly ILogger<EdgeNodes> _logger;
 
-    /// <summary>Creates the registry.</summary>
+    /// <summary>Creates the registry of a silo: its nodes are hosted by the silo and carry its engine.</summary>
+    [ActivatorUtilitiesConstructor]
     public EdgeNodes(IGrainFactory grains, NodeDirectory directory, NodeAnnouncement announcement, ILocalSiloDetails silo, [FromKeyedServices(ClusterClock.Key)] TimeProvider time, ILogger<EdgeNodes> logger)
+        : this(grains, directory, announcement, (silo ?? throw new ArgumentNullException(nameof(silo))).Name, time, logger)
+    {
+    }
+
+    private EdgeNodes(IGrainFactory grains, NodeDirectory directory, NodeAnnouncement? announcement, string hostName, TimeProvider time, ILogger<EdgeNodes> logger)
     {
         _grains = grains;
         _directory = directory;
         _announcement = announcement;
-        _silo = silo;
+        _hostName = hostName;
         _time = time;
         _logger = logger;
     }
 
-    /// <summary>Registers (or re-registers) an edge node hosted by this silo and attaches its link.</summary>
+    /// <summary>
+    /// Creates the registry of a standalone gateway: its nodes are relayed (work reaches them through their
+    /// <see cref="IEdgeRelayGrain"/>) and carry the engine most live silo nodes announce.
+    /// </summary>
+    /// <param name="grains">The cluster client's grain factory.</param>
+    /// <param name="directory">The node directory.</param>
+    /// <param name="gatewayName">What the nodes' entries name as their host (shown as their silo id).</param>
+    /// <param name="time">The cluster clock.</param>
+    /// <param name="logger">The logger.</param>
+    public static EdgeNodes ForGateway(IGrainFactory grains, NodeDirectory directory, string gatewayName, TimeProvider time, ILogger<EdgeNodes> logger) =>
+        new(grains, directory, announcement: null, gatewayName, time, logger);
+
+    /// <summary>Whether this registry's nodes are relayed (a standalone gateway's) rather than hosted by this silo.</summary>
+    public bool Relayed => _announcement is null;
+
+    /// <summary>Registers (or re-registers) an edge node hosted here and attaches its link.</summary>
     /// <param name="nodeId">The node's did:key (its peer's key).</param>
     /// <param name="address">Where it is connected from (its multiaddr).</param>
-    /// <param name="resources">What it offers; the engine is set to this silo's, whose fuel its results carry.</param>
+    /// <param name="resources">What it offers; the engine is set to the silo nodes', whose fuel its results carry.</param>
     /// <param name="prices">What it charges.</param>
     /// <param name="link">The transport.</param>
+    /// <param name="shardAddress">On a gateway: the base URL of its shard endpoints, where silos reach the node's
+    /// shards; registered as the node's address (a silo's nodes are found at their host silo's address instead).</param>
     /// <returns>The node's record.</returns>
-    public async Task<NodeInfo> AttachAsync(string nodeId, string address, NodeResources resources, NodePrices prices, IEdgeNodeLink link)
+    /// <exception cref="InvalidOperationException">On a gateway: no live silo node announces an engine to pair it with.</exception>
+    public async Task<NodeInfo> AttachAsync(string nodeId, string address, NodeResources resources, NodePrices prices, IEdgeNodeLink link, string? shardAddress = null)
     {
         ArgumentNullException.ThrowIfNull(resources);
-        var engine = _announcement.Resources;
+        var engine = _announcement?.Resources ?? await SiloEngineAsync();
         var registration = new NodeRegistration(
             nodeId,
-            _silo.Name,
-            address,
+            _hostName,
+            shardAddress ?? address,
             nodeId,
             resources with { Engine = engine.Engine, EngineVersion = engine.EngineVersion, EngineFeatures = engine.EngineFeatures },
             prices,
             _time.GetUtcNow(),
-            Edge: true);
-        _links[nodeId] = link;
-        var info = await _grains.GetGrain<INodeGrain>(nodeId).RegisterAsync(registration);
-        LogAttached(nodeId, address);
-        return info;
+            Edge: true,
+            Relayed: Relayed);
+        var attachment = new Attachment(link);
+        _links[nodeId] = attachment;
+        try
+        {
+            if (Relayed)
+            {
+                // The relay holds the observer before the registry names the node relayed: its first assignment finds it.
+                attachment.Reference = _grains.CreateObjectReference<IEdgeNodeObserver>(attachment);
+                await _grains.GetGrain<IEdgeRelayGrain>(nodeId).AttachAsync(attachment.Reference);
+            }
+
+            var info = await _grains.GetGrain<INodeGrain>(nodeId).RegisterAsync(registration);
+            LogAttached(nodeId, address);
+            return info;
+        }
+        catch
+        {
+            ((ICollection<KeyValuePair<string, Attachment>>)_links).Remove(KeyValuePair.Create(nodeId, attachment));
+            attachment.Release(_grains);
+            throw;
+        }
     }
 
-    /// <summary>Records an edge node's heartbeat, with the shard bytes it holds (placement counts its free space from them).</summary>
-    public Task HeartbeatAsync(string nodeId, int runningJobs, long usedStorageBytes = 0) =>
-        _grains.GetGrain<INodeGrain>(nodeId).HeartbeatAsync(new NodeHeartbeat(_time.GetUtcNow(), runningJobs, usedStorageBytes));
+    /// <summary>Records an edge node's heartbeat, with the shard bytes it holds (placement counts its free space from
+    /// them); on a gateway, also renews the node's observer with its relay.</summary>
+    public Task HeartbeatAsync(string nodeId, int runningJobs, long usedStorageBytes = 0)
+    {
+        var heartbeat = _grains.GetGrain<INodeGrain>(nodeId).HeartbeatAsync(new NodeHeartbeat(_time.GetUtcNow(), runningJobs, usedStorageBytes));
+        return _links.TryGetValue(nodeId, out var attachment) && attachment.Reference is { } reference
+            ? Task.WhenAll(heartbeat, _grains.GetGrain<IEdgeRelayGrain>(nodeId).AttachAsync(reference))
+            : heartbeat;
+    }
 
     /// <summary>Detaches a node whose connection ended: it is retired at once, so it gets no more work; its open
     /// assignments time out and go to other nodes, as a dead node's do.</summary>
     public async Task DetachAsync(string nodeId, IEdgeNodeLink link, string reason)
     {
-        if (!((ICollection<KeyValuePair<string, IEdgeNodeLink>>)_links).Remove(KeyValuePair.Create(nodeId, link)))
+        if (!_links.TryGetValue(nodeId, out var attachment) || !ReferenceEquals(attachment.Link, link)
+            || !((ICollection<KeyValuePair<string, Attachment>>)_links).Remove(KeyValuePair.Create(nodeId, attachment)))
         {
             return;
         }
@@ -95,24 +147,33 @@ public sealed partial class EdgeNodes
         LogDetached(nodeId, reason);
         try
         {
+            if (attachment.Reference is { } reference)
+            {
+                await _grains.GetGrain<IEdgeRelayGrain>(nodeId).DetachAsync(reference);
+            }
+
             await _grains.GetGrain<INodeGrain>(nodeId).RetireAsync(_time.GetUtcNow());
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Heartbeats stopped anyway: the node is seen dead after the death timeout.
+            // Heartbeats stopped anyway: the node is seen dead after the death timeout (and its observer expires).
             LogRetireFailed(nodeId, ex);
+        }
+        finally
+        {
+            attachment.Release(_grains);
         }
     }
 
     /// <summary>Hands an assignment to a connected edge node; false when the node is not connected here.</summary>
     internal bool TryDispatch(JobDispatch dispatch)
     {
-        if (!_links.TryGetValue(dispatch.NodeId, out var link))
+        if (!_links.TryGetValue(dispatch.NodeId, out var attachment))
         {
             return false;
         }
 
-        link.Assign(dispatch);
+        attachment.Link.Assign(dispatch);
         return true;
     }
 
@@ -122,9 +183,9 @@ public sealed partial class EdgeNodes
     /// <summary>Stops the runs of a cancelled job on the edge nodes connected here.</summary>
     internal void Cancel(string jobId)
     {
-        foreach (var link in _links.Values)
+        foreach (var attachment in _links.Values)
         {
-            link.Cancel(jobId);
+            attachment.Link.Cancel(jobId);
         }
     }
 
@@ -198,6 +259,54 @@ public sealed partial class EdgeNodes
 
     private async ValueTask<bool> IsEdgeAsync(string nodeId, CancellationToken ct) =>
         _links.ContainsKey(nodeId) || (await _directory.GetAsync(nodeId, ct))?.Edge != false;
+
+    /// <summary>
+    /// The engine a gateway's edge nodes are registered under: the one most live silo nodes announce (ties by name), so
+    /// the scheduler pairs them with silo nodes whose metered fuel their results carry.
+    /// </summary>
+    private async Task<NodeResources> SiloEngineAsync()
+    {
+        var engine = (await _directory.ListAsync())
+            .Where(s => s.Alive && !s.Node.Edge && s.Node.Resources.Engine is not null)
+            .Select(s => s.Node.Resources)
+            .GroupBy(r => (r.Engine, r.EngineVersion, Features: string.Join(',', r.EngineFeatures ?? [])))
+            .OrderByDescending(g => g.Count())
+            .ThenBy(g => g.Key.Engine, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.EngineVersion, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.Features, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return engine?.First() ?? throw new InvalidOperationException("No live silo node announces a WebAssembly engine: an edge node's results need a silo node's run to agree with.");
+    }
+
+    /// <summary>One attached node: its link, and on a gateway the observer its relay calls (the object is held here
+    /// because Orleans keeps only a weak reference to it).</summary>
+    private sealed class Attachment(IEdgeNodeLink link) : IEdgeNodeObserver
+    {
+        public IEdgeNodeLink Link { get; } = link;
+
+        public IEdgeNodeObserver? Reference { get; set; }
+
+        public Task AssignAsync(JobDispatch dispatch)
+        {
+            Link.Assign(dispatch);
+            return Task.CompletedTask;
+        }
+
+        public Task CancelAsync(string jobId)
+        {
+            Link.Cancel(jobId);
+            return Task.CompletedTask;
+        }
+
+        /// <summary>Calls to the observer fail from now on (the relay then drops it).</summary>
+        public void Release(IGrainFactory grains)
+        {
+            if (Reference is { } reference)
+            {
+                grains.DeleteObjectReference<IEdgeNodeObserver>(reference);
+            }
+        }
+    }
 
     [LoggerMessage(EventId = JobsEventId.EdgeAttached, Level = LogLevel.Information, Message = "Edge node {NodeId} attached from {Address}")]
     private partial void LogAttached(string nodeId, string address);

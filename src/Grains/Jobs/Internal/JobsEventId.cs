@@ -34,4 +34,9 @@ internal static class JobsEventId
     public const int EdgeRetireFailed = 5082;
     public const int EdgeReported = 5083;
     public const int EdgeNotReported = 5084;
+
+    // Edge nodes behind a standalone gateway (the relay grain).
+    public const int EdgeRelayLost = 5085;
+    public const int EdgeRelayNotDelivered = 5086;
+    public const int EdgeRelayRetireFailed = 5087;
 }
