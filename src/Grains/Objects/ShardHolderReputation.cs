@@ -38,8 +38,9 @@ public sealed partial class ShardHolderReputation : ICorruptShardObserver
     private readonly ILogger<ShardHolderReputation> _logger;
     private readonly ConcurrentDictionary<ShardId, byte> _reported = new();
     private readonly ConcurrentDictionary<Task, byte> _recording = new();
-    // Scores learnt from this process's own reports since the last listing (processes without a scheduler).
-    private readonly ConcurrentDictionary<string, double> _observed = new(StringComparer.Ordinal);
+    // Reputations this process's own reports returned (processes without a scheduler); the newer of this and the
+    // listing wins, so a listing read while a report was being written cannot undo the report.
+    private readonly ConcurrentDictionary<string, NodeReputation> _observed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _listing = new(1, 1);
     private volatile IReadOnlyDictionary<string, NodeReputation>? _listed;
     private long _listedAtTicks;
@@ -111,9 +112,13 @@ public sealed partial class ShardHolderReputation : ICorruptShardObserver
         var listed = await ListedAsync(cancellationToken);
         foreach (var id in nodeIds)
         {
-            var score = _observed.TryGetValue(id, out var observed) ? observed
-                : listed.TryGetValue(id, out var reputation) ? reputation.Score
-                : NodeReputation.InitialScore;
+            listed.TryGetValue(id, out var reputation);
+            if (_observed.TryGetValue(id, out var observed) && (reputation is null || observed.UpdatedAt >= reputation.UpdatedAt))
+            {
+                reputation = observed;
+            }
+
+            var score = reputation?.Score ?? NodeReputation.InitialScore;
             if (score < _options.MinReputation)
             {
                 below.Add(id);
@@ -149,7 +154,7 @@ public sealed partial class ShardHolderReputation : ICorruptShardObserver
         {
             var reputation = await _grains.GetGrain<INodeReputationGrain>(nodeId).RecordCorruptShardAsync(shardId.Value, _time.GetUtcNow());
             Scheduler?.ObserveReputation(nodeId, reputation.Score);
-            _observed[nodeId] = reputation.Score;
+            _observed[nodeId] = reputation;
             LogCorruptShard(nodeId, shardId.Value, reputation.Score, reputation.CorruptShards);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -177,7 +182,6 @@ public sealed partial class ShardHolderReputation : ICorruptShardObserver
             }
 
             listed = await _directory.ListAsync(cancellationToken);
-            _observed.Clear();
             _listed = listed;
             Interlocked.Exchange(ref _listedAtTicks, now.UtcTicks);
             return listed;
