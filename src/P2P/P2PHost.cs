@@ -24,7 +24,8 @@ public delegate Task P2PStreamHandler(YamuxStream stream, P2PConnection connecti
 public sealed class P2PHost : IAsyncDisposable
 {
     // Socket reads of up to 256 KiB, and segments that take three full Noise frames, so a bulk transfer makes one
-    // system call per three or four frames instead of one per frame.
+    // system call per three or four frames instead of one per frame. Reads wait for data with a zero-byte read first,
+    // so an idle connection holds no read buffer.
     private const int RawReadBuffer = 256 * 1024;
     private const int RawWriteBuffer = 256 * 1024;
 
@@ -323,7 +324,7 @@ public sealed class P2PHost : IAsyncDisposable
     {
         var network = new NetworkStream(socket, ownsSocket: false);
         var raw = new DuplexPipe(
-            PipeReader.Create(network, new StreamPipeReaderOptions(bufferSize: RawReadBuffer, minimumReadSize: 16 * 1024, leaveOpen: true)),
+            PipeReader.Create(network, new StreamPipeReaderOptions(bufferSize: RawReadBuffer, minimumReadSize: 16 * 1024, leaveOpen: true, useZeroByteReads: true)),
             PipeWriter.Create(network, new StreamPipeWriterOptions(minimumBufferSize: RawWriteBuffer, leaveOpen: true)));
         if (initiator)
         {
