@@ -98,7 +98,7 @@ public sealed class P2PConnection : IAsyncDisposable
         await _closing.CancelAsync();
         try
         {
-            // The session completed its writer after the GoAway: give the pump a moment to put it on the wire.
+            // The session completed its writer after the GoAway: give its last frames a moment to reach the wire.
             await _channel.WriteCompletion.WaitAsync(TimeSpan.FromSeconds(2));
         }
         catch (Exception e) when (e is TimeoutException or IOException or P2PProtocolException or OperationCanceledException or ObjectDisposedException)

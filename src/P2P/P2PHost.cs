@@ -23,6 +23,12 @@ public delegate Task P2PStreamHandler(YamuxStream stream, P2PConnection connecti
 /// <remarks>Identify (<c>/ipfs/id/1.0.0</c>) and Ping (<c>/ipfs/ping/1.0.0</c>) are served from the start.</remarks>
 public sealed class P2PHost : IAsyncDisposable
 {
+    // Socket reads of up to 256 KiB, and segments that take three full Noise frames, so a bulk transfer makes one
+    // system call per three or four frames instead of one per frame. Reads wait for data with a zero-byte read first,
+    // so an idle connection holds no read buffer.
+    private const int RawReadBuffer = 256 * 1024;
+    private const int RawWriteBuffer = 256 * 1024;
+
     private readonly Ed25519KeyPair _identity;
     private readonly P2POptions _options;
     private readonly ILogger _logger;
@@ -318,8 +324,8 @@ public sealed class P2PHost : IAsyncDisposable
     {
         var network = new NetworkStream(socket, ownsSocket: false);
         var raw = new DuplexPipe(
-            PipeReader.Create(network, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true)),
-            PipeWriter.Create(network, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true)));
+            PipeReader.Create(network, new StreamPipeReaderOptions(bufferSize: RawReadBuffer, minimumReadSize: 16 * 1024, leaveOpen: true, useZeroByteReads: true)),
+            PipeWriter.Create(network, new StreamPipeWriterOptions(minimumBufferSize: RawWriteBuffer, leaveOpen: true)));
         if (initiator)
         {
             if (await MultistreamSelect.SelectAsync(raw.Input, raw.Output, [NoiseHandshake.ProtocolId], cancellationToken) is null)

@@ -49,7 +49,7 @@ public sealed class DataPathAllocationTests
         await SendAsync(64);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-        // 1,024 writes of 64 KiB become about 1,024 yamux frames and 1,100 Noise frames on each side; both hosts run in
+        // 1,024 writes of 64 KiB become 1,024 yamux frames and about 1,025 full Noise frames on each side; both hosts run in
         // this process, so this counts sender and receiver. What remains (0.9-3.6 KiB per write measured) is the shared
         // array pool dropping and re-creating pipe segments under this many in flight; a copy or a buffer per frame
         // would cost 64 KiB per write.

@@ -88,7 +88,14 @@ public sealed class HostilePeerTests : IAsyncLifetime
         // One byte more than the 256 KiB window, sent without waiting for any update.
         bad.Frame(YamuxType.Data, YamuxFlags.None, 1, P2POptions.InitialStreamWindow + 1);
         bad.Write(new byte[P2POptions.InitialStreamWindow + 1]);
-        await bad.FlushAsync();
+        try
+        {
+            await bad.FlushAsync();
+        }
+        catch (IOException)
+        {
+            // The server refuses the frame at its header and hangs up before the payload is all sent.
+        }
 
         await _logs.WaitForAsync(P2PEventId.ProtocolViolation, "window abuse", Wait);
         await bad.WaitClosedAsync();

@@ -13,7 +13,7 @@ namespace Xmbl.Cluster.Benchmarks.P2P;
 /// into a discarding sink, and connection set-up time (TCP + Noise + Yamux), for ours→ours, ours→JS, JS→ours and
 /// JS→JS, in one run. The JS peers are js/peer.mjs of the interop tests (install with `npm ci` there).
 /// </summary>
-/// <remarks><c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- p2p [--mib 512] [--dials 100] [--rounds 2] [--window-kib 1024]</c></remarks>
+/// <remarks><c>dotnet run -c Release --project bench/Xmbl.Cluster.Benchmarks -- p2p [--mib 512] [--dials 100] [--rounds 2] [--window-kib 1024] [--warmup-mib 64]</c></remarks>
 public static class P2PThroughput
 {
     /// <summary>The switch that selects this run.</summary>
@@ -62,7 +62,21 @@ public static class P2PThroughput
             Console.WriteLine($"# JS rows skipped: {JsPeer.MissingReason}");
         }
 
-        Console.WriteLine($"# {mib} MiB per transfer over one yamux stream into a discarding sink; {dials} sequential dials; loopback; {Environment.ProcessorCount} cores");
+        // One unmeasured transfer per path first, so round 1 does not time the JITs (ours and V8) warming up.
+        var warmUp = (long)BenchArgs.Int(args, "--warmup-mib", 64) << 20;
+        if (warmUp > 0)
+        {
+            await OursSendAsync(client, ours, warmUp);
+            if (js)
+            {
+                var jsAddress = Multiaddr.Parse(jsServer!.Address);
+                await OursSendAsync(client, jsAddress, warmUp);
+                await JsSendAsync(jsClient!, ours, warmUp);
+                await JsSendAsync(jsClient!, jsAddress, warmUp);
+            }
+        }
+
+        Console.WriteLine($"# {mib} MiB per transfer over one yamux stream into a discarding sink, after a {warmUp >> 20} MiB warm-up per path; {dials} sequential dials; loopback; {Environment.ProcessorCount} cores");
         Console.WriteLine("round | path        | throughput MiB/s | connection set-up ms");
         for (var round = 1; round <= rounds; round++)
         {

@@ -224,10 +224,7 @@ public sealed class YamuxSession : IAsyncDisposable
                         continue;
                     }
 
-                    var data = item.Stream.PendingWrite;
-                    new YamuxHeader(YamuxType.Data, YamuxFlags.None, item.Stream.Id, (uint)data.Length).Write(output.GetSpan(YamuxHeader.Size));
-                    output.Advance(YamuxHeader.Size);
-                    output.Write(data.Span);
+                    WriteData(output, item.Stream.Id, item.Stream.PendingWrite.Span);
                     item.Stream.CompleteWrite(null);
                 }
 
@@ -254,6 +251,20 @@ public sealed class YamuxSession : IAsyncDisposable
         {
             Close($"write failed: {error.Message}", YamuxHeader.GoAwayInternalError, violation: false);
         }
+    }
+
+    /// <summary>Writes <paramref name="data"/> as data frames of at most <see cref="YamuxStream.MaxDataFrame"/> bytes.</summary>
+    internal static void WriteData(PipeWriter output, uint streamId, ReadOnlySpan<byte> data)
+    {
+        do
+        {
+            var n = Math.Min(data.Length, YamuxStream.MaxDataFrame);
+            new YamuxHeader(YamuxType.Data, YamuxFlags.None, streamId, (uint)n).Write(output.GetSpan(YamuxHeader.Size));
+            output.Advance(YamuxHeader.Size);
+            output.Write(data[..n]);
+            data = data[n..];
+        }
+        while (!data.IsEmpty);
     }
 
     private async Task ReadLoopAsync()

@@ -15,9 +15,13 @@ namespace Xmbl.Cluster.P2P.Yamux;
 /// </remarks>
 public sealed class YamuxStream : Stream, IValueTaskSource
 {
-    // Largest data frame we send. Frames cross Noise messages, so this only bounds a single write's share of the
-    // session writer; 64 KiB keeps other streams' frames interleaved.
+    // Largest data frame we send (js-yamux's and go-yamux's own size): frames cross Noise messages, so this only sets
+    // how finely streams interleave.
     internal const int MaxDataFrame = 64 * 1024;
+
+    // Most of one write handed to the session writer at once, cut there into data frames: each hand-over is a wake-up
+    // of the writer and of this writer's continuation, so a bulk write pays for one per 256 KiB, not per frame.
+    internal const int MaxWriteBatch = 256 * 1024;
 
     private readonly YamuxSession _session;
     private readonly Pipe _receive;
@@ -135,7 +139,7 @@ public sealed class YamuxStream : Stream, IValueTaskSource
                 ThrowIfNotWritable();
                 if (_sendWindow > 0)
                 {
-                    n = (int)Math.Min(Math.Min(_sendWindow, buffer.Length), MaxDataFrame);
+                    n = (int)Math.Min(Math.Min(_sendWindow, buffer.Length), MaxWriteBatch);
                     _sendWindow -= n;
                 }
                 else
