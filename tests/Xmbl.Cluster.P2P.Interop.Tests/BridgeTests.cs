@@ -103,6 +103,7 @@ public sealed class BridgeTests(BridgeSiloFixture fixture)
 
         Assert.Equal(nodeId, Did(edge));
         Assert.True(listed.GetProperty("edge").GetBoolean());
+        Assert.False(listed.GetProperty("relayed").GetBoolean());
         Assert.Equal("alive", listed.GetProperty("status").GetString());
         Assert.Equal(0.005m, listed.GetProperty("pricePerMillionFuel").GetDecimal());
         Assert.Equal("settled", job["status"]!.GetValue<string>());

@@ -70,6 +70,7 @@ public sealed class EdgeShardTests(BridgeSiloFixture fixture)
         var expected = 0.5 * Math.Pow(0.7, held);
         var reputation = await WaitAsync(async () => (await fixture.NodeAsync(nodeId)).GetProperty("reputation").GetDouble(), r => r <= expected + 0.01);
         Assert.InRange(reputation, expected - 1e-9, expected + 0.01);
+        Assert.Equal(held, (await fixture.NodeAsync(nodeId)).GetProperty("corruptShards").GetInt64());
 
         Assert.True(read["matches"]!.GetValue<bool>());
         Assert.Equal(Size, read["received"]!.GetValue<long>());

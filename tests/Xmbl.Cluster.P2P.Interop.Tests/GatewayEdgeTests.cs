@@ -52,6 +52,7 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
         var after = await BridgeTests.WaitAsync(async () => (await NodeAsync(silo, nodeId)).GetProperty("reputation").GetDouble(), r => r > before);
 
         Assert.True(listed.GetProperty("edge").GetBoolean());
+        Assert.True(listed.GetProperty("relayed").GetBoolean());
         Assert.Equal("alive", listed.GetProperty("status").GetString());
         Assert.Equal(64L << 20, listed.GetProperty("storageBytes").GetInt64());
         Assert.Equal("settled", job["status"]!.GetValue<string>());

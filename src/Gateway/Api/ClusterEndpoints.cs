@@ -55,7 +55,9 @@ internal static class ClusterEndpoints
                 n.Node.Resources.Engine,
                 n.Node.Resources.EngineVersion,
                 n.Node.Resources.EngineFeatures ?? [],
-                n.Node.Edge))])
+                n.Node.Edge,
+                n.Node.Relayed,
+                r?.CorruptShards ?? 0))])
         {
             Grpc = grpc?.Url,
             P2p = bridge?.Address,
@@ -102,4 +104,6 @@ internal sealed record NodeView(
     string? Engine,
     string? EngineVersion,
     IReadOnlyList<string> EngineFeatures,
-    bool Edge);
+    bool Edge,
+    bool Relayed,
+    long CorruptShards);
