@@ -103,6 +103,26 @@ public sealed class GrpcApplicationLayerTests(GrpcApplicationLayerFixture fixtur
     }
 
     [Fact]
+    public async Task GetCluster_ShowsEachNodeAsRestDoes_EngineFeaturesEdgeRelayedAndCorruptShards()
+    {
+        var grpc = await new GrpcCluster.ClusterClient(Gateway.Channel).GetClusterAsync(new GetClusterRequest());
+        using var http = Gateway.Http();
+        using var rest = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/cluster", UriKind.Relative)));
+
+        var restNodes = rest.RootElement.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("id").GetString()!);
+        Assert.Equal(restNodes.Count, grpc.Nodes.Count);
+        Assert.Contains(grpc.Nodes, n => n.EngineFeatures.Contains("simd")); // Wasmtime nodes: the list is not just empty
+        foreach (var node in grpc.Nodes)
+        {
+            var same = restNodes[node.Id];
+            Assert.Equal(same.GetProperty("engineFeatures").EnumerateArray().Select(f => f.GetString()), node.EngineFeatures);
+            Assert.Equal(same.GetProperty("edge").GetBoolean(), node.Edge);
+            Assert.Equal(same.GetProperty("relayed").GetBoolean(), node.Relayed);
+            Assert.Equal(same.GetProperty("corruptShards").GetInt64(), node.CorruptShards);
+        }
+    }
+
+    [Fact]
     public async Task UpdateNodeSettings_ChangesTheNodeForRestAndGrpc_AndRefusesBadValuesNamingTheField()
     {
         var id = await NodeIdAsync(1);

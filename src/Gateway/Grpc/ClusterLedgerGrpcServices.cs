@@ -48,6 +48,10 @@ internal sealed class ClusterGrpcService(IServiceProvider services, IGrainFactor
             LastHeartbeat = GrpcViews.Time(n.LastHeartbeat),
             Engine = n.Engine ?? "",
             EngineVersion = n.EngineVersion ?? "",
+            EngineFeatures = { n.EngineFeatures },
+            Edge = n.Edge,
+            Relayed = n.Relayed,
+            CorruptShards = n.CorruptShards,
         }));
         return message;
     }
