@@ -67,7 +67,8 @@ public static class StorageServiceCollectionExtensions
             sp.GetRequiredService<IPlacementPolicy>(),
             sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             Xmbl.Cluster.ClusterClock.From(sp),
-            sp.GetService<ILogger<ObjectWriter>>()));
+            sp.GetService<ILogger<ObjectWriter>>(),
+            sp.GetService<ICorruptShardObserver>()));
         services.TryAddSingleton(sp => new ObjectReader(
             sp.GetRequiredService<IShardClient>(),
             sp.GetRequiredService<StripeBufferPool>(),

@@ -35,6 +35,7 @@ public sealed class ObjectWriter
     private readonly StorageOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ICorruptShardObserver? _corrupt;
 
     /// <summary>Creates a writer.</summary>
     /// <param name="client">The shard transport.</param>
@@ -43,8 +44,10 @@ public sealed class ObjectWriter
     /// <param name="options">Coding defaults and limits; default <see cref="StorageOptions"/> defaults.</param>
     /// <param name="timeProvider">The clock for manifest times.</param>
     /// <param name="logger">Where to report retries and aborted writes.</param>
-    public ObjectWriter(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, StorageOptions? options = null, TimeProvider? timeProvider = null, ILogger<ObjectWriter>? logger = null)
+    /// <param name="corrupt">Told of each node that answered a put with the hash of other bytes than those sent.</param>
+    public ObjectWriter(IShardClient client, StripeBufferPool? pool = null, IPlacementPolicy? placement = null, StorageOptions? options = null, TimeProvider? timeProvider = null, ILogger<ObjectWriter>? logger = null, ICorruptShardObserver? corrupt = null)
     {
+        _corrupt = corrupt;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _pool = pool ?? new StripeBufferPool();
@@ -365,6 +368,13 @@ public sealed class ObjectWriter
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
                         throw new TimeoutException($"Storing shard '{id}' on node '{node}' took longer than {owner._options.ShardTimeout}.");
+                    }
+                    catch (ShardCorruptException)
+                    {
+                        // The bytes were hashed before they were sent: a node that kept others holds nothing trustworthy,
+                        // which costs it as an altered shard found by a read does. The retry below places it elsewhere.
+                        owner._corrupt?.OnCorruptShard(node, id);
+                        throw;
                     }
 
                     places[index] = new ShardPlacement(index, node, id, hash);

@@ -39,6 +39,23 @@ public sealed class CorruptShardTests
     }
 
     [Fact]
+    public async Task Put_ANodeAnswersWithOtherBytesHash_IsReportedOnce_AndTheShardIsStoredOnAnotherNode()
+    {
+        using var nodes = new LocalNodes(6);
+        var faults = new FaultInjectingShardClient(nodes.Client);
+        faults.AlteringPutNodes["node-0"] = 0;
+        var observer = new RecordingObserver();
+        var data = TestData.Bytes(10_000);
+
+        var manifest = await new ObjectWriter(faults, corrupt: observer).WriteAsync(Request(), new MemoryStream(data), nodes.Candidates());
+
+        var report = Assert.Single(observer.Reports);
+        Assert.Equal("node-0", report.NodeId);
+        Assert.All(manifest.Stripes, s => Assert.DoesNotContain(s.Shards, p => p.NodeId == "node-0"));
+        Assert.Equal(data, await ReadAllAsync(new ObjectReader(nodes.Client), manifest));
+    }
+
+    [Fact]
     public async Task Scrub_ReportsAlteredShards_ButNotMissingOnes()
     {
         using var nodes = new LocalNodes(5);

@@ -11,6 +11,9 @@ public sealed class FaultInjectingShardClient(IShardClient inner) : IShardClient
 
     public ConcurrentDictionary<string, byte> FailingPutNodes { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Nodes that answer a put with the hash of other bytes than those sent (and keep nothing).</summary>
+    public ConcurrentDictionary<string, byte> AlteringPutNodes { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Nodes whose puts never answer until cancelled.</summary>
     public ConcurrentDictionary<string, byte> HangingPutNodes { get; } = new(StringComparer.Ordinal);
 
@@ -35,6 +38,11 @@ public sealed class FaultInjectingShardClient(IShardClient inner) : IShardClient
         if (HangingPutNodes.ContainsKey(nodeId))
         {
             return HangPutAsync(cancellationToken);
+        }
+
+        if (AlteringPutNodes.ContainsKey(nodeId))
+        {
+            throw new ShardCorruptException(shardId, sha256 ?? "", new string('0', 64), $"node '{nodeId}' received different bytes");
         }
 
         if (FailPutAfter is { } limit && Interlocked.Increment(ref _puts) > limit)
