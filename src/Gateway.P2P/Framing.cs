@@ -191,7 +191,19 @@ internal static class Framing
         return writer.FlushAsync(ct);
     }
 
-    /// <summary>Writes a body frame (an empty one ends the body); the caller flushes.</summary>
+    /// <summary>
+    /// Writes a body frame and sends it. The bytes go to the stream as one write, not copied: buffered through the
+    /// stream's <see cref="PipeWriter"/> a 1 MiB frame would reach yamux as 256 writes of its 4 KiB segments, each a
+    /// wake-up of the session writer and a Noise frame of its own.
+    /// </summary>
+    public static ValueTask<FlushResult> WriteFrameAsync(PipeWriter writer, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        var span = writer.GetSpan(Varint.MaxLength64);
+        writer.Advance(Varint.Write(span, (ulong)data.Length));
+        return writer.WriteAsync(data, ct);
+    }
+
+    /// <summary>Writes a body frame (an empty one ends the body); the caller flushes. For small frames: see <see cref="WriteFrameAsync"/>.</summary>
     public static void WriteFrame(PipeWriter writer, ReadOnlySpan<byte> data)
     {
         var span = writer.GetSpan(Varint.MaxLength64);
