@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Protobuf;
+using Xmbl.Cluster.Gateway.P2P;
 using Xmbl.Cluster.Gateway.P2P.Messages;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.P2P;
@@ -104,8 +105,7 @@ public static class BridgeThroughput
         WriteMessage(stream.Output, new ObjectRequest { Put = put });
         for (var offset = 0; offset < body.Length; offset += Frame)
         {
-            WriteFrame(stream.Output, body.Span.Slice(offset, Math.Min(Frame, body.Length - offset)));
-            await stream.Output.FlushAsync();
+            await Framing.WriteFrameAsync(stream.Output, body.Slice(offset, Math.Min(Frame, body.Length - offset)), CancellationToken.None);
         }
 
         WriteFrame(stream.Output, []);
