@@ -181,14 +181,39 @@ internal static class Framing
         }
     }
 
+    /// <summary>
+    /// Messages longer than this are serialized into one pooled buffer and sent as one write, as body frames are (see
+    /// <see cref="WriteFrameAsync"/>); shorter ones fit the stream writer's first 4 KiB segment.
+    /// </summary>
+    public const int SingleWriteMessageBytes = 4096;
+
     /// <summary>Writes one message (prefix and bytes) and flushes.</summary>
     public static ValueTask<FlushResult> WriteMessageAsync(PipeWriter writer, IMessage message, CancellationToken ct)
     {
         var size = message.CalculateSize();
         var span = writer.GetSpan(Varint.MaxLength64);
         writer.Advance(Varint.Write(span, (ulong)size));
+        if (size > SingleWriteMessageBytes)
+        {
+            return WriteLargeMessageAsync(writer, message, size, ct);
+        }
+
         message.WriteTo(writer);
         return writer.FlushAsync(ct);
+    }
+
+    private static async ValueTask<FlushResult> WriteLargeMessageAsync(PipeWriter writer, IMessage message, int size, CancellationToken ct)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            message.WriteTo(rented.AsSpan(0, size));
+            return await writer.WriteAsync(rented.AsMemory(0, size), ct);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>

@@ -80,6 +80,26 @@ public sealed class FramingTests
         Assert.Equal(data, read.AsSpan(0, filled).ToArray());
     }
 
+    [Fact]
+    public async Task ALargeMessage_ReachesTheStreamAsOneWrite_AndParsesBack()
+    {
+        var stream = new RecordingStream();
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        var output = new byte[1 << 20];
+        Random.Shared.NextBytes(output);
+        var message = new JobResponse { Output = ByteString.CopyFrom(output) };
+
+        await Framing.WriteMessageAsync(writer, message, CancellationToken.None);
+        await Framing.WriteMessageAsync(writer, new JobResponse { Output = ByteString.CopyFromUtf8("small") }, CancellationToken.None);
+
+        Assert.Equal(3, stream.Writes.Count);
+        var reader = PipeReader.Create(new ReadOnlySequence<byte>(stream.Bytes.ToArray()));
+        var first = await Framing.ReadMessageAsync(reader, JobResponse.Parser, 2 << 20, "test", CancellationToken.None);
+        var second = await Framing.ReadMessageAsync(reader, JobResponse.Parser, 2 << 20, "test", CancellationToken.None);
+        Assert.Equal(output, first!.Output.ToByteArray());
+        Assert.Equal("small", second!.Output.ToStringUtf8());
+    }
+
     private sealed class RecordingStream : Stream
     {
         public List<int> Writes { get; } = [];
