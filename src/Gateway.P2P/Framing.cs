@@ -228,7 +228,7 @@ internal static class Framing
         return writer.WriteAsync(data, ct);
     }
 
-    /// <summary>Writes a body frame (an empty one ends the body); the caller flushes. For small frames: see <see cref="WriteFrameAsync"/>.</summary>
+    /// <summary>Writes a small body frame (an empty one ends the body); the caller flushes. Bulk frames go through <see cref="WriteFrameAsync"/>.</summary>
     public static void WriteFrame(PipeWriter writer, ReadOnlySpan<byte> data)
     {
         var span = writer.GetSpan(Varint.MaxLength64);
