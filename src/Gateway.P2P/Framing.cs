@@ -181,17 +181,54 @@ internal static class Framing
         }
     }
 
+    /// <summary>
+    /// Messages longer than this are serialized into one pooled buffer and sent as one write, as body frames are (see
+    /// <see cref="WriteFrameAsync"/>); shorter ones fit the stream writer's first 4 KiB segment.
+    /// </summary>
+    public const int SingleWriteMessageBytes = 4096;
+
     /// <summary>Writes one message (prefix and bytes) and flushes.</summary>
     public static ValueTask<FlushResult> WriteMessageAsync(PipeWriter writer, IMessage message, CancellationToken ct)
     {
         var size = message.CalculateSize();
         var span = writer.GetSpan(Varint.MaxLength64);
         writer.Advance(Varint.Write(span, (ulong)size));
+        if (size > SingleWriteMessageBytes)
+        {
+            return WriteLargeMessageAsync(writer, message, size, ct);
+        }
+
         message.WriteTo(writer);
         return writer.FlushAsync(ct);
     }
 
-    /// <summary>Writes a body frame (an empty one ends the body); the caller flushes.</summary>
+    private static async ValueTask<FlushResult> WriteLargeMessageAsync(PipeWriter writer, IMessage message, int size, CancellationToken ct)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            message.WriteTo(rented.AsSpan(0, size));
+            return await writer.WriteAsync(rented.AsMemory(0, size), ct);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// Writes a body frame and sends it. The bytes go to the stream as one write, not copied: buffered through the
+    /// stream's <see cref="PipeWriter"/> a 1 MiB frame would reach yamux as 256 writes of its 4 KiB segments, each a
+    /// wake-up of the session writer and a Noise frame of its own.
+    /// </summary>
+    public static ValueTask<FlushResult> WriteFrameAsync(PipeWriter writer, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        var span = writer.GetSpan(Varint.MaxLength64);
+        writer.Advance(Varint.Write(span, (ulong)data.Length));
+        return writer.WriteAsync(data, ct);
+    }
+
+    /// <summary>Writes a small body frame (an empty one ends the body); the caller flushes. Bulk frames go through <see cref="WriteFrameAsync"/>.</summary>
     public static void WriteFrame(PipeWriter writer, ReadOnlySpan<byte> data)
     {
         var span = writer.GetSpan(Varint.MaxLength64);

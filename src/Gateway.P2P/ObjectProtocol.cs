@@ -162,9 +162,8 @@ internal sealed class ObjectProtocol(ObjectService objects, IOptions<P2PBridgeOp
             while (!buffer.IsEmpty)
             {
                 var n = Math.Min(maxFrame, buffer.Length);
-                Framing.WriteFrame(stream.Output, buffer.Span[..n]);
+                await Framing.WriteFrameAsync(stream.Output, buffer[..n], cancellationToken);
                 buffer = buffer[n..];
-                await stream.Output.FlushAsync(cancellationToken);
             }
         }
     }

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Protobuf;
+using Xmbl.Cluster.Gateway.P2P;
 using Xmbl.Cluster.Gateway.P2P.Messages;
 using Xmbl.Cluster.Identity;
 using Xmbl.Cluster.P2P;
@@ -60,15 +61,17 @@ public static class BridgeThroughput
         await RestJobAsync(silo.Http, module);
 
         Console.WriteLine($"# {mib} MiB object, {Environment.ProcessorCount} cores, loopback, one embedded silo ({nodes} nodes, 3+2 coding); load average {Load()}");
-        Console.WriteLine("round | path                 |   put MiB/s |   get MiB/s");
+        Console.WriteLine("# MiB/s, then CPU ms per MiB (user + system, from /proc) of the silo and of this process (the client)");
+        Console.WriteLine("round | path                 |   put MiB/s |   get MiB/s | put silo | put client | get silo | get client");
+        var cpu = new CpuMeter(silo.ProcessId, mib);
         for (var round = 1; round <= rounds; round++)
         {
-            var p2pPut = await TimeAsync(() => BridgePutAsync(connection, $"p2p-{round}", data, sha));
-            var p2pGet = await TimeAsync(() => BridgeGetAsync(connection, $"p2p-{round}", data.LongLength));
-            var restPut = await TimeAsync(() => RestPutAsync(rest, $"rest-{round}", data));
-            var restGet = await TimeAsync(() => RestGetAsync(rest, $"rest-{round}", data.LongLength));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5} | /xmbl/object/1.0.0   | {mib / p2pPut,11:0} | {mib / p2pGet,11:0}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5} | REST /api/objects    | {mib / restPut,11:0} | {mib / restGet,11:0}"));
+            var (p2pPut, p2pPutCpu) = await cpu.TimeAsync(() => BridgePutAsync(connection, $"p2p-{round}", data, sha));
+            var (p2pGet, p2pGetCpu) = await cpu.TimeAsync(() => BridgeGetAsync(connection, $"p2p-{round}", data.LongLength));
+            var (restPut, restPutCpu) = await cpu.TimeAsync(() => RestPutAsync(rest, $"rest-{round}", data));
+            var (restGet, restGetCpu) = await cpu.TimeAsync(() => RestGetAsync(rest, $"rest-{round}", data.LongLength));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5} | /xmbl/object/1.0.0   | {mib / p2pPut,11:0} | {mib / p2pGet,11:0} | {p2pPutCpu.Silo,8:0.00} | {p2pPutCpu.Client,10:0.00} | {p2pGetCpu.Silo,8:0.00} | {p2pGetCpu.Client,10:0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5} | REST /api/objects    | {mib / restPut,11:0} | {mib / restGet,11:0} | {restPutCpu.Silo,8:0.00} | {restPutCpu.Client,10:0.00} | {restGetCpu.Silo,8:0.00} | {restGetCpu.Client,10:0.00}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5} | ratio bridge / REST  | {restPut / p2pPut,11:0.00} | {restGet / p2pGet,11:0.00}"));
         }
 
@@ -104,8 +107,7 @@ public static class BridgeThroughput
         WriteMessage(stream.Output, new ObjectRequest { Put = put });
         for (var offset = 0; offset < body.Length; offset += Frame)
         {
-            WriteFrame(stream.Output, body.Span.Slice(offset, Math.Min(Frame, body.Length - offset)));
-            await stream.Output.FlushAsync();
+            await Framing.WriteFrameAsync(stream.Output, body.Slice(offset, Math.Min(Frame, body.Length - offset)), CancellationToken.None);
         }
 
         WriteFrame(stream.Output, []);
@@ -283,6 +285,29 @@ public static class BridgeThroughput
         var watch = Stopwatch.StartNew();
         await action();
         return watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Wall time of a transfer and the CPU it cost the silo and this process, per MiB moved.</summary>
+    private sealed class CpuMeter(int siloPid, int mib)
+    {
+        private const double MsPerTick = 10; // /proc counts CPU time in USER_HZ ticks, 100 per second on Linux
+
+        public async Task<(double Seconds, (double Silo, double Client) CpuMsPerMiB)> TimeAsync(Func<Task> action)
+        {
+            var (silo, client) = (Ticks(siloPid), Ticks(Environment.ProcessId));
+            var watch = Stopwatch.StartNew();
+            await action();
+            var seconds = watch.Elapsed.TotalSeconds;
+            return (seconds, ((Ticks(siloPid) - silo) * MsPerTick / mib, (Ticks(Environment.ProcessId) - client) * MsPerTick / mib));
+        }
+
+        // utime + stime: fields 14 and 15 of /proc/<pid>/stat, counted after the ")" that ends the command name.
+        private static long Ticks(int pid)
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
     }
 
     private static void JobRow(int round, string path, List<double> ms)
