@@ -45,7 +45,9 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
         await using var client = await JsPeer.StartAsync();
         await gateway.FundAsync(BridgeTests.Did(client));
         var stdin = Encoding.UTF8.GetBytes("run on the edge of a standalone gateway");
-        var job = (await client.CommandAsync("jobSubmit", new { addr = address, moduleBase64 = Convert.ToBase64String(EchoModule), stdinBase64 = Convert.ToBase64String(stdin), validators = 2 }, TimeSpan.FromSeconds(90)))["job"]!;
+        // The price named: a job that names none holds at the highest price the silo's scheduler knows, which is re-read
+        // every second and may not hold the new edge node (0.5, dearer than the silo's nodes) yet.
+        var job = (await client.CommandAsync("jobSubmit", new { addr = address, moduleBase64 = Convert.ToBase64String(EchoModule), stdinBase64 = Convert.ToBase64String(stdin), validators = 2, maxPrice = "0.5" }, TimeSpan.FromSeconds(90)))["job"]!;
         var status = await edge.CommandAsync("edgeStatus");
         var id = job["id"]!.GetValue<string>();
         var rest = await silo.GetJsonAsync($"/api/jobs/{id}");
