@@ -106,14 +106,7 @@ public sealed class BridgeTests(BridgeSiloFixture fixture)
         Assert.False(listed.GetProperty("relayed").GetBoolean());
         Assert.Equal("alive", listed.GetProperty("status").GetString());
         Assert.Equal(0.005m, listed.GetProperty("pricePerMillionFuel").GetDecimal());
-        Assert.Equal("settled", job["status"]!.GetValue<string>());
-        Assert.Contains(job["events"]!.AsArray(), e => e!["reason"]!.GetValue<string>() == "all 3 nodes agree");
-        var ran = Assert.Single(status["results"]!.AsArray(), r => r!["jobId"]!.GetValue<string>() == id)!;
-        Assert.Equal(stdin, Convert.FromBase64String(ran["output"]!.GetValue<string>()));
-        var assignment = Assert.Single(rest.GetProperty("assignments").EnumerateArray(), a => a.GetProperty("nodeId").GetString() == nodeId);
-        Assert.True(assignment.GetProperty("agreed").GetBoolean());
-        // The edge node's fuel is the metered silo run's: all three hashes are one.
-        Assert.Equal(job["fuel"]!.GetValue<long>(), assignment.GetProperty("fuel").GetInt64());
+        AssertEdgeRunAgreed(job, status, rest, stdin, nodeId);
         Assert.True(after > before, $"reputation {after} should exceed {before}");
 
         // A node whose connection ends is out of the schedule at once.
@@ -213,6 +206,23 @@ public sealed class BridgeTests(BridgeSiloFixture fixture)
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// The job settled with all three nodes agreeing; the edge node ran it on <paramref name="stdin"/> (its own record,
+    /// <paramref name="status"/>), and its assignment in the REST view agreed with the metered fuel of the silo run
+    /// (all three hashes are one, so it is paid that fuel at its own price).
+    /// </summary>
+    internal static void AssertEdgeRunAgreed(System.Text.Json.Nodes.JsonNode job, System.Text.Json.Nodes.JsonNode status, System.Text.Json.JsonElement rest, byte[] stdin, string nodeId)
+    {
+        var id = job["id"]!.GetValue<string>();
+        Assert.Equal("settled", job["status"]!.GetValue<string>());
+        Assert.Contains(job["events"]!.AsArray(), e => e!["reason"]!.GetValue<string>() == "all 3 nodes agree");
+        var ran = Assert.Single(status["results"]!.AsArray(), r => r!["jobId"]!.GetValue<string>() == id)!;
+        Assert.Equal(stdin, Convert.FromBase64String(ran["output"]!.GetValue<string>()));
+        var assignment = Assert.Single(rest.GetProperty("assignments").EnumerateArray(), a => a.GetProperty("nodeId").GetString() == nodeId);
+        Assert.True(assignment.GetProperty("agreed").GetBoolean());
+        Assert.Equal(job["fuel"]!.GetValue<long>(), assignment.GetProperty("fuel").GetInt64());
     }
 
     internal static string Did(JsPeer peer) => PeerId.Parse(peer.PeerId).TryGetPublicKey()!.Did;

@@ -57,14 +57,7 @@ public sealed class GatewayEdgeTests(PostgresFixture postgres) : IDisposable
         Assert.True(listed.GetProperty("relayed").GetBoolean());
         Assert.Equal("alive", listed.GetProperty("status").GetString());
         Assert.Equal(64L << 20, listed.GetProperty("storageBytes").GetInt64());
-        Assert.Equal("settled", job["status"]!.GetValue<string>());
-        Assert.Contains(job["events"]!.AsArray(), e => e!["reason"]!.GetValue<string>() == "all 3 nodes agree");
-        var ran = Assert.Single(status["results"]!.AsArray(), r => r!["jobId"]!.GetValue<string>() == id)!;
-        Assert.Equal(stdin, Convert.FromBase64String(ran["output"]!.GetValue<string>()));
-        var assignment = Assert.Single(rest.GetProperty("assignments").EnumerateArray(), a => a.GetProperty("nodeId").GetString() == nodeId);
-        Assert.True(assignment.GetProperty("agreed").GetBoolean());
-        // Paid as a silo node: the metered silo run's fuel at its own price.
-        Assert.Equal(job["fuel"]!.GetValue<long>(), assignment.GetProperty("fuel").GetInt64());
+        BridgeTests.AssertEdgeRunAgreed(job, status, rest, stdin, nodeId);
         Assert.True(after > before, $"reputation {after} should exceed {before}");
         // Paid to its operator's account, its own did, by the job's settlement.
         var balance = await BridgeTests.WaitAsync(async () => (await silo.GetJsonAsync($"/api/accounts/{nodeId}")).GetProperty("balance").GetInt64(), b => b > 0);
