@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -16,6 +14,7 @@ using Xmbl.Cluster.Grains.Jobs.Execution;
 using Xmbl.Cluster.Grains.Jobs.Modules;
 using Xmbl.Cluster.Grains.Jobs.Options;
 using Xmbl.Cluster.Grains.Options;
+using Xmbl.Cluster.Hosting;
 using Xmbl.Cluster.P2P.Yamux;
 using Xmbl.Cluster.Storage.Options;
 using Xmbl.Cluster.Storage.Transport;
@@ -164,19 +163,8 @@ internal sealed class NodeProtocol(IServiceProvider services, IOptions<P2PBridge
         ?? services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
         ?? throw new InvalidOperationException($"The gateway's listening URL is unknown; set {P2PBridgeOptions.SectionName}:{nameof(P2PBridgeOptions.EdgeShardUrl)}."));
 
-    /// <summary><paramref name="url"/>'s scheme, host and port, a wildcard host (0.0.0.0, [::], *, +) replaced by the
-    /// machine's first IPv4 address other than loopback, as a silo advertises itself.</summary>
-    internal static string Advertised(string url)
-    {
-        var uri = new Uri(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal));
-        if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) || !(ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
-        {
-            return uri.GetLeftPart(UriPartial.Authority);
-        }
-
-        var first = Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)) ?? IPAddress.Loopback;
-        return new UriBuilder(uri.Scheme, first.ToString(), uri.Port).Uri.GetLeftPart(UriPartial.Authority);
-    }
+    /// <summary><paramref name="url"/>'s scheme, host and port, a wildcard host replaced as a silo replaces its own.</summary>
+    internal static string Advertised(string url) => new Uri(SiloConfiguration.AdvertisedUrl(url)).GetLeftPart(UriPartial.Authority);
 
     /// <summary>The hello as a node's resources and prices, or the error that refuses it.</summary>
     private static Error? Check(NodeHello hello, out NodeResources resources, out NodePrices prices)

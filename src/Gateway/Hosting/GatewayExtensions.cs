@@ -134,12 +134,12 @@ public static class GatewayExtensions
         return app;
     }
 
-    /// <summary>200 "ok", or 503 "degraded: …" with every problem the silo's parts report (e.g. a node with stuck runs).</summary>
     // A standalone gateway whose libp2p bridge serves edge nodes: they hold shards behind its shard endpoints.
     private static bool ServesEdgeShards(IServiceProvider services) =>
         services.GetService<Xmbl.Cluster.Gateway.P2P.P2PBridge>() is not null
         && services.GetService<Xmbl.Cluster.Grains.Jobs.Execution.EdgeNodes>() is { Relayed: true };
 
+    /// <summary>200 "ok", or 503 "degraded: …" with every problem the silo's parts report (e.g. a node with stuck runs).</summary>
     private static IResult SiloHealth(HttpContext context)
     {
         var problems = new List<string>();

@@ -9,6 +9,12 @@ namespace Xmbl.Cluster.Hosting;
 /// </summary>
 public static class SiloConfiguration
 {
+    /// <summary>
+    /// The URL other members dial for a process listening on <paramref name="url"/>, with no advertised address
+    /// configured: a wildcard host (0.0.0.0, [::], *, +) becomes the machine's first IPv4 address other than loopback.
+    /// </summary>
+    public static string AdvertisedUrl(string url) => SiloServiceCollectionExtensions.Advertised(new ConfigurationBuilder().Build(), url).Url;
+
     /// <summary>Key of the data directory.</summary>
     public const string DataDirectoryKey = "Xmbl:Silo:DataDirectory";
 
