@@ -294,6 +294,7 @@ public sealed class P2PHost : IAsyncDisposable
             return;
         }
 
+        Exception? failure = null;
         try
         {
             socket.NoDelay = true;
@@ -310,13 +311,19 @@ public sealed class P2PHost : IAsyncDisposable
         }
         catch (Exception e) when (e is P2PProtocolException or TimeoutException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            Interlocked.Decrement(ref _connectionCount);
-            P2PLog.HandshakeFailed(_logger, remote, e.Message);
-            socket.Dispose();
+            failure = e;
         }
         finally
         {
             Interlocked.Decrement(ref _pendingHandshakes);
+        }
+
+        // Logged once the slot is free: whoever acts on the log (an operator, a test) finds it free.
+        if (failure is not null)
+        {
+            Interlocked.Decrement(ref _connectionCount);
+            P2PLog.HandshakeFailed(_logger, remote, failure.Message);
+            socket.Dispose();
         }
     }
 
