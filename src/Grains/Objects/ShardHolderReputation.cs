@@ -154,7 +154,8 @@ public sealed partial class ShardHolderReputation : ICorruptShardObserver
         {
             var reputation = await _grains.GetGrain<INodeReputationGrain>(nodeId).RecordCorruptShardAsync(shardId.Value, _time.GetUtcNow());
             Scheduler?.ObserveReputation(nodeId, reputation.Score);
-            _observed[nodeId] = reputation;
+            // Reports of one node finish in any order: keep the latest state the grain returned.
+            _observed.AddOrUpdate(nodeId, reputation, (_, known) => Later(reputation, known) ? reputation : known);
             LogCorruptShard(nodeId, shardId.Value, reputation.Score, reputation.CorruptShards);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -164,6 +165,10 @@ public sealed partial class ShardHolderReputation : ICorruptShardObserver
             LogRecordFailed(nodeId, shardId.Value, ex);
         }
     }
+
+    private static bool Later(NodeReputation a, NodeReputation b) =>
+        a.UpdatedAt != b.UpdatedAt ? a.UpdatedAt > b.UpdatedAt
+            : a.Agreements + a.Disagreements + a.Timeouts + a.CorruptShards > b.Agreements + b.Disagreements + b.Timeouts + b.CorruptShards;
 
     private async ValueTask<IReadOnlyDictionary<string, NodeReputation>> ListedAsync(CancellationToken cancellationToken)
     {
